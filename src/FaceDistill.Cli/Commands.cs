@@ -1,0 +1,250 @@
+using System.CommandLine;
+using System.Globalization;
+using FaceDistill.Config;
+using FaceDistill.Core;
+using FaceDistill.Data;
+using FaceDistill.Data.Synthetic;
+using FaceDistill.Evaluation;
+using FaceDistill.Models;
+using FaceDistill.Training;
+using Spectre.Console;
+using static TorchSharp.torch;
+
+namespace FaceDistill.Cli;
+
+internal static class Commands
+{
+    /// <summary>One line for a user error (exit 2); an unexpected error also prints one line (exit 1), with the
+    /// stack trace only when FACEDISTILL_DEBUG=1.</summary>
+    public static int Report(Exception e)
+    {
+        while (e is AggregateException { InnerException: { } inner }) e = inner;
+        if (e is FaceDistillException) { Console.Error.WriteLine($"error: {e.Message}"); return 2; }
+        Console.Error.WriteLine($"error: {e.GetType().Name}: {e.Message.Split('\n')[0]}");
+        if (Environment.GetEnvironmentVariable("FACEDISTILL_DEBUG") == "1") Console.Error.WriteLine(e);
+        return 1;
+    }
+
+    private static int Guard(Func<int> action)
+    {
+        try { return action(); }
+        catch (Exception e) { return Report(e); }
+    }
+
+    private static readonly Option<string> RunsOption = new("--runs") { Description = "Root folder of run directories", DefaultValueFactory = _ => "runs" };
+    private static readonly Option<bool> ForceOption = new("--force") { Description = "Start over if the run directory exists (the old run is moved aside)" };
+    private static readonly Option<bool> ResumeOption = new("--resume") { Description = "Continue the run from its last checkpoint" };
+    private static readonly Option<bool> QuietOption = new("--quiet", "-q") { Description = "No progress bars" };
+    private static readonly Option<int> ThreadsOption = new("--threads") { Description = "libtorch threads (0 = all cores)" };
+
+    public static RootCommand Build()
+    {
+        var root = new RootCommand("FaceDistill: compact face models that survive occlusion, trained by knowledge distillation.");
+        root.Subcommands.Add(DemoCommand());
+        root.Subcommands.Add(TrainCommand());
+        root.Subcommands.Add(EvalCommand());
+        root.Subcommands.Add(ModelsCommand());
+        root.Subcommands.Add(SynthCommand());
+        return root;
+    }
+
+    private static ExistingRun Mode(ParseResult p) =>
+        p.GetValue(ResumeOption) ? ExistingRun.Resume : p.GetValue(ForceOption) ? ExistingRun.Force : ExistingRun.Refuse;
+
+    private static void Common(ParseResult p)
+    {
+        ProgressBar.Quiet = p.GetValue(QuietOption);
+        int threads = p.GetValue(ThreadsOption);
+        set_num_threads(threads > 0 ? threads : Environment.ProcessorCount);
+    }
+
+    private static CancellationToken CtrlC()
+    {
+        var cts = new CancellationTokenSource();
+        Console.CancelKeyPress += (_, e) =>
+        {
+            if (cts.IsCancellationRequested) return;
+            e.Cancel = true;
+            Console.Error.WriteLine("interrupted: writing a checkpoint; continue later with --resume");
+            cts.Cancel();
+        };
+        return cts.Token;
+    }
+
+    private static Command DemoCommand()
+    {
+        var quick = new Option<bool>("--quick") { Description = "A smaller run that finishes in under a minute" };
+        var cmd = new Command("demo", "Train a small recognizer (MobileFaceNet + ArcFace) on synthetic faces and verify on held-out identities")
+        {
+            quick, RunsOption, ForceOption, ResumeOption, QuietOption, ThreadsOption,
+        };
+        cmd.SetAction(p => Guard(() =>
+        {
+            Common(p);
+            var cfg = Demo.Config(p.GetValue(quick));
+            var mode = Mode(p);
+            if (mode == ExistingRun.Refuse && RunDirectory.HasRun(Path.Combine(p.GetValue(RunsOption)!, cfg.Name)))
+            {
+                mode = ExistingRun.Force; // the demo is a demonstration: a fresh run each time, the old one moved aside
+            }
+            Console.WriteLine($"FaceDistill demo: {cfg.Description}");
+            Console.WriteLine($"  {cfg.Data.Synthetic.Identities} training identities × {cfg.Data.Synthetic.ImagesPerIdentity} images, " +
+                              $"{cfg.Data.Synthetic.ValIdentities} held-out identities, {cfg.Data.ImageSize}×{cfg.Data.ImageSize} px, {cfg.Train.Epochs} epochs");
+            var outcome = TrainingRun.Execute(cfg, p.GetValue(RunsOption)!, mode, cancel: CtrlC());
+            PrintOutcome(outcome);
+            return outcome.Result.Interrupted ? 130 : 0;
+        }));
+        return cmd;
+    }
+
+    private static Command TrainCommand()
+    {
+        var config = new Argument<string>("config") { Description = "Experiment config (JSON or YAML), e.g. configs/recognition/synthetic.json" };
+        var set = new Option<string[]>("--set") { Description = "Override a config key, e.g. --set train.epochs=3 (repeatable)", AllowMultipleArgumentsPerToken = false };
+        var cmd = new Command("train", "Train a model from an experiment config") { config, set, RunsOption, ForceOption, ResumeOption, QuietOption, ThreadsOption };
+        cmd.SetAction(p => Guard(() =>
+        {
+            Common(p);
+            var cfg = ConfigLoader.Load(p.GetValue(config), p.GetValue(set) ?? []);
+            var outcome = TrainingRun.Execute(cfg, p.GetValue(RunsOption)!, Mode(p), cancel: CtrlC());
+            PrintOutcome(outcome);
+            return outcome.Result.Interrupted ? 130 : 0;
+        }));
+        return cmd;
+    }
+
+    private static void PrintOutcome(RunOutcome o)
+    {
+        var r = o.Result;
+        if (r.Interrupted)
+        {
+            Console.WriteLine($"stopped at step {r.Steps}; checkpoint {r.LastCheckpoint}");
+            return;
+        }
+        var table = new Table().Title($"[bold]{Markup.Escape(Path.GetFileName(o.Run.Path))}[/]").AddColumn("metric").AddColumn(new TableColumn("value").RightAligned());
+        table.AddRow("backbone", Markup.Escape($"{o.Stats.Name} ({o.Stats.Parameters / 1e6:F2} M params, {o.Stats.Flops / 1e6:F0} MFLOPs @ {o.Stats.InputSize}px)"));
+        table.AddRow("training images", o.Data.Train.Count.ToString(CultureInfo.InvariantCulture));
+        table.AddRow("steps", r.Steps.ToString(CultureInfo.InvariantCulture));
+        table.AddRow("final loss", r.FinalLoss.ToString("F4", CultureInfo.InvariantCulture));
+        table.AddRow("time", r.Elapsed.ToString(@"mm\:ss", CultureInfo.InvariantCulture));
+        if (r.FinalEval is { } e) AddMetrics(table, e);
+        AnsiConsole.Write(table);
+        Console.WriteLine($"run directory: {o.Run.Path} (report.md, metrics.csv, checkpoints/)");
+    }
+
+    private static void AddMetrics(Table table, EvalReport e)
+    {
+        foreach (var (k, v) in e.Metrics)
+        {
+            string shown = k is "mae" or "rmse" ? v.ToString("F2", CultureInfo.InvariantCulture)
+                : k == "acc_std" ? $"± {100 * v:F2} %" : $"{100 * v:F2} %";
+            table.AddRow(Markup.Escape($"{e.Protocol} {k}"), Markup.Escape(shown));
+        }
+    }
+
+    private static Command EvalCommand()
+    {
+        var run = new Option<string>("--run") { Description = "Run directory (uses its config.json and latest checkpoint)", Required = true };
+        var checkpoint = new Option<string?>("--checkpoint") { Description = "A checkpoint directory or model.bin (default: the run's latest)" };
+        var pairs = new Option<string?>("--pairs") { Description = "Verification pair list (LFW pairs.txt format)" };
+        var images = new Option<string?>("--images") { Description = "Image root of the pair list" };
+        var crop = new Option<double>("--center-crop") { Description = "Fraction of the image kept around the centre", DefaultValueFactory = _ => 1.0 };
+        var noFlip = new Option<bool>("--no-flip") { Description = "Disable flip test-time augmentation" };
+        var cmd = new Command("eval", "Evaluate a trained checkpoint and print a table") { run, checkpoint, pairs, images, crop, noFlip, QuietOption, ThreadsOption };
+        cmd.SetAction(p => Guard(() =>
+        {
+            Common(p);
+            var runDir = p.GetValue(run)!;
+            var cfgPath = Path.Combine(runDir, "config.json");
+            var overrides = new List<string>();
+            if (p.GetValue(pairs) is { } pp)
+            {
+                if (p.GetValue(images) is not { } ii) throw new FaceDistillException("--pairs needs --images (the folder the pair list refers to)");
+                overrides.Add($"eval.pairs={pp}");
+                overrides.Add($"eval.images={ii}");
+                overrides.Add($"eval.centerCrop={p.GetValue(crop).ToString(CultureInfo.InvariantCulture)}");
+            }
+            if (p.GetValue(noFlip)) overrides.Add("eval.flip=false");
+            var cfg = ConfigLoader.Load(cfgPath, overrides);
+            var task = FaceTaskExtensions.Parse(cfg.Task);
+            var data = ExperimentData.From(cfg);
+            using var model = ModelFactory.Create(cfg, data.Classes, data.AgeMean);
+            var ckpt = p.GetValue(checkpoint) ?? Checkpoint.Latest(Path.Combine(runDir, "checkpoints"))
+                ?? throw FaceDistillException.ForFile(runDir, "the run has no checkpoint");
+            Checkpoint.LoadWeights(ckpt, model);
+            var (evaluate, _) = TrainingRun.EvaluationFor(cfg, task, data);
+            if (evaluate is null) throw new FaceDistillException($"{cfgPath}: nothing to evaluate on (give --pairs/--images for recognition)");
+            var report = evaluate(model);
+            var table = new Table().Title($"[bold]eval {Markup.Escape(ckpt)}[/]").AddColumn("metric").AddColumn(new TableColumn("value").RightAligned());
+            AddMetrics(table, report);
+            AnsiConsole.Write(table);
+            if (report.Detail is ClassificationResult cr) Console.WriteLine(Reporting.RunReport.ConfusionMarkdown(cr));
+            return 0;
+        }));
+        return cmd;
+    }
+
+    private static Command ModelsCommand()
+    {
+        var models = new Command("models", "Model utilities");
+        var backbone = new Option<string>("--backbone") { Description = "Backbone name, or 'all'", DefaultValueFactory = _ => "all" };
+        var size = new Option<int>("--size") { Description = "Input size", DefaultValueFactory = _ => 112 };
+        var emb = new Option<int>("--embedding") { Description = "Embedding size", DefaultValueFactory = _ => 512 };
+        var stats = new Command("stats", "Parameter count and FLOPs of the backbones") { backbone, size, emb };
+        stats.SetAction(p => Guard(() =>
+        {
+            var name = p.GetValue(backbone)!;
+            var names = name == "all" ? ConfigValidator.Backbones.Where(b => b != "iresnet100").ToArray() : [name];
+            var table = new Table().AddColumn("backbone").AddColumn(new TableColumn("input").RightAligned())
+                .AddColumn(new TableColumn("params (M)").RightAligned()).AddColumn(new TableColumn("MFLOPs").RightAligned());
+            foreach (var n in names)
+            {
+                int s = p.GetValue(size);
+                using var b = ModelFactory.CreateBackbone(n, s, p.GetValue(emb));
+                var st = ModelStats.Measure(b);
+                table.AddRow(n, $"{s}×{s}", $"{st.Parameters / 1e6:F2}", $"{st.Flops / 1e6:F1}");
+            }
+            AnsiConsole.Write(table);
+            return 0;
+        }));
+        models.Subcommands.Add(stats);
+        return models;
+    }
+
+    private static Command SynthCommand()
+    {
+        var outDir = new Argument<string>("out") { Description = "Output folder (must not exist or be empty)" };
+        var ids = new Option<int>("--identities") { DefaultValueFactory = _ => 20 };
+        var per = new Option<int>("--images") { Description = "Images per identity", DefaultValueFactory = _ => 10 };
+        var size = new Option<int>("--size") { DefaultValueFactory = _ => 112 };
+        var seed = new Option<int>("--seed") { DefaultValueFactory = _ => 7 };
+        var cmd = new Command("synth", "Write synthetic faces as an image folder (identity = folder) with labels.csv and landmarks.csv") { outDir, ids, per, size, seed, QuietOption };
+        cmd.SetAction(p => Guard(() =>
+        {
+            Common(p);
+            var dir = p.GetValue(outDir)!;
+            if (RunDirectory.HasRun(dir)) throw FaceDistillException.ForFile(dir, "output folder exists and is not empty");
+            var ds = new SyntheticFaces(new SyntheticOptions { Identities = p.GetValue(ids), ImagesPerIdentity = p.GetValue(per), Size = p.GetValue(size), Seed = p.GetValue(seed) });
+            var labels = new List<string> { "path,identity,expression,age,gender" };
+            var marks = new List<string> { "path," + string.Join(',', Enumerable.Range(0, 68).Select(i => $"x{i},y{i}")) };
+            using (var bar = ProgressBar.Start("synth", ds.Count))
+            {
+                for (int i = 0; i < ds.Count; i++)
+                {
+                    var (img, lm) = ds.Render(i);
+                    var l = ds.Labels(i);
+                    var rel = $"id{ds.Person(i).Id:D5}/{i % ds.Options.ImagesPerIdentity:D3}.png";
+                    ImageCodec.Save(img, Path.Combine(dir, rel));
+                    labels.Add($"{rel},id{ds.Person(i).Id:D5},{l.Expression},{l.Age.ToString(CultureInfo.InvariantCulture)},{l.Gender}");
+                    marks.Add(rel + "," + string.Join(',', lm.Select(v => v.ToString("F2", CultureInfo.InvariantCulture))));
+                    bar.Update(i + 1);
+                }
+            }
+            AtomicFile.WriteAllText(Path.Combine(dir, "labels.csv"), string.Join('\n', labels) + "\n");
+            AtomicFile.WriteAllText(Path.Combine(dir, "landmarks.csv"), string.Join('\n', marks) + "\n");
+            Console.WriteLine($"wrote {ds.Count} faces of {p.GetValue(ids)} identities to {dir}");
+            return 0;
+        }));
+        return cmd;
+    }
+}

@@ -1,0 +1,12 @@
+using FaceDistill.Cli;
+using FaceDistill.Core;
+
+// facedistill: thin command line over the FaceDistill library. Errors the user can act on print one line, exit 2.
+try
+{
+    return Commands.Build().Parse(args).Invoke();
+}
+catch (Exception e)
+{
+    return Commands.Report(e);
+}

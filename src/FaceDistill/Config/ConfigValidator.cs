@@ -1,0 +1,98 @@
+using FaceDistill.Core;
+
+namespace FaceDistill.Config;
+
+/// <summary>Value checks beyond types: names from fixed sets, ranges, files that must exist.</summary>
+public static class ConfigValidator
+{
+    public static readonly string[] Tasks = ["recognition", "expression", "age", "gender"];
+    public static readonly string[] Sources = ["synthetic", "folder", "utkface", "csv"];
+    public static readonly string[] Backbones = ["mobilefacenet", "iresnet18", "iresnet34", "iresnet50", "iresnet100", "resnet50", "vggf", "vgg16"];
+    public static readonly string[] Heads = ["arcface", "cosface", "combined", "softmax"];
+    public static readonly string[] Optimizers = ["sgd", "adamw"];
+    public static readonly string[] Schedules = ["cosine", "step", "constant"];
+
+    public static void Validate(ExperimentConfig c, string source)
+    {
+        void Fail(string key, string problem) => throw FaceDistillException.ForFile(source, $"key '{key}' {problem}");
+        void OneOf(string key, string value, string[] allowed)
+        {
+            if (!allowed.Contains(value.ToLowerInvariant())) Fail(key, $"is '{value}', expected one of {string.Join(", ", allowed)}");
+        }
+        void Positive(string key, double v) { if (!(v > 0) || double.IsInfinity(v)) Fail(key, $"must be positive, found {v}"); }
+        void NonNegative(string key, double v) { if (!(v >= 0) || double.IsInfinity(v)) Fail(key, $"must be >= 0, found {v}"); }
+        void Fraction(string key, double v, bool allowZero = false) { if (!(v > 0 || (allowZero && v == 0)) || v > 1) Fail(key, $"must be in {(allowZero ? "[0" : "(0")}, 1], found {v}"); }
+
+        if (string.IsNullOrWhiteSpace(c.Name) || c.Name.IndexOfAny(Path.GetInvalidFileNameChars()) >= 0 || c.Name is "." or "..")
+            Fail("name", $"'{c.Name}' is not usable as a run directory name");
+        OneOf("task", c.Task, Tasks);
+
+        var d = c.Data;
+        OneOf("data.source", d.Source, Sources);
+        if (d.Source != "synthetic")
+        {
+            if (string.IsNullOrWhiteSpace(d.Path)) Fail("data.path", $"is required for data.source '{d.Source}'");
+            bool exists = d.Source == "csv" ? File.Exists(d.Path) : Directory.Exists(d.Path);
+            if (!exists) throw FaceDistillException.ForFile(d.Path!, $"{(d.Source == "csv" ? "label file" : "dataset directory")} not found (data.path)");
+        }
+        if (d.ImageSize < 16 || d.ImageSize > 512) Fail("data.imageSize", $"must be in [16, 512], found {d.ImageSize}");
+        Fraction("data.centerCrop", d.CenterCrop);
+        OneOf("data.onError", d.OnError, ["skip", "fail"]);
+        if (d.Workers < 1 || d.Workers > 64) Fail("data.workers", $"must be in [1, 64], found {d.Workers}");
+        if (!(d.ValFraction >= 0 && d.ValFraction < 1)) Fail("data.valFraction", $"must be in [0, 1), found {d.ValFraction}");
+        NonNegative("data.maxImages", d.MaxImages);
+        var s = d.Synthetic;
+        Positive("data.synthetic.identities", s.Identities);
+        if (s.ImagesPerIdentity < 2) Fail("data.synthetic.imagesPerIdentity", $"must be at least 2, found {s.ImagesPerIdentity}");
+        if (s.ValIdentities < 2) Fail("data.synthetic.valIdentities", $"must be at least 2, found {s.ValIdentities}");
+        if (s.ValImagesPerIdentity < 2) Fail("data.synthetic.valImagesPerIdentity", $"must be at least 2, found {s.ValImagesPerIdentity}");
+        if (s.RenderSize < 32 || s.RenderSize > 512) Fail("data.synthetic.renderSize", $"must be in [32, 512], found {s.RenderSize}");
+        if (!(s.Difficulty >= 0 && s.Difficulty <= 2)) Fail("data.synthetic.difficulty", $"must be in [0, 2], found {s.Difficulty}");
+        var a = d.Augment;
+        Fraction("data.augment.scaleMin", a.ScaleMin);
+        Fraction("data.augment.scaleMax", a.ScaleMax);
+        if (a.ScaleMin > a.ScaleMax) Fail("data.augment.scaleMin", $"({a.ScaleMin}) must not exceed data.augment.scaleMax ({a.ScaleMax})");
+        Fraction("data.augment.shift", a.Shift, allowZero: true);
+        Fraction("data.augment.brightness", a.Brightness, allowZero: true);
+        Fraction("data.augment.contrast", a.Contrast, allowZero: true);
+        Fraction("data.augment.saturation", a.Saturation, allowZero: true);
+
+        var m = c.Model;
+        OneOf("model.backbone", m.Backbone, Backbones);
+        Positive("model.embeddingSize", m.EmbeddingSize);
+        Positive("model.width", m.Width);
+        if (!(m.Dropout >= 0 && m.Dropout < 1)) Fail("model.dropout", $"must be in [0, 1), found {m.Dropout}");
+        if (m.Backbone == "mobilefacenet" && d.ImageSize % 16 != 0) Fail("data.imageSize", $"must be divisible by 16 for mobilefacenet, found {d.ImageSize}");
+        if (m.Backbone.StartsWith("iresnet") && d.ImageSize % 16 != 0) Fail("data.imageSize", $"must be divisible by 16 for {m.Backbone}, found {d.ImageSize}");
+        if (m.Backbone is "vggf" && d.ImageSize < 64) Fail("data.imageSize", $"must be at least 64 for vggf, found {d.ImageSize}");
+        if (m.Backbone is "vgg16" or "resnet50" && d.ImageSize < 32) Fail("data.imageSize", $"must be at least 32 for {m.Backbone}, found {d.ImageSize}");
+        OneOf("model.head.type", m.Head.Type, Heads);
+        Positive("model.head.s", m.Head.S);
+
+        var t = c.Train;
+        Positive("train.epochs", t.Epochs);
+        Positive("train.batchSize", t.BatchSize);
+        OneOf("train.optimizer.type", t.Optimizer.Type, Optimizers);
+        Positive("train.optimizer.lr", t.Optimizer.Lr);
+        if (!(t.Optimizer.Momentum >= 0 && t.Optimizer.Momentum < 1)) Fail("train.optimizer.momentum", $"must be in [0, 1), found {t.Optimizer.Momentum}");
+        NonNegative("train.optimizer.weightDecay", t.Optimizer.WeightDecay);
+        if (t.Optimizer.Nesterov && t.Optimizer.Momentum == 0) Fail("train.optimizer.nesterov", "needs a positive momentum");
+        OneOf("train.schedule.type", t.Schedule.Type, Schedules);
+        NonNegative("train.schedule.warmupEpochs", t.Schedule.WarmupEpochs);
+        Fraction("train.schedule.gamma", t.Schedule.Gamma);
+        if (!(t.Schedule.MinLrFraction >= 0 && t.Schedule.MinLrFraction <= 1)) Fail("train.schedule.minLrFraction", $"must be in [0, 1], found {t.Schedule.MinLrFraction}");
+        NonNegative("train.clipGradNorm", t.ClipGradNorm);
+        Positive("train.checkpointEvery", t.CheckpointEvery);
+        Positive("train.keepCheckpoints", t.KeepCheckpoints);
+        Positive("train.evalEvery", t.EvalEvery);
+        NonNegative("train.threads", t.Threads);
+
+        var e = c.Eval;
+        Positive("eval.batchSize", e.BatchSize);
+        Fraction("eval.centerCrop", e.CenterCrop);
+        Positive("eval.pairsPerFold", e.PairsPerFold);
+        if ((e.Pairs is null) != (e.Images is null)) Fail(e.Pairs is null ? "eval.pairs" : "eval.images", "must be given together with " + (e.Pairs is null ? "eval.images" : "eval.pairs"));
+        if (e.Pairs is not null && !File.Exists(e.Pairs)) throw FaceDistillException.ForFile(e.Pairs, "pair list not found (eval.pairs)");
+        if (e.Images is not null && !Directory.Exists(e.Images)) throw FaceDistillException.ForFile(e.Images, "image directory not found (eval.images)");
+    }
+}

@@ -1,0 +1,136 @@
+namespace FaceDistill.Config;
+
+// Experiments are plain data (arcface_torch style): these records are the whole schema. JSON/YAML keys are the
+// camelCase property names; unknown keys and wrong types are rejected by ConfigLoader before any work starts.
+
+public sealed record ExperimentConfig
+{
+    public string Name { get; init; } = "run";
+    /// <summary>recognition | expression | age | gender</summary>
+    public string Task { get; init; } = "recognition";
+    public string Description { get; init; } = "";
+    public DataConfig Data { get; init; } = new();
+    public ModelConfig Model { get; init; } = new();
+    public TrainConfig Train { get; init; } = new();
+    public EvalConfig Eval { get; init; } = new();
+}
+
+public sealed record DataConfig
+{
+    /// <summary>synthetic | folder | utkface | csv</summary>
+    public string Source { get; init; } = "synthetic";
+    /// <summary>Dataset folder (folder, utkface) or label file (csv).</summary>
+    public string? Path { get; init; }
+    public int ImageSize { get; init; } = 112;
+    /// <summary>Fraction of the shorter image side kept around the centre before resizing (LFW-style loose crops).</summary>
+    public double CenterCrop { get; init; } = 1.0;
+    /// <summary>skip | fail: what an undecodable image does.</summary>
+    public string OnError { get; init; } = "skip";
+    public int Workers { get; init; } = 2;
+    /// <summary>Fraction held out for validation (classification/regression on real data).</summary>
+    public double ValFraction { get; init; } = 0.1;
+    /// <summary>Cap on training images (0 = all), taken after a seeded shuffle.</summary>
+    public int MaxImages { get; init; }
+    public SyntheticConfig Synthetic { get; init; } = new();
+    public AugmentConfig Augment { get; init; } = new();
+}
+
+public sealed record SyntheticConfig
+{
+    public int Identities { get; init; } = 200;
+    public int ImagesPerIdentity { get; init; } = 20;
+    /// <summary>Held-out identities (never seen in training) for verification / validation.</summary>
+    public int ValIdentities { get; init; } = 60;
+    public int ValImagesPerIdentity { get; init; } = 10;
+    public int RenderSize { get; init; } = 112;
+    public double Difficulty { get; init; } = 1.0;
+    public int Seed { get; init; } = 7;
+}
+
+public sealed record AugmentConfig
+{
+    public bool Flip { get; init; } = true;
+    public double ScaleMin { get; init; } = 0.9;
+    public double ScaleMax { get; init; } = 1.0;
+    public double Shift { get; init; } = 0.04;
+    public double Brightness { get; init; } = 0.2;
+    public double Contrast { get; init; } = 0.2;
+    public double Saturation { get; init; } = 0.2;
+}
+
+public sealed record ModelConfig
+{
+    /// <summary>mobilefacenet | iresnet18 | iresnet34 | iresnet50 | resnet50 | vggf | vgg16</summary>
+    public string Backbone { get; init; } = "mobilefacenet";
+    public int EmbeddingSize { get; init; } = 128;
+    /// <summary>Channel width multiplier (iresnet, resnet50, vgg16) for fast experiments.</summary>
+    public double Width { get; init; } = 1.0;
+    public double Dropout { get; init; }
+    public HeadConfig Head { get; init; } = new();
+}
+
+public sealed record HeadConfig
+{
+    /// <summary>arcface | cosface | combined | softmax (classification tasks use softmax; age uses regression)</summary>
+    public string Type { get; init; } = "arcface";
+    public double S { get; init; } = 64;
+    /// <summary>Margins of the combined form cos(m1·θ + m2) − m3; null = the type's default.</summary>
+    public double? M1 { get; init; }
+    public double? M2 { get; init; }
+    public double? M3 { get; init; }
+}
+
+public sealed record TrainConfig
+{
+    public int Epochs { get; init; } = 10;
+    public int BatchSize { get; init; } = 64;
+    public int Seed { get; init; } = 1;
+    public OptimizerConfig Optimizer { get; init; } = new();
+    public ScheduleConfig Schedule { get; init; } = new();
+    /// <summary>Max global gradient norm (0 = no clipping).</summary>
+    public double ClipGradNorm { get; init; } = 5.0;
+    public int CheckpointEvery { get; init; } = 200;
+    public int KeepCheckpoints { get; init; } = 2;
+    /// <summary>Evaluate every N epochs (and always at the end).</summary>
+    public int EvalEvery { get; init; } = 1;
+    /// <summary>libtorch intra-op threads (0 = all cores).</summary>
+    public int Threads { get; init; }
+}
+
+public sealed record OptimizerConfig
+{
+    /// <summary>sgd | adamw</summary>
+    public string Type { get; init; } = "sgd";
+    public double Lr { get; init; } = 0.1;
+    public double Momentum { get; init; } = 0.9;
+    public bool Nesterov { get; init; }
+    public double WeightDecay { get; init; } = 5e-4;
+    public double Beta1 { get; init; } = 0.9;
+    public double Beta2 { get; init; } = 0.999;
+}
+
+public sealed record ScheduleConfig
+{
+    /// <summary>cosine | step | constant (after linear warm-up)</summary>
+    public string Type { get; init; } = "cosine";
+    public double WarmupEpochs { get; init; } = 1;
+    /// <summary>Step schedule: epochs at which the LR is multiplied by <see cref="Gamma"/>.</summary>
+    public double[] Milestones { get; init; } = [];
+    public double Gamma { get; init; } = 0.1;
+    /// <summary>Cosine floor, as a fraction of the base LR.</summary>
+    public double MinLrFraction { get; init; }
+}
+
+public sealed record EvalConfig
+{
+    /// <summary>Verification pair list (LFW pairs.txt format); synthetic data makes its own.</summary>
+    public string? Pairs { get; init; }
+    /// <summary>Image root of the pair list.</summary>
+    public string? Images { get; init; }
+    public double CenterCrop { get; init; } = 1.0;
+    /// <summary>Flip test-time augmentation: embedding of image + embedding of its mirror.</summary>
+    public bool Flip { get; init; } = true;
+    public int BatchSize { get; init; } = 128;
+    /// <summary>Synthetic verification pairs: same-identity pairs per fold (as many different ones).</summary>
+    public int PairsPerFold { get; init; } = 100;
+}

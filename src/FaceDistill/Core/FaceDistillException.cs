@@ -1,0 +1,17 @@
+namespace FaceDistill.Core;
+
+/// <summary>
+/// An error the user can act on: bad input, a missing file, a malformed config, a diverged loss.
+/// The CLI prints <see cref="Exception.Message"/> as one line (no stack trace) and exits with code 2.
+/// Messages name the file or key first: "<c>path: problem</c>".
+/// </summary>
+public class FaceDistillException : Exception
+{
+    public FaceDistillException(string message) : base(message) { }
+    public FaceDistillException(string message, Exception inner) : base(message, inner) { }
+
+    public static FaceDistillException ForFile(string path, string problem) => new($"{path}: {problem}");
+}
+
+/// <summary>Training produced a non-finite loss; the last good checkpoint is kept.</summary>
+public sealed class TrainingDivergedException(string message) : FaceDistillException(message);

@@ -1,0 +1,115 @@
+using FaceDistill.Config;
+using FaceDistill.Core;
+using FaceDistill.Data.Synthetic;
+
+namespace FaceDistill.Data;
+
+/// <summary>
+/// The data of a run, resolved from the config: the training set, and what it is evaluated on — verification pairs of
+/// held-out identities for recognition, a held-out split for the attribute tasks.
+/// </summary>
+public sealed class ExperimentData
+{
+    public required IFaceDataset Train { get; init; }
+    public IFaceDataset? Validation { get; init; }
+    public PairList? Pairs { get; init; }
+    public required int Classes { get; init; }
+    public double AgeMean { get; init; } = 30;
+    public double EvalCenterCrop { get; init; } = 1.0;
+
+    public static ExperimentData From(ExperimentConfig c)
+    {
+        var task = FaceTaskExtensions.Parse(c.Task);
+        var d = c.Data;
+        IFaceDataset train;
+        IFaceDataset? val = null;
+        PairList? pairs = null;
+        if (d.Source == "synthetic")
+        {
+            var s = d.Synthetic;
+            train = new SyntheticFaces(new SyntheticOptions
+            {
+                Identities = s.Identities, ImagesPerIdentity = s.ImagesPerIdentity, Size = s.RenderSize, Seed = s.Seed, Difficulty = (float)s.Difficulty,
+            });
+            // held-out people: identity ids after the training ones, so never seen in training
+            val = new SyntheticFaces(new SyntheticOptions
+            {
+                Identities = s.ValIdentities, ImagesPerIdentity = s.ValImagesPerIdentity, FirstIdentity = s.Identities,
+                Size = s.RenderSize, Seed = s.Seed, Difficulty = (float)s.Difficulty,
+            });
+        }
+        else
+        {
+            IFaceDataset all = d.Source switch
+            {
+                "folder" => FileFaceDataset.FromImageFolder(d.Path!, task),
+                "utkface" => FileFaceDataset.FromUtkFace(d.Path!, out _),
+                "csv" => FileFaceDataset.FromCsv(d.Path!),
+                _ => throw new FaceDistillException($"unknown data.source '{d.Source}'"),
+            };
+            var labelled = Enumerable.Range(0, all.Count).Where(i => HasLabel(task, all.Labels(i))).ToArray();
+            if (labelled.Length == 0) throw FaceDistillException.ForFile(d.Path!, $"no image carries a {task} label");
+            var order = Seeds.Permutation(labelled.Length, Seeds.Derive(c.Train.Seed, 0xDA7A)).Select(i => labelled[i]).ToArray();
+            if (task == FaceTask.Recognition && c.Eval.Pairs is null)
+            {
+                // hold out whole identities: verification must be on people never trained on
+                var ids = order.Select(i => all.Labels(i).Identity).Distinct().ToArray();
+                var valIds = ids.Take((int)Math.Round(ids.Length * d.ValFraction)).ToHashSet();
+                val = new SubsetDataset(all, order.Where(i => valIds.Contains(all.Labels(i).Identity)).ToArray());
+                train = Reindex(new SubsetDataset(all, order.Where(i => !valIds.Contains(all.Labels(i).Identity)).ToArray()));
+            }
+            else
+            {
+                int nVal = task == FaceTask.Recognition ? 0 : (int)Math.Round(order.Length * d.ValFraction);
+                val = nVal > 0 ? new SubsetDataset(all, order.Take(nVal).ToArray()) : null;
+                train = new SubsetDataset(all, order.Skip(nVal).ToArray());
+                if (task == FaceTask.Recognition) train = Reindex(train);
+            }
+            if (d.MaxImages > 0 && train.Count > d.MaxImages)
+                train = task == FaceTask.Recognition
+                    ? Reindex(new SubsetDataset(train, Enumerable.Range(0, d.MaxImages).ToArray()))
+                    : new SubsetDataset(train, Enumerable.Range(0, d.MaxImages).ToArray());
+        }
+        if (task == FaceTask.Recognition)
+        {
+            if (c.Eval.Pairs is not null) pairs = PairList.LoadLfw(c.Eval.Pairs, c.Eval.Images!);
+            else if (val is not null && val.Count > 0) pairs = PairList.FromIdentities(val, 10, c.Eval.PairsPerFold, Seeds.Derive(c.Train.Seed, 0xFA1));
+        }
+        int classes = task == FaceTask.Age ? 1 : train.ClassCount(task);
+        var ages = Enumerable.Range(0, Math.Min(train.Count, 5000)).Select(i => train.Labels(i).Age).Where(a => !float.IsNaN(a)).ToArray();
+        return new ExperimentData
+        {
+            Train = train, Validation = val, Pairs = pairs, Classes = classes,
+            AgeMean = ages.Length > 0 ? ages.Average() : 30,
+            EvalCenterCrop = c.Eval.Pairs is not null ? c.Eval.CenterCrop : d.CenterCrop,
+        };
+    }
+
+    private static bool HasLabel(FaceTask task, FaceLabels l) => task == FaceTask.Age ? !float.IsNaN(l.Age) : task.ClassLabel(l) >= 0;
+
+    /// <summary>Renumbers identities of a subset to 0..K-1 (class indices for the margin head).</summary>
+    public static IFaceDataset Reindex(IFaceDataset d) => new ReindexedIdentities(d);
+
+    private sealed class ReindexedIdentities : IFaceDataset
+    {
+        private readonly IFaceDataset _inner;
+        private readonly Dictionary<int, int> _map;
+
+        public ReindexedIdentities(IFaceDataset inner)
+        {
+            _inner = inner;
+            _map = Enumerable.Range(0, inner.Count).Select(i => inner.Labels(i).Identity).Where(x => x >= 0).Distinct().OrderBy(x => x)
+                .Select((id, k) => (id, k)).ToDictionary(t => t.id, t => t.k);
+        }
+
+        public int Count => _inner.Count;
+        public int ClassCount(FaceTask task) => task == FaceTask.Recognition ? _map.Count : _inner.ClassCount(task);
+        public FaceLabels Labels(int index)
+        {
+            var l = _inner.Labels(index);
+            return l with { Identity = l.Identity >= 0 ? _map[l.Identity] : -1 };
+        }
+        public RgbImage Image(int index) => _inner.Image(index);
+        public string Describe(int index) => _inner.Describe(index);
+    }
+}

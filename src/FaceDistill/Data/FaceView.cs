@@ -1,0 +1,11 @@
+namespace FaceDistill.Data;
+
+/// <summary>
+/// A named view of a face: the image after a transform chain (DESIGN.md: <c>clean</c> for the teacher,
+/// <c>occluded:mask</c>, <c>lowres:16</c> for the student...). All views of one sample share the same random crop and
+/// flip, so they stay pixel-aligned; the transform runs before cropping, with its own deterministic random source.
+/// </summary>
+public sealed record FaceView(string Name, Func<RgbImage, FaceLabels, Random, RgbImage>? Transform = null)
+{
+    public static readonly FaceView Clean = new("clean");
+}

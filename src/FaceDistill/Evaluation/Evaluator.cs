@@ -1,0 +1,46 @@
+using FaceDistill.Data;
+using FaceDistill.Models;
+
+namespace FaceDistill.Evaluation;
+
+/// <summary>One evaluation outcome, flat metrics for tables and metrics.csv plus the full result object.</summary>
+public sealed record EvalReport(string Protocol, IReadOnlyDictionary<string, double> Metrics, object Detail);
+
+/// <summary>The protocols shared by training runs, experiments and <c>facedistill eval</c>.</summary>
+public static class Evaluator
+{
+    public static EvalReport Verify(Backbone backbone, PairList pairs, double centerCrop, bool flip, int batchSize, IProgress<int>? progress = null)
+    {
+        var emb = Embedder.Embed(backbone, pairs.Images, centerCrop, flip, batchSize, progress);
+        var scores = pairs.Pairs.Select(p => Embedder.Cosine(emb[p.A], emb[p.B])).ToArray();
+        var r = Verification.Evaluate(scores, pairs.Pairs.Select(p => p.Same).ToArray(), pairs.Pairs.Select(p => p.Fold).ToArray());
+        var m = new Dictionary<string, double> { ["acc"] = r.Accuracy, ["acc_std"] = r.AccuracyStd, ["auc"] = r.Auc, ["eer"] = r.Eer };
+        foreach (var (far, tar) in r.TarAtFar) m[$"tar@far={far:0.###}"] = tar;
+        return new EvalReport("verification", m, r);
+    }
+
+    public static EvalReport Classify(FaceModel model, IFaceDataset data, FaceTask task, double centerCrop, int batchSize, IProgress<int>? progress = null)
+    {
+        var outputs = Embedder.Predict(model, data, centerCrop, batchSize, progress);
+        var idx = Enumerable.Range(0, data.Count).Where(i => task.ClassLabel(data.Labels(i)) >= 0).ToArray();
+        var truth = idx.Select(i => task.ClassLabel(data.Labels(i))).ToArray();
+        var pred = idx.Select(i => ArgMax(outputs[i])).ToArray();
+        var r = Metrics.Classification(truth, pred, Math.Max(data.ClassCount(task), outputs[0].Length));
+        return new EvalReport("classification", new Dictionary<string, double> { ["acc"] = r.Accuracy, ["balanced_acc"] = r.BalancedAccuracy }, r);
+    }
+
+    public static EvalReport Regress(FaceModel model, IFaceDataset data, double centerCrop, int batchSize, IProgress<int>? progress = null)
+    {
+        var outputs = Embedder.Predict(model, data, centerCrop, batchSize, progress);
+        var idx = Enumerable.Range(0, data.Count).Where(i => !float.IsNaN(data.Labels(i).Age)).ToArray();
+        var r = Metrics.Regression(idx.Select(i => (double)data.Labels(i).Age).ToArray(), idx.Select(i => (double)outputs[i][0]).ToArray());
+        return new EvalReport("regression", new Dictionary<string, double> { ["mae"] = r.Mae, ["rmse"] = r.Rmse }, r);
+    }
+
+    public static int ArgMax(float[] v)
+    {
+        int best = 0;
+        for (int i = 1; i < v.Length; i++) if (v[i] > v[best]) best = i;
+        return best;
+    }
+}

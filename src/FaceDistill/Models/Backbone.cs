@@ -1,0 +1,41 @@
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace FaceDistill.Models;
+
+/// <summary>
+/// A face backbone: image batch <c>[N, 3, S, S]</c> in [-1, 1] → embedding <c>[N, EmbeddingSize]</c>.
+/// Every family is constructible for an input size (the arcface_torch convention is 112).
+/// </summary>
+public abstract class Backbone : nn.Module<Tensor, Tensor>
+{
+    protected Backbone(string name, int inputSize, int embeddingSize) : base(name)
+    {
+        InputSize = inputSize;
+        EmbeddingSize = embeddingSize;
+    }
+
+    public int InputSize { get; }
+    public int EmbeddingSize { get; }
+
+    /// <summary>Spatial size after a stack of layers, computed by a dry run (so any input size works).</summary>
+    protected static long[] OutputShape(nn.Module<Tensor, Tensor> features, int channels, int inputSize)
+    {
+        using var _ = no_grad();
+        using var x = zeros(1, channels, inputSize, inputSize);
+        var wasTraining = features.training;
+        features.eval();
+        using var y = features.call(x);
+        if (wasTraining) features.train();
+        return y.shape;
+    }
+}
+
+internal static class Layers
+{
+    public static nn.Module<Tensor, Tensor> ConvBn(long cin, long cout, long k, long stride = 1, long pad = 0, long groups = 1) =>
+        nn.Sequential(nn.Conv2d(cin, cout, k, stride, pad, groups: groups, bias: false), nn.BatchNorm2d(cout));
+
+    public static nn.Module<Tensor, Tensor> ConvBnPRelu(long cin, long cout, long k, long stride = 1, long pad = 0, long groups = 1) =>
+        nn.Sequential(nn.Conv2d(cin, cout, k, stride, pad, groups: groups, bias: false), nn.BatchNorm2d(cout), nn.PReLU(cout));
+}

@@ -1,0 +1,84 @@
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace FaceDistill.Models.Heads;
+
+/// <summary>
+/// The combined angular-margin softmax of InsightFace (Deng et al., ArcFace, 2019, eq. 4):
+/// <code>
+///   cos θ_j = ŵ_j · x̂                      (weights and embedding L2-normalised)
+///   z_j     = s · cos θ_j                  (j ≠ y)
+///   z_y     = s · (cos(m1·θ_y + m2) − m3)
+///   L       = CE(softmax(z), y)
+/// </code>
+/// ArcFace: (m1, m2, m3) = (1, 0.5, 0); CosFace (Wang et al., 2018): (1, 0, 0.35); SphereFace-like: m1 > 1.
+/// As in arcface_torch, where m1·θ_y + m2 would pass π (so the target logit would stop decreasing in θ) the target
+/// falls back to <c>s·(cos θ_y − sin(π − m2)·m2 − m3)</c> (see <see cref="MarginLogits"/>). Without labels
+/// (evaluation) the head returns the margin-free <c>s·cos θ</c>.
+/// </summary>
+public sealed class CombinedMarginHead : Head
+{
+    private readonly TorchSharp.Modules.Parameter weight;
+    public double S { get; }
+    public double M1 { get; }
+    public double M2 { get; }
+    public double M3 { get; }
+
+    public CombinedMarginHead(long embeddingSize, long classes, double s = 64, double m1 = 1, double m2 = 0.5, double m3 = 0)
+        : base("CombinedMarginHead")
+    {
+        if (s <= 0) throw new ArgumentOutOfRangeException(nameof(s), "scale s must be positive");
+        S = s; M1 = m1; M2 = m2; M3 = m3;
+        weight = nn.Parameter(nn.init.normal_(empty(classes, embeddingSize), 0, 0.01));
+        RegisterComponents();
+    }
+
+    public static CombinedMarginHead ArcFace(long d, long c, double s = 64, double m = 0.5) => new(d, c, s, 1, m, 0);
+    public static CombinedMarginHead CosFace(long d, long c, double s = 64, double m = 0.35) => new(d, c, s, 1, 0, m);
+
+    /// <summary>Cosines <c>[N, C]</c> between normalised embeddings and class centres.</summary>
+    public Tensor Cosine(Tensor x)
+    {
+        using var xn = nn.functional.normalize(x, dim: 1);
+        using var wn = nn.functional.normalize(weight, dim: 1);
+        return xn.matmul(wn.t()).clamp(-1.0, 1.0);
+    }
+
+    public override Tensor forward(Tensor x, Tensor? labels)
+    {
+        using var cos = Cosine(x);
+        if (labels is null) return cos * S;
+        return MarginLogits(cos, labels, S, M1, M2, M3);
+    }
+
+    public override Tensor Loss(Tensor outputs, Tensor labels) => nn.functional.cross_entropy(outputs, labels);
+
+    /// <summary>
+    /// The pure margin function on cosines: target logit <c>s·(cos(m1·θ + m2) − m3)</c>, others <c>s·cos θ</c>.
+    /// When <c>m1·θ + m2 &gt; π</c> the target is <c>s·(cos θ − sin(π − m2)·m2 − m3)</c> (arcface_torch's fallback),
+    /// which keeps the logit decreasing in θ.
+    /// </summary>
+    public static Tensor MarginLogits(Tensor cosine, Tensor labels, double s, double m1, double m2, double m3)
+    {
+        using var oneHot = nn.functional.one_hot(labels, cosine.shape[1]).to(cosine.dtype);
+        using var target = (cosine * oneHot).sum(1, keepdim: true);
+        Tensor marginTarget;
+        if (m1 == 1 && m2 == 0)
+        {
+            marginTarget = target - m3;
+        }
+        else
+        {
+            using var theta = target.clamp(-1 + 1e-7, 1 - 1e-7).acos();
+            using var angle = theta * m1 + m2;
+            using var withMargin = angle.cos() - m3;
+            // beyond π the cosine would rise again: use the linear fallback there
+            using var fallback = target - Math.Sin(Math.PI - m2) * m2 - m3;
+            using var valid = angle.le(Math.PI);
+            marginTarget = where(valid, withMargin, fallback);
+        }
+        using var delta = (marginTarget - target) * oneHot;
+        marginTarget.Dispose();
+        return (cosine + delta) * s;
+    }
+}

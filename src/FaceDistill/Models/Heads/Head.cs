@@ -1,0 +1,47 @@
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace FaceDistill.Models.Heads;
+
+/// <summary>
+/// A training head on top of an embedding: <c>(embedding [N, D], labels [N] or null) → outputs</c>. Classifier heads
+/// return logits <c>[N, C]</c> (with the margin applied only when labels are given); the regression head returns <c>[N]</c>.
+/// </summary>
+public abstract class Head(string name) : nn.Module<Tensor, Tensor?, Tensor>(name)
+{
+    /// <summary>The training loss of the head's outputs (cross-entropy for classifiers, L1 for regression).</summary>
+    public abstract Tensor Loss(Tensor outputs, Tensor labels);
+}
+
+/// <summary>Plain softmax classifier: <c>z = W·x + b</c>, loss cross-entropy.</summary>
+public sealed class SoftmaxHead : Head
+{
+    private readonly nn.Module<Tensor, Tensor> fc;
+
+    public SoftmaxHead(long embeddingSize, long classes) : base("SoftmaxHead")
+    {
+        fc = nn.Linear(embeddingSize, classes);
+        RegisterComponents();
+    }
+
+    public override Tensor forward(Tensor x, Tensor? labels) => fc.call(x);
+
+    public override Tensor Loss(Tensor outputs, Tensor labels) => nn.functional.cross_entropy(outputs, labels);
+}
+
+/// <summary>Regression head (age): <c>ŷ = w·x + b</c>, loss L1 (the MAE it is evaluated with).</summary>
+public sealed class RegressionHead : Head
+{
+    private readonly nn.Module<Tensor, Tensor> fc;
+
+    public RegressionHead(long embeddingSize, double initialBias = 0) : base("RegressionHead")
+    {
+        fc = nn.Linear(embeddingSize, 1);
+        using (no_grad()) fc.parameters().Last().fill_(initialBias);
+        RegisterComponents();
+    }
+
+    public override Tensor forward(Tensor x, Tensor? labels) => fc.call(x).squeeze(1);
+
+    public override Tensor Loss(Tensor outputs, Tensor labels) => nn.functional.l1_loss(outputs, labels);
+}

@@ -1,0 +1,58 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using FaceDistill.Core;
+using FaceDistill.Evaluation;
+using FaceDistill.Models;
+
+namespace FaceDistill.Reporting;
+
+/// <summary>The final report of a run: report.md (human) and report.json (machine), written atomically, plus plots.</summary>
+public static class RunReport
+{
+    public static void Write(string runDir, string name, string task, ModelStats stats, Training.TrainResult result, int trainImages)
+    {
+        var sb = new StringBuilder();
+        sb.AppendLine($"# Run `{name}`").AppendLine();
+        sb.AppendLine($"- task: {task}");
+        sb.AppendLine($"- backbone: {stats.Name}, input {stats.InputSize}×{stats.InputSize}, {stats.Parameters / 1e6:F2} M parameters, {stats.Flops / 1e6:F1} MFLOPs");
+        sb.AppendLine($"- training images: {trainImages}; steps: {result.Steps}; final loss {result.FinalLoss:F4}; time {result.Elapsed:hh\\:mm\\:ss}");
+        sb.AppendLine($"- checkpoint: {result.LastCheckpoint}").AppendLine();
+        if (result.FinalEval is { } e)
+        {
+            sb.AppendLine($"## Evaluation ({e.Protocol})").AppendLine().AppendLine("| metric | value |").AppendLine("|---|---|");
+            foreach (var (k, v) in e.Metrics) sb.AppendLine($"| {k} | {v.ToString("F4", CultureInfo.InvariantCulture)} |");
+            if (e.Detail is VerificationResult vr)
+            {
+                new LinePlot($"ROC — {name}", "FAR", "TAR") { LogX = true, XRange = (1e-3, 1), YRange = (0, 1) }
+                    .Add($"AUC {vr.Auc:F3}", vr.Roc.Select(p => p.Far), vr.Roc.Select(p => p.Tar))
+                    .Save(Path.Combine(runDir, "roc.png"));
+                sb.AppendLine().AppendLine("![ROC](roc.png)");
+            }
+            if (e.Detail is ClassificationResult cr) sb.AppendLine().AppendLine(ConfusionMarkdown(cr));
+        }
+        AtomicFile.WriteAllText(Path.Combine(runDir, "report.md"), sb.ToString());
+        var json = new
+        {
+            name, task, backbone = stats.Name, parameters = stats.Parameters, flops = stats.Flops,
+            steps = result.Steps, finalLoss = result.FinalLoss, seconds = result.Elapsed.TotalSeconds,
+            protocol = result.FinalEval?.Protocol, metrics = result.FinalEval?.Metrics, checkpoint = result.LastCheckpoint,
+        };
+        AtomicFile.WriteAllText(Path.Combine(runDir, "report.json"), JsonSerializer.Serialize(json, new JsonSerializerOptions { WriteIndented = true }));
+    }
+
+    public static string ConfusionMarkdown(ClassificationResult r, IReadOnlyList<string>? names = null)
+    {
+        var sb = new StringBuilder("| truth \\ predicted |");
+        string N(int i) => names is not null && i < names.Count ? names[i] : i.ToString();
+        for (int j = 0; j < r.Classes; j++) sb.Append($" {N(j)} |");
+        sb.AppendLine().Append("|---|").AppendLine(string.Concat(Enumerable.Repeat("---|", r.Classes)));
+        for (int i = 0; i < r.Classes; i++)
+        {
+            sb.Append($"| {N(i)} |");
+            for (int j = 0; j < r.Classes; j++) sb.Append($" {r.Confusion[i, j]} |");
+            sb.AppendLine();
+        }
+        return sb.ToString();
+    }
+}

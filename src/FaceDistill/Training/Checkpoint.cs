@@ -1,0 +1,77 @@
+using System.Text.Json;
+using FaceDistill.Core;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace FaceDistill.Training;
+
+/// <summary>Trainer state beside the weights: where training stands and the best metric so far.</summary>
+public sealed record CheckpointState(long Step, int Epoch, double LastLoss, string ConfigHash, DateTime SavedUtc);
+
+/// <summary>
+/// Checkpoints: <c>checkpoints/step-000123/</c> with <c>model.bin</c> (TorchSharp weights and buffers), <c>optim.bin</c>
+/// (optimizer state: momentum / Adam moments) and <c>state.json</c>. A checkpoint directory is built under a temporary
+/// name and renamed into place, and <c>checkpoints/latest</c> is rewritten atomically after it, so a run killed at any
+/// moment resumes from a complete checkpoint. Only the newest <c>keep</c> checkpoints are kept.
+/// </summary>
+public static class Checkpoint
+{
+    public static string Save(string checkpointDir, nn.Module model, optim.Optimizer? optimizer, CheckpointState state, int keep)
+    {
+        var dir = Path.Combine(checkpointDir, $"step-{state.Step:D7}");
+        AtomicFile.WriteDirectory(dir, tmp =>
+        {
+            model.save(Path.Combine(tmp, "model.bin"));
+            ((TorchSharp.Modules.OptimizerHelper?)optimizer)?.save_state_dict(Path.Combine(tmp, "optim.bin"));
+            File.WriteAllText(Path.Combine(tmp, "state.json"), JsonSerializer.Serialize(state));
+        });
+        AtomicFile.WriteAllText(Path.Combine(checkpointDir, "latest"), Path.GetFileName(dir));
+        foreach (var old in Directory.GetDirectories(checkpointDir, "step-*").OrderByDescending(d => d, StringComparer.Ordinal).Skip(keep))
+            Directory.Delete(old, recursive: true);
+        return dir;
+    }
+
+    /// <summary>The newest complete checkpoint, or null when there is none.</summary>
+    public static string? Latest(string checkpointDir)
+    {
+        var pointer = Path.Combine(checkpointDir, "latest");
+        if (!File.Exists(pointer)) return null;
+        var dir = Path.Combine(checkpointDir, File.ReadAllText(pointer).Trim());
+        return Directory.Exists(dir) ? dir : throw FaceDistillException.ForFile(pointer, $"points to a missing checkpoint {dir}");
+    }
+
+    public static CheckpointState LoadState(string dir)
+    {
+        var path = Path.Combine(dir, "state.json");
+        try
+        {
+            return JsonSerializer.Deserialize<CheckpointState>(File.ReadAllText(path)) ?? throw FaceDistillException.ForFile(path, "empty checkpoint state");
+        }
+        catch (Exception e) when (e is JsonException or IOException)
+        {
+            throw FaceDistillException.ForFile(path, $"unreadable checkpoint state ({e.Message})");
+        }
+    }
+
+    /// <summary>Loads weights (and optimizer state when given) from a checkpoint directory or a model.bin file.</summary>
+    public static void LoadWeights(string pathOrDir, nn.Module model, optim.Optimizer? optimizer = null)
+    {
+        var modelPath = Directory.Exists(pathOrDir) ? Path.Combine(pathOrDir, "model.bin") : pathOrDir;
+        if (!File.Exists(modelPath)) throw FaceDistillException.ForFile(modelPath, "checkpoint weights not found");
+        try
+        {
+            model.load(modelPath, strict: true);
+        }
+        catch (Exception e) when (e is not FaceDistillException)
+        {
+            throw FaceDistillException.ForFile(modelPath, $"weights do not fit this model or the file is damaged ({FirstLine(e.Message)})");
+        }
+        if (optimizer is null) return;
+        var optPath = Path.Combine(Path.GetDirectoryName(modelPath)!, "optim.bin");
+        if (!File.Exists(optPath)) throw FaceDistillException.ForFile(optPath, "optimizer state not found");
+        try { ((TorchSharp.Modules.OptimizerHelper)optimizer).load_state_dict(optPath); }
+        catch (Exception e) { throw FaceDistillException.ForFile(optPath, $"optimizer state is damaged ({FirstLine(e.Message)})"); }
+    }
+
+    private static string FirstLine(string s) => s.Split('\n')[0].Trim();
+}

@@ -1,0 +1,129 @@
+using System.Diagnostics;
+using FaceDistill.Config;
+using FaceDistill.Core;
+using FaceDistill.Data;
+using FaceDistill.Distillation;
+using FaceDistill.Evaluation;
+using FaceDistill.Models;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace FaceDistill.Training;
+
+public sealed record TrainResult(long Steps, double FinalLoss, EvalReport? FinalEval, bool Interrupted, string? LastCheckpoint, TimeSpan Elapsed);
+
+/// <summary>
+/// The training loop: per step, LR from the schedule, loss from the <see cref="Objective"/>, backward, global-norm
+/// gradient clipping, optimizer step; a progress bar with loss, LR, images/s and ETA; metrics.csv; checkpoints every N
+/// steps and at the end (atomically); evaluation every few epochs. Deterministic on CPU: libtorch's RNG is reseeded from
+/// (seed, step) before every step and the data order is a function of (seed, epoch), so resuming from a checkpoint ends
+/// with the same weights as an uninterrupted run. A NaN/Inf loss stops the run before the optimizer step, keeping the
+/// last good checkpoint.
+/// </summary>
+public sealed class Trainer(TrainConfig config, FaceTask task, Objective objective)
+{
+    public int LogEvery { get; init; } = 10;
+
+    public static Tensor LabelTensor(FaceTask task, Batch b) => task == FaceTask.Age
+        ? tensor(b.Labels.Select(l => l.Age).ToArray())
+        : tensor(b.Labels.Select(l => (long)task.ClassLabel(l)).ToArray());
+
+    public TrainResult Fit(FaceModel model, DataLoader train, RunDirectory run, Func<FaceModel, EvalReport>? evaluate,
+        IReadOnlyList<string> evalColumns, bool resume, long stopAfterStep = long.MaxValue, CancellationToken cancel = default)
+    {
+        if (config.Threads > 0) set_num_threads(config.Threads);
+        var clock = Stopwatch.StartNew();
+        var parameters = model.parameters().Concat(objective.Terms.SelectMany(t => t.Parameters)).ToList();
+        using var optimizer = OptimizerFactory.Create(config.Optimizer, parameters);
+        int spe = train.BatchesPerEpoch;
+        long total = (long)spe * config.Epochs;
+        var schedule = LrSchedule.From(config.Schedule, config.Optimizer.Lr, spe, config.Epochs);
+        string configHash = Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(System.Text.Json.JsonSerializer.Serialize(config))))[..12];
+
+        long step = 0;
+        string? lastCheckpoint = null;
+        if (resume && Checkpoint.Latest(run.CheckpointDir) is { } latest)
+        {
+            Checkpoint.LoadWeights(latest, model, optimizer);
+            step = Checkpoint.LoadState(latest).Step;
+            lastCheckpoint = latest;
+            Console.Error.WriteLine($"resuming from {latest} (step {step} of {total})");
+        }
+        var log = new MetricsLog(run.MetricsPath, evalColumns, resume ? step : -1);
+        EvalReport? lastEval = null;
+        double lastLoss = double.NaN, ema = double.NaN, ips = 0;
+        var parts = new Dictionary<string, double>();
+        model.train();
+
+        string Save(int epoch)
+        {
+            lastCheckpoint = Checkpoint.Save(run.CheckpointDir, model, optimizer,
+                new CheckpointState(step, epoch, lastLoss, configHash, DateTime.UtcNow), config.KeepCheckpoints);
+            return lastCheckpoint;
+        }
+
+        using (var bar = ProgressBar.Start("train", total))
+        {
+            bar.Update(step);
+            var window = Stopwatch.StartNew();
+            int windowImages = 0;
+            for (int epoch = (int)(step / spe); epoch < config.Epochs && step < total; epoch++)
+            {
+                foreach (var batch in train.Epoch(epoch, (int)(step % spe), cancel))
+                {
+                    if (cancel.IsCancellationRequested || step >= stopAfterStep)
+                    {
+                        Save(epoch);
+                        return new TrainResult(step, lastLoss, lastEval, true, lastCheckpoint, clock.Elapsed);
+                    }
+                    manual_seed(Seeds.Derive(config.Seed, step, 0x7A1));
+                    double lr = schedule.At(step);
+                    OptimizerFactory.SetLr(optimizer, lr);
+                    using (var scope = NewDisposeScope())
+                    {
+                        var images = batch.Tensor();
+                        var labels = LabelTensor(task, batch);
+                        parts.Clear();
+                        var loss = objective.Loss(model, images, labels, batch, new StepContext(step, epoch, spe), parts);
+                        double value = loss.item<float>();
+                        if (!double.IsFinite(value))
+                            throw new TrainingDivergedException(
+                                $"loss became {(double.IsNaN(value) ? "NaN" : "infinite")} at step {step + 1} (epoch {epoch + 1}; parts: {string.Join(", ", parts.Select(p => $"{p.Key}={p.Value:G4}"))}); " +
+                                $"training stopped, the last good checkpoint is {lastCheckpoint ?? "none (no checkpoint was written yet)"}; lower train.optimizer.lr or set train.clipGradNorm");
+                        optimizer.zero_grad();
+                        loss.backward();
+                        if (config.ClipGradNorm > 0) nn.utils.clip_grad_norm_(parameters, config.ClipGradNorm);
+                        optimizer.step();
+                        lastLoss = value;
+                        ema = double.IsNaN(ema) ? value : 0.95 * ema + 0.05 * value;
+                    }
+                    step++;
+                    windowImages += batch.Count;
+                    if (window.Elapsed.TotalSeconds >= 1 || step == total)
+                    {
+                        ips = windowImages / window.Elapsed.TotalSeconds;
+                        window.Restart();
+                        windowImages = 0;
+                    }
+                    if (step % LogEvery == 0 || step == total) log.LogStep(step, epoch + 1, lastLoss, lr, ips);
+                    bar.Update(step, $"epoch {epoch + 1}/{config.Epochs} loss {ema:F3} lr {lr:G3} {ips:F0} img/s");
+                    if (step % config.CheckpointEvery == 0) Save(epoch);
+                }
+                bool last = epoch + 1 == config.Epochs;
+                if (evaluate is not null && ((epoch + 1) % config.EvalEvery == 0 || last))
+                {
+                    lastEval = evaluate(model);
+                    model.train();
+                    log.LogEval(step, epoch + 1, lastEval.Metrics);
+                }
+            }
+        }
+        if (lastCheckpoint is null || Checkpoint.LoadState(lastCheckpoint).Step != step) Save(config.Epochs - 1);
+        if (lastEval is null && evaluate is not null)
+        {
+            lastEval = evaluate(model);
+            log.LogEval(step, config.Epochs, lastEval.Metrics);
+        }
+        return new TrainResult(step, lastLoss, lastEval, false, lastCheckpoint, clock.Elapsed);
+    }
+}

@@ -1,0 +1,69 @@
+using FaceDistill.Config;
+using FaceDistill.Core;
+using FaceDistill.Data;
+using FaceDistill.Distillation;
+using FaceDistill.Evaluation;
+using FaceDistill.Models;
+using FaceDistill.Reporting;
+using static TorchSharp.torch;
+
+namespace FaceDistill.Training;
+
+public sealed record RunOutcome(RunDirectory Run, TrainResult Result, ModelStats Stats, ExperimentData Data);
+
+/// <summary>
+/// One run, end to end (DESIGN.md's flow): validated config → run directory → data → model → trainer(objective) →
+/// evaluation → report. The CLI's <c>train</c> and <c>demo</c> and the experiments call this.
+/// </summary>
+public static class TrainingRun
+{
+    public static RunOutcome Execute(ExperimentConfig cfg, string runsRoot, ExistingRun mode, Objective? objective = null,
+        long stopAfterStep = long.MaxValue, CancellationToken cancel = default)
+    {
+        if (cfg.Train.Threads > 0) set_num_threads(cfg.Train.Threads);
+        var run = RunDirectory.Open(Path.Combine(runsRoot, cfg.Name), mode);
+        var resolved = ConfigLoader.ToJson(cfg);
+        if (mode == ExistingRun.Resume && File.Exists(run.ConfigPath) && File.ReadAllText(run.ConfigPath) != resolved)
+            throw FaceDistillException.ForFile(run.ConfigPath, "the run was started with a different config; resume without changing it, or start a new run");
+        AtomicFile.WriteAllText(run.ConfigPath, resolved);
+
+        var task = FaceTaskExtensions.Parse(cfg.Task);
+        var data = ExperimentData.From(cfg);
+        manual_seed(cfg.Train.Seed);
+        using var model = ModelFactory.Create(cfg, data.Classes, data.AgeMean);
+        var stats = ModelStats.Measure(model.Backbone);
+        var loader = new DataLoader(data.Train, new DataLoaderOptions
+        {
+            BatchSize = cfg.Train.BatchSize, ImageSize = cfg.Data.ImageSize, CenterCrop = cfg.Data.CenterCrop, Shuffle = true, DropLast = true,
+            Seed = cfg.Train.Seed, Workers = cfg.Data.Workers,
+            OnBadImage = cfg.Data.OnError == "fail" ? BadImagePolicy.Fail : BadImagePolicy.Skip,
+            Augment = new AugmentOptions
+            {
+                Flip = cfg.Data.Augment.Flip, ScaleMin = cfg.Data.Augment.ScaleMin, ScaleMax = cfg.Data.Augment.ScaleMax, Shift = cfg.Data.Augment.Shift,
+                Brightness = cfg.Data.Augment.Brightness, Contrast = cfg.Data.Augment.Contrast, Saturation = cfg.Data.Augment.Saturation,
+            },
+        });
+        var (evaluate, columns) = EvaluationFor(cfg, task, data);
+        var trainer = new Trainer(cfg.Train, task, objective ?? Objective.TaskOnly);
+        var result = trainer.Fit(model, loader, run, evaluate, columns, mode == ExistingRun.Resume, stopAfterStep, cancel);
+        if (loader.BadImages.Count > 0)
+            Console.Error.WriteLine($"skipped {loader.BadImages.Count} undecodable image(s), e.g. {loader.BadImages.Values.First()}");
+        if (!result.Interrupted) RunReport.Write(run.Path, cfg.Name, cfg.Task, stats, result, data.Train.Count);
+        return new RunOutcome(run, result, stats, data);
+    }
+
+    public static (Func<FaceModel, EvalReport>? Evaluate, string[] Columns) EvaluationFor(ExperimentConfig cfg, FaceTask task, ExperimentData data)
+    {
+        int bs = cfg.Eval.BatchSize;
+        double crop = data.EvalCenterCrop;
+        if (task == FaceTask.Recognition)
+        {
+            if (data.Pairs is null) return (null, []);
+            var cols = new[] { "acc", "acc_std", "auc", "eer" }.Concat(Verification.StandardFars.Select(f => $"tar@far={f:0.###}")).ToArray();
+            return (m => Evaluator.Verify(m.Backbone, data.Pairs, crop, cfg.Eval.Flip, bs), cols);
+        }
+        if (data.Validation is null) return (null, []);
+        if (task == FaceTask.Age) return (m => Evaluator.Regress(m, data.Validation, crop, bs), ["mae", "rmse"]);
+        return (m => Evaluator.Classify(m, data.Validation, task, crop, bs), ["acc", "balanced_acc"]);
+    }
+}
