@@ -1,0 +1,86 @@
+using FaceDistill.Cli;
+
+[assembly: CollectionBehavior(DisableTestParallelization = true)]
+
+namespace FaceDistill.Tests;
+
+public class CliTests
+{
+    private static (int Code, string Out, string Err) Run(params string[] args)
+    {
+        var (oldOut, oldErr) = (Console.Out, Console.Error);
+        var (o, e) = (new StringWriter(), new StringWriter());
+        Console.SetOut(o); Console.SetError(e);
+        try { return (Commands.Build().Parse(args).Invoke(), o.ToString(), e.ToString()); }
+        finally { Console.SetOut(oldOut); Console.SetError(oldErr); }
+    }
+
+    [Fact]
+    public void QuickDemoTrainsAndPrintsItsTable()
+    {
+        var runs = TestUtil.TempDir();
+        var sw = System.Diagnostics.Stopwatch.StartNew();
+        var (code, output, err) = Run("demo", "--quick", "--runs", runs, "--quiet", "--threads", "2");
+        Assert.True(code == 0, err);
+        Assert.Contains("verification acc", output);
+        Assert.Contains("tar@far=0.1", output);
+        Assert.True(File.Exists(Path.Combine(runs, "demo-quick", "report.md")));
+        Assert.True(File.Exists(Path.Combine(runs, "demo-quick", "metrics.csv")));
+        Assert.True(sw.Elapsed < TimeSpan.FromSeconds(90), $"quick demo took {sw.Elapsed}");
+    }
+
+    [Fact]
+    public void BadConfigGivesOneLineErrorAndExitCode2()
+    {
+        var dir = TestUtil.TempDir();
+        var cfg = Path.Combine(dir, "bad.json");
+        File.WriteAllText(cfg, """{ "train": { "epochs": -1 } }""");
+        var (code, _, err) = Run("train", cfg, "--runs", dir);
+        Assert.Equal(2, code);
+        Assert.Equal($"error: {cfg}: key 'train.epochs' must be positive, found -1", err.Trim());
+        (code, _, err) = Run("train", Path.Combine(dir, "missing.yaml"), "--runs", dir);
+        Assert.Equal(2, code);
+        Assert.Single(err.Trim().Split('\n'));
+        Assert.Contains("missing.yaml: config file not found", err);
+    }
+
+    [Fact]
+    public void TrainWithOverridesThenEvalTheCheckpoint()
+    {
+        var dir = TestUtil.TempDir();
+        var cfg = Path.Combine(dir, "tiny.json");
+        File.WriteAllText(cfg, System.Text.Json.JsonSerializer.Serialize(TestUtil.Tiny("cli-tiny", 1), FaceDistill.Config.ConfigLoader.Json));
+        var (code, output, err) = Run("train", cfg, "--runs", dir, "--quiet", "--set", "train.epochs=1", "--set", "name=cli-run");
+        Assert.True(code == 0, err);
+        Assert.True(Directory.Exists(Path.Combine(dir, "cli-run", "checkpoints")));
+        (code, _, err) = Run("train", cfg, "--runs", dir, "--quiet", "--set", "name=cli-run");
+        Assert.Equal(2, code);
+        Assert.Contains("already exists", err);
+        (code, output, err) = Run("eval", "--run", Path.Combine(dir, "cli-run"), "--quiet");
+        Assert.True(code == 0, err);
+        Assert.Contains("verification acc", output);
+    }
+
+    [Fact]
+    public void ModelsStatsPrintsEveryBackbone()
+    {
+        var (code, output, _) = Run("models", "stats", "--size", "64", "--embedding", "128", "--backbone", "mobilefacenet");
+        Assert.Equal(0, code);
+        Assert.Contains("mobilefacenet", output);
+        Assert.Contains("64×64", output);
+    }
+
+    [Fact]
+    public void SynthWritesAReadableDataset()
+    {
+        var dir = Path.Combine(TestUtil.TempDir(), "faces");
+        var (code, _, err) = Run("synth", dir, "--identities", "3", "--images", "2", "--size", "48", "--quiet");
+        Assert.True(code == 0, err);
+        var ds = FaceDistill.Data.FileFaceDataset.FromCsv(Path.Combine(dir, "labels.csv"));
+        Assert.Equal(6, ds.Count);
+        Assert.Equal(48, ds.Image(0).Width);
+        (code, _, err) = Run("synth", dir, "--quiet");
+        Assert.Equal(2, code);
+        Assert.Contains("not empty", err);
+    }
+}

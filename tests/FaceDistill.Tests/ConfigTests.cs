@@ -1,0 +1,91 @@
+using FaceDistill.Config;
+using FaceDistill.Core;
+
+namespace FaceDistill.Tests;
+
+public class ConfigTests
+{
+    private static string Write(string text, string ext = ".json")
+    {
+        var p = Path.Combine(TestUtil.TempDir(), "cfg" + ext);
+        File.WriteAllText(p, text);
+        return p;
+    }
+
+    [Fact]
+    public void LoadsJsonAndAppliesOverrides()
+    {
+        var p = Write("""{ "name": "x", "train": { "epochs": 7, "optimizer": { "lr": 0.05 } } }""");
+        var c = ConfigLoader.Load(p, ["train.epochs=3", "model.head.type=cosface", "data.augment.flip=false"]);
+        Assert.Equal(3, c.Train.Epochs);
+        Assert.Equal(0.05, c.Train.Optimizer.Lr);
+        Assert.Equal("cosface", c.Model.Head.Type);
+        Assert.False(c.Data.Augment.Flip);
+    }
+
+    [Fact]
+    public void LoadsYaml()
+    {
+        var p = Write("name: y\ntrain:\n  epochs: 4\n  schedule:\n    milestones: [1, 2.5]\n", ".yaml");
+        var c = ConfigLoader.Load(p);
+        Assert.Equal(4, c.Train.Epochs);
+        Assert.Equal([1, 2.5], c.Train.Schedule.Milestones);
+    }
+
+    [Theory]
+    [InlineData("""{ "train": { "epochz": 3 } }""", "unknown key 'train.epochz'")]
+    [InlineData("""{ "train": { "epochs": "ten" } }""", "key 'train.epochs' must be an integer, found \"ten\"")]
+    [InlineData("""{ "train": { "epochs": 2.5 } }""", "key 'train.epochs' must be an integer")]
+    [InlineData("""{ "model": { "backbone": "resnet9000" } }""", "key 'model.backbone' is 'resnet9000'")]
+    [InlineData("""{ "train": { "batchSize": 0 } }""", "key 'train.batchSize' must be positive")]
+    [InlineData("""{ "data": "synthetic" }""", "key 'data' must be an object")]
+    [InlineData("""{ "name": "a", """, "malformed JSON")]
+    [InlineData("""{ "data": { "source": "folder", "path": "/nonexistent/faces" } }""", "/nonexistent/faces: dataset directory not found")]
+    public void RejectsBadConfigsNamingTheKey(string json, string expected)
+    {
+        var p = Write(json);
+        var e = Assert.Throws<FaceDistillException>(() => ConfigLoader.Load(p));
+        Assert.Contains(expected, e.Message);
+        Assert.DoesNotContain('\n', e.Message);
+        if (!expected.StartsWith('/')) Assert.StartsWith(p, e.Message);
+    }
+
+    [Fact]
+    public void RejectsBadOverride()
+    {
+        var e = Assert.Throws<FaceDistillException>(() => ConfigLoader.Load(null, ["train.nope=1"]));
+        Assert.Contains("unknown key 'train.nope'", e.Message);
+        e = Assert.Throws<FaceDistillException>(() => ConfigLoader.Load(null, ["train.epochs"]));
+        Assert.Contains("expected key=value", e.Message);
+        e = Assert.Throws<FaceDistillException>(() => ConfigLoader.Load(null, ["train.epochs=many"]));
+        Assert.Contains("must be an integer", e.Message);
+    }
+
+    [Fact]
+    public void MissingFileIsNamed()
+    {
+        var e = Assert.Throws<FaceDistillException>(() => ConfigLoader.Load("/no/such/config.json"));
+        Assert.Equal("/no/such/config.json: config file not found", e.Message);
+    }
+
+    [Fact]
+    public void ShippedConfigsAreValid()
+    {
+        var root = Path.GetDirectoryName(Path.GetDirectoryName(TestUtil.Shared() ?? "")) ?? "";
+        var dir = new DirectoryInfo(AppContext.BaseDirectory);
+        while (dir is not null && !Directory.Exists(Path.Combine(dir.FullName, "configs"))) dir = dir.Parent;
+        Assert.NotNull(dir);
+        var files = Directory.GetFiles(Path.Combine(dir!.FullName, "configs"), "*.json", SearchOption.AllDirectories)
+            .Where(f => !File.ReadAllText(f).Contains("../shared")).ToArray();
+        Assert.NotEmpty(files);
+        foreach (var f in files) ConfigLoader.Load(f);
+    }
+
+    [Fact]
+    public void ResolvedConfigRoundTrips()
+    {
+        var c = ConfigLoader.Load(null, ["name=rt", "train.epochs=2"]);
+        var p = Write(ConfigLoader.ToJson(c));
+        Assert.Equal(ConfigLoader.ToJson(c), ConfigLoader.ToJson(ConfigLoader.Load(p)));
+    }
+}

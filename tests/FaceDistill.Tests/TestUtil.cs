@@ -1,0 +1,37 @@
+using FaceDistill.Config;
+
+namespace FaceDistill.Tests;
+
+internal static class TestUtil
+{
+    public static string TempDir()
+    {
+        var d = Path.Combine(Path.GetTempPath(), "facedistill-tests", Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(d);
+        return d;
+    }
+
+    /// <summary>../shared beside the repository, or null (tests that need it skip with a message).</summary>
+    public static string? Shared()
+    {
+        var dir = new DirectoryInfo(AppContext.BaseDirectory);
+        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "FaceDistill.sln"))) dir = dir.Parent;
+        if (dir?.Parent is null) return null;
+        var shared = Path.Combine(dir.Parent.FullName, "shared");
+        return Directory.Exists(shared) ? shared : null;
+    }
+
+    /// <summary>A tiny recognition config that trains in seconds.</summary>
+    public static ExperimentConfig Tiny(string name, int epochs = 2) => new()
+    {
+        Name = name,
+        Data = new DataConfig
+        {
+            ImageSize = 32, Workers = 2,
+            Synthetic = new SyntheticConfig { Identities = 8, ImagesPerIdentity = 8, ValIdentities = 6, ValImagesPerIdentity = 4, RenderSize = 48 },
+        },
+        Model = new ModelConfig { Backbone = "iresnet18", Width = 0.125, EmbeddingSize = 32, Head = new HeadConfig { Type = "arcface", S = 16, M2 = 0.2 } },
+        Train = new TrainConfig { Epochs = epochs, BatchSize = 16, CheckpointEvery = 3, Threads = 2, Schedule = new ScheduleConfig { WarmupEpochs = 0.5 } },
+        Eval = new EvalConfig { PairsPerFold = 5, BatchSize = 32 },
+    };
+}

@@ -1,0 +1,157 @@
+using FaceDistill.Config;
+using FaceDistill.Core;
+using FaceDistill.Data;
+using FaceDistill.Distillation;
+using FaceDistill.Models;
+using FaceDistill.Training;
+using static TorchSharp.torch;
+
+namespace FaceDistill.Tests;
+
+public class TrainingTests
+{
+    [Fact]
+    public void LrScheduleWarmupCosineStep()
+    {
+        var cos = new LrSchedule("cosine", 0.1, 110, 10, [], 0.1, 0.0);
+        Assert.Equal(0.01, cos.At(0), 9);
+        Assert.Equal(0.1, cos.At(9), 9);
+        Assert.Equal(0.1, cos.At(10), 9);
+        Assert.Equal(0.05, cos.At(60), 9);
+        Assert.Equal(0.0, cos.At(110), 9);
+        var step = new LrSchedule("step", 1, 100, 0, [30, 60], 0.1, 0);
+        Assert.Equal(1, step.At(29), 9);
+        Assert.Equal(0.1, step.At(30), 9);
+        Assert.Equal(0.01, step.At(99), 9);
+        var floor = new LrSchedule("cosine", 1, 10, 0, [], 0.1, 0.2);
+        Assert.Equal(0.2, floor.At(10), 9);
+    }
+
+    private static float[] Weights(string checkpointDir, ExperimentConfig cfg, int classes)
+    {
+        using var m = ModelFactory.Create(cfg, classes);
+        Checkpoint.LoadWeights(Checkpoint.Latest(checkpointDir)!, m);
+        return m.parameters().SelectMany(p => p.data<float>().ToArray()).ToArray();
+    }
+
+    [Fact]
+    public void ResumedRunEndsWithTheSameWeightsAsAnUninterruptedOne()
+    {
+        var root = TestUtil.TempDir();
+        var cfg = TestUtil.Tiny("straight", epochs: 2) with { Model = TestUtil.Tiny("x").Model with { Dropout = 0.2 } };
+        var straight = TrainingRun.Execute(cfg, root, ExistingRun.Refuse);
+        Assert.False(straight.Result.Interrupted);
+        long total = straight.Result.Steps;
+        Assert.Equal(8, total); // 64 images / 16 per batch × 2 epochs
+
+        var cfg2 = cfg with { Name = "killed" };
+        var first = TrainingRun.Execute(cfg2, root, ExistingRun.Refuse, stopAfterStep: 5); // "killed" mid-epoch 2
+        Assert.True(first.Result.Interrupted);
+        Assert.Equal(5, first.Result.Steps);
+        var resumed = TrainingRun.Execute(cfg2, root, ExistingRun.Resume);
+        Assert.Equal(total, resumed.Result.Steps);
+
+        var a = Weights(Path.Combine(root, "straight", "checkpoints"), cfg, straight.Data.Classes);
+        var b = Weights(Path.Combine(root, "killed", "checkpoints"), cfg2, resumed.Data.Classes);
+        Assert.Equal(a.Length, b.Length);
+        Assert.Equal(a, b);
+        // and the metrics log has no duplicated steps after the resume
+        var steps = File.ReadAllLines(Path.Combine(root, "killed", "metrics.csv")).Skip(1).Where(l => l.Split(',')[2] != "").Select(l => l.Split(',')[0]).ToList();
+        Assert.Equal(steps.Distinct().Count(), steps.Count);
+    }
+
+    [Fact]
+    public void ExistingRunIsNeverOverwrittenSilently()
+    {
+        var root = TestUtil.TempDir();
+        var cfg = TestUtil.Tiny("once", epochs: 1);
+        TrainingRun.Execute(cfg, root, ExistingRun.Refuse);
+        var e = Assert.Throws<FaceDistillException>(() => TrainingRun.Execute(cfg, root, ExistingRun.Refuse));
+        Assert.Contains("already exists", e.Message);
+        TrainingRun.Execute(cfg, root, ExistingRun.Force);
+        Assert.Single(Directory.GetDirectories(root, "once.old-*")); // the old run was kept aside
+        var changed = cfg with { Train = cfg.Train with { Epochs = 3 } };
+        Assert.Contains("different config", Assert.Throws<FaceDistillException>(() => TrainingRun.Execute(changed, root, ExistingRun.Resume)).Message);
+    }
+
+    /// <summary>A dataset whose images turn to NaN from some index on: the loss must go NaN there.</summary>
+    private sealed class PoisonedTerm(long fromStep) : IObjectiveTerm
+    {
+        public string Name => "poison";
+        public IReadOnlyList<string> Views => [];
+        public IEnumerable<TorchSharp.Modules.Parameter> Parameters => [];
+        public double Weight(StepContext ctx) => 1;
+        public Tensor Compute(StudentOutputs s, Batch b, StepContext ctx) =>
+            ctx.Step >= fromStep ? s.Embedding.sum() * float.NaN : s.Embedding.sum() * 0;
+    }
+
+    [Fact]
+    public void NanLossStopsTheRunAndKeepsTheLastGoodCheckpoint()
+    {
+        var root = TestUtil.TempDir();
+        var cfg = TestUtil.Tiny("nan", epochs: 2);
+        var e = Assert.Throws<TrainingDivergedException>(() => TrainingRun.Execute(cfg, root, ExistingRun.Refuse, new Objective([new PoisonedTerm(4)])));
+        Assert.Contains("loss became NaN at step 5", e.Message);
+        Assert.Contains("step-0000003", e.Message);
+        Assert.DoesNotContain('\n', e.Message);
+        var latest = Checkpoint.Latest(Path.Combine(root, "nan", "checkpoints"))!;
+        Assert.Equal(3, Checkpoint.LoadState(latest).Step);
+        // the kept checkpoint holds finite weights
+        using var m = ModelFactory.Create(cfg, 8);
+        Checkpoint.LoadWeights(latest, m);
+        Assert.All(m.parameters(), p => Assert.True(p.isfinite().all().item<bool>()));
+    }
+
+    [Fact]
+    public void TrainingLowersTheLossAndReportsVerification()
+    {
+        var root = TestUtil.TempDir();
+        var cfg = TestUtil.Tiny("learn", epochs: 4);
+        var o = TrainingRun.Execute(cfg, root, ExistingRun.Refuse);
+        var losses = File.ReadAllLines(Path.Combine(root, "learn", "metrics.csv")).Skip(1)
+            .Select(l => l.Split(',')).Where(f => f[2] != "").Select(f => double.Parse(f[2], System.Globalization.CultureInfo.InvariantCulture)).ToList();
+        Assert.True(losses.Count >= 2);
+        Assert.True(losses[^1] < losses[0], $"loss did not fall: {string.Join(", ", losses)}");
+        Assert.NotNull(o.Result.FinalEval);
+        Assert.InRange(o.Result.FinalEval!.Metrics["acc"], 0.0, 1.0);
+        Assert.True(File.Exists(Path.Combine(root, "learn", "report.md")));
+        Assert.True(File.Exists(Path.Combine(root, "learn", "roc.png")));
+        Assert.True(File.Exists(Path.Combine(root, "learn", "config.json")));
+    }
+
+    [Theory]
+    [InlineData("expression")]
+    [InlineData("age")]
+    public void AttributeTasksTrainAndEvaluate(string task)
+    {
+        var root = TestUtil.TempDir();
+        var cfg = TestUtil.Tiny($"t-{task}", epochs: 1) with { Task = task };
+        var o = TrainingRun.Execute(cfg, root, ExistingRun.Refuse);
+        Assert.NotNull(o.Result.FinalEval);
+        Assert.Equal(task == "age" ? "regression" : "classification", o.Result.FinalEval!.Protocol);
+    }
+
+    [Fact]
+    public void CorruptCheckpointIsReportedByName()
+    {
+        var dir = TestUtil.TempDir();
+        var bad = Path.Combine(dir, "model.bin");
+        File.WriteAllBytes(bad, [1, 2, 3]);
+        using var m = ModelFactory.Create(TestUtil.Tiny("c"), 8);
+        var e = Assert.Throws<FaceDistillException>(() => Checkpoint.LoadWeights(bad, m));
+        Assert.StartsWith(bad + ":", e.Message);
+    }
+
+    [Fact]
+    public void AtomicWriteLeavesNoTemporaryFiles()
+    {
+        var dir = TestUtil.TempDir();
+        var p = Path.Combine(dir, "x.txt");
+        AtomicFile.WriteAllText(p, "one");
+        AtomicFile.WriteAllText(p, "two");
+        Assert.Equal("two", File.ReadAllText(p));
+        Assert.Throws<InvalidOperationException>(() => AtomicFile.Write(p, _ => throw new InvalidOperationException("boom")));
+        Assert.Equal("two", File.ReadAllText(p));
+        Assert.Single(Directory.GetFiles(dir));
+    }
+}
