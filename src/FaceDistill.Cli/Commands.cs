@@ -25,6 +25,9 @@ internal static class Commands
         return 1;
     }
 
+    /// <summary>A Spectre console on the current Console.Out (so redirection, e.g. in tests, is honoured).</summary>
+    private static IAnsiConsole Out() => AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Out) });
+
     private static int Guard(Func<int> action)
     {
         try { return action(); }
@@ -128,7 +131,7 @@ internal static class Commands
         table.AddRow("final loss", r.FinalLoss.ToString("F4", CultureInfo.InvariantCulture));
         table.AddRow("time", r.Elapsed.ToString(@"mm\:ss", CultureInfo.InvariantCulture));
         if (r.FinalEval is { } e) AddMetrics(table, e);
-        AnsiConsole.Write(table);
+        Out().Write(table);
         Console.WriteLine($"run directory: {o.Run.Path} (report.md, metrics.csv, checkpoints/)");
     }
 
@@ -177,7 +180,7 @@ internal static class Commands
             var report = evaluate(model);
             var table = new Table().Title($"[bold]eval {Markup.Escape(ckpt)}[/]").AddColumn("metric").AddColumn(new TableColumn("value").RightAligned());
             AddMetrics(table, report);
-            AnsiConsole.Write(table);
+            Out().Write(table);
             if (report.Detail is ClassificationResult cr) Console.WriteLine(Reporting.RunReport.ConfusionMarkdown(cr));
             return 0;
         }));
@@ -204,7 +207,7 @@ internal static class Commands
                 var st = ModelStats.Measure(b);
                 table.AddRow(n, $"{s}×{s}", $"{st.Parameters / 1e6:F2}", $"{st.Flops / 1e6:F1}");
             }
-            AnsiConsole.Write(table);
+            Out().Write(table);
             return 0;
         }));
         models.Subcommands.Add(stats);

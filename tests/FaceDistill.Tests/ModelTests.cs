@@ -54,3 +54,27 @@ public class ModelTests
         Assert.Equal(macs, ModelStats.Measure(v).Macs);
     }
 }
+
+public class DeterminismTests
+{
+    [Fact]
+    public void IResNetBackwardIsBitIdenticalAcrossRepetitionsWithTwoThreads()
+    {
+        // guards the oneDNN switch in TorchRuntime: with oneDNN on, this differed between repetitions and produced NaN
+        TorchSharp.torch.set_num_threads(2);
+        float[]? first = null;
+        for (int rep = 0; rep < 12; rep++)
+        {
+            TorchSharp.torch.manual_seed(1);
+            using var m = new FaceDistill.Models.IResNet(18, 32, 32, 0.0, 0.125);
+            using var x = TorchSharp.torch.randn(16, 3, 32, 32).requires_grad_(true);
+            using var y = m.call(x);
+            using var loss = (y * y).sum();
+            loss.backward();
+            var g = m.parameters().SelectMany(p => p.grad!.data<float>().ToArray()).Concat(x.grad!.data<float>().ToArray()).ToArray();
+            Assert.All(g, v => Assert.True(float.IsFinite(v)));
+            if (first is null) first = g; else Assert.Equal(first, g);
+        }
+        Assert.False(FaceDistill.Core.TorchRuntime.MkldnnEnabled);
+    }
+}

@@ -9,6 +9,8 @@ namespace FaceDistill.Models;
 /// </summary>
 public abstract class Backbone : nn.Module<Tensor, Tensor>
 {
+    static Backbone() => Core.TorchRuntime.EnsureInitialized();
+
     protected Backbone(string name, int inputSize, int embeddingSize) : base(name)
     {
         InputSize = inputSize;

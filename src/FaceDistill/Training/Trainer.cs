@@ -93,10 +93,12 @@ public sealed class Trainer(TrainConfig config, FaceTask task, Objective objecti
                         optimizer.zero_grad();
                         loss.backward();
                         if (config.ClipGradNorm > 0) nn.utils.clip_grad_norm_(parameters, config.ClipGradNorm);
-                        optimizer.step();
                         lastLoss = value;
                         ema = double.IsNaN(ema) ? value : 0.95 * ema + 0.05 * value;
                     }
+                    // outside the dispose scope: the optimizer creates its state (momentum, moments) lazily on the first
+                    // step, and a scope would free it at its end
+                    optimizer.step();
                     step++;
                     windowImages += batch.Count;
                     if (window.Elapsed.TotalSeconds >= 1 || step == total)
