@@ -1,18 +1,22 @@
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using static TorchSharp.torch;
 
 namespace FaceDistill.Core;
 
 /// <summary>
-/// Process-wide libtorch settings, applied once before the first model is built.
-/// <para>
-/// oneDNN (mkldnn) is switched off: in libtorch 2.10 (TorchSharp 0.107, CPU) its stride-1 3×3 convolution backward with
-/// two or more threads is non-deterministic and now and then writes non-finite gradients (measured: an IResNet-18
-/// forward/backward on fixed inputs differed between repetitions and produced NaN; with oneDNN off, 30 of 30
-/// repetitions were bit-identical, at the same speed). libtorch's native kernels take over. TorchSharp does not expose
-/// the switch, so it is set through ATen's global context (<c>at::globalContext().setUserEnabledMkldnn(false)</c>).
-/// Set <c>FACEDISTILL_MKLDNN=1</c> to keep oneDNN on.
-/// </para>
+/// Process-wide libtorch settings, applied before the first model is built.
+/// <list type="bullet">
+/// <item>oneDNN is capped at AVX2 (<c>ONEDNN_MAX_CPU_ISA=AVX2</c>, unless the user set it). Measured here (libtorch 2.10
+/// via TorchSharp 0.107, AMD EPYC with AVX-512, 2 threads): oneDNN's AVX-512 convolution backward was non-deterministic
+/// and now and then wrote NaN gradients — an IResNet-18 forward/backward on fixed inputs differed between 30 repetitions
+/// and went non-finite; capped at AVX2 all repetitions were bit-identical and finite, at the same speed (oneDNN off
+/// altogether was also exact, but ~1.5× slower). The variable must be in the native environment before oneDNN's first
+/// primitive, so it is set with libc's <c>setenv</c> from a module initializer.</item>
+/// <item>NNPACK is switched off: it cannot initialise on such CPUs ("Unsupported hardware"), and libtorch would retry and
+/// warn on every convolution.</item>
+/// </list>
+/// <c>FACEDISTILL_MKLDNN=0</c> switches oneDNN off entirely.
 /// </summary>
 public static class TorchRuntime
 {
@@ -20,6 +24,18 @@ public static class TorchRuntime
     private static bool _done;
 
     public static bool MkldnnEnabled { get; private set; } = true;
+    public static string OneDnnMaxIsa { get; private set; } = "";
+
+    [ModuleInitializer]
+    internal static void SetNativeEnvironment()
+    {
+        if (string.IsNullOrEmpty(Environment.GetEnvironmentVariable("ONEDNN_MAX_CPU_ISA")) && OperatingSystem.IsLinux())
+        {
+            try { Native.setenv("ONEDNN_MAX_CPU_ISA", "AVX2", 0); }
+            catch (Exception e) when (e is EntryPointNotFoundException or DllNotFoundException) { /* not glibc: leave oneDNN as it is */ }
+        }
+        OneDnnMaxIsa = Marshal.PtrToStringAnsi(Native.getenv("ONEDNN_MAX_CPU_ISA")) ?? "";
+    }
 
     public static void EnsureInitialized()
     {
@@ -29,18 +45,27 @@ public static class TorchRuntime
             if (_done) return;
             _done = true;
             using var _ = ones(1); // loads libtorch
-            if (Environment.GetEnvironmentVariable("FACEDISTILL_MKLDNN") == "1") return;
             try
             {
                 var ctx = Native.GlobalContext();
-                Native.SetUserEnabledMkldnn(ctx, false);
+                Native.SetUserEnabledNNPACK(ctx, false);
+                if (Environment.GetEnvironmentVariable("FACEDISTILL_MKLDNN") == "0") Native.SetUserEnabledMkldnn(ctx, false);
                 MkldnnEnabled = Native.UserEnabledMkldnn(ctx);
             }
             catch (Exception e) when (e is EntryPointNotFoundException or DllNotFoundException)
             {
-                Console.Error.WriteLine($"warning: could not switch oneDNN off ({e.Message}); CPU training may be non-deterministic");
+                Console.Error.WriteLine($"warning: could not configure libtorch ({e.Message})");
             }
         }
+    }
+
+    /// <summary>Switches oneDNN on or off (for benchmarks comparing the two).</summary>
+    public static void SetMkldnn(bool enabled)
+    {
+        EnsureInitialized();
+        var ctx = Native.GlobalContext();
+        Native.SetUserEnabledMkldnn(ctx, enabled);
+        MkldnnEnabled = Native.UserEnabledMkldnn(ctx);
     }
 
     private static class Native
@@ -48,6 +73,9 @@ public static class TorchRuntime
         private const string Lib = "libtorch_cpu";
         [DllImport(Lib, EntryPoint = "_ZN2at13globalContextEv")] public static extern IntPtr GlobalContext();
         [DllImport(Lib, EntryPoint = "_ZN2at7Context20setUserEnabledMkldnnEb")] public static extern void SetUserEnabledMkldnn(IntPtr ctx, [MarshalAs(UnmanagedType.U1)] bool enabled);
+        [DllImport(Lib, EntryPoint = "_ZN2at7Context20setUserEnabledNNPACKEb")] public static extern void SetUserEnabledNNPACK(IntPtr ctx, [MarshalAs(UnmanagedType.U1)] bool enabled);
         [DllImport(Lib, EntryPoint = "_ZNK2at7Context17userEnabledMkldnnEv")] [return: MarshalAs(UnmanagedType.U1)] public static extern bool UserEnabledMkldnn(IntPtr ctx);
+        [DllImport("libc", CharSet = CharSet.Ansi)] public static extern int setenv(string name, string value, int overwrite);
+        [DllImport("libc", CharSet = CharSet.Ansi)] public static extern IntPtr getenv(string name);
     }
 }
