@@ -28,10 +28,10 @@ public static class Demo
             Data = new DataConfig
             {
                 ImageSize = 64,
-                Synthetic = new SyntheticConfig { Identities = 100, ImagesPerIdentity = 20, ValIdentities = 60, ValImagesPerIdentity = 10, RenderSize = 64 },
+                Synthetic = new SyntheticConfig { Identities = 80, ImagesPerIdentity = 20, ValIdentities = 60, ValImagesPerIdentity = 10, RenderSize = 64 },
             },
             Model = new ModelConfig { Backbone = "mobilefacenet", EmbeddingSize = 128, Head = new HeadConfig { Type = "arcface", S = 32, M2 = 0.3 } },
-            Train = new TrainConfig { Epochs = 5, BatchSize = 64, CheckpointEvery = 100, Schedule = new ScheduleConfig { WarmupEpochs = 0.5 } },
+            Train = new TrainConfig { Epochs = 5, BatchSize = 64, CheckpointEvery = 100, EvalEvery = 5, Schedule = new ScheduleConfig { WarmupEpochs = 0.5 } },
             Eval = new EvalConfig { PairsPerFold = 100 },
         };
 }
