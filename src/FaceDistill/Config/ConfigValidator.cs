@@ -8,7 +8,7 @@ public static class ConfigValidator
     public static readonly string[] Tasks = ["recognition", "expression", "age", "gender"];
     public static readonly string[] Sources = ["synthetic", "folder", "utkface", "csv"];
     public static readonly string[] Backbones = ["mobilefacenet", "iresnet18", "iresnet34", "iresnet50", "iresnet100", "resnet50", "vggf", "vgg16"];
-    public static readonly string[] Heads = ["arcface", "cosface", "combined", "softmax"];
+    public static readonly string[] Heads = ["arcface", "cosface", "combined", "softmax", "multiface"];
     public static readonly string[] Optimizers = ["sgd", "adamw"];
     public static readonly string[] Schedules = ["cosine", "step", "constant"];
 
@@ -68,6 +68,13 @@ public static class ConfigValidator
         if (m.Backbone is "vgg16" or "resnet50" && d.ImageSize < 32) Fail("data.imageSize", $"must be at least 32 for {m.Backbone}, found {d.ImageSize}");
         OneOf("model.head.type", m.Head.Type, Heads);
         Positive("model.head.s", m.Head.S);
+        if (m.Head.Type == "multiface")
+        {
+            if (m.Head.Groups < 1 || m.EmbeddingSize % m.Head.Groups != 0)
+                Fail("model.head.groups", $"({m.Head.Groups}) must divide model.embeddingSize ({m.EmbeddingSize})");
+            OneOf("model.head.groupHead", m.Head.GroupHead, ["arcface", "cosface", "combined", "softmax"]);
+            NonNegative("model.head.fullWeight", m.Head.FullWeight);
+        }
 
         var t = c.Train;
         Positive("train.epochs", t.Epochs);

@@ -71,8 +71,14 @@ public sealed record ModelConfig
 
 public sealed record HeadConfig
 {
-    /// <summary>arcface | cosface | combined | softmax (classification tasks use softmax; age uses regression)</summary>
+    /// <summary>arcface | cosface | combined | softmax | multiface (classification tasks use softmax; age uses regression)</summary>
     public string Type { get; init; } = "arcface";
+    /// <summary>MultiFace: number of groups K the embedding is split into (embeddingSize must be divisible by it).</summary>
+    public int Groups { get; init; } = 8;
+    /// <summary>MultiFace: the margin head of each group (arcface | cosface | combined | softmax).</summary>
+    public string GroupHead { get; init; } = "arcface";
+    /// <summary>MultiFace: weight of an extra head on the full embedding (0 = none).</summary>
+    public double FullWeight { get; init; }
     public double S { get; init; } = 64;
     /// <summary>Margins of the combined form cos(m1·θ + m2) − m3; null = the type's default.</summary>
     public double? M1 { get; init; }

@@ -31,6 +31,9 @@ public static class ModelFactory
             "arcface" => new CombinedMarginHead(embeddingSize, classes, h.S, h.M1 ?? 1, h.M2 ?? 0.5, h.M3 ?? 0),
             "cosface" => new CombinedMarginHead(embeddingSize, classes, h.S, h.M1 ?? 1, h.M2 ?? 0, h.M3 ?? 0.35),
             "combined" => new CombinedMarginHead(embeddingSize, classes, h.S, h.M1 ?? 1, h.M2 ?? 0.3, h.M3 ?? 0.2),
+            "multiface" => new MultiFaceHead(embeddingSize, h.Groups,
+                d => CreateHead(task, h with { Type = h.GroupHead }, (int)d, classes, ageMean),
+                h.FullWeight > 0 ? CreateHead(task, h with { Type = h.GroupHead }, embeddingSize, classes, ageMean) : null, h.FullWeight),
             _ => throw new ArgumentException($"unknown head '{h.Type}'"),
         };
     }
