@@ -1,0 +1,63 @@
+using FaceDistill.Evaluation;
+
+namespace FaceDistill.Tests;
+
+public class SignificanceTests
+{
+    private static (bool[] A, bool[] B) Outcomes(int both, int onlyA, int onlyB, int neither)
+    {
+        var a = new List<bool>(); var b = new List<bool>();
+        void Add(int n, bool x, bool y) { for (int i = 0; i < n; i++) { a.Add(x); b.Add(y); } }
+        Add(both, true, true); Add(onlyA, true, false); Add(onlyB, false, true); Add(neither, false, false);
+        return (a.ToArray(), b.ToArray());
+    }
+
+    [Fact]
+    public void McNemarExactMatchesTheBinomialTail()
+    {
+        var (a, b) = Outcomes(50, 0, 6, 10); // b = 0, c = 6: p = 2 · 2^−6
+        Assert.Equal(2.0 / 64, Significance.McNemar(a, b).PValue, 10);
+        (a, b) = Outcomes(50, 2, 8, 10);     // p = 2 · (1 + 10 + 45) / 1024
+        Assert.Equal(2.0 * 56 / 1024, Significance.McNemar(a, b).PValue, 10);
+        (a, b) = Outcomes(50, 5, 5, 10);
+        Assert.Equal(1.0, Significance.McNemar(a, b).PValue, 10);
+    }
+
+    [Fact]
+    public void McNemarChiSquareForManyDiscordantPairs()
+    {
+        var (a, b) = Outcomes(100, 40, 20, 5); // χ² = (|40 − 20| − 1)² / 60 = 6.0167, p = 0.01418
+        var r = Significance.McNemar(a, b);
+        Assert.Equal("mcnemar-chi2", r.Test);
+        Assert.Equal(361.0 / 60, r.Statistic, 9);
+        Assert.Equal(0.014177, r.PValue, 4);
+        Assert.Equal(0.0455, Significance.ChiSquare1Survival(4.0), 4);
+        Assert.Equal(0.05, Significance.ChiSquare1Survival(3.841459), 5);
+    }
+
+    [Fact]
+    public void PermutationTestExactAndMonteCarlo()
+    {
+        // ten equal positive differences: only all-plus and all-minus are as extreme → p = 2 / 1024
+        Assert.Equal(2.0 / 1024, Significance.PairedPermutation(Enumerable.Repeat(1.0, 10).ToArray()).PValue, 12);
+        // symmetric differences: nothing to see
+        Assert.Equal(1.0, Significance.PairedPermutation([1, -1, 2, -2]).PValue, 12);
+        // 40 clearly positive differences (Monte Carlo path): tiny p; 40 noise differences: large p
+        var strong = Enumerable.Range(0, 40).Select(i => 1.0 + 0.1 * (i % 3)).ToArray();
+        Assert.True(Significance.PairedPermutation(strong).PValue < 0.001);
+        var noise = Enumerable.Range(0, 40).Select(i => i % 2 == 0 ? 1.0 : -1.0).ToArray();
+        Assert.True(Significance.PairedPermutation(noise).PValue > 0.5);
+    }
+
+    [Fact]
+    public void BootstrapIntervalCoversTheMeanAndGivesSmallPForAClearShift()
+    {
+        var d = Enumerable.Range(0, 200).Select(i => 0.5 + Math.Sin(i)).ToArray(); // mean ≈ 0.5
+        var (test, lo, hi) = Significance.PairedBootstrap(d);
+        Assert.InRange(d.Average(), lo, hi);
+        Assert.True(lo > 0.3 && hi < 0.7);
+        Assert.True(test.PValue < 0.001);
+        var zero = Enumerable.Range(0, 200).Select(i => Math.Sin(i)).ToArray();
+        Assert.True(Significance.PairedBootstrap(zero).Test.PValue > 0.05);
+    }
+}
