@@ -17,6 +17,9 @@ public sealed record RunOutcome(RunDirectory Run, TrainResult Result, ModelStats
 /// </summary>
 public static class TrainingRun
 {
+    /// <summary>How often a run goes back to its last checkpoint after an internal libtorch error before giving up.</summary>
+    public const int MaxNativeRetries = 2;
+
     public static RunOutcome Execute(ExperimentConfig cfg, string runsRoot, ExistingRun mode, Objective? objective = null,
         long stopAfterStep = long.MaxValue, CancellationToken cancel = default)
     {
@@ -45,7 +48,22 @@ public static class TrainingRun
         });
         var (evaluate, columns) = EvaluationFor(cfg, task, data);
         var trainer = new Trainer(cfg.Train, task, objective ?? Objective.TaskOnly);
-        var result = trainer.Fit(model, loader, run, evaluate, columns, mode == ExistingRun.Resume, stopAfterStep, cancel);
+        TrainResult result;
+        for (int attempt = 0; ; attempt++)
+        {
+            try
+            {
+                result = trainer.Fit(model, loader, run, evaluate, columns, mode == ExistingRun.Resume || attempt > 0, stopAfterStep, cancel);
+                break;
+            }
+            catch (System.Runtime.InteropServices.ExternalException e) when (attempt < MaxNativeRetries && Checkpoint.Latest(run.CheckpointDir) is { } latest)
+            {
+                // An intermittent internal libtorch error (docs/platform-notes.md). Training is deterministic, so going
+                // back to the last checkpoint reproduces exactly the trajectory an uninterrupted run would have taken.
+                Console.Error.WriteLine($"warning: libtorch raised an internal error ({e.Message.Split('\n')[0].Trim()}); " +
+                                        $"continuing from the last checkpoint {latest} (retry {attempt + 1} of {MaxNativeRetries})");
+            }
+        }
         if (loader.BadImages.Count > 0)
             Console.Error.WriteLine($"skipped {loader.BadImages.Count} undecodable image(s), e.g. {loader.BadImages.Values.First()}");
         if (!result.Interrupted) RunReport.Write(run.Path, cfg.Name, cfg.Task, stats, result, data.Train.Count);
