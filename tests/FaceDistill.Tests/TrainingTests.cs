@@ -102,6 +102,39 @@ public class TrainingTests
         Assert.All(m.parameters(), p => Assert.True(p.isfinite().all().item<bool>()));
     }
 
+    /// <summary>Throws a libtorch-style internal error once, at the given step.</summary>
+    private sealed class FlakyNativeTerm(long atStep) : IObjectiveTerm
+    {
+        public bool Fired { get; private set; }
+        public string Name => "flaky";
+        public IReadOnlyList<string> Views => [];
+        public IEnumerable<TorchSharp.Modules.Parameter> Parameters => [];
+        public double Weight(StepContext ctx) => 1;
+        public Tensor Compute(StudentOutputs s, Batch b, StepContext ctx)
+        {
+            if (ctx.Step == atStep && !Fired) { Fired = true; throw new System.Runtime.InteropServices.ExternalException("Expected false to be true, but got false."); }
+            return s.Embedding.sum() * 0;
+        }
+    }
+
+    [Fact]
+    public void InternalLibtorchErrorContinuesFromTheLastCheckpointWithIdenticalResult()
+    {
+        var root = TestUtil.TempDir();
+        var cfg = TestUtil.Tiny("clean", epochs: 2);
+        var clean = TrainingRun.Execute(cfg, root, ExistingRun.Refuse, new Objective([new FlakyNativeTerm(-1)]));
+        var flaky = new FlakyNativeTerm(5); // after the checkpoint at step 3
+        var cfg2 = cfg with { Name = "flaky" };
+        var recovered = TrainingRun.Execute(cfg2, root, ExistingRun.Refuse, new Objective([flaky]));
+        Assert.True(flaky.Fired);
+        Assert.Equal(clean.Result.Steps, recovered.Result.Steps);
+        Assert.Equal(Weights(Path.Combine(root, "clean", "checkpoints"), cfg, clean.Data.Classes),
+                     Weights(Path.Combine(root, "flaky", "checkpoints"), cfg2, recovered.Data.Classes));
+        // before any checkpoint there is nothing to go back to: the error surfaces
+        Assert.Throws<System.Runtime.InteropServices.ExternalException>(() =>
+            TrainingRun.Execute(cfg with { Name = "early" }, root, ExistingRun.Refuse, new Objective([new FlakyNativeTerm(1)])));
+    }
+
     [Fact]
     public void TrainingLowersTheLossAndReportsVerification()
     {
