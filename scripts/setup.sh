@@ -42,6 +42,14 @@ PIN
   log "libstdc++6 from trixie installed"
 fi
 
+# A TrueType font for plots (SkiaSharp's dependency-free build has no fontconfig). Best effort: only plots need it.
+if [ ! -e /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] && command -v apt-get >/dev/null 2>&1; then
+  sudo=""; [ "$(id -u)" -ne 0 ] && sudo="sudo"
+  log "installing fonts-dejavu-core (text in plots)"
+  { $sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq fonts-dejavu-core >/dev/null; } \
+    || log "warning: fonts-dejavu-core could not be installed; plots will have no text"
+fi
+
 log "building (Release)"
 dotnet build FaceDistill.sln -c Release -nologo -v q -clp:ErrorsOnly
 

@@ -153,7 +153,8 @@ internal static class Commands
         var images = new Option<string?>("--images") { Description = "Image root of the pair list" };
         var crop = new Option<double>("--center-crop") { Description = "Fraction of the image kept around the centre", DefaultValueFactory = _ => 1.0 };
         var noFlip = new Option<bool>("--no-flip") { Description = "Disable flip test-time augmentation" };
-        var cmd = new Command("eval", "Evaluate a trained checkpoint and print a table") { run, checkpoint, pairs, images, crop, noFlip, QuietOption, ThreadsOption };
+        var roc = new Option<string?>("--roc") { Description = "Write the ROC curve (verification) to this PNG" };
+        var cmd = new Command("eval", "Evaluate a trained checkpoint and print a table") { run, checkpoint, pairs, images, crop, noFlip, roc, QuietOption, ThreadsOption };
         cmd.SetAction(p => Guard(() =>
         {
             Common(p);
@@ -182,6 +183,12 @@ internal static class Commands
             AddMetrics(table, report);
             Out().Write(table);
             if (report.Detail is ClassificationResult cr) Console.WriteLine(Reporting.RunReport.ConfusionMarkdown(cr));
+            if (p.GetValue(roc) is { } rocPath)
+            {
+                if (report.Detail is not VerificationResult vr) throw new FaceDistillException("--roc applies to verification only");
+                Reporting.RunReport.Roc(vr, rocPath, $"ROC — {Path.GetFileName(runDir.TrimEnd('/'))}");
+                Console.WriteLine($"wrote {rocPath}");
+            }
             return 0;
         }));
         return cmd;
@@ -221,7 +228,8 @@ internal static class Commands
         var per = new Option<int>("--images") { Description = "Images per identity", DefaultValueFactory = _ => 10 };
         var size = new Option<int>("--size") { DefaultValueFactory = _ => 112 };
         var seed = new Option<int>("--seed") { DefaultValueFactory = _ => 7 };
-        var cmd = new Command("synth", "Write synthetic faces as an image folder (identity = folder) with labels.csv and landmarks.csv") { outDir, ids, per, size, seed, QuietOption };
+        var grid = new Option<string?>("--grid") { Description = "Also write a contact sheet (one row per identity, at most 8×8 faces) to this image" };
+        var cmd = new Command("synth", "Write synthetic faces as an image folder (identity = folder) with labels.csv and landmarks.csv") { outDir, ids, per, size, seed, grid, QuietOption };
         cmd.SetAction(p => Guard(() =>
         {
             Common(p);
@@ -246,6 +254,20 @@ internal static class Commands
             AtomicFile.WriteAllText(Path.Combine(dir, "labels.csv"), string.Join('\n', labels) + "\n");
             AtomicFile.WriteAllText(Path.Combine(dir, "landmarks.csv"), string.Join('\n', marks) + "\n");
             Console.WriteLine($"wrote {ds.Count} faces of {p.GetValue(ids)} identities to {dir}");
+            if (p.GetValue(grid) is { } gridPath)
+            {
+                int rows = Math.Min(8, ds.Options.Identities), cols = Math.Min(8, ds.Options.ImagesPerIdentity), s = ds.Options.Size;
+                using var sheet = new SkiaSharp.SKBitmap(cols * s, rows * s);
+                using (var canvas = new SkiaSharp.SKCanvas(sheet))
+                    for (int r = 0; r < rows; r++)
+                        for (int c = 0; c < cols; c++)
+                        {
+                            using var face = ImageCodec.ToBitmap(ds.Image(r * ds.Options.ImagesPerIdentity + c));
+                            canvas.DrawBitmap(face, c * s, r * s);
+                        }
+                ImageCodec.SaveBitmap(sheet, gridPath, jpegQuality: 85);
+                Console.WriteLine($"wrote {gridPath}");
+            }
             return 0;
         }));
         return cmd;

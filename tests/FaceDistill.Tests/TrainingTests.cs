@@ -149,6 +149,7 @@ public class TrainingTests
         Assert.InRange(o.Result.FinalEval!.Metrics["acc"], 0.0, 1.0);
         Assert.True(File.Exists(Path.Combine(root, "learn", "report.md")));
         Assert.True(File.Exists(Path.Combine(root, "learn", "roc.png")));
+        Assert.True(File.Exists(Path.Combine(root, "learn", "loss.png")));
         Assert.True(File.Exists(Path.Combine(root, "learn", "config.json")));
     }
 

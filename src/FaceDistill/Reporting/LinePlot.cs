@@ -35,19 +35,27 @@ public sealed class LinePlot(string title, string xLabel, string yLabel)
         if (y1 <= y0) y1 = y0 + 1;
         float Px(double x) => (float)(left + (Tx(x) - x0) / (x1 - x0) * (right - left));
         float Py(double y) => (float)(bottom - (y - y0) / (y1 - y0) * (bottom - top));
-        using var font = new SKFont(SKTypeface.Default, 13);
-        using var small = new SKFont(SKTypeface.Default, 11);
+        using var font = new SKFont(Fonts.Sans, 13);
+        using var small = new SKFont(Fonts.Sans, 11);
         using var ink = new SKPaint { Color = SKColors.Black, IsAntialias = true };
         using var grid = new SKPaint { Color = new SKColor(225, 225, 225), StrokeWidth = 1 };
         using var axis = new SKPaint { Color = SKColors.Black, StrokeWidth = 1.2f, Style = SKPaintStyle.Stroke };
+        // x ticks: decades on a log axis, five even steps otherwise
+        var xticks = LogX
+            ? Enumerable.Range((int)Math.Ceiling(x0 - 1e-9), Math.Max(1, (int)Math.Floor(x1 + 1e-9) - (int)Math.Ceiling(x0 - 1e-9) + 1)).Select(e => (double)e).ToArray()
+            : Enumerable.Range(0, 6).Select(i => x0 + (x1 - x0) * i / 5).ToArray();
+        foreach (var gx in xticks)
+        {
+            float px = (float)(left + (gx - x0) / (x1 - x0) * (right - left));
+            c.DrawLine(px, top, px, bottom, grid);
+            string lx = LogX ? (gx == 0 ? "1" : $"1e{gx:0}") : $"{gx:G3}";
+            c.DrawText(lx, px, bottom + 16, SKTextAlign.Center, small, ink);
+        }
         for (int i = 0; i <= 5; i++)
         {
-            double gx = x0 + (x1 - x0) * i / 5, gy = y0 + (y1 - y0) * i / 5;
-            float px = (float)(left + (right - left) * i / 5), py = (float)(bottom - (bottom - top) * i / 5);
-            c.DrawLine(px, top, px, bottom, grid);
+            double gy = y0 + (y1 - y0) * i / 5;
+            float py = (float)(bottom - (bottom - top) * i / 5);
             c.DrawLine(left, py, right, py, grid);
-            string lx = LogX ? $"1e{gx:0.#}" : $"{gx:G3}";
-            c.DrawText(lx, px, bottom + 16, SKTextAlign.Center, small, ink);
             c.DrawText($"{gy:G3}", left - 6, py + 4, SKTextAlign.Right, small, ink);
         }
         c.DrawRect(left, top, right - left, bottom - top, axis);

@@ -24,13 +24,12 @@ public static class RunReport
             foreach (var (k, v) in e.Metrics) sb.AppendLine($"| {k} | {v.ToString("F4", CultureInfo.InvariantCulture)} |");
             if (e.Detail is VerificationResult vr)
             {
-                new LinePlot($"ROC — {name}", "FAR", "TAR") { LogX = true, XRange = (1e-3, 1), YRange = (0, 1) }
-                    .Add($"AUC {vr.Auc:F3}", vr.Roc.Select(p => p.Far), vr.Roc.Select(p => p.Tar))
-                    .Save(Path.Combine(runDir, "roc.png"));
+                Roc(vr, Path.Combine(runDir, "roc.png"), $"ROC — {name}");
                 sb.AppendLine().AppendLine("![ROC](roc.png)");
             }
             if (e.Detail is ClassificationResult cr) sb.AppendLine().AppendLine(ConfusionMarkdown(cr));
         }
+        if (LossCurve(Path.Combine(runDir, "metrics.csv"), Path.Combine(runDir, "loss.png"), name)) sb.AppendLine().AppendLine("![training loss](loss.png)");
         AtomicFile.WriteAllText(Path.Combine(runDir, "report.md"), sb.ToString());
         var json = new
         {
@@ -40,6 +39,24 @@ public static class RunReport
         };
         AtomicFile.WriteAllText(Path.Combine(runDir, "report.json"), JsonSerializer.Serialize(json, new JsonSerializerOptions { WriteIndented = true }));
     }
+
+    /// <summary>Plots the training loss of metrics.csv against the step; false when there is nothing to plot.</summary>
+    public static bool LossCurve(string metricsCsv, string pngPath, string name)
+    {
+        if (!File.Exists(metricsCsv)) return false;
+        var rows = File.ReadAllLines(metricsCsv).Skip(1).Select(l => l.Split(','))
+            .Where(f => f.Length > 2 && f[2].Length > 0)
+            .Select(f => (Step: double.Parse(f[0], CultureInfo.InvariantCulture), Loss: double.Parse(f[2], CultureInfo.InvariantCulture)))
+            .ToList();
+        if (rows.Count < 2) return false;
+        new LinePlot($"training loss — {name}", "step", "loss").Add("loss", rows.Select(r => r.Step), rows.Select(r => r.Loss)).Save(pngPath);
+        return true;
+    }
+
+    public static void Roc(VerificationResult vr, string pngPath, string title) =>
+        new LinePlot(title, "FAR", "TAR") { LogX = true, XRange = (1e-3, 1), YRange = (0, 1) }
+            .Add($"AUC {vr.Auc:F3}", vr.Roc.Select(p => p.Far), vr.Roc.Select(p => p.Tar))
+            .Save(pngPath);
 
     public static string ConfusionMarkdown(ClassificationResult r, IReadOnlyList<string>? names = null)
     {
