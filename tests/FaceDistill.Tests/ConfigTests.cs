@@ -89,3 +89,17 @@ public class ConfigTests
         Assert.Equal(ConfigLoader.ToJson(c), ConfigLoader.ToJson(ConfigLoader.Load(p)));
     }
 }
+
+public class DemoConfigTests
+{
+    [Fact]
+    public void BuiltInDemoEqualsConfigsDemoJson()
+    {
+        // configs/demo.json documents what `facedistill demo` runs: they must not drift apart
+        var dir = new DirectoryInfo(AppContext.BaseDirectory);
+        while (dir is not null && !Directory.Exists(Path.Combine(dir.FullName, "configs"))) dir = dir.Parent;
+        var fromFile = FaceDistill.Config.ConfigLoader.Load(Path.Combine(dir!.FullName, "configs", "demo.json"));
+        var builtIn = FaceDistill.Training.Demo.Config(quick: false) with { Description = fromFile.Description };
+        Assert.Equal(FaceDistill.Config.ConfigLoader.ToJson(builtIn), FaceDistill.Config.ConfigLoader.ToJson(fromFile));
+    }
+}

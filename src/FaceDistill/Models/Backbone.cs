@@ -38,6 +38,13 @@ internal static class Layers
     public static nn.Module<Tensor, Tensor> ConvBn(long cin, long cout, long k, long stride = 1, long pad = 0, long groups = 1) =>
         nn.Sequential(nn.Conv2d(cin, cout, k, stride, pad, groups: groups, bias: false), nn.BatchNorm2d(cout));
 
+    /// <summary>The VGG classifier stack: fc6 → ReLU → dropout → fc7 → ReLU → dropout → linear to the embedding.</summary>
+    public static nn.Module<Tensor, Tensor> VggClassifier(long inFeatures, long fcWidth, long embeddingSize, double dropout) =>
+        nn.Sequential(
+            nn.Linear(inFeatures, fcWidth), nn.ReLU(), nn.Dropout(dropout),
+            nn.Linear(fcWidth, fcWidth), nn.ReLU(), nn.Dropout(dropout),
+            nn.Linear(fcWidth, embeddingSize));
+
     public static nn.Module<Tensor, Tensor> ConvBnPRelu(long cin, long cout, long k, long stride = 1, long pad = 0, long groups = 1) =>
         nn.Sequential(nn.Conv2d(cin, cout, k, stride, pad, groups: groups, bias: false), nn.BatchNorm2d(cout), nn.PReLU(cout));
 }

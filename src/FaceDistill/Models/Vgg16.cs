@@ -27,10 +27,7 @@ public sealed class Vgg16 : Backbone
         layers.Add(nn.Flatten());
         features = nn.Sequential(layers);
         var flat = OutputShape(features, 3, inputSize)[1];
-        classifier = nn.Sequential(
-            nn.Linear(flat, fcWidth), nn.ReLU(), nn.Dropout(dropout),
-            nn.Linear(fcWidth, fcWidth), nn.ReLU(), nn.Dropout(dropout),
-            nn.Linear(fcWidth, embeddingSize));
+        classifier = Layers.VggClassifier(flat, fcWidth, embeddingSize, dropout);
         RegisterComponents();
     }
 

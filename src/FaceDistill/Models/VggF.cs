@@ -23,10 +23,7 @@ public sealed class VggF : Backbone
             nn.Conv2d(256, 256, 3, 1, 1), nn.ReLU(), nn.MaxPool2d(3, 2, ceil_mode: true),
             nn.Flatten());
         var flat = OutputShape(features, 3, inputSize)[1];
-        classifier = nn.Sequential(
-            nn.Linear(flat, fcWidth), nn.ReLU(), nn.Dropout(dropout),
-            nn.Linear(fcWidth, fcWidth), nn.ReLU(), nn.Dropout(dropout),
-            nn.Linear(fcWidth, embeddingSize));
+        classifier = Layers.VggClassifier(flat, fcWidth, embeddingSize, dropout);
         RegisterComponents();
     }
 
