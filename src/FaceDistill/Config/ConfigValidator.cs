@@ -94,6 +94,24 @@ public static class ConfigValidator
         Positive("train.evalEvery", t.EvalEvery);
         NonNegative("train.threads", t.Threads);
 
+        var k = c.Distill;
+        OneOf("distill.method", k.Method, ["none", "kd", "dkd", "gkd", "feature"]);
+        if (k.Method != "none")
+        {
+            if (string.IsNullOrWhiteSpace(k.Teacher)) Fail("distill.teacher", $"is required for distill.method '{k.Method}'");
+            if (!Directory.Exists(k.Teacher)) throw FaceDistillException.ForFile(k.Teacher!, "teacher run directory not found (distill.teacher)");
+            NonNegative("distill.weight", k.Weight);
+            Positive("distill.temperature", k.Temperature);
+            NonNegative("distill.alpha", k.Alpha);
+            NonNegative("distill.beta", k.Beta);
+            Fraction("distill.threshold", k.Threshold);
+            NonNegative("distill.topK", k.TopK);
+            NonNegative("distill.rampEpochs", k.RampEpochs);
+            OneOf("distill.featureLoss", k.FeatureLoss, ["cosine", "l2"]);
+            if (k.Method is "kd" or "dkd" or "gkd" && c.Task == "age") Fail("distill.method", $"'{k.Method}' needs class logits; task 'age' has none (use 'feature')");
+            if (k.Method is "kd" or "dkd" or "gkd" && m.Head.Type == "multiface") Fail("distill.method", $"'{k.Method}' needs one logit set; model.head.type 'multiface' has one per group");
+        }
+
         var e = c.Eval;
         Positive("eval.batchSize", e.BatchSize);
         Fraction("eval.centerCrop", e.CenterCrop);

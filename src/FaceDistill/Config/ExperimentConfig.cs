@@ -13,6 +13,30 @@ public sealed record ExperimentConfig
     public ModelConfig Model { get; init; } = new();
     public TrainConfig Train { get; init; } = new();
     public EvalConfig Eval { get; init; } = new();
+    public DistillConfig Distill { get; init; } = new();
+}
+
+/// <summary>Distillation from a teacher, added to the task loss (loss = task + weight(step) · term).</summary>
+public sealed record DistillConfig
+{
+    /// <summary>none | kd | dkd | gkd | feature</summary>
+    public string Method { get; init; } = "none";
+    /// <summary>The teacher: a FaceDistill run directory.</summary>
+    public string? Teacher { get; init; }
+    public double Weight { get; init; } = 1;
+    public double Temperature { get; init; } = 4;
+    /// <summary>GKD: weight of Binary-KD; DKD: of TCKD.</summary>
+    public double Alpha { get; init; } = 1;
+    /// <summary>GKD: weight of Primary-KD (4); DKD: of NCKD (8 in the DKD paper).</summary>
+    public double Beta { get; init; } = 4;
+    /// <summary>GKD: cumulative-probability threshold of the primary group.</summary>
+    public double Threshold { get; init; } = 0.93;
+    /// <summary>GKD: a fixed top-k primary group instead of the threshold (0 = use the threshold).</summary>
+    public int TopK { get; init; }
+    /// <summary>Linear ramp of the weight over this many epochs (GKD: 10); 0 = constant.</summary>
+    public double RampEpochs { get; init; }
+    /// <summary>feature: cosine | l2</summary>
+    public string FeatureLoss { get; init; } = "cosine";
 }
 
 public sealed record DataConfig

@@ -2,6 +2,7 @@ using FaceDistill.Config;
 using FaceDistill.Core;
 using FaceDistill.Data;
 using FaceDistill.Distillation;
+using FaceDistill.Distillation.Teachers;
 using FaceDistill.Evaluation;
 using FaceDistill.Models;
 using FaceDistill.Reporting;
@@ -47,7 +48,9 @@ public static class TrainingRun
             },
         });
         var (evaluate, columns) = EvaluationFor(cfg, task, data);
-        var trainer = new Trainer(cfg.Train, task, objective ?? Objective.TaskOnly);
+        using var teacher = cfg.Distill.Method == "none" || objective is not null ? null : new OnlineTeacher(CheckpointTeacher.Load(cfg.Distill.Teacher!));
+        objective ??= teacher is null ? Objective.TaskOnly : new Objective([DistillationTerm(cfg.Distill, teacher, data.Classes, cfg.Model.EmbeddingSize)]);
+        var trainer = new Trainer(cfg.Train, task, objective);
         TrainResult result;
         for (int attempt = 0; ; attempt++)
         {
@@ -69,6 +72,16 @@ public static class TrainingRun
         if (!result.Interrupted) RunReport.Write(run.Path, cfg.Name, cfg.Task, stats, result, data.Train.Count);
         return new RunOutcome(run, result, stats, data);
     }
+
+    /// <summary>The distillation term a config asks for.</summary>
+    public static IObjectiveTerm DistillationTerm(DistillConfig d, OnlineTeacher teacher, int classes, int embeddingSize) => d.Method switch
+    {
+        "kd" => new LogitDistillation(teacher, LogitMethod.Kd, classes, d.Weight, d.Temperature, rampEpochs: d.RampEpochs),
+        "dkd" => new LogitDistillation(teacher, LogitMethod.Dkd, classes, d.Weight, d.Temperature, d.Alpha, d.Beta, rampEpochs: d.RampEpochs),
+        "gkd" => new LogitDistillation(teacher, LogitMethod.Gkd, classes, d.Weight, d.Temperature, d.Alpha, d.Beta, d.Threshold, d.TopK, d.RampEpochs),
+        "feature" => new FeatureDistillation(teacher, embeddingSize, d.FeatureLoss, d.Weight),
+        _ => throw new FaceDistillException($"unknown distill.method '{d.Method}'"),
+    };
 
     public static (Func<FaceModel, EvalReport>? Evaluate, string[] Columns) EvaluationFor(ExperimentConfig cfg, FaceTask task, ExperimentData data)
     {

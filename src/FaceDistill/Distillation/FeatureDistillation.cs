@@ -1,0 +1,58 @@
+using FaceDistill.Core;
+using FaceDistill.Data;
+using FaceDistill.Distillation.Teachers;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace FaceDistill.Distillation;
+
+/// <summary>
+/// Embedding (feature) distillation: the student's embedding, projected to the teacher's dimension by a learned linear
+/// map P when the sizes differ, is pulled to the teacher's embedding:
+/// <code>
+///   cosine:  L = mean_i (1 − cos(P·e_s,i , e_t,i))
+///   l2:      L = mean_i ‖ P·e_s,i / ‖P·e_s,i‖ − e_t,i / ‖e_t,i‖ ‖²      (on unit vectors; = 2·cosine form)
+/// </code>
+/// </summary>
+public sealed class FeatureDistillation : IObjectiveTerm
+{
+    private readonly OnlineTeacher _teacher;
+    private readonly TorchSharp.Modules.Linear? _projection;
+    private readonly bool _cosine;
+    private readonly double _weight;
+
+    public FeatureDistillation(OnlineTeacher teacher, int studentDim, string loss = "cosine", double weight = 1)
+    {
+        if (loss is not ("cosine" or "l2")) throw new FaceDistillException($"feature distillation loss must be cosine or l2, not '{loss}'");
+        _teacher = teacher;
+        _cosine = loss == "cosine";
+        _weight = weight;
+        if (studentDim != teacher.Teacher.EmbeddingSize) _projection = nn.Linear(studentDim, teacher.Teacher.EmbeddingSize, hasBias: false);
+    }
+
+    public string Name => "feature";
+    public IReadOnlyList<string> Views => ["clean"];
+    public IEnumerable<TorchSharp.Modules.Parameter> Parameters => _projection?.parameters() ?? [];
+    public double Weight(StepContext ctx) => _weight;
+
+    public static Tensor Loss(Tensor student, Tensor teacher, bool cosine)
+    {
+        using var s = nn.functional.normalize(student, dim: 1);
+        using var t = nn.functional.normalize(teacher.detach(), dim: 1);
+        if (cosine)
+        {
+            using var c = (s * t).sum(1);
+            return (1 - c).mean();
+        }
+        using var d = s - t;
+        return (d * d).sum(1).mean();
+    }
+
+    public Tensor Compute(StudentOutputs student, Batch batch, StepContext ctx)
+    {
+        var t = _teacher.For(batch, ctx.Step).Embedding ?? throw new FaceDistillException($"teacher {_teacher.Teacher.Name} produces no embedding");
+        if (_projection is null) return Loss(student.Embedding, t, _cosine);
+        using var projected = _projection.call(student.Embedding);
+        return Loss(projected, t, _cosine);
+    }
+}

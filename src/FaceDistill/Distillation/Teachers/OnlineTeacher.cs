@@ -1,0 +1,24 @@
+using FaceDistill.Data;
+using static TorchSharp.torch;
+
+namespace FaceDistill.Distillation.Teachers;
+
+/// <summary>Runs a teacher on a batch's view once per step, shared by every term that needs it.</summary>
+public sealed class OnlineTeacher(ITeacher teacher, string view = "clean") : IDisposable
+{
+    private long _step = -1;
+    private TeacherOutputs? _outputs;
+
+    public ITeacher Teacher { get; } = teacher;
+
+    public TeacherOutputs For(Batch batch, long step)
+    {
+        if (_step == step && _outputs is not null) return _outputs;
+        using var images = batch.Tensor(view);
+        _outputs = Teacher.Run(images); // created inside the trainer's step scope: freed with the step's tensors
+        _step = step;
+        return _outputs;
+    }
+
+    public void Dispose() => Teacher.Dispose();
+}

@@ -1,0 +1,71 @@
+using FaceDistill.Config;
+using FaceDistill.Core;
+using FaceDistill.Models;
+using FaceDistill.Training;
+
+namespace FaceDistill.Tests;
+
+public class DistillationRunTests
+{
+    private static float[] Weights(string runDir, ExperimentConfig cfg, int classes)
+    {
+        using var m = ModelFactory.Create(cfg, classes);
+        Checkpoint.LoadWeights(Checkpoint.Latest(Path.Combine(runDir, "checkpoints"))!, m);
+        return m.parameters().SelectMany(p => p.data<float>().ToArray()).ToArray();
+    }
+
+    [Fact]
+    public void DistillationTermsChangeTrainingAndZeroWeightDoesNot()
+    {
+        var root = TestUtil.TempDir();
+        // teacher: a wider IResNet on the same synthetic identities
+        var teacherCfg = TestUtil.Tiny("teacher", epochs: 2) with { Model = TestUtil.Tiny("t").Model with { Width = 0.25, EmbeddingSize = 64 } };
+        TrainingRun.Execute(teacherCfg, root, ExistingRun.Refuse);
+        var teacherDir = Path.Combine(root, "teacher");
+
+        var plain = TestUtil.Tiny("plain", epochs: 1);
+        var o = TrainingRun.Execute(plain, root, ExistingRun.Refuse);
+        var basis = Weights(Path.Combine(root, "plain"), plain, o.Data.Classes);
+
+        foreach (var method in new[] { "kd", "dkd", "gkd", "feature" })
+        {
+            var zero = plain with { Name = $"{method}-zero", Distill = new DistillConfig { Method = method, Teacher = teacherDir, Weight = 0 } };
+            TrainingRun.Execute(zero, root, ExistingRun.Refuse);
+            var on = plain with { Name = $"{method}-on", Distill = new DistillConfig { Method = method, Teacher = teacherDir, Weight = 1 } };
+            var r = TrainingRun.Execute(on, root, ExistingRun.Refuse);
+            Assert.True(double.IsFinite(r.Result.FinalLoss));
+            // weight 0 leaves training bit-identical (the trainer reseeds libtorch every step, so building a teacher or a
+            // projection does not shift the random stream); weight 1 changes it
+            Assert.Equal(basis, Weights(Path.Combine(root, $"{method}-zero"), zero, o.Data.Classes));
+            Assert.NotEqual(basis, Weights(Path.Combine(root, $"{method}-on"), on, o.Data.Classes));
+        }
+    }
+
+    [Fact]
+    public void DistillConfigErrorsNameTheKeyOrPath()
+    {
+        var e = Assert.Throws<FaceDistillException>(() => ConfigLoader.Load(null, ["distill.method=gkd"]));
+        Assert.Contains("key 'distill.teacher' is required", e.Message);
+        e = Assert.Throws<FaceDistillException>(() => ConfigLoader.Load(null, ["distill.method=gkd", "distill.teacher=/no/teacher"]));
+        Assert.StartsWith("/no/teacher: teacher run directory not found", e.Message);
+        e = Assert.Throws<FaceDistillException>(() => ConfigLoader.Load(null, ["distill.method=magic"]));
+        Assert.Contains("key 'distill.method' is 'magic'", e.Message);
+        var dir = TestUtil.TempDir();
+        e = Assert.Throws<FaceDistillException>(() => ConfigLoader.Load(null, ["task=age", "distill.method=kd", $"distill.teacher={dir}"]));
+        Assert.Contains("task 'age' has none", e.Message);
+    }
+
+    [Fact]
+    public void LogitDistillationNeedsTheSameClassSet()
+    {
+        var root = TestUtil.TempDir();
+        TrainingRun.Execute(TestUtil.Tiny("t8", epochs: 1), root, ExistingRun.Refuse);
+        var student = TestUtil.Tiny("s", epochs: 1) with
+        {
+            Data = TestUtil.Tiny("s").Data with { Synthetic = TestUtil.Tiny("s").Data.Synthetic with { Identities = 6 } },
+            Distill = new DistillConfig { Method = "gkd", Teacher = Path.Combine(root, "t8") },
+        };
+        var e = Assert.Throws<FaceDistillException>(() => TrainingRun.Execute(student, root, ExistingRun.Refuse));
+        Assert.Contains("has 8 classes, the student 6", e.Message);
+    }
+}
