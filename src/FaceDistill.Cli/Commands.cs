@@ -46,6 +46,7 @@ internal static class Commands
         root.Subcommands.Add(DemoCommand());
         root.Subcommands.Add(TrainCommand());
         root.Subcommands.Add(EvalCommand());
+        root.Subcommands.Add(CompareCommand());
         root.Subcommands.Add(ModelsCommand());
         root.Subcommands.Add(SynthCommand());
         return root;
@@ -169,16 +170,11 @@ internal static class Commands
                 overrides.Add($"eval.centerCrop={p.GetValue(crop).ToString(CultureInfo.InvariantCulture)}");
             }
             if (p.GetValue(noFlip)) overrides.Add("eval.flip=false");
-            var cfg = ConfigLoader.Load(cfgPath, overrides);
-            var task = FaceTaskExtensions.Parse(cfg.Task);
-            var data = ExperimentData.From(cfg);
-            using var model = ModelFactory.Create(cfg, data.Classes, data.AgeMean);
-            var ckpt = p.GetValue(checkpoint) ?? Checkpoint.Latest(Path.Combine(runDir, "checkpoints"))
-                ?? throw FaceDistillException.ForFile(runDir, "the run has no checkpoint");
-            Checkpoint.LoadWeights(ckpt, model);
-            var (evaluate, _) = TrainingRun.EvaluationFor(cfg, task, data);
+            using var trained = TrainedRun.Load(runDir, overrides, p.GetValue(checkpoint));
+            var ckpt = trained.CheckpointPath;
+            var (evaluate, _) = TrainingRun.EvaluationFor(trained.Config, trained.Task, trained.Data);
             if (evaluate is null) throw new FaceDistillException($"{cfgPath}: nothing to evaluate on (give --pairs/--images for recognition)");
-            var report = evaluate(model);
+            var report = evaluate(trained.Model);
             var table = new Table().Title($"[bold]eval {Markup.Escape(ckpt)}[/]").AddColumn("metric").AddColumn(new TableColumn("value").RightAligned());
             AddMetrics(table, report);
             Out().Write(table);
@@ -188,6 +184,44 @@ internal static class Commands
                 if (report.Detail is not VerificationResult vr) throw new FaceDistillException("--roc applies to verification only");
                 Reporting.RunReport.Roc(vr, rocPath, $"ROC — {Path.GetFileName(runDir.TrimEnd('/'))}");
                 Console.WriteLine($"wrote {rocPath}");
+            }
+            return 0;
+        }));
+        return cmd;
+    }
+
+    private static Command CompareCommand()
+    {
+        var runs = new Argument<string[]>("runs") { Description = "Run directories; the first is the baseline", Arity = ArgumentArity.OneOrMore };
+        var outFile = new Option<string?>("--out") { Description = "Also write the table as markdown to this file" };
+        var cmd = new Command("compare", "Evaluate runs on the same items and test each against the first (McNemar / permutation)") { runs, outFile, QuietOption, ThreadsOption };
+        cmd.SetAction(p => Guard(() =>
+        {
+            Common(p);
+            var dirs = p.GetValue(runs)!;
+            if (dirs.Length < 2) throw new FaceDistillException("compare needs at least two run directories (the first is the baseline)");
+            // every model is evaluated on the baseline's evaluation data, so the items are paired
+            using var baseline = TrainedRun.Load(dirs[0]);
+            var (evaluate, _) = TrainingRun.EvaluationFor(baseline.Config, baseline.Task, baseline.Data);
+            if (evaluate is null) throw new FaceDistillException($"{dirs[0]}: its config has nothing to evaluate on");
+            var results = new List<(string, EvalReport)> { (Path.GetFileName(dirs[0].TrimEnd('/')), evaluate(baseline.Model)) };
+            foreach (var d in dirs.Skip(1))
+            {
+                using var other = TrainedRun.Load(d);
+                if (other.Task != baseline.Task) throw FaceDistillException.ForFile(d, $"task {other.Task} differs from the baseline's {baseline.Task}");
+                results.Add((Path.GetFileName(d.TrimEnd('/')), evaluate(other.Model)));
+            }
+            var rows = Comparison.Against(results);
+            var table = new Table().AddColumn("model").AddColumn("metric").AddColumn(new TableColumn("value").RightAligned())
+                .AddColumn(new TableColumn("p vs baseline").RightAligned()).AddColumn("test");
+            foreach (var r in rows)
+                table.AddRow(Markup.Escape(r.Name), r.Metric, r.Metric == "mae" ? $"{r.Value:F3}" : $"{100 * r.Value:F2} %",
+                    r.PValue is { } pv ? pv.ToString(pv < 1e-3 ? "0.0e+0" : "F3", CultureInfo.InvariantCulture) : "—", r.Test);
+            Out().Write(table);
+            if (p.GetValue(outFile) is { } md)
+            {
+                AtomicFile.WriteAllText(md, Comparison.Markdown(rows));
+                Console.WriteLine($"wrote {md}");
             }
             return 0;
         }));

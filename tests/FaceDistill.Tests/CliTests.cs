@@ -62,6 +62,22 @@ public class CliTests
     }
 
     [Fact]
+    public void CompareEvaluatesRunsOnTheSamePairsWithPValues()
+    {
+        var dir = TestUtil.TempDir();
+        FaceDistill.Training.TrainingRun.Execute(TestUtil.Tiny("a", 1), dir, FaceDistill.Training.ExistingRun.Refuse);
+        FaceDistill.Training.TrainingRun.Execute(TestUtil.Tiny("b", 2), dir, FaceDistill.Training.ExistingRun.Refuse);
+        var md = Path.Combine(dir, "table.md");
+        var (code, output, err) = Run("compare", Path.Combine(dir, "a"), Path.Combine(dir, "b"), "--out", md, "--quiet");
+        Assert.True(code == 0, err);
+        Assert.Contains("mcnemar", output);
+        Assert.Contains("| b | acc |", File.ReadAllText(md));
+        (code, _, err) = Run("compare", Path.Combine(dir, "a"), Path.Combine(dir, "nope"));
+        Assert.Equal(2, code);
+        Assert.Contains("nope: not a FaceDistill run directory", err);
+    }
+
+    [Fact]
     public void ModelsStatsPrintsEveryBackbone()
     {
         var (code, output, _) = Run("models", "stats", "--size", "64", "--embedding", "128", "--backbone", "mobilefacenet");

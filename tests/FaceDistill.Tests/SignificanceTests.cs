@@ -61,3 +61,35 @@ public class SignificanceTests
         Assert.True(Significance.PairedBootstrap(zero).Test.PValue > 0.05);
     }
 }
+
+public class ComparisonTests
+{
+    private static EvalReport Verif(bool[] correct) => new("verification", new Dictionary<string, double>(),
+        new VerificationResult
+        {
+            Accuracy = correct.Count(c => c) / (double)correct.Length, AccuracyStd = 0, FoldAccuracies = [], FoldThresholds = [],
+            Auc = 0, Eer = 0, TarAtFar = new Dictionary<double, double>(), Roc = [], Correct = correct,
+        });
+
+    [Fact]
+    public void RowsCarryMcNemarAgainstTheBaselineAndRejectUnpairedResults()
+    {
+        var baseline = Enumerable.Range(0, 20).Select(i => i < 10).ToArray();
+        var better = Enumerable.Range(0, 20).Select(i => i < 16).ToArray(); // b = 0, c = 6 → p = 2/64
+        var rows = Comparison.Against([("base", Verif(baseline)), ("better", Verif(better))]);
+        Assert.Null(rows[0].PValue);
+        Assert.Equal(0.8, rows[1].Value, 9);
+        Assert.Equal(2.0 / 64, rows[1].PValue!.Value, 9);
+        Assert.Contains("| better | acc | 80.00 % | 0.031 | mcnemar-exact |", Comparison.Markdown(rows));
+        Assert.Throws<ArgumentException>(() => Comparison.Against([("base", Verif(baseline)), ("short", Verif([true]))]));
+    }
+
+    [Fact]
+    public void RegressionComparisonUsesPermutationOnAbsoluteErrors()
+    {
+        EvalReport Reg(double[] err) => new("regression", new Dictionary<string, double>(), new RegressionResult(err.Average(), 0, err));
+        var rows = Comparison.Against([("base", Reg(Enumerable.Repeat(5.0, 10).ToArray())), ("better", Reg(Enumerable.Repeat(4.0, 10).ToArray()))]);
+        Assert.Equal("permutation-exact", rows[1].Test);
+        Assert.Equal(2.0 / 1024, rows[1].PValue!.Value, 12);
+    }
+}

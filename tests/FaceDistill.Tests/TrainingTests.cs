@@ -117,6 +117,15 @@ public class TrainingTests
         }
     }
 
+    private sealed class AlwaysFailingTerm : IObjectiveTerm
+    {
+        public string Name => "always";
+        public IReadOnlyList<string> Views => [];
+        public IEnumerable<TorchSharp.Modules.Parameter> Parameters => [];
+        public double Weight(StepContext ctx) => 1;
+        public Tensor Compute(StudentOutputs s, Batch b, StepContext ctx) => throw new System.Runtime.InteropServices.ExternalException("Expected false to be true, but got false.");
+    }
+
     [Fact]
     public void InternalLibtorchErrorContinuesFromTheLastCheckpointWithIdenticalResult()
     {
@@ -130,9 +139,13 @@ public class TrainingTests
         Assert.Equal(clean.Result.Steps, recovered.Result.Steps);
         Assert.Equal(Weights(Path.Combine(root, "clean", "checkpoints"), cfg, clean.Data.Classes),
                      Weights(Path.Combine(root, "flaky", "checkpoints"), cfg2, recovered.Data.Classes));
-        // before any checkpoint there is nothing to go back to: the error surfaces
+        // before the first checkpoint the run starts again from its seed: still the same result
+        var early = TrainingRun.Execute(cfg with { Name = "early" }, root, ExistingRun.Refuse, new Objective([new FlakyNativeTerm(1)]));
+        Assert.Equal(Weights(Path.Combine(root, "clean", "checkpoints"), cfg, clean.Data.Classes),
+                     Weights(Path.Combine(root, "early", "checkpoints"), cfg, early.Data.Classes));
+        // an error that keeps coming back is not retried for ever
         Assert.Throws<System.Runtime.InteropServices.ExternalException>(() =>
-            TrainingRun.Execute(cfg with { Name = "early" }, root, ExistingRun.Refuse, new Objective([new FlakyNativeTerm(1)])));
+            TrainingRun.Execute(cfg with { Name = "always" }, root, ExistingRun.Refuse, new Objective([new AlwaysFailingTerm()])));
     }
 
     [Fact]

@@ -33,9 +33,7 @@ public static class TrainingRun
 
         var task = FaceTaskExtensions.Parse(cfg.Task);
         var data = ExperimentData.From(cfg);
-        manual_seed(cfg.Train.Seed);
-        using var model = ModelFactory.Create(cfg, data.Classes, data.AgeMean);
-        var stats = ModelStats.Measure(model.Backbone);
+        ModelStats? stats = null;
         var loader = new DataLoader(data.Train, new DataLoaderOptions
         {
             BatchSize = cfg.Train.BatchSize, ImageSize = cfg.Data.ImageSize, CenterCrop = cfg.Data.CenterCrop, Shuffle = true, DropLast = true,
@@ -54,23 +52,28 @@ public static class TrainingRun
         TrainResult result;
         for (int attempt = 0; ; attempt++)
         {
+            // a fresh model each attempt: the seed fixes its initial weights, and a checkpoint (if any) its trained state
+            manual_seed(cfg.Train.Seed);
+            using var model = ModelFactory.Create(cfg, data.Classes, data.AgeMean);
+            stats ??= ModelStats.Measure(model.Backbone);
             try
             {
                 result = trainer.Fit(model, loader, run, evaluate, columns, mode == ExistingRun.Resume || attempt > 0, stopAfterStep, cancel);
                 break;
             }
-            catch (System.Runtime.InteropServices.ExternalException e) when (attempt < MaxNativeRetries && Checkpoint.Latest(run.CheckpointDir) is { } latest)
+            catch (System.Runtime.InteropServices.ExternalException e) when (attempt < MaxNativeRetries)
             {
                 // An intermittent internal libtorch error (docs/platform-notes.md). Training is deterministic, so going
-                // back to the last checkpoint reproduces exactly the trajectory an uninterrupted run would have taken.
+                // back to the last checkpoint (or to the start) reproduces exactly what an uninterrupted run would do.
+                var from = Checkpoint.Latest(run.CheckpointDir) ?? "the start";
                 Console.Error.WriteLine($"warning: libtorch raised an internal error ({e.Message.Split('\n')[0].Trim()}); " +
-                                        $"continuing from the last checkpoint {latest} (retry {attempt + 1} of {MaxNativeRetries})");
+                                        $"continuing from {from} (retry {attempt + 1} of {MaxNativeRetries})");
             }
         }
         if (loader.BadImages.Count > 0)
             Console.Error.WriteLine($"skipped {loader.BadImages.Count} undecodable image(s), e.g. {loader.BadImages.Values.First()}");
         if (!result.Interrupted) RunReport.Write(run.Path, cfg.Name, cfg.Task, stats, result, data.Train.Count);
-        return new RunOutcome(run, result, stats, data);
+        return new RunOutcome(run, result, stats!, data);
     }
 
     /// <summary>The distillation term a config asks for.</summary>

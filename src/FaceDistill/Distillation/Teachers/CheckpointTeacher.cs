@@ -1,5 +1,3 @@
-using FaceDistill.Config;
-using FaceDistill.Core;
 using FaceDistill.Data;
 using FaceDistill.Models;
 using FaceDistill.Training;
@@ -28,15 +26,8 @@ public sealed class CheckpointTeacher : ITeacher
 
     public static CheckpointTeacher Load(string runDir)
     {
-        var configPath = Path.Combine(runDir, "config.json");
-        if (!File.Exists(configPath)) throw FaceDistillException.ForFile(runDir, "not a FaceDistill run directory (no config.json) for the teacher");
-        var cfg = ConfigLoader.Load(configPath);
-        var task = FaceTaskExtensions.Parse(cfg.Task);
-        int classes = task == FaceTask.Age ? 1 : ExperimentData.From(cfg).Classes;
-        var model = ModelFactory.Create(cfg, classes);
-        var checkpoint = Checkpoint.Latest(Path.Combine(runDir, "checkpoints")) ?? throw FaceDistillException.ForFile(runDir, "the teacher run has no checkpoint");
-        Checkpoint.LoadWeights(checkpoint, model);
-        return new CheckpointTeacher($"run:{runDir}", model, task == FaceTask.Age ? 0 : classes);
+        var run = TrainedRun.Load(runDir);
+        return new CheckpointTeacher($"run:{runDir}", run.Model, run.Task == FaceTask.Age ? 0 : run.Data.Classes);
     }
 
     public TeacherOutputs Run(Tensor images)

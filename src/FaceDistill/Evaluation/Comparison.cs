@@ -1,0 +1,67 @@
+using System.Globalization;
+using System.Text;
+
+namespace FaceDistill.Evaluation;
+
+/// <summary>One row of a comparison table: a model's result and its p-value against the baseline.</summary>
+public sealed record ComparisonRow(string Name, string Metric, double Value, double? PValue, string Test);
+
+/// <summary>
+/// Compares models evaluated on the same items (the same pairs, images or faces) against a baseline, each with a
+/// paired test: McNemar on per-pair (verification) or per-image (classification) correctness, a sign-flip permutation
+/// test on per-image absolute errors (regression). See <see cref="Significance"/>.
+/// </summary>
+public static class Comparison
+{
+    public static List<ComparisonRow> Against(IReadOnlyList<(string Name, EvalReport Report)> results, int baseline = 0)
+    {
+        var b = results[baseline].Report;
+        var rows = new List<ComparisonRow>();
+        foreach (var (name, r) in results)
+        {
+            if (r.Protocol != b.Protocol) throw new ArgumentException($"{name} was evaluated with {r.Protocol}, the baseline with {b.Protocol}");
+            bool isBase = ReferenceEquals(r, b);
+            switch (r.Detail)
+            {
+                case VerificationResult v:
+                    var bv = (VerificationResult)b.Detail;
+                    Check(v.Correct.Length, bv.Correct.Length, name);
+                    var t = isBase ? null : Significance.McNemar(bv.Correct, v.Correct);
+                    rows.Add(new ComparisonRow(name, "acc", v.Accuracy, t?.PValue, t?.Test ?? "baseline"));
+                    break;
+                case ClassificationResult c:
+                    var bc = (ClassificationResult)b.Detail;
+                    Check(c.Correct.Length, bc.Correct.Length, name);
+                    var tc = isBase ? null : Significance.McNemar(bc.Correct, c.Correct);
+                    rows.Add(new ComparisonRow(name, "acc", c.Accuracy, tc?.PValue, tc?.Test ?? "baseline"));
+                    break;
+                case RegressionResult g:
+                    var bg = (RegressionResult)b.Detail;
+                    Check(g.AbsoluteErrors.Length, bg.AbsoluteErrors.Length, name);
+                    var tg = isBase ? null : Significance.PairedPermutation(g.AbsoluteErrors.Select((e, i) => e - bg.AbsoluteErrors[i]).ToArray());
+                    rows.Add(new ComparisonRow(name, "mae", g.Mae, tg?.PValue, tg?.Test ?? "baseline"));
+                    break;
+                default:
+                    throw new ArgumentException($"{name}: nothing to compare in a {r.Protocol} result");
+            }
+        }
+        return rows;
+    }
+
+    private static void Check(int n, int m, string name)
+    {
+        if (n != m) throw new ArgumentException($"{name} was evaluated on {n} items, the baseline on {m}: comparisons must be paired");
+    }
+
+    public static string Markdown(IEnumerable<ComparisonRow> rows, IReadOnlyDictionary<string, IReadOnlyDictionary<string, double>>? extra = null)
+    {
+        var sb = new StringBuilder("| model | metric | value | p vs baseline | test |\n|---|---|---:|---:|---|\n");
+        foreach (var r in rows)
+        {
+            string v = r.Metric == "mae" ? r.Value.ToString("F3", CultureInfo.InvariantCulture) : (100 * r.Value).ToString("F2", CultureInfo.InvariantCulture) + " %";
+            string p = r.PValue is { } pv ? pv.ToString(pv < 1e-3 ? "0.0e+0" : "F3", CultureInfo.InvariantCulture) : "—";
+            sb.Append($"| {r.Name} | {r.Metric} | {v} | {p} | {r.Test} |\n");
+        }
+        return sb.ToString();
+    }
+}
