@@ -189,6 +189,35 @@ public class DataTests
     }
 
     [Fact]
+    public void ViewsOfASampleShareTheRandomCropSoTheyStayPixelAligned()
+    {
+        // a view that blacks out the lower half (like a mask) must line up with the clean view under random crop + flip
+        var ds = new SyntheticFaces(new SyntheticOptions { Identities = 2, ImagesPerIdentity = 4, Size = 48 });
+        var masked = new FaceView("occluded", (img, _, _) =>
+        {
+            var copy = new RgbImage(img.Width, img.Height, (byte[])img.Pixels.Clone());
+            Array.Clear(copy.Pixels, copy.Pixels.Length / 2, copy.Pixels.Length / 2);
+            return copy;
+        });
+        var loader = new DataLoader(ds, new DataLoaderOptions
+        {
+            BatchSize = 4, ImageSize = 32, Seed = 9, Views = [FaceView.Clean, masked],
+            Augment = new AugmentOptions { Flip = true, ScaleMin = 0.8, ScaleMax = 1, Shift = 0.1 },
+        });
+        var b = loader.Epoch(0).First();
+        var clean = b.Views["clean"]; var occ = b.Views["occluded"];
+        int plane = 32 * 32;
+        // top rows (well above the cut, whatever the crop) are identical; the bottom rows of the occluded view are black
+        for (int k = 0; k < b.Count; k++)
+            for (int x = 0; x < 32; x++)
+            {
+                Assert.Equal(clean[k * 3 * plane + 2 * 32 + x], occ[k * 3 * plane + 2 * 32 + x]);
+                Assert.Equal(-1f, occ[k * 3 * plane + 30 * 32 + x]);
+            }
+        Assert.NotEqual(clean, occ);
+    }
+
+    [Fact]
     public void LoaderSkipsOrFailsOnBadImages()
     {
         var dir = TestUtil.TempDir();

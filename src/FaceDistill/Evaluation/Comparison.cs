@@ -21,32 +21,32 @@ public static class Comparison
         {
             if (r.Protocol != b.Protocol) throw new ArgumentException($"{name} was evaluated with {r.Protocol}, the baseline with {b.Protocol}");
             bool isBase = ReferenceEquals(r, b);
-            switch (r.Detail)
+            if (PerItemCorrectness(r.Detail) is var (acc, correct))
             {
-                case VerificationResult v:
-                    var bv = (VerificationResult)b.Detail;
-                    Check(v.Correct.Length, bv.Correct.Length, name);
-                    var t = isBase ? null : Significance.McNemar(bv.Correct, v.Correct);
-                    rows.Add(new ComparisonRow(name, "acc", v.Accuracy, t?.PValue, t?.Test ?? "baseline"));
-                    break;
-                case ClassificationResult c:
-                    var bc = (ClassificationResult)b.Detail;
-                    Check(c.Correct.Length, bc.Correct.Length, name);
-                    var tc = isBase ? null : Significance.McNemar(bc.Correct, c.Correct);
-                    rows.Add(new ComparisonRow(name, "acc", c.Accuracy, tc?.PValue, tc?.Test ?? "baseline"));
-                    break;
-                case RegressionResult g:
-                    var bg = (RegressionResult)b.Detail;
-                    Check(g.AbsoluteErrors.Length, bg.AbsoluteErrors.Length, name);
-                    var tg = isBase ? null : Significance.PairedPermutation(g.AbsoluteErrors.Select((e, i) => e - bg.AbsoluteErrors[i]).ToArray());
-                    rows.Add(new ComparisonRow(name, "mae", g.Mae, tg?.PValue, tg?.Test ?? "baseline"));
-                    break;
-                default:
-                    throw new ArgumentException($"{name}: nothing to compare in a {r.Protocol} result");
+                var baseCorrect = PerItemCorrectness(b.Detail)!.Value.Correct;
+                Check(correct.Length, baseCorrect.Length, name);
+                var t = isBase ? null : Significance.McNemar(baseCorrect, correct);
+                rows.Add(new ComparisonRow(name, "acc", acc, t?.PValue, t?.Test ?? "baseline"));
             }
+            else if (r.Detail is RegressionResult g)
+            {
+                var bg = (RegressionResult)b.Detail;
+                Check(g.AbsoluteErrors.Length, bg.AbsoluteErrors.Length, name);
+                var t = isBase ? null : Significance.PairedPermutation(g.AbsoluteErrors.Select((e, i) => e - bg.AbsoluteErrors[i]).ToArray());
+                rows.Add(new ComparisonRow(name, "mae", g.Mae, t?.PValue, t?.Test ?? "baseline"));
+            }
+            else throw new ArgumentException($"{name}: nothing to compare in a {r.Protocol} result");
         }
         return rows;
     }
+
+    /// <summary>Accuracy and per-item correctness of a verification (per pair) or classification (per image) result.</summary>
+    private static (double Accuracy, bool[] Correct)? PerItemCorrectness(object detail) => detail switch
+    {
+        VerificationResult v => (v.Accuracy, v.Correct),
+        ClassificationResult c => (c.Accuracy, c.Correct),
+        _ => null,
+    };
 
     private static void Check(int n, int m, string name)
     {
