@@ -178,6 +178,30 @@ public class TrainingTests
         Assert.Equal(task == "age" ? "regression" : "classification", o.Result.FinalEval!.Protocol);
     }
 
+    [Theory]
+    [InlineData("sgd", true, "step")]
+    [InlineData("adamw", false, "cosine")]
+    [InlineData("sgd", false, "constant")]
+    public void OptimizersAndSchedulesTrain(string optimizer, bool nesterov, string schedule)
+    {
+        var root = TestUtil.TempDir();
+        var tiny = TestUtil.Tiny("opt", epochs: 2);
+        var cfg = tiny with
+        {
+            Train = tiny.Train with
+            {
+                Optimizer = new OptimizerConfig { Type = optimizer, Lr = optimizer == "adamw" ? 1e-3 : 0.05, Nesterov = nesterov, WeightDecay = 1e-4 },
+                Schedule = new ScheduleConfig { Type = schedule, WarmupEpochs = 0, Milestones = [1], Gamma = 0.1 },
+            },
+        };
+        var o = TrainingRun.Execute(cfg, root, ExistingRun.Refuse);
+        Assert.True(double.IsFinite(o.Result.FinalLoss));
+        var lrs = File.ReadAllLines(Path.Combine(root, "opt", "metrics.csv")).Skip(1).Select(l => l.Split(',')[3]).Where(v => v != "")
+            .Select(v => double.Parse(v, System.Globalization.CultureInfo.InvariantCulture)).ToList();
+        if (schedule == "step") Assert.Equal(0.005, lrs[^1], 9);      // after the milestone at epoch 1: lr·γ
+        if (schedule == "constant") Assert.All(lrs, v => Assert.Equal(0.05, v, 9));
+    }
+
     [Fact]
     public void CorruptCheckpointIsReportedByName()
     {
