@@ -42,6 +42,22 @@ public class DistillationRunTests
     }
 
     [Fact]
+    public void FeatureKdWithProjectionResumesExactly()
+    {
+        var root = TestUtil.TempDir();
+        var teacherCfg = TestUtil.Tiny("wide-teacher", epochs: 1) with { Model = TestUtil.Tiny("t").Model with { Width = 0.25, EmbeddingSize = 64 } };
+        TrainingRun.Execute(teacherCfg, root, ExistingRun.Refuse);
+        // student embedding 32-d, teacher 64-d: the term learns a projection, which must survive a resume
+        var cfg = TestUtil.Tiny("feat-straight", epochs: 2) with { Distill = new DistillConfig { Method = "feature", Teacher = Path.Combine(root, "wide-teacher") } };
+        var straight = TrainingRun.Execute(cfg, root, ExistingRun.Refuse);
+        var cfg2 = cfg with { Name = "feat-killed" };
+        TrainingRun.Execute(cfg2, root, ExistingRun.Refuse, stopAfterStep: 5);
+        TrainingRun.Execute(cfg2, root, ExistingRun.Resume);
+        Assert.True(File.Exists(Path.Combine(Checkpoint.Latest(Path.Combine(root, "feat-killed", "checkpoints"))!, "terms.bin")));
+        Assert.Equal(Weights(Path.Combine(root, "feat-straight"), cfg, straight.Data.Classes), Weights(Path.Combine(root, "feat-killed"), cfg2, straight.Data.Classes));
+    }
+
+    [Fact]
     public void DistillConfigErrorsNameTheKeyOrPath()
     {
         var e = Assert.Throws<FaceDistillException>(() => ConfigLoader.Load(null, ["distill.method=gkd"]));

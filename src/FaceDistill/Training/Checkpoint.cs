@@ -16,12 +16,14 @@ public sealed record CheckpointState(long Step, int Epoch, double LastLoss, stri
 /// </summary>
 public static class Checkpoint
 {
-    public static string Save(string checkpointDir, nn.Module model, optim.Optimizer? optimizer, CheckpointState state, int keep)
+    public static string Save(string checkpointDir, nn.Module model, optim.Optimizer? optimizer, CheckpointState state, int keep,
+        IReadOnlyList<TorchSharp.Modules.Parameter>? extra = null)
     {
         var dir = Path.Combine(checkpointDir, $"step-{state.Step:D7}");
         AtomicFile.WriteDirectory(dir, tmp =>
         {
             model.save(Path.Combine(tmp, "model.bin"));
+            if (extra is { Count: > 0 }) SaveTensors(Path.Combine(tmp, "terms.bin"), extra);
             ((TorchSharp.Modules.OptimizerHelper?)optimizer)?.save_state_dict(Path.Combine(tmp, "optim.bin"));
             File.WriteAllText(Path.Combine(tmp, "state.json"), JsonSerializer.Serialize(state));
         });
@@ -71,6 +73,44 @@ public static class Checkpoint
         if (!File.Exists(optPath)) throw FaceDistillException.ForFile(optPath, "optimizer state not found");
         try { ((TorchSharp.Modules.OptimizerHelper)optimizer).load_state_dict(optPath); }
         catch (Exception e) { throw FaceDistillException.ForFile(optPath, $"optimizer state is damaged ({FirstLine(e.Message)})"); }
+    }
+
+    /// <summary>Parameters owned by objective terms (e.g. a feature-KD projection): count, then per tensor its length and
+    /// float32 values.</summary>
+    private static void SaveTensors(string path, IReadOnlyList<TorchSharp.Modules.Parameter> tensors)
+    {
+        using var w = new BinaryWriter(File.Create(path));
+        w.Write(tensors.Count);
+        foreach (var t in tensors)
+        {
+            var v = t.detach().cpu().contiguous().data<float>().ToArray();
+            w.Write(v.Length);
+            foreach (var x in v) w.Write(x);
+        }
+    }
+
+    /// <summary>Restores the objective terms' parameters saved with a checkpoint.</summary>
+    public static void LoadTerms(string checkpointDir, IReadOnlyList<TorchSharp.Modules.Parameter> tensors)
+    {
+        if (tensors.Count == 0) return;
+        var path = Path.Combine(checkpointDir, "terms.bin");
+        if (!File.Exists(path)) throw FaceDistillException.ForFile(path, "the checkpoint has no parameters for the objective's terms");
+        try
+        {
+            using var r = new BinaryReader(File.OpenRead(path));
+            if (r.ReadInt32() != tensors.Count) throw FaceDistillException.ForFile(path, "holds parameters for a different set of objective terms");
+            using var _ = no_grad();
+            foreach (var t in tensors)
+            {
+                int n = r.ReadInt32();
+                if (n != t.numel()) throw FaceDistillException.ForFile(path, $"a term parameter has {n} values, the term expects {t.numel()}");
+                var v = new float[n];
+                for (int i = 0; i < n; i++) v[i] = r.ReadSingle();
+                using var src = tensor(v, t.shape);
+                t.copy_(src);
+            }
+        }
+        catch (EndOfStreamException) { throw FaceDistillException.ForFile(path, "truncated"); }
     }
 
     private static string FirstLine(string s) => s.Split('\n')[0].Trim();

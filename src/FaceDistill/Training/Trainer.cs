@@ -33,7 +33,8 @@ public sealed class Trainer(TrainConfig config, FaceTask task, Objective objecti
     {
         if (config.Threads > 0) set_num_threads(config.Threads);
         var clock = Stopwatch.StartNew();
-        var parameters = model.parameters().Concat(objective.Terms.SelectMany(t => t.Parameters)).ToList();
+        var termParameters = objective.Terms.SelectMany(t => t.Parameters).ToList();
+        var parameters = model.parameters().Concat(termParameters).ToList();
         using var optimizer = OptimizerFactory.Create(config.Optimizer, parameters);
         int spe = train.BatchesPerEpoch;
         long total = (long)spe * config.Epochs;
@@ -45,6 +46,7 @@ public sealed class Trainer(TrainConfig config, FaceTask task, Objective objecti
         if (resume && Checkpoint.Latest(run.CheckpointDir) is { } latest)
         {
             Checkpoint.LoadWeights(latest, model, optimizer);
+            Checkpoint.LoadTerms(latest, termParameters);
             step = Checkpoint.LoadState(latest).Step;
             lastCheckpoint = latest;
             Console.Error.WriteLine($"resuming from {latest} (step {step} of {total})");
@@ -58,7 +60,7 @@ public sealed class Trainer(TrainConfig config, FaceTask task, Objective objecti
         string Save(int epoch)
         {
             lastCheckpoint = Checkpoint.Save(run.CheckpointDir, model, optimizer,
-                new CheckpointState(step, epoch, lastLoss, configHash, DateTime.UtcNow), config.KeepCheckpoints);
+                new CheckpointState(step, epoch, lastLoss, configHash, DateTime.UtcNow), config.KeepCheckpoints, termParameters);
             return lastCheckpoint;
         }
 

@@ -46,6 +46,8 @@ public static class TrainingRun
             },
         });
         var (evaluate, columns) = EvaluationFor(cfg, task, data);
+        // the terms' own parameters (e.g. a feature-KD projection) start from the seed too, not from leftover RNG state
+        manual_seed(Seeds.Derive(cfg.Train.Seed, 0x7E4));
         using var teacher = cfg.Distill.Method == "none" || objective is not null ? null : new OnlineTeacher(CheckpointTeacher.Load(cfg.Distill.Teacher!));
         objective ??= teacher is null ? Objective.TaskOnly : new Objective([DistillationTerm(cfg.Distill, teacher, data.Classes, cfg.Model.EmbeddingSize)]);
         var trainer = new Trainer(cfg.Train, task, objective);
