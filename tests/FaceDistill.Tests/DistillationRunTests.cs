@@ -58,6 +58,38 @@ public class DistillationRunTests
     }
 
     [Fact]
+    public void DdlTrainsOnLowResolutionViewsWithoutATeacher()
+    {
+        var root = TestUtil.TempDir();
+        var plain = TestUtil.Tiny("ddl-plain", epochs: 1);
+        var o = TrainingRun.Execute(plain, root, ExistingRun.Refuse);
+        var zero = plain with { Name = "ddl-zero", Distill = new DistillConfig { Method = "ddl", HardView = "lowres:8", Weight = 0 } };
+        TrainingRun.Execute(zero, root, ExistingRun.Refuse);
+        var on = plain with { Name = "ddl-on", Distill = new DistillConfig { Method = "ddl", HardView = "lowres:8" } };
+        var r = TrainingRun.Execute(on, root, ExistingRun.Refuse);
+        Assert.True(double.IsFinite(r.Result.FinalLoss));
+        var basis = Weights(Path.Combine(root, "ddl-plain"), plain, o.Data.Classes);
+        Assert.Equal(basis, Weights(Path.Combine(root, "ddl-zero"), zero, o.Data.Classes)); // an extra view alone changes nothing
+        Assert.NotEqual(basis, Weights(Path.Combine(root, "ddl-on"), on, o.Data.Classes));
+        var e = Assert.Throws<FaceDistillException>(() => ConfigLoader.Load(null, ["distill.method=ddl", "distill.hardView=blurry"]));
+        Assert.Contains("key 'distill.hardView' unknown view 'blurry'", e.Message);
+    }
+
+    [Fact]
+    public void LowResolutionKeepsSmoothImagesAndRemovesFineDetail()
+    {
+        var noise = new FaceDistill.Data.RgbImage(64, 64);
+        new Random(2).NextBytes(noise.Pixels);
+        var low = FaceDistill.Data.Degradations.LowResolution(noise, 8);
+        Assert.Equal((64, 64), (low.Width, low.Height));
+        double Var(byte[] p) { double m = p.Average(b => (double)b); return p.Average(b => (b - m) * (b - m)); }
+        Assert.True(Var(low.Pixels) < Var(noise.Pixels) / 10, "8-px views must lose the pixel-level detail");
+        var flat = new FaceDistill.Data.RgbImage(64, 64);
+        Array.Fill(flat.Pixels, (byte)77);
+        Assert.All(FaceDistill.Data.Degradations.LowResolution(flat, 8).Pixels, v => Assert.Equal(77, v));
+    }
+
+    [Fact]
     public void DistillConfigErrorsNameTheKeyOrPath()
     {
         var e = Assert.Throws<FaceDistillException>(() => ConfigLoader.Load(null, ["distill.method=gkd"]));

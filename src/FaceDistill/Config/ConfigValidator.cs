@@ -95,8 +95,15 @@ public static class ConfigValidator
         NonNegative("train.threads", t.Threads);
 
         var k = c.Distill;
-        OneOf("distill.method", k.Method, ["none", "kd", "dkd", "gkd", "feature"]);
-        if (k.Method != "none")
+        OneOf("distill.method", k.Method, ["none", "kd", "dkd", "gkd", "feature", "ddl"]);
+        if (k.Method == "ddl")
+        {
+            try { Data.Degradations.View(k.HardView); }
+            catch (FaceDistillException err) { Fail("distill.hardView", err.Message); }
+            NonNegative("distill.weight", k.Weight);
+            if (m.Head.Type == "multiface") Fail("distill.method", "'ddl' needs one margin head; model.head.type 'multiface' has one per group");
+        }
+        else if (k.Method != "none")
         {
             if (string.IsNullOrWhiteSpace(k.Teacher)) Fail("distill.teacher", $"is required for distill.method '{k.Method}'");
             if (!Directory.Exists(k.Teacher)) throw FaceDistillException.ForFile(k.Teacher!, "teacher run directory not found (distill.teacher)");

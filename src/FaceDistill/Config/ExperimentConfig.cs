@@ -19,8 +19,10 @@ public sealed record ExperimentConfig
 /// <summary>Distillation from a teacher, added to the task loss (loss = task + weight(step) · term).</summary>
 public sealed record DistillConfig
 {
-    /// <summary>none | kd | dkd | gkd | feature</summary>
+    /// <summary>none | kd | dkd | gkd | feature | ddl (ddl needs no teacher: its easy branch is the clean view)</summary>
     public string Method { get; init; } = "none";
+    /// <summary>ddl: the degraded view of the hard branch, e.g. lowres:16.</summary>
+    public string HardView { get; init; } = "lowres:16";
     /// <summary>The teacher: a FaceDistill run directory.</summary>
     public string? Teacher { get; init; }
     public double Weight { get; init; } = 1;

@@ -60,6 +60,12 @@ public static class DistributionDistillationLoss
         return (h / (h.sum() + Epsilon)).MoveToOuterDisposeScope();
     }
 
+    private static double Scalar(Tensor t)
+    {
+        using var d = t.detach().to(ScalarType.Float64);
+        return d.item<double>();
+    }
+
     public static Tensor Kl(Tensor p, Tensor q) => (p * ((p + Epsilon).log() - (q + Epsilon).log())).sum();
 
     /// <summary>L_DDL for one batch with an easy and a hard branch (same identities, typically the same images degraded).</summary>
@@ -74,20 +80,20 @@ public static class DistributionDistillationLoss
         if (ePos.numel() > 0 && hPos.numel() > 0)
         {
             var kl = Kl(SoftHistogram(ePos.detach(), o.Bins, o.Sigma), SoftHistogram(hPos, o.Bins, o.Sigma));
-            klPos = kl.item<double>();
+            klPos = Scalar(kl);
             loss = loss + kl * o.PositiveKlWeight;
         }
         if (eNeg.numel() > 0 && hNeg.numel() > 0)
         {
             var kl = Kl(SoftHistogram(eNeg.detach(), o.Bins, o.Sigma), SoftHistogram(hNeg, o.Bins, o.Sigma));
-            klNeg = kl.item<double>();
+            klNeg = Scalar(kl);
             loss = loss + kl * o.NegativeKlWeight;
         }
         var order = zeros_like(loss);
         if (ePos.numel() > 0 && eNeg.numel() > 0) order = order + eNeg.mean() - ePos.mean();
         if (hPos.numel() > 0 && hNeg.numel() > 0) order = order + hNeg.mean() - hPos.mean();
         loss = loss + order * o.OrderWeight;
-        parts = new DdlParts(klPos, klNeg, order.item<double>());
+        parts = new DdlParts(klPos, klNeg, Scalar(order));
         return loss.MoveToOuterDisposeScope();
     }
 }

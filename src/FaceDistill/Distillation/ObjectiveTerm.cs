@@ -10,8 +10,15 @@ public sealed record StepContext(long Step, int Epoch, int StepsPerEpoch)
     public double FractionalEpoch => Epoch + (double)(Step % Math.Max(1, StepsPerEpoch)) / Math.Max(1, StepsPerEpoch);
 }
 
-/// <summary>What the student produced for a batch: its embedding and its head output (logits with margin, or age).</summary>
-public sealed record StudentOutputs(Tensor Embedding, Tensor HeadOutput, Tensor Labels);
+/// <summary>What the student produced for a batch: its embedding and head output (logits with margin, or age) on the
+/// training view; and, for terms that need them, the student on another view of the same batch and its task loss.</summary>
+public sealed record StudentOutputs(Tensor Embedding, Tensor HeadOutput, Tensor Labels)
+{
+    /// <summary>The student's embedding of another view of the batch (e.g. "lowres:16"), with gradients.</summary>
+    public Func<string, Tensor> EmbedView { get; init; } = v => throw new InvalidOperationException($"view '{v}' is not available");
+    /// <summary>The head's task loss (margin loss) for an embedding of the batch's samples.</summary>
+    public Func<Tensor, Tensor> TaskLoss { get; init; } = _ => throw new InvalidOperationException("no task loss");
+}
 
 /// <summary>
 /// One additive term of the objective (DESIGN.md: loss = task_loss + Σ_k weight_k(step)·term_k). A distiller is one
@@ -33,6 +40,9 @@ public sealed class Objective(IReadOnlyList<IObjectiveTerm> terms)
 {
     public static readonly Objective TaskOnly = new([]);
 
+    /// <summary>Every view the terms need besides the clean one (the loader renders them, pixel-aligned).</summary>
+    public IReadOnlyList<string> ExtraViews => Terms.SelectMany(t => t.Views).Where(v => v != "clean").Distinct().ToList();
+
     public IReadOnlyList<IObjectiveTerm> Terms { get; } = terms;
 
     public Tensor Loss(Models.FaceModel model, Tensor images, Tensor labels, Batch batch, StepContext ctx, IDictionary<string, double> parts)
@@ -41,7 +51,11 @@ public sealed class Objective(IReadOnlyList<IObjectiveTerm> terms)
         var head = model.Head.call(embedding, labels);
         var loss = model.Head.Loss(head, labels);
         parts["task"] = loss.item<float>();
-        var student = new StudentOutputs(embedding, head, labels);
+        var student = new StudentOutputs(embedding, head, labels)
+        {
+            EmbedView = view => model.Backbone.call(batch.Tensor(view)),
+            TaskLoss = e => model.Head.Loss(model.Head.call(e, labels), labels),
+        };
         foreach (var term in Terms)
         {
             double w = term.Weight(ctx);

@@ -34,10 +34,16 @@ public static class TrainingRun
         var task = FaceTaskExtensions.Parse(cfg.Task);
         var data = ExperimentData.From(cfg);
         ModelStats? stats = null;
+        // the terms' own parameters (e.g. a feature-KD projection) start from the seed too, not from leftover RNG state
+        manual_seed(Seeds.Derive(cfg.Train.Seed, 0x7E4));
+        bool needsTeacher = objective is null && cfg.Distill.Method is not ("none" or "ddl");
+        using var teacher = needsTeacher ? new OnlineTeacher(CheckpointTeacher.Load(cfg.Distill.Teacher!)) : null;
+        objective ??= cfg.Distill.Method == "none" ? Objective.TaskOnly : new Objective([DistillationTerm(cfg.Distill, teacher, data.Classes, cfg.Model.EmbeddingSize)]);
         var loader = new DataLoader(data.Train, new DataLoaderOptions
         {
             BatchSize = cfg.Train.BatchSize, ImageSize = cfg.Data.ImageSize, CenterCrop = cfg.Data.CenterCrop, Shuffle = true, DropLast = true,
             Seed = cfg.Train.Seed, Workers = cfg.Data.Workers,
+            Views = [FaceView.Clean, .. objective.ExtraViews.Select(Degradations.View)],
             OnBadImage = cfg.Data.OnError == "fail" ? BadImagePolicy.Fail : BadImagePolicy.Skip,
             Augment = new AugmentOptions
             {
@@ -46,10 +52,6 @@ public static class TrainingRun
             },
         });
         var (evaluate, columns) = EvaluationFor(cfg, task, data);
-        // the terms' own parameters (e.g. a feature-KD projection) start from the seed too, not from leftover RNG state
-        manual_seed(Seeds.Derive(cfg.Train.Seed, 0x7E4));
-        using var teacher = cfg.Distill.Method == "none" || objective is not null ? null : new OnlineTeacher(CheckpointTeacher.Load(cfg.Distill.Teacher!));
-        objective ??= teacher is null ? Objective.TaskOnly : new Objective([DistillationTerm(cfg.Distill, teacher, data.Classes, cfg.Model.EmbeddingSize)]);
         var trainer = new Trainer(cfg.Train, task, objective);
         TrainResult result;
         for (int attempt = 0; ; attempt++)
@@ -79,8 +81,10 @@ public static class TrainingRun
     }
 
     /// <summary>The distillation term a config asks for.</summary>
-    public static IObjectiveTerm DistillationTerm(DistillConfig d, OnlineTeacher teacher, int classes, int embeddingSize) => d.Method switch
+    public static IObjectiveTerm DistillationTerm(DistillConfig d, OnlineTeacher? teacher, int classes, int embeddingSize) => d.Method switch
     {
+        "ddl" => new DistributionDistillationTerm(d.HardView, d.Weight),
+        _ when teacher is null => throw new FaceDistillException($"distill.method '{d.Method}' needs a teacher (distill.teacher)"),
         "kd" => new LogitDistillation(teacher, LogitMethod.Kd, classes, d.Weight, d.Temperature, rampEpochs: d.RampEpochs),
         "dkd" => new LogitDistillation(teacher, LogitMethod.Dkd, classes, d.Weight, d.Temperature, d.Alpha, d.Beta, rampEpochs: d.RampEpochs),
         "gkd" => new LogitDistillation(teacher, LogitMethod.Gkd, classes, d.Weight, d.Temperature, d.Alpha, d.Beta, d.Threshold, d.TopK, d.RampEpochs),
