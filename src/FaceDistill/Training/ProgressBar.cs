@@ -52,7 +52,8 @@ public static class ProgressBar
             double el = _clock.Elapsed.TotalSeconds;
             double rate = _done / Math.Max(el, 1e-9);
             var eta = rate > 0 ? TimeSpan.FromSeconds((total - _done) / rate) : TimeSpan.Zero;
-            Console.WriteLine($"{description} {_done}/{total} ({100.0 * _done / total:F0}%) {_status} ETA {FormatEta(eta)}".Replace("  ", " "));
+            var status = _status.Length > 0 ? $" {_status}" : "";
+            Console.WriteLine($"{description} {_done}/{total} ({100.0 * _done / total:F0}%){status} ETA {FormatEta(eta)}");
         }
 
         public void Dispose()

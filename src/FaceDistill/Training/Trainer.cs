@@ -43,11 +43,12 @@ public sealed class Trainer(TrainConfig config, FaceTask task, Objective objecti
 
         long step = 0;
         string? lastCheckpoint = null;
+        long savedStep = -1;
         if (resume && Checkpoint.Latest(run.CheckpointDir) is { } latest)
         {
             Checkpoint.LoadWeights(latest, model, optimizer);
             Checkpoint.LoadTerms(latest, termParameters);
-            step = Checkpoint.LoadState(latest).Step;
+            step = savedStep = Checkpoint.LoadState(latest).Step;
             lastCheckpoint = latest;
             Console.Error.WriteLine($"resuming from {latest} (step {step} of {total})");
         }
@@ -61,6 +62,7 @@ public sealed class Trainer(TrainConfig config, FaceTask task, Objective objecti
         {
             lastCheckpoint = Checkpoint.Save(run.CheckpointDir, model, optimizer,
                 new CheckpointState(step, epoch, lastLoss, configHash, DateTime.UtcNow), config.KeepCheckpoints, termParameters);
+            savedStep = step;
             return lastCheckpoint;
         }
 
@@ -122,7 +124,7 @@ public sealed class Trainer(TrainConfig config, FaceTask task, Objective objecti
                 }
             }
         }
-        if (lastCheckpoint is null || Checkpoint.LoadState(lastCheckpoint).Step != step) Save(config.Epochs - 1);
+        if (savedStep != step) Save(config.Epochs - 1);
         if (lastEval is null && evaluate is not null)
         {
             lastEval = evaluate(model);

@@ -363,7 +363,7 @@ public static class FaceRenderer
             for (int i = 0; i <= 24; i++)
             {
                 float a = MathF.PI * i / 24;
-                cap.Add(pr.P(-MathF.Cos(a) * fw * 1.07f, -MathF.Sin(a) * (-top) + (1 - MathF.Sin(a)) * (sideDown + 0.1f) * 0.0f - 0.02f, -0.7f));
+                cap.Add(pr.P(-MathF.Cos(a) * fw * 1.07f, MathF.Sin(a) * top - 0.02f, -0.7f));
             }
             cap.Add(pr.P(fw * 1.05f, sideDown, -0.85f));
             cap.Add(pr.P(fw * 0.9f, sideDown, -0.5f));
