@@ -26,9 +26,9 @@ internal static class Commands
     }
 
     /// <summary>A Spectre console on the current Console.Out (so redirection, e.g. in tests, is honoured).</summary>
-    private static IAnsiConsole Out() => AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Out) });
+    internal static IAnsiConsole Out() => AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Out) });
 
-    private static int Guard(Func<int> action)
+    internal static int Guard(Func<int> action)
     {
         try { return action(); }
         catch (Exception e) { return Report(e); }
@@ -37,7 +37,7 @@ internal static class Commands
     private static readonly Option<string> RunsOption = new("--runs") { Description = "Root folder of run directories", DefaultValueFactory = _ => "runs" };
     private static readonly Option<bool> ForceOption = new("--force") { Description = "Start over if the run directory exists (the old run is moved aside)" };
     private static readonly Option<bool> ResumeOption = new("--resume") { Description = "Continue the run from its last checkpoint" };
-    private static readonly Option<bool> QuietOption = new("--quiet", "-q") { Description = "No progress bars" };
+    internal static readonly Option<bool> QuietOption = new("--quiet", "-q") { Description = "No progress bars" };
     private static readonly Option<int> ThreadsOption = new("--threads") { Description = "libtorch threads (0 = all cores)" };
 
     public static RootCommand Build()
@@ -49,13 +49,15 @@ internal static class Commands
         root.Subcommands.Add(CompareCommand());
         root.Subcommands.Add(ModelsCommand());
         root.Subcommands.Add(SynthCommand());
+        root.Subcommands.Add(ZooCommands.Analyze());
+        root.Subcommands.Add(ZooCommands.Align());
         return root;
     }
 
     private static ExistingRun Mode(ParseResult p) =>
         p.GetValue(ResumeOption) ? ExistingRun.Resume : p.GetValue(ForceOption) ? ExistingRun.Force : ExistingRun.Refuse;
 
-    private static void Common(ParseResult p)
+    internal static void Common(ParseResult p)
     {
         ProgressBar.Quiet = p.GetValue(QuietOption);
         int threads = p.GetValue(ThreadsOption);
@@ -272,6 +274,7 @@ internal static class Commands
             return problems.Count == 0 ? 0 : 2;
         }));
         models.Subcommands.Add(check);
+        models.Subcommands.Add(ZooCommands.Verify(dir));
         return models;
     }
 

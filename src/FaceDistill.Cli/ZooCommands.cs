@@ -1,0 +1,148 @@
+using System.CommandLine;
+using System.Globalization;
+using System.Text.Json;
+using FaceDistill.Core;
+using FaceDistill.Data;
+using FaceDistill.Faces;
+using FaceDistill.Faces.Zoo;
+using FaceDistill.Training;
+using Spectre.Console;
+
+namespace FaceDistill.Cli;
+
+/// <summary>Commands over the teacher zoo: <c>models verify</c>, <c>analyze</c>, <c>align</c>.</summary>
+internal static class ZooCommands
+{
+    public static Command Verify(Option<string?> home)
+    {
+        var refs = new Option<string>("--refs") { Description = "The face-api reference folder (holding refs_cpu/refs.json)", DefaultValueFactory = _ => "../shared/reference/faceapi" };
+        var noImages = new Option<bool>("--no-images") { Description = "Skip the demo images (fixed inputs and face tensors only)" };
+        var cmd = new Command("verify", "Compare every port with the original face-api's reference outputs; exit 3 beyond tolerance") { refs, noImages, home };
+        cmd.SetAction(p => Commands.Guard(() =>
+        {
+            var diffs = ReferenceCheck.Run(p.GetValue(refs)!, p.GetValue(home), !p.GetValue(noImages), m => Console.Error.WriteLine($"checking {m}"));
+            var notes = diffs.Select(d => d.Note).Where(n => n is not null).Distinct().ToList();
+            Console.WriteLine($"{"net",-20} {"case",-58} {"max |diff|",16} {"tolerance",10}");
+            foreach (var d in diffs)
+            {
+                var note = d.Note is null ? "" : $" [{notes.IndexOf(d.Note) + 1}]";
+                Console.WriteLine($"{d.Net,-20} {d.Case,-58} {Fmt(d.MaxDiff) + (d.Unit.Length > 0 ? " " + d.Unit : ""),16} {(double.IsPositiveInfinity(d.Tolerance) ? "-" : Fmt(d.Tolerance)),10}  {(double.IsPositiveInfinity(d.Tolerance) ? "info" : d.Passed ? "ok" : "FAIL")}{note}");
+            }
+            for (int i = 0; i < notes.Count; i++) Console.WriteLine($"[{i + 1}] {notes[i]}");
+            var worst = diffs.Where(d => !double.IsPositiveInfinity(d.Tolerance)).GroupBy(d => d.Net).Select(g => $"{g.Key} {Fmt(g.Max(d => d.MaxDiff / Math.Max(d.Tolerance, 1e-12)))}×tol");
+            int failed = diffs.Count(d => !d.Passed);
+            Console.WriteLine($"{diffs.Count - failed}/{diffs.Count} checks within tolerance; largest difference per net relative to its tolerance: {string.Join(", ", worst)}");
+            return failed == 0 ? 0 : 3;
+        }));
+        return cmd;
+    }
+
+    private static string Fmt(double v) => double.IsNaN(v) ? "n/a" : v == 0 ? "0" : v.ToString(v < 0.01 || v >= 1e4 ? "0.0e0" : "0.####", CultureInfo.InvariantCulture);
+
+    private static readonly Option<string?> HomeOption = new("--home") { Description = "Model cache folder (default $FACEDISTILL_HOME or ~/.cache/facedistill)" };
+    private static readonly Option<string> DetectorOption = new("--detector") { Description = "ssd (SSD MobileNetV1) or tiny (TinyFaceDetector)", DefaultValueFactory = _ => "ssd" };
+    private static readonly Option<double> MinScoreOption = new("--min-score") { Description = "Detection score threshold", DefaultValueFactory = _ => 0.5 };
+
+    private static FaceAnalyzer Analyzer(ParseResult p) => new(p.GetValue(HomeOption))
+    {
+        Detector = p.GetValue(DetectorOption) switch
+        {
+            "ssd" => FaceDetectorKind.Ssd,
+            "tiny" => FaceDetectorKind.Tiny,
+            var d => throw new FaceDistillException($"--detector: '{d}' is not one of ssd, tiny"),
+        },
+        MinConfidence = p.GetValue(MinScoreOption),
+    };
+
+    public static List<string> ImagesOf(string path)
+    {
+        if (File.Exists(path)) return [path];
+        if (!Directory.Exists(path)) throw FaceDistillException.ForFile(path, "no such image or folder");
+        var files = Directory.EnumerateFiles(path, "*", SearchOption.AllDirectories).Where(ImageCodec.IsImagePath).Order(StringComparer.Ordinal).ToList();
+        if (files.Count == 0) throw FaceDistillException.ForFile(path, "folder holds no images");
+        return files;
+    }
+
+    public static Command Analyze()
+    {
+        var input = new Argument<string>("input") { Description = "An image or a folder of images" };
+        var output = new Option<string?>("--out", "-o") { Description = "Write the JSON here instead of standard output" };
+        var draw = new Option<string?>("--draw") { Description = "Write the image with boxes and landmarks (a folder when the input is a folder)" };
+        var cmd = new Command("analyze", "Detect faces; per face: box, 68 landmarks, 128-d descriptor, expression, age, gender (JSON)")
+            { input, output, draw, HomeOption, DetectorOption, MinScoreOption, Commands.QuietOption };
+        cmd.SetAction(p => Commands.Guard(() =>
+        {
+            Commands.Common(p);
+            var files = ImagesOf(p.GetValue(input)!);
+            using var zoo = Analyzer(p);
+            var drawTo = p.GetValue(draw);
+            var results = new List<object>();
+            int failedImages = 0;
+            using (var bar = ProgressBar.Start("analyze", files.Count))
+            {
+                foreach (var (file, i) in files.Select((f, i) => (f, i)))
+                {
+                    RgbImage img;
+                    try { img = ImageCodec.Load(file); }
+                    catch (FaceDistillException e) when (files.Count > 1) { Console.Error.WriteLine($"skipped: {e.Message}"); failedImages++; bar.Update(i + 1); continue; }
+                    var faces = zoo.Analyze(img);
+                    results.Add(new { file, width = img.Width, height = img.Height, faces = faces.Select(ToJson).ToList() });
+                    if (drawTo is not null)
+                    {
+                        var target = files.Count == 1 ? drawTo : Path.Combine(drawTo, Path.ChangeExtension(Path.GetFileName(file), ".png"));
+                        FaceDrawing.Save(img, faces, target);
+                    }
+                    bar.Update(i + 1);
+                }
+            }
+            var json = JsonSerializer.Serialize(files.Count == 1 && results.Count == 1 ? results[0] : results, new JsonSerializerOptions { WriteIndented = true });
+            if (p.GetValue(output) is { } o) { AtomicFile.WriteAllText(o, json + "\n"); Console.Error.WriteLine($"wrote {o}"); }
+            else Console.WriteLine(json);
+            return failedImages == 0 ? 0 : 2;
+        }));
+        return cmd;
+    }
+
+    private static object ToJson(FaceAnalysis f) => new
+    {
+        score = Math.Round(f.Detection.Score, 6),
+        box = new { x = R(f.Detection.Box.X), y = R(f.Detection.Box.Y), width = R(f.Detection.Box.Width), height = R(f.Detection.Box.Height) },
+        landmarks = f.Landmarks.Points.Select(pt => new[] { R(pt.X), R(pt.Y) }).ToArray(),
+        expression = f.Expression,
+        expressions = FaceExpressionNet.Labels.Zip(f.Expressions).ToDictionary(t => t.First, t => Math.Round(t.Second, 6)),
+        age = Math.Round(f.Age, 2),
+        gender = f.Gender,
+        genderProbability = Math.Round(f.GenderProbability, 4),
+        descriptor = f.Descriptor,
+    };
+
+    private static double R(double v) => Math.Round(v, 3);
+
+    public static Command Align()
+    {
+        var input = new Argument<string>("input") { Description = "A folder of face images (subfolders kept)" };
+        var output = new Argument<string>("out") { Description = "Output folder (must not exist or be empty)" };
+        var size = new Option<int>("--size") { Description = "Side of the aligned crops (ArcFace template scaled)", DefaultValueFactory = _ => 112 };
+        var landmarksCsv = new Option<string?>("--landmarks") { Description = "Use the 68 landmarks from this CSV (path,x0,y0,…) instead of detecting" };
+        var cmd = new Command("align", "Write 5-point ArcFace-aligned crops of every image (the most confident face), with landmarks.csv; lists images with no face")
+            { input, output, size, landmarksCsv, HomeOption, DetectorOption, MinScoreOption, Commands.QuietOption };
+        cmd.SetAction(p => Commands.Guard(() =>
+        {
+            Commands.Common(p);
+            var root = p.GetValue(input)!;
+            if (!Directory.Exists(root)) throw FaceDistillException.ForFile(root, "no such folder");
+            var outDir = p.GetValue(output)!;
+            if (RunDirectory.HasRun(outDir)) throw FaceDistillException.ForFile(outDir, "output folder exists and is not empty");
+            var known = p.GetValue(landmarksCsv) is { } csv ? LandmarkCsv.Read(csv) : null;
+            var files = ImagesOf(root);
+            using var zoo = Analyzer(p);
+            var aligner = new DatasetAligner(zoo, p.GetValue(size));
+            var report = aligner.Run(root, files, outDir, known);
+            Console.WriteLine($"aligned {report.Aligned} of {files.Count} images into {outDir}" +
+                (report.NoFace.Count > 0 ? $"; {report.NoFace.Count} without a face listed in {Path.Combine(outDir, "no_face.txt")}" : "") +
+                (report.Unreadable.Count > 0 ? $"; {report.Unreadable.Count} unreadable listed in {Path.Combine(outDir, "unreadable.txt")}" : ""));
+            return 0;
+        }));
+        return cmd;
+    }
+}

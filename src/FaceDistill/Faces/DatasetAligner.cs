@@ -1,0 +1,55 @@
+using FaceDistill.Core;
+using FaceDistill.Data;
+using FaceDistill.Training;
+
+namespace FaceDistill.Faces;
+
+/// <summary>What <see cref="DatasetAligner.Run"/> did.</summary>
+public sealed record AlignReport(int Aligned, List<string> NoFace, List<string> Unreadable);
+
+/// <summary>
+/// Aligns a whole image folder to the ArcFace template (<see cref="FaceAligner"/>): for each image the most confident
+/// face's 68 landmarks (given in a CSV, or detected by the zoo), the 5-point similarity warp, a PNG crop at the same
+/// relative path, and <c>landmarks.csv</c> with the 68 points mapped into the crop. Images with no face are listed in
+/// <c>no_face.txt</c>, unreadable ones in <c>unreadable.txt</c>; neither stops the run.
+/// </summary>
+public sealed class DatasetAligner(FaceAnalyzer zoo, int size = 112)
+{
+    public AlignReport Run(string root, IReadOnlyList<string> files, string outDir, IReadOnlyDictionary<string, FaceLandmarks>? known = null)
+    {
+        var rows = new List<string> { LandmarkCsv.Header };
+        var noFace = new List<string>();
+        var unreadable = new List<string>();
+        using (var bar = ProgressBar.Start("align", files.Count))
+        {
+            for (int i = 0; i < files.Count; i++)
+            {
+                var rel = Path.GetRelativePath(root, files[i]).Replace('\\', '/');
+                bar.Update(i + 1);
+                RgbImage img;
+                try { img = ImageCodec.Load(files[i]); }
+                catch (FaceDistillException e) { unreadable.Add($"{rel}\t{e.Message}"); continue; }
+                FaceLandmarks? lm = null;
+                if (known is not null) known.TryGetValue(rel, out lm);
+                else
+                {
+                    var best = zoo.Detect(img).OrderByDescending(d => d.Score).Take(1).ToList();
+                    if (best.Count > 0) lm = zoo.Locate(img, best).Select(l => l.Landmarks).FirstOrDefault();
+                }
+                if (lm is null) { noFace.Add(rel); continue; }
+                var template = FaceAligner.ArcFaceTemplate.Select(p => new Point2(p.X * size / 112.0, p.Y * size / 112.0)).ToArray();
+                var (a, b, tx, ty) = FaceAligner.Similarity(lm.FivePoints(), template);
+                var crop = FaceAligner.Warp(img, a, b, tx, ty, size, size);
+                var outRel = Path.ChangeExtension(rel, ".png");
+                ImageCodec.Save(crop, Path.Combine(outDir, outRel));
+                var mapped = new FaceLandmarks(lm.Points.Select(p => new Point2(a * p.X - b * p.Y + tx, b * p.X + a * p.Y + ty)).ToArray());
+                rows.Add(LandmarkCsv.Row(outRel, mapped));
+            }
+        }
+        Directory.CreateDirectory(outDir);
+        AtomicFile.WriteAllText(Path.Combine(outDir, "landmarks.csv"), string.Join('\n', rows) + "\n");
+        if (noFace.Count > 0) AtomicFile.WriteAllText(Path.Combine(outDir, "no_face.txt"), string.Join('\n', noFace) + "\n");
+        if (unreadable.Count > 0) AtomicFile.WriteAllText(Path.Combine(outDir, "unreadable.txt"), string.Join('\n', unreadable) + "\n");
+        return new AlignReport(rows.Count - 1, noFace, unreadable);
+    }
+}

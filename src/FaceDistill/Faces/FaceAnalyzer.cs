@@ -1,0 +1,113 @@
+using FaceDistill.Core;
+using FaceDistill.Data;
+using FaceDistill.Faces.Zoo;
+using static TorchSharp.torch;
+
+namespace FaceDistill.Faces;
+
+/// <summary>Everything the zoo says about one face.</summary>
+public sealed record FaceAnalysis(
+    FaceDetection Detection,
+    FaceLandmarks Landmarks,
+    FaceBox AlignedRect,
+    float[] Expressions,
+    double Age,
+    string Gender,
+    double GenderProbability,
+    float[] Descriptor,
+    CropRect LandmarkCrop,
+    CropRect AlignedCrop,
+    CropRect DescriptorCrop)
+{
+    public string Expression => FaceExpressionNet.Labels[Array.IndexOf(Expressions, Expressions.Max())];
+}
+
+public enum FaceDetectorKind { Ssd, Tiny }
+
+/// <summary>
+/// face-api's full pipeline (<c>detectAllFaces().withFaceLandmarks().withFaceExpressions().withAgeAndGender()
+/// .withFaceDescriptors()</c>, SPEC.md §6) on the TorchSharp ports: detect → 68 landmarks on the clipped, floored
+/// detection crop (shifted back by the unfloored box) → expression and age/gender on the <c>alignedRect</c> crop →
+/// descriptor on the dlib-aligned crop. All faces of an image go through each net as one batch. Nets load lazily
+/// from the model cache.
+/// </summary>
+public sealed class FaceAnalyzer : IDisposable
+{
+    private readonly string? _home;
+    private SsdMobilenetV1? _ssd;
+    private TinyFaceDetector? _tiny;
+    private FaceLandmark68Net? _landmarks;
+    private FaceExpressionNet? _expression;
+    private AgeGenderNet? _ageGender;
+    private FaceRecognitionNet? _recognition;
+
+    public FaceDetectorKind Detector { get; init; } = FaceDetectorKind.Ssd;
+    public bool TinyLandmarks { get; init; }
+    public double MinConfidence { get; init; } = 0.5;
+    public int TinyInputSize { get; init; } = 416;
+
+    public FaceAnalyzer(string? home = null) { _home = home; }
+
+    public SsdMobilenetV1 Ssd => _ssd ??= SsdMobilenetV1.Load(_home);
+    public TinyFaceDetector Tiny => _tiny ??= TinyFaceDetector.Load(_home);
+    public FaceLandmark68Net Landmarks => _landmarks ??= FaceLandmark68Net.Load(TinyLandmarks, _home);
+    public FaceExpressionNet Expression => _expression ??= FaceExpressionNet.Load(_home);
+    public AgeGenderNet AgeGender => _ageGender ??= AgeGenderNet.Load(_home);
+    public FaceRecognitionNet Recognition => _recognition ??= FaceRecognitionNet.Load(_home);
+
+    public List<FaceDetection> Detect(RgbImage image) => Detector == FaceDetectorKind.Ssd
+        ? Ssd.Detect(image, MinConfidence)
+        : Tiny.Detect(image, TinyInputSize, MinConfidence);
+
+    /// <summary>Landmarks for each detection (empty crops are skipped, as face-api does).</summary>
+    public List<(FaceDetection Detection, CropRect Crop, FaceLandmarks Landmarks)> Locate(RgbImage image, IReadOnlyList<FaceDetection> detections)
+    {
+        var kept = detections.Select(d => (d, crop: d.Box.ClipAndFloor(image.Width, image.Height))).Where(t => !t.crop.IsEmpty).ToList();
+        if (kept.Count == 0) return [];
+        var crops = kept.Select(t => image.Crop(t.crop.X, t.crop.Y, t.crop.Width, t.crop.Height)).ToList();
+        using var batch = NetInput.ToBatch(crops, FaceLandmark68Net.InputSize, centered: true, ZooNormalization.FaceMean);
+        using var fc = Landmarks.Forward(batch);
+        var raw = fc.data<float>().ToArray();
+        return kept.Select((t, i) => (t.d, t.crop, FaceLandmarks.FromNetOutput(raw.AsSpan(i * 136, 136), t.crop, t.d.Box))).ToList();
+    }
+
+    public List<FaceAnalysis> Analyze(RgbImage image) => Analyze(image, Detect(image));
+
+    public List<FaceAnalysis> Analyze(RgbImage image, IReadOnlyList<FaceDetection> detections)
+    {
+        var located = Locate(image, detections);
+        if (located.Count == 0) return [];
+        var aligned = located.Select(l => l.Landmarks.AlignedRect()).ToList();
+        var alignedCrops = aligned.Select(b => b.ClipAndFloor(image.Width, image.Height)).ToList();
+        var dlibCrops = located.Select(l => l.Landmarks.DlibRect(l.Crop.Width, l.Crop.Height).ClipAndFloor(image.Width, image.Height)).ToList();
+        if (alignedCrops.Concat(dlibCrops).Any(c => c.IsEmpty))
+            throw new FaceDistillException("a face's landmarks give an empty crop (face at the image border?)");
+
+        var alignedImages = alignedCrops.Select(c => image.Crop(c.X, c.Y, c.Width, c.Height)).ToList();
+        using var x112 = NetInput.ToBatch(alignedImages, FaceExpressionNet.InputSize, centered: true, ZooNormalization.FaceMean);
+        using var logits = Expression.Forward(x112);
+        using var probs = logits.softmax(1);
+        var expr = probs.data<float>().ToArray();
+        var (ageT, genderT) = AgeGender.Forward(x112);
+        float[] ages, genders;
+        using (ageT) using (genderT) using (var gp = genderT.softmax(1)) { ages = ageT.data<float>().ToArray(); genders = gp.data<float>().ToArray(); }
+
+        var dlibImages = dlibCrops.Select(c => image.Crop(c.X, c.Y, c.Width, c.Height)).ToList();
+        using var x150 = NetInput.ToBatch(dlibImages, FaceRecognitionNet.InputSize, centered: true, ZooNormalization.FaceMean);
+        using var desc = Recognition.Forward(x150);
+        var d = desc.data<float>().ToArray();
+
+        int e = FaceExpressionNet.Labels.Length, k = FaceRecognitionNet.DescriptorSize;
+        return located.Select((l, i) =>
+        {
+            double pMale = genders[2 * i];
+            return new FaceAnalysis(l.Detection, l.Landmarks, aligned[i], expr.AsSpan(i * e, e).ToArray(), ages[i],
+                pMale > 0.5 ? "male" : "female", Math.Max(pMale, 1 - pMale), d.AsSpan(i * k, k).ToArray(), l.Crop, alignedCrops[i], dlibCrops[i]);
+        }).ToList();
+    }
+
+    public void Dispose()
+    {
+        _ssd?.Dispose(); _tiny?.Dispose(); _landmarks?.Dispose(); _expression?.Dispose(); _ageGender?.Dispose(); _recognition?.Dispose();
+    }
+}
