@@ -275,6 +275,7 @@ internal static class Commands
         }));
         models.Subcommands.Add(check);
         models.Subcommands.Add(ZooCommands.Verify(dir));
+        models.Subcommands.Add(ZooCommands.Baseline(dir));
         return models;
     }
 

@@ -37,6 +37,86 @@ internal static class ZooCommands
         return cmd;
     }
 
+    public static Command Baseline(Option<string?> home)
+    {
+        var kind = new Argument<string>("dataset") { Description = "lfw (pairs.txt + lfw/), fer2013 (its test/ split) or utkface" };
+        var path = new Argument<string>("path") { Description = "The dataset folder, e.g. ../shared/datasets/lfw" };
+        var limit = new Option<int>("--limit") { Description = "fer2013/utkface: evaluate a fixed random subset of this many images (0 = all)" };
+        var seed = new Option<int>("--seed") { Description = "Seed of the subset", DefaultValueFactory = _ => 0 };
+        var roc = new Option<string?>("--roc") { Description = "lfw: write the ROC curve to this PNG" };
+        var cmd = new Command("baseline", "Evaluate the zoo teachers on real data: LFW verification, FER2013 expression, UTKFace age/gender")
+            { kind, path, limit, seed, roc, DetectorOption, home, Commands.QuietOption };
+        cmd.SetAction(p => Commands.Guard(() =>
+        {
+            Commands.Common(p);
+            var dir = p.GetValue(path)!;
+            using var zoo = new FaceAnalyzer(p.GetValue(home)) { Detector = p.GetValue(DetectorOption) == "tiny" ? FaceDetectorKind.Tiny : FaceDetectorKind.Ssd };
+            var started = DateTime.UtcNow;
+            IFaceDataset Subset(IFaceDataset d)
+            {
+                int n = p.GetValue(limit);
+                if (n <= 0 || n >= d.Count) return d;
+                var idx = Enumerable.Range(0, d.Count).ToArray();
+                new Random(p.GetValue(seed)).Shuffle(idx);
+                return new SubsetDataset(d, idx.Take(n).Order().ToArray());
+            }
+            switch (p.GetValue(kind))
+            {
+                case "lfw":
+                {
+                    var pairs = PairList.LoadLfw(Path.Combine(dir, "pairs.txt"), Path.Combine(dir, "lfw"));
+                    Evaluation.EvalReport report; int noFace;
+                    using (var bar = ProgressBar.Start("lfw", pairs.Images.Count))
+                        (report, noFace) = Evaluation.TeacherBaselines.Verify(zoo, pairs, progress: new Progress<int>(i => bar.Update(i)));
+                    Print(report.Metrics);
+                    Console.WriteLine($"{pairs.Pairs.Count} pairs, {pairs.Images.Count} images, no face detected in {noFace} (whole image used); {(DateTime.UtcNow - started).TotalSeconds:F0} s");
+                    if (p.GetValue(roc) is { } png) { Reporting.RunReport.Roc((Evaluation.VerificationResult)report.Detail, png, "face-api recognition net on LFW"); Console.WriteLine($"wrote {png}"); }
+                    break;
+                }
+                case "fer2013":
+                {
+                    var test = Path.Combine(dir, "test");
+                    var data = FileFaceDataset.FromImageFolder(Directory.Exists(test) ? test : dir, FaceTask.Expression);
+                    var sub = Subset(data);
+                    Evaluation.EvalReport r;
+                    using (var bar = ProgressBar.Start("fer2013", sub.Count))
+                        r = sub is SubsetDataset s ? ExpressionOn(zoo, data, s, bar) : Evaluation.TeacherBaselines.Expression(zoo, data, progress: new Progress<int>(i => bar.Update(i)));
+                    Print(r.Metrics);
+                    Console.WriteLine(Reporting.RunReport.ConfusionMarkdown((Evaluation.ClassificationResult)r.Detail, FaceExpressionNet.Labels));
+                    Console.WriteLine($"{sub.Count} images; {(DateTime.UtcNow - started).TotalSeconds:F0} s");
+                    break;
+                }
+                case "utkface":
+                {
+                    var utk = Path.Combine(dir, "UTKFace");
+                    var data = Subset(FileFaceDataset.FromUtkFace(Directory.Exists(utk) ? utk : dir, out int skipped));
+                    (Evaluation.EvalReport Age, Evaluation.EvalReport Gender) r;
+                    using (var bar = ProgressBar.Start("utkface", data.Count))
+                        r = Evaluation.TeacherBaselines.AgeGender(zoo, data, progress: new Progress<int>(i => bar.Update(i)));
+                    Print(r.Age.Metrics.ToDictionary(k => "age_" + k.Key, k => k.Value));
+                    Print(r.Gender.Metrics.ToDictionary(k => "gender_" + k.Key, k => k.Value));
+                    Console.WriteLine($"{data.Count} images ({skipped} files with malformed names skipped); {(DateTime.UtcNow - started).TotalSeconds:F0} s");
+                    break;
+                }
+                default: throw new FaceDistillException($"dataset '{p.GetValue(kind)}' is not one of lfw, fer2013, utkface");
+            }
+            return 0;
+        }));
+        return cmd;
+    }
+
+    private static Evaluation.EvalReport ExpressionOn(FaceAnalyzer zoo, FileFaceDataset data, SubsetDataset sub, IProgressTask bar)
+    {
+        // Expression() maps class names through the folder dataset; a subset keeps the same names.
+        var names = data.ClassNames;
+        var subset = new FileFaceDataset(data.Root, sub.Indices.Select(i => (data.PathOf(i), data.Labels(i))).ToList(),
+            new Dictionary<FaceTask, int> { [FaceTask.Expression] = names.Count }, names);
+        return Evaluation.TeacherBaselines.Expression(zoo, subset, progress: new Progress<int>(i => bar.Update(i)));
+    }
+
+    private static void Print(IReadOnlyDictionary<string, double> m) =>
+        Console.WriteLine(string.Join("  ", m.Select(kv => $"{kv.Key}={kv.Value.ToString("0.####", CultureInfo.InvariantCulture)}")));
+
     private static string Fmt(double v) => double.IsNaN(v) ? "n/a" : v == 0 ? "0" : v.ToString(v < 0.01 || v >= 1e4 ? "0.0e0" : "0.####", CultureInfo.InvariantCulture);
 
     private static readonly Option<string?> HomeOption = new("--home") { Description = "Model cache folder (default $FACEDISTILL_HOME or ~/.cache/facedistill)" };

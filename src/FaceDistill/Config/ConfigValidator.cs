@@ -106,7 +106,17 @@ public static class ConfigValidator
         else if (k.Method != "none")
         {
             if (string.IsNullOrWhiteSpace(k.Teacher)) Fail("distill.teacher", $"is required for distill.method '{k.Method}'");
-            if (!Directory.Exists(k.Teacher)) throw FaceDistillException.ForFile(k.Teacher!, "teacher run directory not found (distill.teacher)");
+            if (k.Teacher!.StartsWith("zoo:", StringComparison.Ordinal))
+            {
+                OneOf("distill.teacher", k.Teacher[4..], ["recognition", "expression", "agegender"]);
+                if (k.Method is "kd" or "dkd" or "gkd")
+                    Fail("distill.method", $"'{k.Method}' needs the teacher's logits over the student's classes; '{k.Teacher}' has face-api's own (use 'feature')");
+            }
+            else
+            {
+                var dir = k.Teacher.StartsWith("run:", StringComparison.Ordinal) ? k.Teacher[4..] : k.Teacher;
+                if (!Directory.Exists(dir)) throw FaceDistillException.ForFile(dir, "teacher run directory not found (distill.teacher)");
+            }
             NonNegative("distill.weight", k.Weight);
             Positive("distill.temperature", k.Temperature);
             NonNegative("distill.alpha", k.Alpha);

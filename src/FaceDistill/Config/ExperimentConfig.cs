@@ -39,6 +39,10 @@ public sealed record DistillConfig
     public double RampEpochs { get; init; }
     /// <summary>feature: cosine | l2</summary>
     public string FeatureLoss { get; init; } = "cosine";
+    /// <summary>Compute the teacher's outputs on the (un-augmented) training set once, into a memory-mapped cache under
+    /// <c>cacheDir</c>, and read them instead of running the teacher every step.</summary>
+    public bool Cache { get; init; }
+    public string CacheDir { get; init; } = "runs/.teacher-cache";
 }
 
 public sealed record DataConfig

@@ -76,14 +76,24 @@ public sealed class FaceAnalyzer : IDisposable
     public List<FaceAnalysis> Analyze(RgbImage image, IReadOnlyList<FaceDetection> detections)
     {
         var located = Locate(image, detections);
+        return Finish(located.Select(_ => image).ToList(), located);
+    }
+
+    /// <summary>Expression, age/gender and descriptor for located faces (face i lies in images[i]), one batch per net.</summary>
+    private List<FaceAnalysis> Finish(IReadOnlyList<RgbImage> images, IReadOnlyList<(FaceDetection Detection, CropRect Crop, FaceLandmarks Landmarks)> located)
+    {
         if (located.Count == 0) return [];
         var aligned = located.Select(l => l.Landmarks.AlignedRect()).ToList();
-        var alignedCrops = aligned.Select(b => b.ClipAndFloor(image.Width, image.Height)).ToList();
-        var dlibCrops = located.Select(l => l.Landmarks.DlibRect(l.Crop.Width, l.Crop.Height).ClipAndFloor(image.Width, image.Height)).ToList();
-        if (alignedCrops.Concat(dlibCrops).Any(c => c.IsEmpty))
-            throw new FaceDistillException("a face's landmarks give an empty crop (face at the image border?)");
+        var alignedCrops = aligned.Select((b, i) => b.ClipAndFloor(images[i].Width, images[i].Height)).ToList();
+        var dlibCrops = located.Select((l, i) => l.Landmarks.DlibRect(l.Crop.Width, l.Crop.Height).ClipAndFloor(images[i].Width, images[i].Height)).ToList();
+        // A degenerate crop (landmarks off the image) falls back to the landmark crop rather than failing the batch.
+        for (int i = 0; i < located.Count; i++)
+        {
+            if (alignedCrops[i].IsEmpty) alignedCrops[i] = located[i].Crop;
+            if (dlibCrops[i].IsEmpty) dlibCrops[i] = located[i].Crop;
+        }
 
-        var alignedImages = alignedCrops.Select(c => image.Crop(c.X, c.Y, c.Width, c.Height)).ToList();
+        var alignedImages = alignedCrops.Select((c, i) => images[i].Crop(c.X, c.Y, c.Width, c.Height)).ToList();
         using var x112 = NetInput.ToBatch(alignedImages, FaceExpressionNet.InputSize, centered: true, ZooNormalization.FaceMean);
         using var logits = Expression.Forward(x112);
         using var probs = logits.softmax(1);
@@ -92,7 +102,7 @@ public sealed class FaceAnalyzer : IDisposable
         float[] ages, genders;
         using (ageT) using (genderT) using (var gp = genderT.softmax(1)) { ages = ageT.data<float>().ToArray(); genders = gp.data<float>().ToArray(); }
 
-        var dlibImages = dlibCrops.Select(c => image.Crop(c.X, c.Y, c.Width, c.Height)).ToList();
+        var dlibImages = dlibCrops.Select((c, i) => images[i].Crop(c.X, c.Y, c.Width, c.Height)).ToList();
         using var x150 = NetInput.ToBatch(dlibImages, FaceRecognitionNet.InputSize, centered: true, ZooNormalization.FaceMean);
         using var desc = Recognition.Forward(x150);
         var d = desc.data<float>().ToArray();
@@ -104,6 +114,29 @@ public sealed class FaceAnalyzer : IDisposable
             return new FaceAnalysis(l.Detection, l.Landmarks, aligned[i], expr.AsSpan(i * e, e).ToArray(), ages[i],
                 pMale > 0.5 ? "male" : "female", Math.Max(pMale, 1 - pMale), d.AsSpan(i * k, k).ToArray(), l.Crop, alignedCrops[i], dlibCrops[i]);
         }).ToList();
+    }
+
+    /// <summary>
+    /// For datasets of face crops (FER2013, UTKFace): each image is taken as one detection covering the whole image,
+    /// then the usual landmarks → alignedRect / dlib crops → nets, all images of the list in one batch per net.
+    /// </summary>
+    public List<FaceAnalysis> AnalyzeFaceCrops(IReadOnlyList<RgbImage> crops)
+    {
+        var results = new List<FaceAnalysis>(crops.Count);
+        // Batch the landmark net across images (all crops of one size share a batch), then the rest per image batch.
+        var located = new List<(FaceDetection, CropRect, FaceLandmarks)>();
+        var whole = crops.Select(c => new FaceDetection(1, new FaceBox(0, 0, c.Width, c.Height))).ToList();
+        using (var batch = NetInput.ToBatch(crops, FaceLandmark68Net.InputSize, centered: true, ZooNormalization.FaceMean))
+        using (var fc = Landmarks.Forward(batch))
+        {
+            var raw = fc.data<float>().ToArray();
+            for (int i = 0; i < crops.Count; i++)
+            {
+                var rect = new CropRect(0, 0, crops[i].Width, crops[i].Height);
+                located.Add((whole[i], rect, FaceLandmarks.FromNetOutput(raw.AsSpan(i * 136, 136), rect, whole[i].Box)));
+            }
+        }
+        return Finish(crops, located);
     }
 
     public void Dispose()

@@ -37,20 +37,20 @@ public static class TrainingRun
         // the terms' own parameters (e.g. a feature-KD projection) start from the seed too, not from leftover RNG state
         manual_seed(Seeds.Derive(cfg.Train.Seed, 0x7E4));
         bool needsTeacher = objective is null && cfg.Distill.Method is not ("none" or "ddl");
-        using var teacher = needsTeacher ? new OnlineTeacher(CheckpointTeacher.Load(cfg.Distill.Teacher!)) : null;
-        objective ??= cfg.Distill.Method == "none" ? Objective.TaskOnly : new Objective([DistillationTerm(cfg.Distill, teacher, data.Classes, cfg.Model.EmbeddingSize)]);
-        var loader = new DataLoader(data.Train, new DataLoaderOptions
+        var loaderOptions = new DataLoaderOptions
         {
             BatchSize = cfg.Train.BatchSize, ImageSize = cfg.Data.ImageSize, CenterCrop = cfg.Data.CenterCrop, Shuffle = true, DropLast = true,
             Seed = cfg.Train.Seed, Workers = cfg.Data.Workers,
-            Views = [FaceView.Clean, .. objective.ExtraViews.Select(Degradations.View)],
             OnBadImage = cfg.Data.OnError == "fail" ? BadImagePolicy.Fail : BadImagePolicy.Skip,
             Augment = new AugmentOptions
             {
                 Flip = cfg.Data.Augment.Flip, ScaleMin = cfg.Data.Augment.ScaleMin, ScaleMax = cfg.Data.Augment.ScaleMax, Shift = cfg.Data.Augment.Shift,
                 Brightness = cfg.Data.Augment.Brightness, Contrast = cfg.Data.Augment.Contrast, Saturation = cfg.Data.Augment.Saturation,
             },
-        });
+        };
+        using var teacher = needsTeacher ? MakeTeacher(cfg.Distill, data.Train, loaderOptions) : null;
+        objective ??= cfg.Distill.Method == "none" ? Objective.TaskOnly : new Objective([DistillationTerm(cfg.Distill, teacher, data.Classes, cfg.Model.EmbeddingSize)]);
+        var loader = new DataLoader(data.Train, loaderOptions with { Views = [FaceView.Clean, .. objective.ExtraViews.Select(Degradations.View)] });
         var (evaluate, columns) = EvaluationFor(cfg, task, data);
         var trainer = new Trainer(cfg.Train, task, objective);
         TrainResult result;
@@ -81,6 +81,14 @@ public static class TrainingRun
     }
 
     /// <summary>The distillation term a config asks for.</summary>
+    private static OnlineTeacher MakeTeacher(DistillConfig d, IFaceDataset train, DataLoaderOptions options)
+    {
+        var teacher = TeacherFactory.Create(d.Teacher!);
+        if (!d.Cache) return new OnlineTeacher(teacher);
+        var cache = TeacherOutputCache.OpenOrBuild(teacher, TeacherFactory.Fingerprint(d.Teacher!), train, options, d.CacheDir);
+        return new OnlineTeacher(teacher, cache: cache);
+    }
+
     public static IObjectiveTerm DistillationTerm(DistillConfig d, OnlineTeacher? teacher, int classes, int embeddingSize) => d.Method switch
     {
         "ddl" => new DistributionDistillationTerm(d.HardView, d.Weight),

@@ -1,0 +1,116 @@
+using FaceDistill.Data;
+using FaceDistill.Faces;
+using FaceDistill.Faces.Zoo;
+
+namespace FaceDistill.Evaluation;
+
+/// <summary>
+/// The zoo teachers on real data — the numbers the students will fight (docs/results/teachers.md). Every protocol takes
+/// an optional image <c>transform</c> applied before the teacher sees the image (the occluders of the occlusion
+/// experiments plug in here), so the same code measures the teacher on full and on occluded faces.
+/// <list type="bullet">
+/// <item>Verification (LFW pairs): detect → 68 landmarks → dlib crop → 128-d descriptor; score = −Euclidean distance
+/// (face-api's metric); 10-fold accuracy, TAR@FAR, ROC. Images where no face is found fall back to the detector-free
+/// path (whole image as the face box) and are counted.</item>
+/// <item>Expression (FER2013) and age/gender (UTKFace), datasets of face crops: the whole crop is the face box →
+/// landmarks → <c>alignedRect</c> → the net, as face-api would crop it.</item>
+/// </list>
+/// </summary>
+public static class TeacherBaselines
+{
+    public sealed record Options(int BatchSize = 32, Func<RgbImage, RgbImage>? Transform = null);
+
+    /// <summary>FER2013's folder names → face-api's expression indices.</summary>
+    public static readonly IReadOnlyDictionary<string, string> Fer2013ToFaceApi = new Dictionary<string, string>
+    {
+        ["angry"] = "angry", ["disgust"] = "disgusted", ["fear"] = "fearful", ["happy"] = "happy",
+        ["neutral"] = "neutral", ["sad"] = "sad", ["surprise"] = "surprised",
+    };
+
+    public static (EvalReport Report, int NoFace) Verify(FaceAnalyzer zoo, PairList pairs, Options? options = null, IProgress<int>? progress = null)
+    {
+        options ??= new Options();
+        int n = pairs.Images.Count, noFace = 0;
+        var desc = new float[n][];
+        for (int i = 0; i < n; i++)
+        {
+            var img = pairs.Images.Image(i);
+            if (options.Transform is not null) img = options.Transform(img);
+            var faces = zoo.Detect(img);
+            FaceAnalysis face;
+            if (faces.Count == 0) { noFace++; face = zoo.AnalyzeFaceCrops([img])[0]; }
+            else
+            {
+                // The face nearest the centre among confident ones (LFW's subject is centred).
+                var best = faces.OrderBy(f => Math.Abs(f.Box.X + f.Box.Width / 2 - img.Width / 2.0) + Math.Abs(f.Box.Y + f.Box.Height / 2 - img.Height / 2.0)).First();
+                face = zoo.Analyze(img, [best]).FirstOrDefault() ?? zoo.AnalyzeFaceCrops([img])[0];
+            }
+            desc[i] = face.Descriptor;
+            progress?.Report(i + 1);
+        }
+        var scores = pairs.Pairs.Select(p => -Euclidean(desc[p.A], desc[p.B])).ToArray();
+        var r = Verification.Evaluate(scores, pairs.Pairs.Select(p => p.Same).ToArray(), pairs.Pairs.Select(p => p.Fold).ToArray());
+        var m = new Dictionary<string, double> { ["acc"] = r.Accuracy, ["acc_std"] = r.AccuracyStd, ["auc"] = r.Auc, ["eer"] = r.Eer, ["no_face"] = noFace };
+        foreach (var (far, tar) in r.TarAtFar) m[$"tar@far={far:0.###}"] = tar;
+        return (new EvalReport("verification", m, r), noFace);
+    }
+
+    /// <summary>Expression accuracy on a folder dataset whose class names are FER2013's (mapped onto face-api's 7 labels).</summary>
+    public static EvalReport Expression(FaceAnalyzer zoo, FileFaceDataset data, Options? options = null, IProgress<int>? progress = null)
+    {
+        options ??= new Options();
+        var map = data.ClassNames.Select(c => Fer2013ToFaceApi.TryGetValue(c, out var l) ? Array.IndexOf(FaceExpressionNet.Labels, l)
+            : throw new Core.FaceDistillException($"{data.Root}: class '{c}' is not a FER2013 expression")).ToArray();
+        var truth = new List<int>();
+        var pred = new List<int>();
+        ForBatches(zoo, data, options, progress, (i, f) =>
+        {
+            truth.Add(map[data.Labels(i).Expression]);
+            pred.Add(Evaluator.ArgMax(f.Expressions));
+        });
+        var r = Metrics.Classification(truth, pred, FaceExpressionNet.Labels.Length);
+        return new EvalReport("classification", new Dictionary<string, double> { ["acc"] = r.Accuracy, ["balanced_acc"] = r.BalancedAccuracy }, r);
+    }
+
+    /// <summary>Age MAE and gender accuracy (UTKFace labels: gender 0 = male, 1 = female, as face-api's indices).</summary>
+    public static (EvalReport Age, EvalReport Gender) AgeGender(FaceAnalyzer zoo, IFaceDataset data, Options? options = null, IProgress<int>? progress = null)
+    {
+        options ??= new Options();
+        var ageTruth = new List<double>(); var agePred = new List<double>();
+        var gTruth = new List<int>(); var gPred = new List<int>();
+        ForBatches(zoo, data, options, progress, (i, f) =>
+        {
+            var l = data.Labels(i);
+            if (!float.IsNaN(l.Age)) { ageTruth.Add(l.Age); agePred.Add(f.Age); }
+            if (l.Gender >= 0) { gTruth.Add(l.Gender); gPred.Add(f.Gender == "male" ? 0 : 1); }
+        });
+        var age = Metrics.Regression(ageTruth, agePred);
+        var g = Metrics.Classification(gTruth, gPred, 2);
+        return (new EvalReport("regression", new Dictionary<string, double> { ["mae"] = age.Mae, ["rmse"] = age.Rmse }, age),
+            new EvalReport("classification", new Dictionary<string, double> { ["acc"] = g.Accuracy, ["balanced_acc"] = g.BalancedAccuracy }, g));
+    }
+
+    private static void ForBatches(FaceAnalyzer zoo, IFaceDataset data, Options options, IProgress<int>? progress, Action<int, FaceAnalysis> consume)
+    {
+        for (int start = 0; start < data.Count; start += options.BatchSize)
+        {
+            int end = Math.Min(data.Count, start + options.BatchSize);
+            var images = new RgbImage[end - start];
+            Parallel.For(start, end, i =>
+            {
+                var img = data.Image(i);
+                images[i - start] = options.Transform is null ? img : options.Transform(img);
+            });
+            var faces = zoo.AnalyzeFaceCrops(images);
+            for (int i = start; i < end; i++) consume(i, faces[i - start]);
+            progress?.Report(end);
+        }
+    }
+
+    public static double Euclidean(float[] a, float[] b)
+    {
+        double s = 0;
+        for (int i = 0; i < a.Length; i++) { double d = a[i] - b[i]; s += d * d; }
+        return Math.Sqrt(s);
+    }
+}
