@@ -154,4 +154,96 @@ Line($"| render a synthetic face (with landmarks, noise, blur) | {F(facesPerSec)
 Line($"| decode a 112×112 JPEG (reference) | {F(decodesPerSec)} | 1× |");
 Line();
 Line("Reading: the loader must not be the bottleneck — every row of the pipeline table should be above 1× the train step's consumption.");
+Line();
+
+// 5. Teacher zoo: per-face latency of each TorchSharp port against the original face-api (tfjs wasm backend, SIMD, one
+// thread) measured by ../shared/reference/faceapi/bench.js in the same session, passed as --js <bench.json>.
+if (FaceDistill.Faces.Zoo.ModelZoo.Verify().Count == 0)
+{
+    string? jsPath = argsList.IndexOf("--js") is var ji && ji >= 0 && ji + 1 < argsList.Count ? argsList[ji + 1] : null;
+    System.Text.Json.JsonElement? js = jsPath is not null && File.Exists(jsPath) ? System.Text.Json.JsonDocument.Parse(File.ReadAllText(jsPath)).RootElement : null;
+    Line("## Teacher zoo: the ports against the original face-api");
+    Line();
+    Line($"Median of {(quick ? 5 : 15)} forward passes, batch 1, fixed pattern input, {threads} libtorch threads; the JavaScript column is " +
+        "`BACKEND=wasm node bench.js 15` in `../shared/reference/faceapi` (tfjs 4.22 wasm, SIMD, 1 thread) run in the same session" +
+        (js is null ? " — **not run this time** (pass `--js bench.json`)." : "."));
+    Line();
+    Line("| net (input) | port ms | face-api wasm ms | port speed-up |");
+    Line("|---|---:|---:|---:|");
+    double Time(Action a)
+    {
+        a(); a();
+        var ts = new List<double>();
+        for (int i = 0; i < (quick ? 5 : 15); i++) { var sw = Stopwatch.StartNew(); a(); ts.Add(sw.Elapsed.TotalMilliseconds); }
+        return Median(ts);
+    }
+    using var zoo = new FaceDistill.Faces.FaceAnalyzer();
+    using var tinyLm = FaceDistill.Faces.Zoo.FaceLandmark68Net.Load(tiny: true);
+    Tensor Pat(int size, FaceDistill.Faces.Zoo.ZooNormalization n) => FaceDistill.Faces.Zoo.NetInput.ToBatch([FaceDistill.Faces.Zoo.ReferenceCheck.Pattern(size)], size, n);
+    using var p150 = Pat(150, FaceDistill.Faces.Zoo.ZooNormalization.FaceMean);
+    using var p112 = Pat(112, FaceDistill.Faces.Zoo.ZooNormalization.FaceMean);
+    using var p416 = Pat(416, FaceDistill.Faces.Zoo.ZooNormalization.TinyDetectorMean);
+    using var p512 = Pat(512, FaceDistill.Faces.Zoo.ZooNormalization.Ssd);
+    var cases = new (string Name, string JsKey, Action Run)[]
+    {
+        ("recognition (150)", "faceRecognitionNet_150", () => zoo.Recognition.Forward(p150).Dispose()),
+        ("landmark68 (112)", "faceLandmark68Net_112", () => zoo.Landmarks.Forward(p112).Dispose()),
+        ("landmark68 tiny (112)", "faceLandmark68TinyNet_112", () => tinyLm.Forward(p112).Dispose()),
+        ("expression (112)", "faceExpressionNet_112", () => zoo.Expression.Forward(p112).Dispose()),
+        ("age/gender (112)", "ageGenderNet_112", () => { var (a, g) = zoo.AgeGender.Forward(p112); a.Dispose(); g.Dispose(); }),
+        ("tiny face detector (416)", "tinyFaceDetector_416", () => zoo.Tiny.Forward(p416).Dispose()),
+        ("SSD MobileNetV1 (512)", "ssdMobilenetv1_512", () => { var (a, b) = zoo.Ssd.Forward(p512); a.Dispose(); b.Dispose(); }),
+    };
+    foreach (var (name, key, run) in cases)
+    {
+        double ms = Time(run);
+        double? j = js?.TryGetProperty(key, out var e) == true ? e.GetProperty("median_ms").GetDouble() : null;
+        Line($"| {name} | {F(ms)} | {(j is null ? "–" : F(j.Value))} | {(j is null ? "–" : F(j.Value / ms, "F1") + "×")} |");
+    }
+    var sample = Path.Combine(AppContext.BaseDirectory, "../../../../../../shared/reference/faceapi/refs_cpu/images/sample1.png");
+    if (File.Exists(sample))
+    {
+        var img = ImageCodec.Load(sample);
+        double ms = Time(() => zoo.Analyze(img));
+        double? j = js?.TryGetProperty("full_pipeline_sample1_ms", out var e) == true ? e.GetDouble() : null;
+        Line($"| full pipeline, sample1 (3 faces: SSD, landmarks, expression, age/gender, descriptor) | {F(ms)} | {(j is null ? "–" : F(j.Value))} | {(j is null ? "–" : F(j.Value / ms, "F1") + "×")} |");
+    }
+    Line();
+
+    // Teacher-output cache: one distillation step (student train step + teacher) online vs cached.
+    Line("## Teacher-output cache");
+    Line();
+    manual_seed(1);
+    using var student = ModelFactory.CreateBackbone("mobilefacenet", 64, 128);
+    using var proj = nn.Linear(128, 128);
+    using var sopt = optim.SGD(student.parameters().Concat(proj.parameters()).ToList(), 0.01, 0.9);
+    using var xb = rand(64, 3, 64, 64) * 2 - 1;
+    using var teacher = FaceDistill.Distillation.Teachers.ZooTeacher.Load("recognition");
+    var cacheDir = Path.Combine(Path.GetTempPath(), $"fd-cache-{Guid.NewGuid():N}");
+    var cacheData = new SyntheticFaces(new SyntheticOptions { Identities = 16, ImagesPerIdentity = 4, Size = 64, Seed = 9 });
+    using var cache = FaceDistill.Distillation.Teachers.TeacherOutputCache.OpenOrBuild(teacher, "bench", cacheData, new DataLoaderOptions { BatchSize = 64, ImageSize = 64, Workers = 1 }, cacheDir);
+    var indices = Enumerable.Range(0, 64).ToArray();
+    double Step(bool cached)
+    {
+        student.train();
+        return Time(() =>
+        {
+            using var scope = NewDisposeScope();
+            var t = cached ? cache.Rows(indices).Embedding! : teacher.Run(xb).Embedding!;
+            var loss = (1 - nn.functional.cosine_similarity(proj.call(student.call(xb)), t)).mean();
+            sopt.zero_grad();
+            loss.backward();
+            sopt.step();
+        });
+    }
+    double onlineMs = Step(false), cachedMs = Step(true);
+    Line("Feature KD from `zoo:recognition` (150×150 teacher) into MobileFaceNet at 64×64, batch 64, one step = student forward/backward/SGD + teacher outputs:");
+    Line();
+    Line("| teacher outputs | ms per step | epoch speed-up |");
+    Line("|---|---:|---:|");
+    Line($"| run online every step | {F(onlineMs)} | 1× |");
+    Line($"| read from the memory-mapped cache | {F(cachedMs)} | {F(onlineMs / cachedMs, "F2")}× |");
+    Directory.Delete(cacheDir, recursive: true);
+}
+else Line("(Teacher zoo not installed: `facedistill models install`; zoo benchmarks skipped.)");
 if (outPath is not null) { AtomicFile.WriteAllText(outPath, md.ToString()); Console.WriteLine($"wrote {outPath}"); }

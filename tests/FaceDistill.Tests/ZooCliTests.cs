@@ -1,0 +1,76 @@
+using System.Text.Json;
+using FaceDistill.Cli;
+using FaceDistill.Data;
+using FaceDistill.Faces.Zoo;
+
+namespace FaceDistill.Tests;
+
+public class ZooCliTests
+{
+    private static (int Code, string Out, string Err) Run(params string[] args)
+    {
+        var (o, e) = (new StringWriter(), new StringWriter());
+        var (oo, oe) = (Console.Out, Console.Error);
+        Console.SetOut(o); Console.SetError(e);
+        try { return (Commands.Build().Parse(args).Invoke(), o.ToString(), e.ToString()); }
+        finally { Console.SetOut(oo); Console.SetError(oe); }
+    }
+
+    private static string Sample(int i) => Path.Combine(TestUtil.Shared()!, "reference", "faceapi", "refs_cpu", "images", $"sample{i}.png");
+
+    [SharedFact]
+    public void AnalyzeWritesFacesAsJsonAndDraws()
+    {
+        if (ModelZoo.Verify().Count > 0) return;
+        var dir = TestUtil.TempDir();
+        var drawn = Path.Combine(dir, "drawn.png");
+        var (code, stdout, err) = Run("analyze", Sample(1), "--draw", drawn, "-q");
+        Assert.True(code == 0, err);
+        using var doc = JsonDocument.Parse(stdout);
+        var faces = doc.RootElement.GetProperty("faces");
+        Assert.Equal(3, faces.GetArrayLength());
+        var f = faces[0];
+        Assert.Equal(68, f.GetProperty("landmarks").GetArrayLength());
+        Assert.Equal(128, f.GetProperty("descriptor").GetArrayLength());
+        Assert.Equal("female", f.GetProperty("gender").GetString());
+        Assert.InRange(f.GetProperty("age").GetDouble(), 26.2, 26.3); // face-api: 26.2438
+        Assert.Equal(1920, ImageCodec.Load(drawn).Width);
+    }
+
+    [ZooFact]
+    public void AlignListsImagesWithoutFacesAndUnreadableOnes()
+    {
+        var dir = TestUtil.TempDir();
+        var src = Path.Combine(dir, "in");
+        Directory.CreateDirectory(Path.Combine(src, "a"));
+        ImageCodec.Save(new RgbImage(64, 64), Path.Combine(src, "a", "blank.png"));           // no face
+        File.WriteAllBytes(Path.Combine(src, "a", "broken.jpg"), [0xFF, 0xD8, 0xFF, 0x00]);  // truncated JPEG
+        if (TestUtil.Shared() is { } shared) File.Copy(Sample(2), Path.Combine(src, "a", "people.png"));
+        var outDir = Path.Combine(dir, "out");
+        var (code, stdout, err) = Run("align", src, outDir, "-q");
+        Assert.True(code == 0, err);
+        Assert.Contains("a/blank.png", File.ReadAllText(Path.Combine(outDir, "no_face.txt")));
+        Assert.Contains("broken.jpg", File.ReadAllText(Path.Combine(outDir, "unreadable.txt")));
+        var csv = LandmarkCsv.Read(Path.Combine(outDir, "landmarks.csv"));
+        if (TestUtil.Shared() is not null)
+        {
+            var lm = csv["a/people.png"];
+            var crop = ImageCodec.Load(Path.Combine(outDir, "a", "people.png"));
+            Assert.Equal((112, 112), (crop.Width, crop.Height));
+            // the aligned eyes land on the ArcFace template (least squares over 5 points: within a few pixels)
+            Assert.InRange(lm.LeftEyeCenter.X, 34, 43);
+            Assert.InRange(lm.RightEyeCenter.X, 69, 78);
+            Assert.InRange(lm.LeftEyeCenter.Y, 47, 56);
+        }
+        // the output folder is never overwritten
+        Assert.Equal(2, Run("align", src, outDir, "-q").Code);
+    }
+
+    [Fact]
+    public void AnalyzeOnAMissingPathIsOneLine()
+    {
+        var (code, _, err) = Run("analyze", "/nonexistent/photo.jpg");
+        Assert.Equal(2, code);
+        Assert.Equal("error: /nonexistent/photo.jpg: no such image or folder", err.Trim());
+    }
+}
