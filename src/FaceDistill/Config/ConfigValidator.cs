@@ -112,6 +112,11 @@ public static class ConfigValidator
                 if (k.Method is "kd" or "dkd" or "gkd")
                     Fail("distill.method", $"'{k.Method}' needs the teacher's logits over the student's classes; '{k.Teacher}' has face-api's own (use 'feature')");
             }
+            else if (k.Teacher.StartsWith("onnx:", StringComparison.Ordinal))
+            {
+                var path = Distillation.Teachers.OnnxTeacherOptions.Parse(k.Teacher[5..]).Path;
+                if (!File.Exists(path)) throw FaceDistillException.ForFile(path, "ONNX teacher model not found (distill.teacher)");
+            }
             else
             {
                 var dir = k.Teacher.StartsWith("run:", StringComparison.Ordinal) ? k.Teacher[4..] : k.Teacher;
