@@ -36,15 +36,15 @@ public static class TeacherBaselines
         {
             var img = pairs.Images.Image(i);
             if (options.Transform is not null) img = options.Transform(img);
-            var faces = zoo.Detect(img);
-            FaceAnalysis face;
-            if (faces.Count == 0) { noFace++; face = zoo.AnalyzeFaceCrops([img])[0]; }
-            else
+            var (face, found) = Core.NativeRetry.Run(() =>
             {
+                var faces = zoo.Detect(img);
+                if (faces.Count == 0) return (zoo.AnalyzeFaceCrops([img])[0], false);
                 // The face nearest the centre among confident ones (LFW's subject is centred).
                 var best = faces.OrderBy(f => Math.Abs(f.Box.X + f.Box.Width / 2 - img.Width / 2.0) + Math.Abs(f.Box.Y + f.Box.Height / 2 - img.Height / 2.0)).First();
-                face = zoo.Analyze(img, [best]).FirstOrDefault() ?? zoo.AnalyzeFaceCrops([img])[0];
-            }
+                return (zoo.Analyze(img, [best]).FirstOrDefault() ?? zoo.AnalyzeFaceCrops([img])[0], true);
+            });
+            if (!found) noFace++;
             desc[i] = face.Descriptor;
             progress?.Report(i + 1);
         }
@@ -101,7 +101,7 @@ public static class TeacherBaselines
                 var img = data.Image(i);
                 images[i - start] = options.Transform is null ? img : options.Transform(img);
             });
-            var faces = zoo.AnalyzeFaceCrops(images);
+            var faces = Core.NativeRetry.Run(() => zoo.AnalyzeFaceCrops(images));
             for (int i = start; i < end; i++) consume(i, faces[i - start]);
             progress?.Report(end);
         }
