@@ -34,11 +34,11 @@ internal static class Commands
         catch (Exception e) { return Report(e); }
     }
 
-    private static readonly Option<string> RunsOption = new("--runs") { Description = "Root folder of run directories", DefaultValueFactory = _ => "runs" };
+    internal static readonly Option<string> RunsOption = new("--runs") { Description = "Root folder of run directories", DefaultValueFactory = _ => "runs" };
     private static readonly Option<bool> ForceOption = new("--force") { Description = "Start over if the run directory exists (the old run is moved aside)" };
     private static readonly Option<bool> ResumeOption = new("--resume") { Description = "Continue the run from its last checkpoint" };
     internal static readonly Option<bool> QuietOption = new("--quiet", "-q") { Description = "No progress bars" };
-    private static readonly Option<int> ThreadsOption = new("--threads") { Description = "libtorch threads (0 = all cores)" };
+    internal static readonly Option<int> ThreadsOption = new("--threads") { Description = "libtorch threads (0 = all cores)" };
 
     public static RootCommand Build()
     {
@@ -47,8 +47,10 @@ internal static class Commands
         root.Subcommands.Add(TrainCommand());
         root.Subcommands.Add(EvalCommand());
         root.Subcommands.Add(CompareCommand());
+        root.Subcommands.Add(ExperimentCommands.Experiment());
         root.Subcommands.Add(ModelsCommand());
         root.Subcommands.Add(SynthCommand());
+        root.Subcommands.Add(OcclusionCommands.Occlude());
         root.Subcommands.Add(ZooCommands.Analyze());
         root.Subcommands.Add(ZooCommands.Align());
         return root;
@@ -64,7 +66,7 @@ internal static class Commands
         set_num_threads(threads > 0 ? threads : Environment.ProcessorCount);
     }
 
-    private static CancellationToken CtrlC()
+    internal static CancellationToken CtrlC()
     {
         var cts = new CancellationTokenSource();
         Console.CancelKeyPress += (_, e) =>

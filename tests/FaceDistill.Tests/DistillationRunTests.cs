@@ -99,7 +99,7 @@ public class DistillationRunTests
         e = Assert.Throws<FaceDistillException>(() => ConfigLoader.Load(null, ["distill.method=magic"]));
         Assert.Contains("key 'distill.method' is 'magic'", e.Message);
         var dir = TestUtil.TempDir();
-        e = Assert.Throws<FaceDistillException>(() => ConfigLoader.Load(null, ["task=age", "distill.method=kd", $"distill.teacher={dir}"]));
+        e = Assert.Throws<FaceDistillException>(() => ConfigLoader.Load(null, ["task=age", "distill.method=gkd", $"distill.teacher={dir}"]));
         Assert.Contains("task 'age' has none", e.Message);
     }
 

@@ -35,3 +35,14 @@ internal static class TestUtil
         Eval = new EvalConfig { PairsPerFold = 5, BatchSize = 32 },
     };
 }
+
+internal static class RepoPaths
+{
+    /// <summary>The repository root (the folder holding FaceDistill.sln).</summary>
+    public static string Root()
+    {
+        var dir = new DirectoryInfo(AppContext.BaseDirectory);
+        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "FaceDistill.sln"))) dir = dir.Parent;
+        return dir?.FullName ?? throw new InvalidOperationException("repository root not found");
+    }
+}

@@ -19,6 +19,11 @@ public static class ConfigValidator
         {
             if (!allowed.Contains(value.ToLowerInvariant())) Fail(key, $"is '{value}', expected one of {string.Join(", ", allowed)}");
         }
+        void View(string key, string name)
+        {
+            try { Data.FaceView.Parse(name); }
+            catch (FaceDistillException err) { Fail(key, err.Message); }
+        }
         void Positive(string key, double v) { if (!(v > 0) || double.IsInfinity(v)) Fail(key, $"must be positive, found {v}"); }
         void NonNegative(string key, double v) { if (!(v >= 0) || double.IsInfinity(v)) Fail(key, $"must be >= 0, found {v}"); }
         void Fraction(string key, double v, bool allowZero = false) { if (!(v > 0 || (allowZero && v == 0)) || v > 1) Fail(key, $"must be in {(allowZero ? "[0" : "(0")}, 1], found {v}"); }
@@ -41,6 +46,19 @@ public static class ConfigValidator
         if (d.Workers < 1 || d.Workers > 64) Fail("data.workers", $"must be in [1, 64], found {d.Workers}");
         if (!(d.ValFraction >= 0 && d.ValFraction < 1)) Fail("data.valFraction", $"must be in [0, 1), found {d.ValFraction}");
         NonNegative("data.maxImages", d.MaxImages);
+        View("data.view", d.View);
+        NonNegative("data.maxTestImages", d.MaxTestImages);
+        if (d.TestPath is not null)
+        {
+            if (d.Source == "synthetic") Fail("data.testPath", "is not used with synthetic data (it makes its own held-out set)");
+            bool ok = d.Source == "csv" ? File.Exists(d.TestPath) : Directory.Exists(d.TestPath);
+            if (!ok) throw FaceDistillException.ForFile(d.TestPath, "test set not found (data.testPath)");
+        }
+        if (d.Landmarks is not null && d.Landmarks != "zoo")
+        {
+            if (d.Source == "synthetic") Fail("data.landmarks", "is not used with synthetic data (the renderer knows its landmarks)");
+            if (!File.Exists(d.Landmarks)) throw FaceDistillException.ForFile(d.Landmarks, "landmarks file not found (data.landmarks)");
+        }
         var s = d.Synthetic;
         Positive("data.synthetic.identities", s.Identities);
         if (s.ImagesPerIdentity < 2) Fail("data.synthetic.imagesPerIdentity", $"must be at least 2, found {s.ImagesPerIdentity}");
@@ -93,12 +111,14 @@ public static class ConfigValidator
         Positive("train.keepCheckpoints", t.KeepCheckpoints);
         Positive("train.evalEvery", t.EvalEvery);
         NonNegative("train.threads", t.Threads);
+        if (t.Init is not null && !File.Exists(Path.Combine(t.Init, "config.json")))
+            throw FaceDistillException.ForFile(t.Init, "not a FaceDistill run directory (train.init)");
 
         var k = c.Distill;
-        OneOf("distill.method", k.Method, ["none", "kd", "dkd", "gkd", "feature", "ddl"]);
+        OneOf("distill.method", k.Method, ["none", "kd", "dkd", "gkd", "feature", "triplet", "ddl"]);
         if (k.Method == "ddl")
         {
-            try { Data.Degradations.View(k.HardView); }
+            try { Data.FaceView.Parse(k.HardView); }
             catch (FaceDistillException err) { Fail("distill.hardView", err.Message); }
             NonNegative("distill.weight", k.Weight);
             if (m.Head.Type == "multiface") Fail("distill.method", "'ddl' needs one margin head; model.head.type 'multiface' has one per group");
@@ -109,7 +129,9 @@ public static class ConfigValidator
             if (k.Teacher!.StartsWith("zoo:", StringComparison.Ordinal))
             {
                 OneOf("distill.teacher", k.Teacher[4..], ["recognition", "expression", "agegender"]);
-                if (k.Method is "kd" or "dkd" or "gkd")
+                if (k.Method is "kd" && c.Task == "age" && k.Teacher != "zoo:agegender")
+                    Fail("distill.teacher", $"regression KD on age needs an age teacher ('zoo:agegender' or an age run), not '{k.Teacher}'");
+                if (k.Method is "kd" or "dkd" or "gkd" && c.Task != "age")
                     Fail("distill.method", $"'{k.Method}' needs the teacher's logits over the student's classes; '{k.Teacher}' has face-api's own (use 'feature')");
             }
             else if (k.Teacher.StartsWith("onnx:", StringComparison.Ordinal))
@@ -130,7 +152,11 @@ public static class ConfigValidator
             NonNegative("distill.topK", k.TopK);
             NonNegative("distill.rampEpochs", k.RampEpochs);
             OneOf("distill.featureLoss", k.FeatureLoss, ["cosine", "l2"]);
-            if (k.Method is "kd" or "dkd" or "gkd" && c.Task == "age") Fail("distill.method", $"'{k.Method}' needs class logits; task 'age' has none (use 'feature')");
+            if (k.Lambda is { } lambda) Fraction("distill.lambda", lambda, allowZero: true);
+            Positive("distill.margin", k.Margin);
+            OneOf("distill.mining", k.Mining, ["semihard", "hardest", "random"]);
+            Positive("distill.ageBin", k.AgeBin);
+            if (k.Method is "dkd" or "gkd" && c.Task == "age") Fail("distill.method", $"'{k.Method}' needs class logits; task 'age' has none (use 'kd' for regression KD, or 'feature')");
             if (k.Method is "kd" or "dkd" or "gkd" && m.Head.Type == "multiface") Fail("distill.method", $"'{k.Method}' needs one logit set; model.head.type 'multiface' has one per group");
         }
 
@@ -138,6 +164,8 @@ public static class ConfigValidator
         Positive("eval.batchSize", e.BatchSize);
         Fraction("eval.centerCrop", e.CenterCrop);
         Positive("eval.pairsPerFold", e.PairsPerFold);
+        if (e.View is not null) View("eval.view", e.View);
+        OneOf("eval.pairSides", e.PairSides, ["both", "one"]);
         if ((e.Pairs is null) != (e.Images is null)) Fail(e.Pairs is null ? "eval.pairs" : "eval.images", "must be given together with " + (e.Pairs is null ? "eval.images" : "eval.pairs"));
         if (e.Pairs is not null && !File.Exists(e.Pairs)) throw FaceDistillException.ForFile(e.Pairs, "pair list not found (eval.pairs)");
         if (e.Images is not null && !Directory.Exists(e.Images)) throw FaceDistillException.ForFile(e.Images, "image directory not found (eval.images)");

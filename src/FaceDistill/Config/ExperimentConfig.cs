@@ -19,11 +19,21 @@ public sealed record ExperimentConfig
 /// <summary>Distillation from a teacher, added to the task loss (loss = task + weight(step) · term).</summary>
 public sealed record DistillConfig
 {
-    /// <summary>none | kd | dkd | gkd | feature | ddl (ddl needs no teacher: its easy branch is the clean view)</summary>
+    /// <summary>none | kd | dkd | gkd | feature | triplet | ddl (ddl needs no teacher: its easy branch is the clean view).
+    /// For the age task, kd is regression KD (L2 to the teacher's age).</summary>
     public string Method { get; init; } = "none";
+    /// <summary>Georgescu et al.'s mixing weight: when set, loss = (1 − λ)·task + λ·term (and <see cref="Weight"/> is unused).</summary>
+    public double? Lambda { get; init; }
+    /// <summary>triplet: the margin α of max(0, ‖a−p‖² − ‖a−n‖² + α), on unit-length embeddings.</summary>
+    public double Margin { get; init; } = 0.2;
+    /// <summary>triplet: the negative of each anchor — semihard (FaceNet: the closest negative farther than the positive,
+    /// else the farthest one), hardest, or random.</summary>
+    public string Mining { get; init; } = "semihard";
+    /// <summary>triplet on the age task: the classes are age bins of this many years.</summary>
+    public double AgeBin { get; init; } = 10;
     /// <summary>ddl: the degraded view of the hard branch, e.g. lowres:16.</summary>
     public string HardView { get; init; } = "lowres:16";
-    /// <summary>The teacher: a FaceDistill run directory.</summary>
+    /// <summary>The teacher: a FaceDistill run directory, zoo:&lt;net&gt;, or onnx:&lt;model.onnx&gt;. It sees the clean view.</summary>
     public string? Teacher { get; init; }
     public double Weight { get; init; } = 1;
     public double Temperature { get; init; } = 4;
@@ -57,10 +67,24 @@ public sealed record DataConfig
     /// <summary>skip | fail: what an undecodable image does.</summary>
     public string OnError { get; init; } = "skip";
     public int Workers { get; init; } = 2;
+    /// <summary>A fixed test set in the same format as <see cref="Path"/> (e.g. FER2013's test/ folder): evaluation uses it
+    /// instead of a held-out fraction of the training data.</summary>
+    public string? TestPath { get; init; }
+    /// <summary>Cap on test images (0 = all), a seeded subset.</summary>
+    public int MaxTestImages { get; init; }
+    /// <summary>Seed of the train/validation split and of the subsets (null = train.seed). Fix it to compare seeds on the
+    /// same held-out images.</summary>
+    public int? SplitSeed { get; init; }
     /// <summary>Fraction held out for validation (classification/regression on real data).</summary>
     public double ValFraction { get; init; } = 0.1;
     /// <summary>Cap on training images (0 = all), taken after a seeded shuffle.</summary>
     public int MaxImages { get; init; }
+    /// <summary>The view the student trains on (and is evaluated on, unless eval.view says otherwise): clean,
+    /// occluded:mask, occluded:vr, occluded:sunglasses, lowres:16 … The teacher always sees the clean view.</summary>
+    public string View { get; init; } = "clean";
+    /// <summary>68 landmarks of file datasets, needed by occluded views: a landmarks CSV (path,x0,y0…x67,y67), or "zoo"
+    /// to compute them once with face-api's landmark net (cached under runs/.landmarks).</summary>
+    public string? Landmarks { get; init; }
     public SyntheticConfig Synthetic { get; init; } = new();
     public AugmentConfig Augment { get; init; } = new();
 }
@@ -129,6 +153,8 @@ public sealed record TrainConfig
     public int KeepCheckpoints { get; init; } = 2;
     /// <summary>Evaluate every N epochs (and always at the end).</summary>
     public int EvalEvery { get; init; } = 1;
+    /// <summary>Start from the weights of this run directory (fine-tuning; parameters whose names and shapes match).</summary>
+    public string? Init { get; init; }
     /// <summary>libtorch intra-op threads (0 = all cores).</summary>
     public int Threads { get; init; }
 }
@@ -164,6 +190,10 @@ public sealed record EvalConfig
     /// <summary>Image root of the pair list.</summary>
     public string? Images { get; init; }
     public double CenterCrop { get; init; } = 1.0;
+    /// <summary>The view evaluated on (null = data.view).</summary>
+    public string? View { get; init; }
+    /// <summary>Verification with an occluded view: both | one — one side of every pair occluded, the other clean.</summary>
+    public string PairSides { get; init; } = "both";
     /// <summary>Flip test-time augmentation: embedding of image + embedding of its mirror.</summary>
     public bool Flip { get; init; } = true;
     public int BatchSize { get; init; } = 128;

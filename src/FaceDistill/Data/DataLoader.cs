@@ -105,13 +105,16 @@ public sealed class DataLoader
         for (int k = 0; k < count; k++)
         {
             int idx = order[start + k];
-            var img = LoadOrSkip(ref idx);
+            var (img, landmarks) = LoadOrSkip(ref idx);
             indices[k] = idx;
             labels[k] = _data.Labels(idx);
+            if (landmarks is not null && labels[k].Landmarks is null) labels[k] = labels[k] with { Landmarks = landmarks };
             for (int v = 0; v < Options.Views.Count; v++)
             {
                 var view = Options.Views[v];
-                var src = view.Transform is null ? img : view.Transform(img, labels[k], Seeds.Rng(Options.Seed, epoch, idx, 2 + v));
+                RgbImage src;
+                try { src = view.Transform is null ? img : view.Transform(img, labels[k], Seeds.Rng(Options.Seed, epoch, idx, 2 + v)); }
+                catch (FaceDistillException e) { throw new FaceDistillException($"{_data.Describe(idx)}: {e.Message}"); }
                 var rng = Options.Augment.IsIdentity ? null : Seeds.Rng(Options.Seed, epoch, idx, 1);
                 Augment.ToTensorData(src, size, Options.CenterCrop, Options.Augment, rng, views[view.Name].AsSpan(k * per, per));
             }
@@ -119,13 +122,13 @@ public sealed class DataLoader
         return new Batch { Count = count, Size = size, Views = views, Labels = labels, Indices = indices };
     }
 
-    private RgbImage LoadOrSkip(ref int idx)
+    private (RgbImage Image, float[]? Landmarks) LoadOrSkip(ref int idx)
     {
         for (int tries = 0; tries < _data.Count; tries++)
         {
             try
             {
-                return _data.Image(idx);
+                return _data.Load(idx);
             }
             catch (FaceDistillException e) when (Options.OnBadImage == BadImagePolicy.Skip)
             {

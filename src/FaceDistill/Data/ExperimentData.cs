@@ -40,16 +40,22 @@ public sealed class ExperimentData
         }
         else
         {
-            IFaceDataset all = d.Source switch
+            IFaceDataset Read(string path)
             {
-                "folder" => FileFaceDataset.FromImageFolder(d.Path!, task),
-                "utkface" => FileFaceDataset.FromUtkFace(d.Path!, out _),
-                "csv" => FileFaceDataset.FromCsv(d.Path!),
-                _ => throw new FaceDistillException($"unknown data.source '{d.Source}'"),
-            };
+                IFaceDataset ds = d.Source switch
+                {
+                    "folder" => FileFaceDataset.FromImageFolder(path, task),
+                    "utkface" => FileFaceDataset.FromUtkFace(path, out _),
+                    "csv" => FileFaceDataset.FromCsv(path),
+                    _ => throw new FaceDistillException($"unknown data.source '{d.Source}'"),
+                };
+                return d.Landmarks is null ? ds : Faces.DatasetLandmarks.Attach((FileFaceDataset)ds, d.Landmarks, Path.Combine("runs", ".landmarks"));
+            }
+            var all = Read(d.Path!);
+            int splitSeed = d.SplitSeed ?? c.Train.Seed;
             var labelled = Enumerable.Range(0, all.Count).Where(i => HasLabel(task, all.Labels(i))).ToArray();
             if (labelled.Length == 0) throw FaceDistillException.ForFile(d.Path!, $"no image carries a {task} label");
-            var order = Seeds.Permutation(labelled.Length, Seeds.Derive(c.Train.Seed, 0xDA7A)).Select(i => labelled[i]).ToArray();
+            var order = Seeds.Permutation(labelled.Length, Seeds.Derive(splitSeed, 0xDA7A)).Select(i => labelled[i]).ToArray();
             if (task == FaceTask.Recognition && c.Eval.Pairs is null)
             {
                 // hold out whole identities: verification must be on people never trained on
@@ -58,9 +64,19 @@ public sealed class ExperimentData
                 val = new SubsetDataset(all, order.Where(i => valIds.Contains(all.Labels(i).Identity)).ToArray());
                 train = Reindex(new SubsetDataset(all, order.Where(i => !valIds.Contains(all.Labels(i).Identity)).ToArray()));
             }
+            else if (d.TestPath is not null && task != FaceTask.Recognition)
+            {
+                var test = Read(d.TestPath);
+                var testIdx = Enumerable.Range(0, test.Count).Where(i => HasLabel(task, test.Labels(i))).ToArray();
+                if (d.MaxTestImages > 0 && testIdx.Length > d.MaxTestImages)
+                    testIdx = Seeds.Permutation(testIdx.Length, Seeds.Derive(splitSeed, 0x7E57)).Take(d.MaxTestImages).Select(i => testIdx[i]).Order().ToArray();
+                val = new SubsetDataset(test, testIdx);
+                train = new SubsetDataset(all, order);
+            }
             else
             {
                 int nVal = task == FaceTask.Recognition ? 0 : (int)Math.Round(order.Length * d.ValFraction);
+                if (d.MaxTestImages > 0) nVal = Math.Min(nVal, d.MaxTestImages);
                 val = nVal > 0 ? new SubsetDataset(all, order.Take(nVal).ToArray()) : null;
                 train = new SubsetDataset(all, order.Skip(nVal).ToArray());
                 if (task == FaceTask.Recognition) train = Reindex(train);
@@ -111,5 +127,6 @@ public sealed class ExperimentData
         }
         public RgbImage Image(int index) => _inner.Image(index);
         public string Describe(int index) => _inner.Describe(index);
+        public (RgbImage Image, float[]? Landmarks) Load(int index) => _inner.Load(index);
     }
 }

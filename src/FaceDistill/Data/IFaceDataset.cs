@@ -14,6 +14,9 @@ public interface IFaceDataset
     RgbImage Image(int index);
     /// <summary>A name for messages and reports: the file path, or "synthetic #i".</summary>
     string Describe(int index);
+    /// <summary>The image with its 68 landmarks (x0, y0 … x67, y67 in pixels) where known — what occluded views are drawn
+    /// from. Datasets that learn the landmarks while producing the image (the synthetic renderer) override this.</summary>
+    (RgbImage Image, float[]? Landmarks) Load(int index) => (Image(index), Labels(index).Landmarks);
 }
 
 /// <summary>A view of a dataset restricted to some indices (train/val splits).</summary>
@@ -26,4 +29,5 @@ public sealed class SubsetDataset(IFaceDataset inner, IReadOnlyList<int> indices
     public FaceLabels Labels(int index) => Inner.Labels(Indices[index]);
     public RgbImage Image(int index) => Inner.Image(Indices[index]);
     public string Describe(int index) => Inner.Describe(Indices[index]);
+    public (RgbImage Image, float[]? Landmarks) Load(int index) => Inner.Load(Indices[index]);
 }

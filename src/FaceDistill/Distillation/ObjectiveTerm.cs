@@ -40,8 +40,14 @@ public sealed class Objective(IReadOnlyList<IObjectiveTerm> terms)
 {
     public static readonly Objective TaskOnly = new([]);
 
-    /// <summary>Every view the terms need besides the clean one (the loader renders them, pixel-aligned).</summary>
-    public IReadOnlyList<string> ExtraViews => Terms.SelectMany(t => t.Views).Where(v => v != "clean").Distinct().ToList();
+    /// <summary>The view the student is trained on (e.g. occluded:vr while a teacher sees clean).</summary>
+    public string StudentView { get; init; } = "clean";
+
+    /// <summary>Weight of the task loss: 1, or 1 − λ in Georgescu et al.'s (1 − λ)·task + λ·KD.</summary>
+    public double TaskWeight { get; init; } = 1;
+
+    /// <summary>Every view the student and the terms need besides the clean one (the loader renders them, pixel-aligned).</summary>
+    public IReadOnlyList<string> ExtraViews => Terms.SelectMany(t => t.Views).Prepend(StudentView).Where(v => v != "clean").Distinct().ToList();
 
     public IReadOnlyList<IObjectiveTerm> Terms { get; } = terms;
 
@@ -51,6 +57,7 @@ public sealed class Objective(IReadOnlyList<IObjectiveTerm> terms)
         var head = model.Head.call(embedding, labels);
         var loss = model.Head.Loss(head, labels);
         parts["task"] = loss.item<float>();
+        if (TaskWeight != 1) loss = loss * TaskWeight;
         var student = new StudentOutputs(embedding, head, labels)
         {
             EmbedView = view => model.Backbone.call(batch.Tensor(view)),

@@ -11,8 +11,8 @@ public static class Embedder
     /// <summary>L2-normalised embeddings <c>[N, D]</c>; with <paramref name="flip"/> the embedding of the image plus that of
     /// its mirror image (the usual flip test-time augmentation), then normalised.</summary>
     public static float[][] Embed(Backbone backbone, IFaceDataset data, double centerCrop, bool flip, int batchSize,
-        IProgress<int>? progress = null) =>
-        Run(data, backbone.InputSize, centerCrop, batchSize, backbone, x =>
+        IProgress<int>? progress = null, FaceView? view = null) =>
+        Run(data, backbone.InputSize, centerCrop, batchSize, view, backbone, x =>
         {
             var e = backbone.call(x);
             if (flip)
@@ -27,19 +27,21 @@ public static class Embedder
         }, progress);
 
     /// <summary>Margin-free head outputs (logits or regression values) per image.</summary>
-    public static float[][] Predict(FaceModel model, IFaceDataset data, double centerCrop, int batchSize, IProgress<int>? progress = null) =>
-        Run(data, model.Backbone.InputSize, centerCrop, batchSize, model, x =>
+    public static float[][] Predict(FaceModel model, IFaceDataset data, double centerCrop, int batchSize, IProgress<int>? progress = null,
+        FaceView? view = null) =>
+        Run(data, model.Backbone.InputSize, centerCrop, batchSize, view, model, x =>
         {
             var y = model.Predict(x);
             return y.dim() == 1 ? y.unsqueeze(1) : y;
         }, progress);
 
-    private static float[][] Run(IFaceDataset data, int size, double centerCrop, int batchSize, nn.Module module, Func<Tensor, Tensor> f, IProgress<int>? progress)
+    private static float[][] Run(IFaceDataset data, int size, double centerCrop, int batchSize, FaceView? view, nn.Module module, Func<Tensor, Tensor> f, IProgress<int>? progress)
     {
+        view ??= FaceView.Clean;
         var loader = new DataLoader(data, new DataLoaderOptions
         {
             BatchSize = batchSize, ImageSize = size, CenterCrop = centerCrop, Shuffle = false, DropLast = false,
-            OnBadImage = BadImagePolicy.Fail,
+            OnBadImage = BadImagePolicy.Fail, Views = [view],
         });
         var result = new float[data.Count][];
         bool training = module.training;
@@ -51,7 +53,7 @@ public static class Embedder
             foreach (var b in loader.Epoch(0))
             {
                 using var scope = NewDisposeScope();
-                using var x = b.Tensor();
+                using var x = b.Tensor(view.Name);
                 using var y = f(x);
                 var flat = y.contiguous().data<float>().ToArray();
                 int d = (int)y.shape[1];

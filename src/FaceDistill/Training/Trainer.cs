@@ -85,7 +85,7 @@ public sealed class Trainer(TrainConfig config, FaceTask task, Objective objecti
                     OptimizerFactory.SetLr(optimizer, lr);
                     using (var scope = NewDisposeScope())
                     {
-                        var images = batch.Tensor();
+                        var images = batch.Tensor(objective.StudentView);
                         var labels = LabelTensor(task, batch);
                         parts.Clear();
                         var loss = objective.Loss(model, images, labels, batch, new StepContext(step, epoch, spe), parts);

@@ -49,8 +49,15 @@ public static class TrainingRun
             },
         };
         using var teacher = needsTeacher ? MakeTeacher(cfg.Distill, data.Train, loaderOptions) : null;
-        objective ??= cfg.Distill.Method == "none" ? Objective.TaskOnly : new Objective([DistillationTerm(cfg.Distill, teacher, data.Classes, cfg.Model.EmbeddingSize)]);
-        var loader = new DataLoader(data.Train, loaderOptions with { Views = [FaceView.Clean, .. objective.ExtraViews.Select(Degradations.View)] });
+        var d = cfg.Distill;
+        objective ??= d.Method == "none"
+            ? Objective.TaskOnly
+            : new Objective([DistillationTerm(d.Lambda is { } l ? d with { Weight = l } : d, teacher, data.Classes, cfg.Model.EmbeddingSize, task)])
+            {
+                TaskWeight = d.Lambda is { } lambda ? 1 - lambda : 1,
+            };
+        if (objective.StudentView != cfg.Data.View) objective = new Objective(objective.Terms) { StudentView = cfg.Data.View, TaskWeight = objective.TaskWeight };
+        var loader = new DataLoader(data.Train, loaderOptions with { Views = [FaceView.Clean, .. objective.ExtraViews.Select(FaceView.Parse)] });
         var (evaluate, columns) = EvaluationFor(cfg, task, data);
         var trainer = new Trainer(cfg.Train, task, objective);
         TrainResult result;
@@ -60,6 +67,7 @@ public static class TrainingRun
             manual_seed(cfg.Train.Seed);
             using var model = ModelFactory.Create(cfg, data.Classes, data.AgeMean);
             stats ??= ModelStats.Measure(model.Backbone);
+            if (cfg.Train.Init is { } init && Checkpoint.Latest(run.CheckpointDir) is null) InitFrom(init, model);
             try
             {
                 result = trainer.Fit(model, loader, run, evaluate, columns, mode == ExistingRun.Resume || attempt > 0, stopAfterStep, cancel);
@@ -89,10 +97,30 @@ public static class TrainingRun
         return new OnlineTeacher(teacher, cache: cache);
     }
 
-    public static IObjectiveTerm DistillationTerm(DistillConfig d, OnlineTeacher? teacher, int classes, int embeddingSize) => d.Method switch
+    /// <summary>Fine-tuning: copies every parameter and buffer of <paramref name="runDir"/>'s latest checkpoint whose name and
+    /// shape match into <paramref name="model"/> (e.g. everything but a head over different classes).</summary>
+    public static void InitFrom(string runDir, FaceModel model)
+    {
+        using var source = TrainedRun.Load(runDir);
+        var from = source.Model.state_dict();
+        int copied = 0;
+        var skipped = new List<string>();
+        using (no_grad())
+            foreach (var (name, t) in model.state_dict())
+            {
+                if (from.TryGetValue(name, out var s) && s.shape.SequenceEqual(t.shape)) { t.copy_(s); copied++; }
+                else skipped.Add(name);
+            }
+        if (copied == 0) throw FaceDistillException.ForFile(runDir, "no weight of that run fits this model (train.init)");
+        if (skipped.Count > 0) Console.Error.WriteLine($"train.init: {copied} tensors from {runDir}; {skipped.Count} kept at their initial values ({string.Join(", ", skipped.Take(4))}{(skipped.Count > 4 ? ", …" : "")})");
+    }
+
+    public static IObjectiveTerm DistillationTerm(DistillConfig d, OnlineTeacher? teacher, int classes, int embeddingSize, FaceTask task = FaceTask.Recognition) => d.Method switch
     {
         "ddl" => new DistributionDistillationTerm(d.HardView, d.Weight),
         _ when teacher is null => throw new FaceDistillException($"distill.method '{d.Method}' needs a teacher (distill.teacher)"),
+        "kd" when task == FaceTask.Age => new RegressionDistillation(teacher, d.Weight),
+        "triplet" => new TripletDistillation(teacher, embeddingSize, task, d.Weight, d.Margin, TripletDistillation.ParseMining(d.Mining), d.AgeBin),
         "kd" => new LogitDistillation(teacher, LogitMethod.Kd, classes, d.Weight, d.Temperature, rampEpochs: d.RampEpochs),
         "dkd" => new LogitDistillation(teacher, LogitMethod.Dkd, classes, d.Weight, d.Temperature, d.Alpha, d.Beta, rampEpochs: d.RampEpochs),
         "gkd" => new LogitDistillation(teacher, LogitMethod.Gkd, classes, d.Weight, d.Temperature, d.Alpha, d.Beta, d.Threshold, d.TopK, d.RampEpochs),
@@ -104,14 +132,15 @@ public static class TrainingRun
     {
         int bs = cfg.Eval.BatchSize;
         double crop = data.EvalCenterCrop;
+        var view = FaceView.Parse(cfg.Eval.View ?? cfg.Data.View);
         if (task == FaceTask.Recognition)
         {
             if (data.Pairs is null) return (null, []);
             var cols = new[] { "acc", "acc_std", "auc", "eer" }.Concat(Verification.StandardFars.Select(f => $"tar@far={f:0.###}")).ToArray();
-            return (m => Evaluator.Verify(m.Backbone, data.Pairs, crop, cfg.Eval.Flip, bs), cols);
+            return (m => Evaluator.Verify(m.Backbone, data.Pairs, crop, cfg.Eval.Flip, bs, view: view, oneSide: cfg.Eval.PairSides == "one"), cols);
         }
         if (data.Validation is null) return (null, []);
-        if (task == FaceTask.Age) return (m => Evaluator.Regress(m, data.Validation, crop, bs), ["mae", "rmse"]);
-        return (m => Evaluator.Classify(m, data.Validation, task, crop, bs), ["acc", "balanced_acc"]);
+        if (task == FaceTask.Age) return (m => Evaluator.Regress(m, data.Validation, crop, bs, view: view), ["mae", "rmse"]);
+        return (m => Evaluator.Classify(m, data.Validation, task, crop, bs, view: view), ["acc", "balanced_acc"]);
     }
 }

@@ -54,6 +54,8 @@ public sealed class SyntheticFaces : IFaceDataset
 
     public RgbImage Image(int index) => Render(index).Image;
 
+    public (RgbImage Image, float[]? Landmarks) Load(int index) => Render(index);
+
     public (RgbImage Image, float[] Landmarks) Render(int index) => FaceRenderer.Render(Person(index), Shot(index), Options.Size);
 
     public string Describe(int index) => $"synthetic #{index} (person {Person(index).Id}, photo {index % Options.ImagesPerIdentity})";

@@ -6,7 +6,8 @@ using static TorchSharp.torch;
 namespace FaceDistill.Distillation.Teachers;
 
 /// <summary>A model trained by FaceDistill, loaded from its run directory (config.json + latest checkpoint), as teacher:
-/// its embedding, and its margin-free head outputs as logits over the classes it was trained on.</summary>
+/// its embedding, and its margin-free head outputs as logits over the classes it was trained on (for an age run, one
+/// column: its predicted age, what regression KD distils).</summary>
 public sealed class CheckpointTeacher : ITeacher
 {
     private readonly FaceModel _model;
@@ -27,7 +28,7 @@ public sealed class CheckpointTeacher : ITeacher
     public static CheckpointTeacher Load(string runDir)
     {
         var run = TrainedRun.Load(runDir);
-        return new CheckpointTeacher($"run:{runDir}", run.Model, run.Task == FaceTask.Age ? 0 : run.Data.Classes);
+        return new CheckpointTeacher($"run:{runDir}", run.Model, run.Task == FaceTask.Age ? 1 : run.Data.Classes);
     }
 
     public TeacherOutputs Run(Tensor images)
@@ -35,7 +36,8 @@ public sealed class CheckpointTeacher : ITeacher
         using var _ = no_grad();
         using var x = TeacherInput.Fit(images, InputSize);
         var embedding = _model.Backbone.call(x);
-        var logits = Classes > 0 ? _model.Head.call(embedding, null) : null;
+        var logits = _model.Head.call(embedding, null);
+        if (logits.dim() == 1) logits = logits.unsqueeze(1);
         return new TeacherOutputs(embedding, logits);
     }
 

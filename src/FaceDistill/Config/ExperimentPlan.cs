@@ -1,0 +1,165 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using FaceDistill.Core;
+
+namespace FaceDistill.Config;
+
+/// <summary>One run of an experiment: a name and the keys it sets on the base config. A reference run (e.g. the teacher
+/// trained on full faces) runs once, with the first seed, and is reported without a p-value.</summary>
+public sealed record PlanRun(string Name, IReadOnlyList<(string Key, JsonNode? Value)> Set, bool Reference);
+
+/// <summary>Georgescu et al.'s combination: the embeddings of these runs (same seed) concatenated, a linear model on top.</summary>
+public sealed record PlanCombination(string Name, IReadOnlyList<string> Of);
+
+/// <summary>
+/// An experiment (DESIGN.md): runs that differ in one axis (method), each with several seeds, evaluated identically on
+/// one or more views, compared with paired tests against the declared baseline. A plain-data file:
+/// <code>
+/// { "name": "occlusion-synthetic", "description": "...", "budget": "about 5 min on 2 CPU cores",
+///   "base": { ...a run config... },
+///   "seeds": [1, 2], "views": ["clean", "occluded:vr"], "baseline": "finetune",
+///   "runs": [ { "name": "teacher", "reference": true, "set": { "data.view": "clean" } },
+///             { "name": "finetune", "set": { "train.init": "@teacher" } },
+///             { "name": "kd", "set": { "train.init": "@teacher", "distill.method": "kd", "distill.teacher": "@teacher" } } ],
+///   "combine": [ { "name": "kd+triplet", "of": ["kd", "triplet"] } ] }
+/// </code>
+/// <c>@run</c> in a value is that run's directory (for the same seed; a reference run's single directory).
+/// </summary>
+public sealed class ExperimentPlan
+{
+    public required string Name { get; init; }
+    public string Description { get; init; } = "";
+    public string Budget { get; init; } = "";
+    public required JsonObject Base { get; init; }
+    public required int[] Seeds { get; init; }
+    public required string Baseline { get; init; }
+    public required IReadOnlyList<PlanRun> Runs { get; init; }
+    public IReadOnlyList<PlanCombination> Combine { get; init; } = [];
+    /// <summary>Evaluation views; empty = the base config's own (eval.view, else data.view).</summary>
+    public IReadOnlyList<string> Views { get; init; } = [];
+    public required string Source { get; init; }
+
+    private static readonly string[] Keys = ["name", "description", "budget", "base", "seeds", "views", "baseline", "runs", "combine"];
+
+    /// <summary>True when the file is an experiment (it has <c>runs</c>) rather than a single run's config.</summary>
+    public static bool IsPlan(string path)
+    {
+        if (!File.Exists(path) || Path.GetExtension(path).ToLowerInvariant() != ".json") return false;
+        try { return JsonNode.Parse(File.ReadAllText(path), documentOptions: new JsonDocumentOptions { CommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true }) is JsonObject o && o.ContainsKey("runs"); }
+        catch (JsonException) { return false; }
+    }
+
+    public static ExperimentPlan Load(string path, IEnumerable<string>? baseOverrides = null)
+    {
+        if (!File.Exists(path)) throw FaceDistillException.ForFile(path, "experiment file not found");
+        JsonObject root;
+        try
+        {
+            root = JsonNode.Parse(File.ReadAllText(path), documentOptions: new JsonDocumentOptions { CommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true }) as JsonObject
+                ?? throw FaceDistillException.ForFile(path, "the experiment must be an object at the top level");
+        }
+        catch (JsonException e) { throw FaceDistillException.ForFile(path, $"malformed JSON at line {e.LineNumber + 1}: {e.Message.Split(". ")[0]}"); }
+        void Fail(string problem) => throw FaceDistillException.ForFile(path, problem);
+        foreach (var (k, _) in root) if (!Keys.Contains(k)) Fail($"unknown key '{k}' (expected {string.Join(", ", Keys)})");
+        string Str(JsonObject o, string key, string? fallback = null)
+        {
+            if (o[key] is null) return fallback ?? throw FaceDistillException.ForFile(path, $"key '{key}' is required");
+            try { return o[key]!.GetValue<string>(); }
+            catch (Exception e) when (e is InvalidOperationException or FormatException) { throw FaceDistillException.ForFile(path, $"key '{key}' must be a string"); }
+        }
+        var name = Str(root, "name");
+        if (name.IndexOfAny(Path.GetInvalidFileNameChars()) >= 0 || name is "." or "..") Fail($"name '{name}' is not usable as a directory name");
+        var baseObj = root["base"] as JsonObject ?? throw FaceDistillException.ForFile(path, "key 'base' must be an object (a run config)");
+        baseObj = (JsonObject)baseObj.DeepClone();
+        foreach (var o in baseOverrides ?? []) ConfigLoader.ApplyOverride(baseObj, o, path);
+        int[] seeds;
+        try { seeds = root["seeds"]?.Deserialize<int[]>() ?? [1]; }
+        catch (JsonException) { throw FaceDistillException.ForFile(path, "key 'seeds' must be a list of integers"); }
+        if (seeds.Length == 0 || seeds.Distinct().Count() != seeds.Length) Fail("key 'seeds' must list at least one seed, each once");
+        string[] views;
+        try { views = root["views"]?.Deserialize<string[]>() ?? []; }
+        catch (JsonException) { throw FaceDistillException.ForFile(path, "key 'views' must be a list of view names"); }
+        foreach (var v in views)
+        {
+            try { Data.FaceView.Parse(v); }
+            catch (FaceDistillException e) { Fail($"views: {e.Message}"); }
+        }
+        if (root["runs"] is not JsonArray runsArr || runsArr.Count == 0) throw FaceDistillException.ForFile(path, "key 'runs' must be a non-empty list");
+        var runs = new List<PlanRun>();
+        foreach (var node in runsArr)
+        {
+            if (node is not JsonObject r) throw FaceDistillException.ForFile(path, "every entry of 'runs' must be an object");
+            foreach (var (k, _) in r) if (k is not ("name" or "set" or "reference")) Fail($"runs: unknown key '{k}' (expected name, set, reference)");
+            var rn = Str(r, "name");
+            if (runs.Any(x => x.Name == rn)) Fail($"runs: '{rn}' appears twice");
+            var set = new List<(string, JsonNode?)>();
+            if (r["set"] is JsonObject s)
+                foreach (var (k, v) in s)
+                {
+                    if (v is JsonValue jv && jv.TryGetValue<string>(out var str) && str.StartsWith('@') && !runs.Any(x => x.Name == str[1..]))
+                        Fail($"runs.{rn}.set.{k}: '{str}' does not name an earlier run");
+                    set.Add((k, v?.DeepClone()));
+                }
+            else if (r["set"] is not null) Fail($"runs.{rn}.set must be an object of config keys");
+            bool reference = r["reference"] is JsonValue refv && refv.TryGetValue<bool>(out var b) && b;
+            runs.Add(new PlanRun(rn, set, reference));
+        }
+        var baseline = Str(root, "baseline");
+        if (!runs.Any(r => r.Name == baseline && !r.Reference)) Fail($"baseline '{baseline}' is not one of the (non-reference) runs");
+        var combine = new List<PlanCombination>();
+        if (root["combine"] is JsonArray comb)
+            foreach (var node in comb)
+            {
+                if (node is not JsonObject c) throw FaceDistillException.ForFile(path, "every entry of 'combine' must be an object");
+                var of = c["of"]?.Deserialize<string[]>() ?? [];
+                var cn = Str(c, "name");
+                if (of.Length < 2) Fail($"combine.{cn}: 'of' must name at least two runs");
+                foreach (var o in of)
+                    if (!runs.Any(r => r.Name == o && !r.Reference)) Fail($"combine.{cn}: '{o}' is not one of the (non-reference) runs");
+                combine.Add(new PlanCombination(cn, of));
+            }
+        var plan = new ExperimentPlan
+        {
+            Name = name, Description = Str(root, "description", ""), Budget = Str(root, "budget", ""), Base = baseObj, Seeds = seeds,
+            Baseline = baseline, Runs = runs, Combine = combine, Views = views, Source = path,
+        };
+        // every run's config must be valid before anything trains (teacher directories cannot exist yet: checked later)
+        foreach (var r in runs) plan.Config(r, seeds[0], Path.Combine(Path.GetTempPath(), "facedistill-plan-check"), checkFiles: false);
+        return plan;
+    }
+
+    public string RunName(PlanRun r, int seed) => r.Reference ? r.Name : $"{r.Name}-s{seed}";
+
+    public PlanRun Run(string name) => Runs.First(r => r.Name == name);
+
+    /// <summary>The directory of a run of this experiment under <paramref name="runsRoot"/>.</summary>
+    public string RunDirectory(string runsRoot, PlanRun r, int seed) => System.IO.Path.Combine(runsRoot, Name, RunName(r, seed));
+
+    /// <summary>The config of run <paramref name="r"/> for <paramref name="seed"/>: the base, then train.seed and the run's
+    /// keys, <c>@run</c> references resolved to run directories.</summary>
+    public ExperimentConfig Config(PlanRun r, int seed, string runsRoot, bool checkFiles = true)
+    {
+        var node = (JsonObject)Base.DeepClone();
+        node["name"] = RunName(r, seed);
+        ConfigLoader.ApplyOverride(node, $"train.seed={seed}", Source);
+        var refs = new List<string>();
+        foreach (var (key, value) in r.Set)
+        {
+            var v = value?.DeepClone();
+            if (v is JsonValue jv && jv.TryGetValue<string>(out var s) && s.StartsWith('@'))
+            {
+                var target = RunDirectory(runsRoot, Run(s[1..]), seed);
+                refs.Add(key);
+                v = JsonValue.Create(checkFiles ? target : null);
+            }
+            ConfigLoader.ApplyOverride(node, $"{key}={(v is null ? "null" : v.ToJsonString())}", $"{Source} (run {r.Name})");
+        }
+        if (!checkFiles)
+        {
+            // keys that point at other runs' directories are checked when those runs exist
+            foreach (var key in refs) ConfigLoader.ApplyOverride(node, $"{key}=null", Source);
+            if (refs.Contains("distill.teacher")) ConfigLoader.ApplyOverride(node, "distill.method=none", Source);
+        }
+        return ConfigLoader.FromNode(node, $"{Source} (run {r.Name})");
+    }
+}
