@@ -86,3 +86,33 @@ public class ExperimentTests
     /// <summary>The table without the training-time column (reused runs report the time they took when they ran).</summary>
     private static string Strip(string md) => string.Join('\n', md.Split('\n').Select(l => l.StartsWith('|') ? l[..l.TrimEnd().TrimEnd('|').LastIndexOf('|')] : l));
 }
+
+public class RecognitionExperimentTests
+{
+    [Fact]
+    public void TheSyntheticRecognitionKdExperimentRunsEndToEnd()
+    {
+        var runs = TestUtil.TempDir();
+        var plan = Path.Combine(RepoPaths.Root(), "configs", "recognition", "synthetic-methods.json");
+        var (oldOut, oldErr) = (Console.Out, Console.Error);
+        var (o, e) = (new StringWriter(), new StringWriter());
+        Console.SetOut(o); Console.SetError(e);
+        int code;
+        try
+        {
+            code = Commands.Build().Parse([
+                "experiment", plan, "--runs", runs, "--quiet", "--threads", "2", "--seeds", "1",
+                "--set", "data.imageSize=32", "--set", "data.synthetic.identities=6", "--set", "data.synthetic.imagesPerIdentity=4",
+                "--set", "data.synthetic.valIdentities=4", "--set", "data.synthetic.valImagesPerIdentity=3", "--set", "data.synthetic.renderSize=48",
+                "--set", "train.batchSize=12", "--set", "train.epochs=1", "--set", "eval.pairsPerFold=3", "--set", $"distill.cacheDir={Path.Combine(runs, "cache")}",
+            ]).Invoke();
+        }
+        finally { Console.SetOut(oldOut); Console.SetError(oldErr); }
+        Assert.True(code == 0, e.ToString());
+        var md = File.ReadAllText(Path.Combine(runs, "recognition-kd-synthetic", "results.md"));
+        foreach (var row in new[] { "teacher (reference)", "**student** (baseline)", "| kd |", "| feature |", "| gkd |", "| ddl |", "| multiface |" })
+            Assert.Contains(row, md);
+        foreach (var view in new[] { "acc (clean)", "acc (lowres:16)", "acc (occluded:mask)" }) Assert.Contains(view, md);
+        Assert.Contains("tar@far=0.01", md);
+    }
+}
