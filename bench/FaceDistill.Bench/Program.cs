@@ -87,7 +87,8 @@ Line("# Benchmarks");
 Line();
 Line($"Measured {DateTime.UtcNow:yyyy-MM-dd} on {Environment.ProcessorCount} CPU cores ({System.Runtime.InteropServices.RuntimeInformation.OSDescription}), " +
      $"libtorch threads {threads}, TorchSharp 0.107 (libtorch 2.10 CPU), oneDNN {(TorchRuntime.MkldnnEnabled ? "on" : "off")} (ISA capped at {TorchRuntime.OneDnnMaxIsa}), NNPACK off.");
-Line($"Command: `dotnet run --project bench/FaceDistill.Bench -c Release -- --out docs/benchmarks.md{(quick ? " --quick" : "")}`");
+Line($"Command: `dotnet run --project bench/FaceDistill.Bench -c Release -- --out docs/benchmarks.md{(quick ? " --quick" : "")}{(argsList.Contains("--js") ? " --js bench_wasm.json" : "")}`" +
+     (argsList.Contains("--js") ? " after `BACKEND=wasm node bench.js 15 > bench_wasm.json` in a copy of `../shared/reference/faceapi` with `npm ci` done." : ""));
 Line();
 double gflops = MatmulGflops();
 Line("## Train step (batch 64, 112×112, ArcFace head over 1000 classes, SGD)");
