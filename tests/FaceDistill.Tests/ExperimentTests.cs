@@ -6,14 +6,7 @@ namespace FaceDistill.Tests;
 
 public class ExperimentTests
 {
-    private static (int Code, string Out, string Err) Run(params string[] args)
-    {
-        var (oldOut, oldErr) = (Console.Out, Console.Error);
-        var (o, e) = (new StringWriter(), new StringWriter());
-        Console.SetOut(o); Console.SetError(e);
-        try { return (Commands.Build().Parse(args).Invoke(), o.ToString(), e.ToString()); }
-        finally { Console.SetOut(oldOut); Console.SetError(oldErr); }
-    }
+    private static (int Code, string Out, string Err) Run(params string[] args) => CliHarness.Run(args);
 
     private static string Plan(string dir, string body)
     {
@@ -94,21 +87,12 @@ public class RecognitionExperimentTests
     {
         var runs = TestUtil.TempDir();
         var plan = Path.Combine(RepoPaths.Root(), "configs", "recognition", "synthetic-methods.json");
-        var (oldOut, oldErr) = (Console.Out, Console.Error);
-        var (o, e) = (new StringWriter(), new StringWriter());
-        Console.SetOut(o); Console.SetError(e);
-        int code;
-        try
-        {
-            code = Commands.Build().Parse([
+        var (code, _, err) = CliHarness.Run(
                 "experiment", plan, "--runs", runs, "--quiet", "--threads", "2", "--seeds", "1",
                 "--set", "data.imageSize=32", "--set", "data.synthetic.identities=6", "--set", "data.synthetic.imagesPerIdentity=4",
                 "--set", "data.synthetic.valIdentities=4", "--set", "data.synthetic.valImagesPerIdentity=3", "--set", "data.synthetic.renderSize=48",
-                "--set", "train.batchSize=12", "--set", "train.epochs=1", "--set", "eval.pairsPerFold=3", "--set", $"distill.cacheDir={Path.Combine(runs, "cache")}",
-            ]).Invoke();
-        }
-        finally { Console.SetOut(oldOut); Console.SetError(oldErr); }
-        Assert.True(code == 0, e.ToString());
+                "--set", "train.batchSize=12", "--set", "train.epochs=1", "--set", "eval.pairsPerFold=3", "--set", $"distill.cacheDir={Path.Combine(runs, "cache")}");
+        Assert.True(code == 0, err);
         var md = File.ReadAllText(Path.Combine(runs, "recognition-kd-synthetic", "results.md"));
         foreach (var row in new[] { "teacher (reference)", "**student** (baseline)", "| kd |", "| feature |", "| gkd |", "| ddl |", "| multiface |" })
             Assert.Contains(row, md);

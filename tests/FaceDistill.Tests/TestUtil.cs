@@ -46,3 +46,16 @@ internal static class RepoPaths
         return dir?.FullName ?? throw new InvalidOperationException("repository root not found");
     }
 }
+
+internal static class CliHarness
+{
+    /// <summary>Runs the facedistill command line in-process, capturing its exit code, stdout and stderr.</summary>
+    public static (int Code, string Out, string Err) Run(params string[] args)
+    {
+        var (oldOut, oldErr) = (Console.Out, Console.Error);
+        var (o, e) = (new StringWriter(), new StringWriter());
+        Console.SetOut(o); Console.SetError(e);
+        try { return (FaceDistill.Cli.Commands.Build().Parse(args).Invoke(), o.ToString(), e.ToString()); }
+        finally { Console.SetOut(oldOut); Console.SetError(oldErr); }
+    }
+}

@@ -7,14 +7,7 @@ namespace FaceDistill.Tests;
 
 public class ZooCliTests
 {
-    private static (int Code, string Out, string Err) Run(params string[] args)
-    {
-        var (o, e) = (new StringWriter(), new StringWriter());
-        var (oo, oe) = (Console.Out, Console.Error);
-        Console.SetOut(o); Console.SetError(e);
-        try { return (Commands.Build().Parse(args).Invoke(), o.ToString(), e.ToString()); }
-        finally { Console.SetOut(oo); Console.SetError(oe); }
-    }
+    private static (int Code, string Out, string Err) Run(params string[] args) => CliHarness.Run(args);
 
     private static string Sample(int i) => Path.Combine(TestUtil.Shared()!, "reference", "faceapi", "refs_cpu", "images", $"sample{i}.png");
 
