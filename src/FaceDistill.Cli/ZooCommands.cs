@@ -204,8 +204,12 @@ internal static class ZooCommands
         var output = new Argument<string>("out") { Description = "Output folder (must not exist or be empty)" };
         var size = new Option<int>("--size") { Description = "Side of the aligned crops (ArcFace template scaled)", DefaultValueFactory = _ => 112 };
         var landmarksCsv = new Option<string?>("--landmarks") { Description = "Use the 68 landmarks from this CSV (path,x0,y0,…) instead of detecting" };
+        var fallbackBox = new Option<double>("--fallback-box")
+        {
+            Description = "When no face is detected, locate the landmarks in the centred square of this fraction of the shorter side (for datasets of face crops such as LFW; 0 = list the image as faceless)",
+        };
         var cmd = new Command("align", "Write 5-point ArcFace-aligned crops of every image (the most confident face), with landmarks.csv; lists images with no face")
-            { input, output, size, landmarksCsv, HomeOption, DetectorOption, MinScoreOption, Commands.QuietOption };
+            { input, output, size, landmarksCsv, fallbackBox, HomeOption, DetectorOption, MinScoreOption, Commands.QuietOption };
         cmd.SetAction(p => Commands.Guard(() =>
         {
             Commands.Common(p);
@@ -216,11 +220,14 @@ internal static class ZooCommands
             var known = p.GetValue(landmarksCsv) is { } csv ? LandmarkCsv.Read(csv) : null;
             var files = ImagesOf(root);
             using var zoo = Analyzer(p);
-            var aligner = new DatasetAligner(zoo, p.GetValue(size));
+            var fb = p.GetValue(fallbackBox);
+            if (fb < 0 || fb > 1) throw new FaceDistillException($"--fallback-box must be in [0, 1], got {fb}");
+            var aligner = new DatasetAligner(zoo, p.GetValue(size), fb);
             var report = aligner.Run(root, files, outDir, known);
             Console.WriteLine($"aligned {report.Aligned} of {files.Count} images into {outDir}" +
                 (report.NoFace.Count > 0 ? $"; {report.NoFace.Count} without a face listed in {Path.Combine(outDir, "no_face.txt")}" : "") +
-                (report.Unreadable.Count > 0 ? $"; {report.Unreadable.Count} unreadable listed in {Path.Combine(outDir, "unreadable.txt")}" : ""));
+                (report.Unreadable.Count > 0 ? $"; {report.Unreadable.Count} unreadable listed in {Path.Combine(outDir, "unreadable.txt")}" : "") +
+                (report.Fallback.Count > 0 ? $"; {report.Fallback.Count} with no detection aligned from the centre box, listed in {Path.Combine(outDir, "fallback.txt")}" : ""));
             return 0;
         }));
         return cmd;

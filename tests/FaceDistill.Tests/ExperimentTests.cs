@@ -8,14 +8,14 @@ public class ExperimentTests
 {
     private static (int Code, string Out, string Err) Run(params string[] args) => CliHarness.Run(args);
 
-    private static string Plan(string dir, string body)
+    internal static string Plan(string dir, string body)
     {
         var path = Path.Combine(dir, "plan.json");
         File.WriteAllText(path, body);
         return path;
     }
 
-    private const string Base = "\"base\": { \"task\": \"expression\", \"data\": { \"imageSize\": 32, \"view\": \"occluded:vr\" } }";
+    internal const string Base = "\"base\": { \"task\": \"expression\", \"data\": { \"imageSize\": 32, \"view\": \"occluded:vr\" } }";
 
     [Fact]
     public void PlansAreCheckedBeforeAnythingRuns()
@@ -98,5 +98,87 @@ public class RecognitionExperimentTests
             Assert.Contains(row, md);
         foreach (var view in new[] { "acc (clean)", "acc (lowres:16)", "acc (occluded:mask)" }) Assert.Contains(view, md);
         Assert.Contains("tar@far=0.01", md);
+    }
+
+    private static (int Code, string Out, string Err) Run(params string[] args) => CliHarness.Run(args);
+    private static string Plan(string dir, string body) => ExperimentTests.Plan(dir, body);
+    private const string Base = ExperimentTests.Base;
+
+    [Fact]
+    public void PrepareStepsAndTeacherRowsAreChecked()
+    {
+        var dir = TestUtil.TempDir();
+        string Err(string extra) => Assert.Throws<FaceDistillException>(() => ExperimentPlan.Load(Plan(dir,
+            $"{{ \"name\": \"x\", {Base}, \"baseline\": \"ft\", \"runs\": [ {{ \"name\": \"ft\" }} ]{extra} }}"))).Message;
+        Assert.Contains("folder to align not found", Err(", \"prepare\": [ { \"align\": \"/no/such/folder\", \"out\": \"o\" } ]"));
+        Assert.Contains("unknown key 'detctor'", Err($", \"prepare\": [ {{ \"align\": \"{dir}\", \"out\": \"o\", \"detctor\": \"ssd\" }} ]"));
+        Assert.Contains("detector 'yolo'", Err($", \"prepare\": [ {{ \"align\": \"{dir}\", \"out\": \"o\", \"detector\": \"yolo\" }} ]"));
+        // a data path that a prepare step creates is accepted before it exists; any other missing one is not
+        var outDir = Path.Combine(dir, "aligned");
+        string recog = $"\"base\": {{ \"task\": \"recognition\", \"data\": {{ \"source\": \"folder\", \"path\": \"{outDir}\" }} }}";
+        var plan = ExperimentPlan.Load(Plan(dir, $"{{ \"name\": \"x\", {recog}, \"baseline\": \"ft\", \"runs\": [ {{ \"name\": \"ft\" }} ], " +
+            $"\"prepare\": [ {{ \"align\": \"{dir}\", \"out\": \"{outDir}\" }} ] }}"));
+        Assert.Single(plan.Prepare);
+        Assert.Contains("not found", Assert.Throws<FaceDistillException>(() => ExperimentPlan.Load(Plan(dir,
+            $"{{ \"name\": \"x\", {recog}, \"baseline\": \"ft\", \"runs\": [ {{ \"name\": \"ft\" }} ] }}"))).Message);
+        // teacher rows: a zoo or ONNX teacher evaluated as it is, nothing to set
+        Assert.Contains("takes no 'set'", Assert.Throws<FaceDistillException>(() => ExperimentPlan.Load(Plan(dir,
+            $"{{ \"name\": \"x\", {Base}, \"baseline\": \"ft\", \"runs\": [ {{ \"name\": \"t\", \"teacher\": \"zoo:recognition\", \"set\": {{ \"train.epochs\": 1 }} }}, {{ \"name\": \"ft\" }} ] }}"))).Message);
+        Assert.Contains("must be zoo:<net> or onnx:<model>", Assert.Throws<FaceDistillException>(() => ExperimentPlan.Load(Plan(dir,
+            $"{{ \"name\": \"x\", {Base}, \"baseline\": \"ft\", \"runs\": [ {{ \"name\": \"t\", \"teacher\": \"runs/t\" }}, {{ \"name\": \"ft\" }} ] }}"))).Message);
+    }
+
+    [Fact]
+    public void ARealDataStyleRecognitionPlanAlignsItsDataAndEvaluatesMaskedLfwStylePairs()
+    {
+        // the shape of configs/recognition/celeba299-lfw.json on a few synthetic faces: a folder of identity-labelled photos
+        // with a landmarks CSV and an LFW-style pair list, both aligned by 'prepare' steps, masked one-sided pairs
+        var root = TestUtil.TempDir();
+        var faces = Path.Combine(root, "faces");
+        var gallery = Path.Combine(root, "gallery");
+        Assert.Equal(0, Run("synth", faces, "--identities", "6", "--images", "5", "--size", "64", "--seed", "3", "--quiet").Code);
+        Assert.Equal(0, Run("synth", gallery, "--identities", "4", "--images", "3", "--size", "64", "--seed", "11", "--quiet").Code);
+        // LFW layout: Name/Name_000k.png, pairs.txt with 2 folds of 2 same + 2 different pairs, landmarks renamed alongside
+        var lfw = Path.Combine(root, "lfw");
+        var ids = Directory.GetDirectories(gallery).Select(Path.GetFileName).Order().ToArray();
+        var marks = File.ReadAllLines(Path.Combine(gallery, "landmarks.csv"));
+        var renamed = new List<string> { marks[0] };
+        for (int p = 0; p < ids.Length; p++)
+            for (int k = 0; k < 3; k++)
+            {
+                var from = $"{ids[p]}/{k:D3}.png";
+                var to = $"P{p}/P{p}_{k + 1:D4}.png";
+                Directory.CreateDirectory(Path.Combine(lfw, $"P{p}"));
+                File.Copy(Path.Combine(gallery, from), Path.Combine(lfw, to));
+                renamed.Add(to + marks.First(l => l.StartsWith(from + ",", StringComparison.Ordinal))[from.Length..]);
+            }
+        File.WriteAllLines(Path.Combine(lfw, "landmarks.csv"), renamed);
+        var pairs = Path.Combine(root, "pairs.txt");
+        File.WriteAllLines(pairs, ["2 2", "P0 1 2", "P1 1 2", "P0 1 P1 1", "P2 1 P3 1", "P2 1 3", "P3 2 3", "P0 2 P2 2", "P1 3 P3 3"]);
+        var al = Path.Combine(root, "aligned");
+        var plan = Plan(root, $$"""
+            { "name": "real-style", "baseline": "student", "views": ["clean", "occluded:mask"],
+              "prepare": [ { "align": "{{faces}}", "out": "{{al}}/faces", "landmarks": "{{faces}}/landmarks.csv", "size": 64 },
+                           { "align": "{{lfw}}", "out": "{{al}}/lfw", "landmarks": "{{lfw}}/landmarks.csv", "size": 64 } ],
+              "base": { "task": "recognition",
+                        "data": { "source": "folder", "path": "{{al}}/faces", "landmarks": "{{al}}/faces/landmarks.csv", "imageSize": 32 },
+                        "model": { "backbone": "iresnet18", "width": 0.125, "embeddingSize": 32, "head": { "type": "arcface", "s": 16, "m2": 0.2 } },
+                        "train": { "epochs": 1, "batchSize": 10, "threads": 2 },
+                        "eval": { "pairs": "{{pairs}}", "images": "{{al}}/lfw", "landmarks": "{{al}}/lfw/landmarks.csv", "pairSides": "one" } },
+              "runs": [ { "name": "student" }, { "name": "masked", "set": { "data.view": "occluded:mask" } } ] }
+            """);
+        var runs = Path.Combine(root, "runs");
+        var (code, _, err) = Run("experiment", plan, "--runs", runs, "--quiet", "--threads", "2");
+        Assert.True(code == 0, err);
+        Assert.Equal(30, Directory.GetFiles(Path.Combine(al, "faces"), "*.png", SearchOption.AllDirectories).Length);
+        Assert.True(File.Exists(Path.Combine(al, "lfw", "P0", "P0_0001.png")));
+        Assert.False(Directory.Exists(Path.Combine(al, "lfw.partial")));
+        var md = File.ReadAllText(Path.Combine(runs, "real-style", "results.md"));
+        Assert.Contains("acc (occluded:mask)", md);
+        Assert.Contains("| masked |", md);
+        // a second run reuses the prepared folders and the trained runs
+        (code, _, err) = Run("experiment", plan, "--runs", runs, "--quiet", "--threads", "2");
+        Assert.True(code == 0, err);
+        Assert.DoesNotContain("prepare: aligning", err);
     }
 }

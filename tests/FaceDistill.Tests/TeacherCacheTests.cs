@@ -4,6 +4,7 @@ using FaceDistill.Data;
 using FaceDistill.Data.Synthetic;
 using FaceDistill.Distillation.Teachers;
 using FaceDistill.Training;
+using TorchSharp;
 
 namespace FaceDistill.Tests;
 
@@ -60,8 +61,48 @@ public class TeacherCacheTests
         var r2 = TrainingRun.Execute(cached, root, ExistingRun.Refuse);
         Assert.True(double.IsFinite(r1.Result.FinalLoss) && double.IsFinite(r2.Result.FinalLoss));
         Assert.Single(Directory.GetFiles(Path.Combine(root, "cache"), "teacher-*.bin"));
-        // logit KD needs logits over the student's classes, which zoo nets do not have: a config error, not a crash
-        var bad = online with { Distill = new DistillConfig { Method = "kd", Teacher = "zoo:recognition" } };
+        // logit KD needs logits over the student's classes, which face-api's expression net has only in its own class set:
+        // a config error, not a crash
+        var bad = online with { Task = "gender", Distill = new DistillConfig { Method = "kd", Teacher = "zoo:expression" } };
         Assert.Contains("distill.method", Assert.Throws<FaceDistillException>(() => ConfigValidator.Validate(bad, "test")).Message);
+    }
+
+    [Fact]
+    public void CentroidLogitsAreScaledCosinesToTheNormalisedCentroids()
+    {
+        // centroids (1, 0) and (0, 2) → unit (1, 0), (0, 1); e = (3, 4) → cos = 0.6, 0.8; s = 10
+        using var c = new CentroidLogits(new float[,] { { 1, 0 }, { 0, 2 } }, 10);
+        using var e = torch.tensor(new float[] { 3, 4, -2, 0 }).view(2, 2);
+        var z = c.Logits(e).data<float>().ToArray();
+        Assert.Equal(new[] { 6f, 8f, -10f, 0f }, z.Select(v => MathF.Round(v, 4)).ToArray());
+        Assert.Throws<FaceDistillException>(() => new CentroidLogits(new float[,] { { 1 } }, 0));
+    }
+
+    [ZooFact]
+    public void EmbeddingTeacherGetsCentroidLogitsThatKnowTheTrainingIdentities()
+    {
+        // the zoo's recognition net has no logits; under GKD it gets s·cos to the identity centroids of its own cached
+        // embeddings, which must classify the (synthetic) training identities far above chance
+        var root = TestUtil.TempDir();
+        var cfg = TestUtil.Tiny("zoo-gkd", epochs: 1) with
+        {
+            Distill = new DistillConfig { Method = "gkd", Teacher = "zoo:recognition", CacheDir = Path.Combine(root, "cache"), RampEpochs = 0 },
+        };
+        ConfigValidator.Validate(cfg, "test");
+        var run = TrainingRun.Execute(cfg, root, ExistingRun.Refuse);
+        Assert.True(double.IsFinite(run.Result.FinalLoss));
+        var train = run.Data.Train;
+        using var teacher = ZooTeacher.Load("recognition");
+        using var cache = TeacherOutputCache.OpenOrBuild(teacher, TeacherFactory.Fingerprint("zoo:recognition"), train,
+            new DataLoaderOptions { BatchSize = cfg.Train.BatchSize, ImageSize = cfg.Data.ImageSize, CenterCrop = cfg.Data.CenterCrop }, Path.Combine(root, "cache"));
+        Assert.False(cache.WasBuilt); // the run built it
+        using var centroids = CentroidLogits.FromCache(cache, train, FaceTask.Recognition, run.Data.Classes, 32);
+        var idx = Enumerable.Range(0, train.Count).ToArray();
+        var rows = cache.Rows(idx);
+        var z = centroids.Logits(rows.Embedding!);
+        var pred = z.argmax(1).data<long>().ToArray();
+        double acc = idx.Count(i => pred[i] == train.Labels(i).Identity) / (double)idx.Length;
+        Assert.True(acc > 5.0 / run.Data.Classes, $"centroid accuracy {acc:P1} with {run.Data.Classes} identities");
+        Assert.Equal(run.Data.Classes, (int)z.shape[1]);
     }
 }

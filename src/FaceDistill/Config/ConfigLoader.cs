@@ -42,13 +42,13 @@ public static class ConfigLoader
         return FromNode(root, source);
     }
 
-    public static ExperimentConfig FromNode(JsonObject root, string source)
+    public static ExperimentConfig FromNode(JsonObject root, string source, Func<string, bool>? planned = null)
     {
         CheckSchema(root, typeof(ExperimentConfig), "", source);
         ExperimentConfig cfg;
         try { cfg = root.Deserialize<ExperimentConfig>(Json) ?? new ExperimentConfig(); }
         catch (JsonException e) { throw FaceDistillException.ForFile(source, $"key '{e.Path?.TrimStart('$', '.')}': {e.Message}"); }
-        ConfigValidator.Validate(cfg, source);
+        ConfigValidator.Validate(cfg, source, planned);
         return cfg;
     }
 

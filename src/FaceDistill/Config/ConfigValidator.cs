@@ -12,8 +12,11 @@ public static class ConfigValidator
     public static readonly string[] Optimizers = ["sgd", "adamw"];
     public static readonly string[] Schedules = ["cosine", "step", "constant"];
 
-    public static void Validate(ExperimentConfig c, string source)
+    /// <param name="planned">Paths an experiment's <c>prepare</c> steps will create (accepted though absent yet).</param>
+    public static void Validate(ExperimentConfig c, string source, Func<string, bool>? planned = null)
     {
+        bool FileOk(string p) => File.Exists(p) || planned?.Invoke(p) == true;
+        bool DirOk(string p) => Directory.Exists(p) || planned?.Invoke(p) == true;
         void Fail(string key, string problem) => throw FaceDistillException.ForFile(source, $"key '{key}' {problem}");
         void OneOf(string key, string value, string[] allowed)
         {
@@ -37,7 +40,7 @@ public static class ConfigValidator
         if (d.Source != "synthetic")
         {
             if (string.IsNullOrWhiteSpace(d.Path)) Fail("data.path", $"is required for data.source '{d.Source}'");
-            bool exists = d.Source == "csv" ? File.Exists(d.Path) : Directory.Exists(d.Path);
+            bool exists = d.Source == "csv" ? FileOk(d.Path) : DirOk(d.Path);
             if (!exists) throw FaceDistillException.ForFile(d.Path!, $"{(d.Source == "csv" ? "label file" : "dataset directory")} not found (data.path)");
         }
         if (d.ImageSize < 16 || d.ImageSize > 512) Fail("data.imageSize", $"must be in [16, 512], found {d.ImageSize}");
@@ -51,13 +54,13 @@ public static class ConfigValidator
         if (d.TestPath is not null)
         {
             if (d.Source == "synthetic") Fail("data.testPath", "is not used with synthetic data (it makes its own held-out set)");
-            bool ok = d.Source == "csv" ? File.Exists(d.TestPath) : Directory.Exists(d.TestPath);
+            bool ok = d.Source == "csv" ? FileOk(d.TestPath) : DirOk(d.TestPath);
             if (!ok) throw FaceDistillException.ForFile(d.TestPath, "test set not found (data.testPath)");
         }
         if (d.Landmarks is not null && d.Landmarks != "zoo")
         {
             if (d.Source == "synthetic") Fail("data.landmarks", "is not used with synthetic data (the renderer knows its landmarks)");
-            if (!File.Exists(d.Landmarks)) throw FaceDistillException.ForFile(d.Landmarks, "landmarks file not found (data.landmarks)");
+            if (!FileOk(d.Landmarks)) throw FaceDistillException.ForFile(d.Landmarks, "landmarks file not found (data.landmarks)");
         }
         var s = d.Synthetic;
         Positive("data.synthetic.identities", s.Identities);
@@ -131,7 +134,8 @@ public static class ConfigValidator
                 OneOf("distill.teacher", k.Teacher[4..], ["recognition", "expression", "agegender"]);
                 if (k.Method is "kd" && c.Task == "age" && k.Teacher != "zoo:agegender")
                     Fail("distill.teacher", $"regression KD on age needs an age teacher ('zoo:agegender' or an age run), not '{k.Teacher}'");
-                if (k.Method is "kd" or "dkd" or "gkd" && c.Task != "age")
+                // zoo:recognition only embeds: it gets centroid logits over the student's classes (CentroidLogits)
+                if (k.Method is "kd" or "dkd" or "gkd" && c.Task != "age" && k.Teacher != "zoo:recognition")
                     Fail("distill.method", $"'{k.Method}' needs the teacher's logits over the student's classes; '{k.Teacher}' has face-api's own (use 'feature')");
             }
             else if (k.Teacher.StartsWith("onnx:", StringComparison.Ordinal))
@@ -145,6 +149,7 @@ public static class ConfigValidator
                 if (!Directory.Exists(dir)) throw FaceDistillException.ForFile(dir, "teacher run directory not found (distill.teacher)");
             }
             NonNegative("distill.weight", k.Weight);
+            if (k.CentroidScale is { } cs) Positive("distill.centroidScale", cs);
             Positive("distill.temperature", k.Temperature);
             NonNegative("distill.alpha", k.Alpha);
             NonNegative("distill.beta", k.Beta);
@@ -167,7 +172,12 @@ public static class ConfigValidator
         if (e.View is not null) View("eval.view", e.View);
         OneOf("eval.pairSides", e.PairSides, ["both", "one"]);
         if ((e.Pairs is null) != (e.Images is null)) Fail(e.Pairs is null ? "eval.pairs" : "eval.images", "must be given together with " + (e.Pairs is null ? "eval.images" : "eval.pairs"));
-        if (e.Pairs is not null && !File.Exists(e.Pairs)) throw FaceDistillException.ForFile(e.Pairs, "pair list not found (eval.pairs)");
-        if (e.Images is not null && !Directory.Exists(e.Images)) throw FaceDistillException.ForFile(e.Images, "image directory not found (eval.images)");
+        if (e.Pairs is not null && !FileOk(e.Pairs)) throw FaceDistillException.ForFile(e.Pairs, "pair list not found (eval.pairs)");
+        if (e.Images is not null && !DirOk(e.Images)) throw FaceDistillException.ForFile(e.Images, "image directory not found (eval.images)");
+        if (e.Landmarks is not null && e.Landmarks != "zoo")
+        {
+            if (e.Pairs is null) Fail("eval.landmarks", "is only used with eval.pairs (synthetic pairs carry their landmarks)");
+            if (!FileOk(e.Landmarks)) throw FaceDistillException.ForFile(e.Landmarks, "landmarks file not found (eval.landmarks)");
+        }
     }
 }

@@ -52,6 +52,9 @@ public sealed record DistillConfig
     /// <summary>Compute the teacher's outputs on the (un-augmented) training set once, into a memory-mapped cache under
     /// <c>cacheDir</c>, and read them instead of running the teacher every step.</summary>
     public bool Cache { get; init; }
+    /// <summary>Scale s of the centroid logits s·cos(e, μ_c) given to an embedding-only teacher under kd/dkd/gkd
+    /// (null = the student head's s).</summary>
+    public double? CentroidScale { get; init; }
     public string CacheDir { get; init; } = "runs/.teacher-cache";
 }
 
@@ -190,6 +193,9 @@ public sealed record EvalConfig
     /// <summary>Image root of the pair list.</summary>
     public string? Images { get; init; }
     public double CenterCrop { get; init; } = 1.0;
+    /// <summary>68 landmarks of the pair images, needed to evaluate occluded views: a landmarks CSV (e.g. the one
+    /// <c>facedistill align</c> writes) or "zoo".</summary>
+    public string? Landmarks { get; init; }
     /// <summary>The view evaluated on (null = data.view).</summary>
     public string? View { get; init; }
     /// <summary>Verification with an occluded view: both | one — one side of every pair occluded, the other clean.</summary>

@@ -5,11 +5,29 @@ using FaceDistill.Core;
 namespace FaceDistill.Config;
 
 /// <summary>One run of an experiment: a name and the keys it sets on the base config. A reference run (e.g. the teacher
-/// trained on full faces) runs once, with the first seed, and is reported without a p-value.</summary>
-public sealed record PlanRun(string Name, IReadOnlyList<(string Key, JsonNode? Value)> Set, bool Reference);
+/// trained on full faces) runs once, with the first seed, and is reported without a p-value. A run with a
+/// <see cref="Teacher"/> (e.g. <c>zoo:recognition</c>) trains nothing: that teacher's embeddings are evaluated as a
+/// reference row, on the images the students' teacher sees.</summary>
+public sealed record PlanRun(string Name, IReadOnlyList<(string Key, JsonNode? Value)> Set, bool Reference, string? Teacher = null);
 
 /// <summary>Georgescu et al.'s combination: the embeddings of these runs (same seed) concatenated, a linear model on top.</summary>
 public sealed record PlanCombination(string Name, IReadOnlyList<string> Of);
+
+/// <summary>A data-preparation step of an experiment: <c>facedistill align</c> of <see cref="Input"/> into <see cref="Out"/>
+/// (ArcFace-aligned crops + landmarks.csv), run once before the first training run and skipped when <c>Out</c> already
+/// holds its landmarks.csv.</summary>
+public sealed record AlignStep(string Input, string Out, string? Landmarks, int Size, string Detector, double MinScore, double FallbackBox)
+{
+    public bool Done => File.Exists(System.IO.Path.Combine(Out, "landmarks.csv"));
+
+    /// <summary>True for paths inside <see cref="Out"/> (which the step creates).</summary>
+    public bool Creates(string path)
+    {
+        var o = System.IO.Path.GetFullPath(Out).TrimEnd('/', '\\');
+        var p = System.IO.Path.GetFullPath(path).TrimEnd('/', '\\');
+        return p == o || p.StartsWith(o + System.IO.Path.DirectorySeparatorChar, StringComparison.Ordinal);
+    }
+}
 
 /// <summary>
 /// An experiment (DESIGN.md): runs that differ in one axis (method), each with several seeds, evaluated identically on
@@ -21,7 +39,8 @@ public sealed record PlanCombination(string Name, IReadOnlyList<string> Of);
 ///   "runs": [ { "name": "teacher", "reference": true, "set": { "data.view": "clean" } },
 ///             { "name": "finetune", "set": { "train.init": "@teacher" } },
 ///             { "name": "kd", "set": { "train.init": "@teacher", "distill.method": "kd", "distill.teacher": "@teacher" } } ],
-///   "combine": [ { "name": "kd+triplet", "of": ["kd", "triplet"] } ] }
+///   "combine": [ { "name": "kd+triplet", "of": ["kd", "triplet"] } ],
+///   "prepare": [ { "align": "../shared/datasets/lfw/lfw", "out": "runs/aligned/lfw", "detector": "ssd", "fallbackBox": 0.45 } ] }
 /// </code>
 /// <c>@run</c> in a value is that run's directory (for the same seed; a reference run's single directory).
 /// </summary>
@@ -35,11 +54,14 @@ public sealed class ExperimentPlan
     public required string Baseline { get; init; }
     public required IReadOnlyList<PlanRun> Runs { get; init; }
     public IReadOnlyList<PlanCombination> Combine { get; init; } = [];
+    /// <summary>Data preparation run before the first training run (aligned copies of real datasets).</summary>
+    public IReadOnlyList<AlignStep> Prepare { get; init; } = [];
     /// <summary>Evaluation views; empty = the base config's own (eval.view, else data.view).</summary>
     public IReadOnlyList<string> Views { get; init; } = [];
     public required string Source { get; init; }
 
-    private static readonly string[] Keys = ["name", "description", "budget", "base", "seeds", "views", "baseline", "runs", "combine"];
+    private static readonly string[] Keys = ["name", "description", "budget", "base", "seeds", "views", "baseline", "runs", "combine", "prepare"];
+    private static readonly string[] AlignKeys = ["align", "out", "landmarks", "size", "detector", "minScore", "fallbackBox"];
 
     /// <summary>True when the file is an experiment (it has <c>runs</c>) rather than a single run's config.</summary>
     public static bool IsPlan(string path)
@@ -89,7 +111,7 @@ public sealed class ExperimentPlan
         foreach (var node in runsArr)
         {
             if (node is not JsonObject r) throw FaceDistillException.ForFile(path, "every entry of 'runs' must be an object");
-            foreach (var (k, _) in r) if (k is not ("name" or "set" or "reference")) Fail($"runs: unknown key '{k}' (expected name, set, reference)");
+            foreach (var (k, _) in r) if (k is not ("name" or "set" or "reference" or "teacher")) Fail($"runs: unknown key '{k}' (expected name, set, reference, teacher)");
             var rn = Str(r, "name");
             if (runs.Any(x => x.Name == rn)) Fail($"runs: '{rn}' appears twice");
             var set = new List<(string, JsonNode?)>();
@@ -102,7 +124,15 @@ public sealed class ExperimentPlan
                 }
             else if (r["set"] is not null) Fail($"runs.{rn}.set must be an object of config keys");
             bool reference = r["reference"] is JsonValue refv && refv.TryGetValue<bool>(out var b) && b;
-            runs.Add(new PlanRun(rn, set, reference));
+            string? teacher = r["teacher"] is null ? null : Str(r, "teacher");
+            if (teacher is not null)
+            {
+                if (set.Count > 0) Fail($"runs.{rn}: a teacher row evaluates '{teacher}' as it is and takes no 'set'");
+                if (!teacher.StartsWith("zoo:", StringComparison.Ordinal) && !teacher.StartsWith("onnx:", StringComparison.Ordinal))
+                    Fail($"runs.{rn}.teacher: '{teacher}' must be zoo:<net> or onnx:<model> (a trained teacher is a reference run)");
+                reference = true;
+            }
+            runs.Add(new PlanRun(rn, set, reference, teacher));
         }
         var baseline = Str(root, "baseline");
         if (!runs.Any(r => r.Name == baseline && !r.Reference)) Fail($"baseline '{baseline}' is not one of the (non-reference) runs");
@@ -118,10 +148,30 @@ public sealed class ExperimentPlan
                     if (!runs.Any(r => r.Name == o && !r.Reference)) Fail($"combine.{cn}: '{o}' is not one of the (non-reference) runs");
                 combine.Add(new PlanCombination(cn, of));
             }
+        var prepare = new List<AlignStep>();
+        if (root["prepare"] is JsonArray prep)
+            foreach (var node in prep)
+            {
+                if (node is not JsonObject a || a["align"] is null) throw FaceDistillException.ForFile(path, "every entry of 'prepare' must be an object { \"align\": <folder>, \"out\": <folder>, … }");
+                foreach (var (k, _) in a) if (!AlignKeys.Contains(k)) Fail($"prepare: unknown key '{k}' (expected {string.Join(", ", AlignKeys)})");
+                double Num(string key, double fallback)
+                {
+                    if (a[key] is null) return fallback;
+                    try { return a[key]!.GetValue<double>(); }
+                    catch (Exception e) when (e is InvalidOperationException or FormatException) { throw FaceDistillException.ForFile(path, $"prepare: '{key}' must be a number"); }
+                }
+                var step = new AlignStep(Str(a, "align"), Str(a, "out"), a["landmarks"] is null ? null : Str(a, "landmarks"), (int)Num("size", 112),
+                    Str(a, "detector", "ssd"), Num("minScore", 0.5), Num("fallbackBox", 0));
+                if (!Directory.Exists(step.Input)) throw FaceDistillException.ForFile(step.Input, "folder to align not found (prepare)");
+                if (step.Landmarks is not null && !File.Exists(step.Landmarks)) throw FaceDistillException.ForFile(step.Landmarks, "landmarks file not found (prepare)");
+                if (step.Detector is not ("ssd" or "tiny")) Fail($"prepare: detector '{step.Detector}' is not one of ssd, tiny");
+                if (step.Size < 16 || step.FallbackBox is < 0 or > 1 || step.MinScore is < 0 or > 1) Fail("prepare: size must be ≥ 16, fallbackBox and minScore in [0, 1]");
+                prepare.Add(step);
+            }
         var plan = new ExperimentPlan
         {
             Name = name, Description = Str(root, "description", ""), Budget = Str(root, "budget", ""), Base = baseObj, Seeds = seeds,
-            Baseline = baseline, Runs = runs, Combine = combine, Views = views, Source = path,
+            Baseline = baseline, Runs = runs, Combine = combine, Views = views, Source = path, Prepare = prepare,
         };
         // every run's config must be valid before anything trains (teacher directories cannot exist yet: checked later)
         foreach (var r in runs) plan.Config(r, seeds[0], Path.Combine(Path.GetTempPath(), "facedistill-plan-check"), checkFiles: false);
@@ -160,6 +210,6 @@ public sealed class ExperimentPlan
             foreach (var key in refs) ConfigLoader.ApplyOverride(node, $"{key}=null", Source);
             if (refs.Contains("distill.teacher")) ConfigLoader.ApplyOverride(node, "distill.method=none", Source);
         }
-        return ConfigLoader.FromNode(node, $"{Source} (run {r.Name})");
+        return ConfigLoader.FromNode(node, $"{Source} (run {r.Name})", p => Prepare.Any(a => !a.Done && a.Creates(p)));
     }
 }

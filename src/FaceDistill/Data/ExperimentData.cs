@@ -88,7 +88,12 @@ public sealed class ExperimentData
         }
         if (task == FaceTask.Recognition)
         {
-            if (c.Eval.Pairs is not null) pairs = PairList.LoadLfw(c.Eval.Pairs, c.Eval.Images!);
+            if (c.Eval.Pairs is not null)
+            {
+                pairs = PairList.LoadLfw(c.Eval.Pairs, c.Eval.Images!);
+                if (c.Eval.Landmarks is not null)
+                    pairs = pairs.WithImages(Faces.DatasetLandmarks.Attach((FileFaceDataset)pairs.Images, c.Eval.Landmarks, Path.Combine("runs", ".landmarks")));
+            }
             else if (val is not null && val.Count > 0) pairs = PairList.FromIdentities(val, 10, c.Eval.PairsPerFold, Seeds.Derive(c.Train.Seed, 0xFA1));
         }
         int classes = task == FaceTask.Age ? 1 : train.ClassCount(task);

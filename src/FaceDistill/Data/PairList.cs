@@ -9,7 +9,7 @@ public readonly record struct FacePair(int A, int B, bool Same, int Fold);
 /// <summary>
 /// Verification pairs over a set of images. Reads LFW's <c>pairs.txt</c> (View 2: header <c>folds n</c>, then per fold
 /// <c>n</c> lines <c>Name i j</c> (same) and <c>n</c> lines <c>NameA i NameB j</c> (different); images at
-/// <c>root/Name/Name_0001.jpg</c>), and makes balanced pairs for a labelled dataset (the synthetic held-out identities).
+/// <c>root/Name/Name_0001.jpg</c>, or .png for aligned copies), and makes balanced pairs for a labelled dataset (the synthetic held-out identities).
 /// </summary>
 public sealed class PairList
 {
@@ -20,6 +20,15 @@ public sealed class PairList
     public PairList(IFaceDataset images, IReadOnlyList<FacePair> pairs, int folds)
     {
         Images = images; Pairs = pairs; Folds = folds;
+    }
+
+    /// <summary>Extensions tried for <c>Name_0001</c>, in order: LFW's own JPEGs, then the PNGs <c>facedistill align</c> writes.</summary>
+    private static readonly string[] ImageExtensions = [".jpg", ".png", ".jpeg"];
+
+    public PairList WithImages(IFaceDataset images)
+    {
+        if (images.Count != Images.Count) throw new ArgumentException("the new image set must have the same images");
+        return new PairList(images, Pairs, Folds);
     }
 
     public static PairList LoadLfw(string pairsPath, string imagesRoot)
@@ -43,7 +52,8 @@ public sealed class PairList
         {
             if (!int.TryParse(number, NumberStyles.None, CultureInfo.InvariantCulture, out var k) || k <= 0)
                 throw FaceDistillException.ForFile(pairsPath, $"line {ln}: '{number}' is not an image number");
-            var p = Path.Combine(imagesRoot, name, $"{name}_{k:D4}.jpg");
+            var stem = Path.Combine(imagesRoot, name, $"{name}_{k:D4}");
+            var p = ImageExtensions.Select(e => stem + e).FirstOrDefault(File.Exists) ?? stem + ImageExtensions[0];
             if (!indexOf.TryGetValue(p, out var idx))
             {
                 if (!File.Exists(p)) throw FaceDistillException.ForFile(pairsPath, $"line {ln}: image {p} not found");

@@ -23,8 +23,8 @@ public sealed class LogitDistillation : IObjectiveTerm
     public LogitDistillation(OnlineTeacher teacher, LogitMethod method, int studentClasses, double weight = 1, double temperature = 4,
         double alpha = 1, double beta = 4, double threshold = 0.93, int topK = 0, double rampEpochs = 10)
     {
-        if (teacher.Teacher.Classes != studentClasses)
-            throw new FaceDistillException($"teacher {teacher.Teacher.Name} has {teacher.Teacher.Classes} classes, the student {studentClasses}: logit distillation needs the same class set");
+        if (teacher.Classes != studentClasses)
+            throw new FaceDistillException($"teacher {teacher.Teacher.Name} has {teacher.Classes} classes, the student {studentClasses}: logit distillation needs the same class set");
         (_teacher, _method, _weight, _temperature, _alpha, _beta, _threshold, _topK, _rampEpochs) =
             (teacher, method, weight, temperature, alpha, beta, threshold, topK, rampEpochs);
     }

@@ -26,6 +26,30 @@ public static class Embedder
             return n;
         }, progress);
 
+    /// <summary>Embeddings of a teacher (<see cref="Distillation.Teachers.ITeacher"/>), as <see cref="Embed"/> does for a
+    /// backbone: images at <paramref name="size"/> (what the students' teacher sees), flip TTA, L2-normalised.</summary>
+    public static float[][] Embed(Distillation.Teachers.ITeacher teacher, IFaceDataset data, int size, double centerCrop, bool flip, int batchSize,
+        IProgress<int>? progress = null, FaceView? view = null) =>
+        Run(data, size, centerCrop, batchSize, view, null, x =>
+        {
+            Tensor Emb(Tensor input)
+            {
+                var o = teacher.Run(input);
+                o.Logits?.Dispose();
+                return o.Embedding ?? throw new Core.FaceDistillException($"teacher {teacher.Name} produces no embedding");
+            }
+            var e = Emb(x);
+            if (flip)
+            {
+                using var xf = x.flip(3);
+                using var ef = Emb(xf);
+                e.add_(ef);
+            }
+            var n = nn.functional.normalize(e, dim: 1);
+            e.Dispose();
+            return n;
+        }, progress);
+
     /// <summary>Margin-free head outputs (logits or regression values) per image.</summary>
     public static float[][] Predict(FaceModel model, IFaceDataset data, double centerCrop, int batchSize, IProgress<int>? progress = null,
         FaceView? view = null) =>
@@ -35,7 +59,7 @@ public static class Embedder
             return y.dim() == 1 ? y.unsqueeze(1) : y;
         }, progress);
 
-    private static float[][] Run(IFaceDataset data, int size, double centerCrop, int batchSize, FaceView? view, nn.Module module, Func<Tensor, Tensor> f, IProgress<int>? progress)
+    private static float[][] Run(IFaceDataset data, int size, double centerCrop, int batchSize, FaceView? view, nn.Module? module, Func<Tensor, Tensor> f, IProgress<int>? progress)
     {
         view ??= FaceView.Clean;
         var loader = new DataLoader(data, new DataLoaderOptions
@@ -44,8 +68,8 @@ public static class Embedder
             OnBadImage = BadImagePolicy.Fail, Views = [view],
         });
         var result = new float[data.Count][];
-        bool training = module.training;
-        module.eval();
+        bool training = module?.training ?? false;
+        module?.eval();
         try
         {
             using var _ = no_grad();
@@ -64,7 +88,7 @@ public static class Embedder
         }
         finally
         {
-            if (training) module.train();
+            if (training) module!.train();
         }
         return result;
     }

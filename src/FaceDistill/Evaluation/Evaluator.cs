@@ -13,11 +13,16 @@ public static class Evaluator
     /// <paramref name="oneSide"/>, the first image of every pair is clean and the second one in the view (e.g. a masked
     /// probe against a clean gallery photo).</summary>
     public static EvalReport Verify(Backbone backbone, PairList pairs, double centerCrop, bool flip, int batchSize, IProgress<int>? progress = null,
+        FaceView? view = null, bool oneSide = false) =>
+        Verify((v, pr) => Embedder.Embed(backbone, pairs.Images, centerCrop, flip, batchSize, pr, v), pairs, progress, view, oneSide);
+
+    /// <summary>Verification with any embedding function of a view (a backbone, a teacher).</summary>
+    public static EvalReport Verify(Func<FaceView, IProgress<int>?, float[][]> embed, PairList pairs, IProgress<int>? progress = null,
         FaceView? view = null, bool oneSide = false)
     {
         view ??= FaceView.Clean;
-        var emb = Embedder.Embed(backbone, pairs.Images, centerCrop, flip, batchSize, progress, view);
-        var first = oneSide && view.Name != FaceView.Clean.Name ? Embedder.Embed(backbone, pairs.Images, centerCrop, flip, batchSize, null, FaceView.Clean) : emb;
+        var emb = embed(view, progress);
+        var first = oneSide && view.Name != FaceView.Clean.Name ? embed(FaceView.Clean, null) : emb;
         var scores = pairs.Pairs.Select(p => Embedder.Cosine(first[p.A], emb[p.B])).ToArray();
         var r = Verification.Evaluate(scores, pairs.Pairs.Select(p => p.Same).ToArray(), pairs.Pairs.Select(p => p.Fold).ToArray());
         var m = new Dictionary<string, double> { ["acc"] = r.Accuracy, ["acc_std"] = r.AccuracyStd, ["auc"] = r.Auc, ["eer"] = r.Eer };

@@ -5,21 +5,25 @@ using FaceDistill.Training;
 namespace FaceDistill.Faces;
 
 /// <summary>What <see cref="DatasetAligner.Run"/> did.</summary>
-public sealed record AlignReport(int Aligned, List<string> NoFace, List<string> Unreadable);
+public sealed record AlignReport(int Aligned, List<string> NoFace, List<string> Unreadable, List<string> Fallback);
 
 /// <summary>
 /// Aligns a whole image folder to the ArcFace template (<see cref="FaceAligner"/>): for each image the most confident
 /// face's 68 landmarks (given in a CSV, or detected by the zoo), the 5-point similarity warp, a PNG crop at the same
 /// relative path, and <c>landmarks.csv</c> with the 68 points mapped into the crop. Images with no face are listed in
 /// <c>no_face.txt</c>, unreadable ones in <c>unreadable.txt</c>; neither stops the run.
+/// <para>With <paramref name="fallbackBox"/> &gt; 0, an image where the detector finds no face (datasets of face crops,
+/// such as LFW, where the face is known to be in the middle) gets its landmarks from the centred square of that
+/// fraction of the shorter side instead, and is listed in <c>fallback.txt</c>.</para>
 /// </summary>
-public sealed class DatasetAligner(FaceAnalyzer zoo, int size = 112)
+public sealed class DatasetAligner(FaceAnalyzer zoo, int size = 112, double fallbackBox = 0)
 {
     public AlignReport Run(string root, IReadOnlyList<string> files, string outDir, IReadOnlyDictionary<string, FaceLandmarks>? known = null)
     {
         var rows = new List<string> { LandmarkCsv.Header };
         var noFace = new List<string>();
         var unreadable = new List<string>();
+        var fallback = new List<string>();
         using (var bar = ProgressBar.Start("align", files.Count))
         {
             for (int i = 0; i < files.Count; i++)
@@ -34,6 +38,12 @@ public sealed class DatasetAligner(FaceAnalyzer zoo, int size = 112)
                 else
                 {
                     var best = zoo.Detect(img).OrderByDescending(d => d.Score).Take(1).ToList();
+                    if (best.Count == 0 && fallbackBox > 0)
+                    {
+                        double side = fallbackBox * Math.Min(img.Width, img.Height);
+                        best.Add(new FaceDetection(0, new FaceBox((img.Width - side) / 2, (img.Height - side) / 2, side, side)));
+                        fallback.Add(rel);
+                    }
                     if (best.Count > 0) lm = zoo.Locate(img, best).Select(l => l.Landmarks).FirstOrDefault();
                 }
                 if (lm is null) { noFace.Add(rel); continue; }
@@ -50,6 +60,7 @@ public sealed class DatasetAligner(FaceAnalyzer zoo, int size = 112)
         AtomicFile.WriteAllText(Path.Combine(outDir, "landmarks.csv"), string.Join('\n', rows) + "\n");
         if (noFace.Count > 0) AtomicFile.WriteAllText(Path.Combine(outDir, "no_face.txt"), string.Join('\n', noFace) + "\n");
         if (unreadable.Count > 0) AtomicFile.WriteAllText(Path.Combine(outDir, "unreadable.txt"), string.Join('\n', unreadable) + "\n");
-        return new AlignReport(rows.Count - 1, noFace, unreadable);
+        if (fallback.Count > 0) AtomicFile.WriteAllText(Path.Combine(outDir, "fallback.txt"), string.Join('\n', fallback) + "\n");
+        return new AlignReport(rows.Count - 1, noFace, unreadable, fallback);
     }
 }

@@ -23,11 +23,37 @@ public sealed record ExperimentResult(ExperimentPlan Plan, string Task, IReadOnl
 /// </summary>
 public static class ExperimentRunner
 {
+    /// <summary>Runs an <see cref="AlignStep"/> unless its output exists: aligned into <c>out.partial</c>, then renamed, so
+    /// an interrupted step is redone rather than half-used.</summary>
+    public static void PrepareData(AlignStep step, Action<string> log)
+    {
+        if (step.Done) return;
+        log($"prepare: aligning {step.Input} into {step.Out}");
+        var tmp = step.Out.TrimEnd('/', '\\') + ".partial";
+        if (Directory.Exists(tmp)) Directory.Delete(tmp, recursive: true);
+        if (Directory.Exists(step.Out) && Directory.EnumerateFileSystemEntries(step.Out).Any())
+            throw FaceDistillException.ForFile(step.Out, "exists without landmarks.csv (an unfinished or foreign folder): remove it to prepare it again");
+        var files = Directory.EnumerateFiles(step.Input, "*", SearchOption.AllDirectories).Where(ImageCodec.IsImagePath).Order(StringComparer.Ordinal).ToList();
+        if (files.Count == 0) throw FaceDistillException.ForFile(step.Input, "folder holds no images (prepare)");
+        var known = step.Landmarks is null ? null : LandmarkCsv.Read(step.Landmarks);
+        using var zoo = new Faces.FaceAnalyzer
+        {
+            Detector = step.Detector == "tiny" ? Faces.FaceDetectorKind.Tiny : Faces.FaceDetectorKind.Ssd, MinConfidence = step.MinScore,
+        };
+        var report = new Faces.DatasetAligner(zoo, step.Size, step.FallbackBox).Run(step.Input, files, tmp, known);
+        if (Directory.Exists(step.Out)) Directory.Delete(step.Out);
+        Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(step.Out))!);
+        Directory.Move(tmp, step.Out);
+        log($"prepare: {report.Aligned} of {files.Count} aligned into {step.Out}; {report.NoFace.Count} without a face, " +
+            $"{report.Fallback.Count} from the centre box, {report.Unreadable.Count} unreadable");
+    }
+
     public static ExperimentResult Run(ExperimentPlan plan, string runsRoot, Action<string>? log = null, CancellationToken cancel = default)
     {
         log ??= Console.Error.WriteLine;
         var dir = Path.Combine(runsRoot, plan.Name);
         Directory.CreateDirectory(dir);
+        foreach (var step in plan.Prepare) PrepareData(step, log);
         var baseCfg = plan.Config(plan.Run(plan.Baseline), plan.Seeds[0], runsRoot, checkFiles: false);
         var task = FaceTaskExtensions.Parse(baseCfg.Task);
         var views = plan.Views.Count > 0 ? plan.Views : [baseCfg.Eval.View ?? baseCfg.Data.View];
@@ -39,11 +65,19 @@ public static class ExperimentRunner
             foreach (var seed in r.Reference ? plan.Seeds.Take(1) : plan.Seeds)
             {
                 cancel.ThrowIfCancellationRequested();
+                log($"[{++done}/{total}] {plan.Name}: {plan.RunName(r, seed)}");
+                if (r.Teacher is not null)
+                {
+                    var data = ExperimentData.From(plan.Config(plan.Run(plan.Baseline), seed, runsRoot));
+                    var teacherReports = EvaluateTeacher(r.Teacher, baseCfg, data, views);
+                    for (int k = 0; k < views.Count; k++) m.Reports[views[k]].Add(teacherReports[k]);
+                    continue;
+                }
                 var cfg = plan.Config(r, seed, runsRoot);
                 var runDir = plan.RunDirectory(runsRoot, r, seed);
-                log($"[{++done}/{total}] {plan.Name}: {plan.RunName(r, seed)}");
                 m.TrainSeconds.Add(TrainOrReuse(cfg, dir, runDir, cancel));
-                foreach (var v in views) m.Reports[v].Add(Evaluate(runDir, v));
+                var reports = EvaluateViews(runDir, views);
+                for (int k = 0; k < views.Count; k++) m.Reports[views[k]].Add(reports[k]);
             }
             results.Add(m);
         }
@@ -77,6 +111,39 @@ public static class ExperimentRunner
         using var run = TrainedRun.Load(runDir, [$"eval.view={view}"]);
         var (evaluate, _) = TrainingRun.EvaluationFor(run.Config, run.Task, run.Data);
         return (evaluate ?? throw FaceDistillException.ForFile(runDir, "the run has nothing to evaluate on (no pairs or held-out images)"))(run.Model);
+    }
+
+    /// <summary>A teacher evaluated as it is (a reference row): verification on the experiment's pairs, the images at the
+    /// students' input size (what the teacher sees while distilling), resized to the teacher's own input.</summary>
+    public static IReadOnlyList<EvalReport> EvaluateTeacher(string spec, ExperimentConfig cfg, ExperimentData data, IReadOnlyList<string> views)
+    {
+        if (FaceTaskExtensions.Parse(cfg.Task) != FaceTask.Recognition)
+            throw new FaceDistillException($"teacher row '{spec}': only recognition experiments evaluate a teacher as it is");
+        var pairs = data.Pairs ?? throw new FaceDistillException($"teacher row '{spec}': the experiment has no verification pairs");
+        using var teacher = Distillation.Teachers.TeacherFactory.Create(spec);
+        var embed = Memoised((v, pr) => Embedder.Embed(teacher, pairs.Images, cfg.Data.ImageSize, data.EvalCenterCrop, cfg.Eval.Flip, cfg.Eval.BatchSize, pr, v));
+        return views.Select(v => Evaluator.Verify(embed, pairs, null, FaceView.Parse(v), cfg.Eval.PairSides == "one")).ToList();
+    }
+
+    /// <summary>The run evaluated on every view. Verification embeds each view of the pair images once (the clean one,
+    /// which one-sided protocols pair with every other view, included) — the same numbers as <see cref="Evaluate"/> per
+    /// view, at a fraction of the cost.</summary>
+    public static IReadOnlyList<EvalReport> EvaluateViews(string runDir, IReadOnlyList<string> views)
+    {
+        using (var run = TrainedRun.Load(runDir))
+            if (run.Task == FaceTask.Recognition && run.Data.Pairs is { } pairs)
+            {
+                var c = run.Config;
+                var embed = Memoised((v, pr) => Embedder.Embed(run.Model.Backbone, pairs.Images, run.Data.EvalCenterCrop, c.Eval.Flip, c.Eval.BatchSize, pr, v));
+                return views.Select(v => Evaluator.Verify(embed, pairs, null, FaceView.Parse(v), c.Eval.PairSides == "one")).ToList();
+            }
+        return views.Select(v => Evaluate(runDir, v)).ToList();
+    }
+
+    private static Func<FaceView, IProgress<int>?, float[][]> Memoised(Func<FaceView, IProgress<int>?, float[][]> embed)
+    {
+        var memo = new Dictionary<string, float[][]>();
+        return (v, pr) => memo.TryGetValue(v.Name, out var e) ? e : memo[v.Name] = embed(v, pr);
     }
 
     /// <summary>Georgescu et al.'s combination of the runs' embeddings (<see cref="EmbeddingCombination"/>), on <paramref name="view"/>.</summary>

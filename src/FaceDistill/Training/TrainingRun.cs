@@ -48,7 +48,7 @@ public static class TrainingRun
                 Brightness = cfg.Data.Augment.Brightness, Contrast = cfg.Data.Augment.Contrast, Saturation = cfg.Data.Augment.Saturation,
             },
         };
-        using var teacher = needsTeacher ? MakeTeacher(cfg.Distill, data.Train, loaderOptions) : null;
+        using var teacher = needsTeacher ? MakeTeacher(cfg.Distill, data, task, loaderOptions, cfg.Model.Head.S) : null;
         var d = cfg.Distill;
         objective ??= d.Method == "none"
             ? Objective.TaskOnly
@@ -89,12 +89,24 @@ public static class TrainingRun
     }
 
     /// <summary>The distillation term a config asks for.</summary>
-    private static OnlineTeacher MakeTeacher(DistillConfig d, IFaceDataset train, DataLoaderOptions options)
+    /// <summary>The teacher a config asks for, reading its cache when asked; an embedding-only teacher under a logit
+    /// distiller gets <see cref="CentroidLogits"/> (which need the cache's embeddings of the training set, so it is built
+    /// even when distill.cache is off).</summary>
+    private static OnlineTeacher MakeTeacher(DistillConfig d, ExperimentData data, FaceTask task, DataLoaderOptions options, double headScale)
     {
         var teacher = TeacherFactory.Create(d.Teacher!);
-        if (!d.Cache) return new OnlineTeacher(teacher);
-        var cache = TeacherOutputCache.OpenOrBuild(teacher, TeacherFactory.Fingerprint(d.Teacher!), train, options, d.CacheDir);
-        return new OnlineTeacher(teacher, cache: cache);
+        bool centroidLogits = d.Method is "kd" or "dkd" or "gkd" && task != FaceTask.Age && teacher.Classes == 0 && teacher.EmbeddingSize > 0;
+        if (!d.Cache && !centroidLogits) return new OnlineTeacher(teacher);
+        var cache = TeacherOutputCache.OpenOrBuild(teacher, TeacherFactory.Fingerprint(d.Teacher!), data.Train, options, d.CacheDir);
+        CentroidLogits? centroids = null;
+        if (centroidLogits)
+        {
+            centroids = CentroidLogits.FromCache(cache, data.Train, task, data.Classes, d.CentroidScale ?? headScale);
+            Console.Error.WriteLine($"teacher {teacher.Name} has no logits: using s·cos to its {data.Classes} training-identity centroids (s = {centroids.Scale})");
+        }
+        if (d.Cache) return new OnlineTeacher(teacher, cache: cache, centroids: centroids);
+        cache.Dispose();
+        return new OnlineTeacher(teacher, centroids: centroids);
     }
 
     /// <summary>Fine-tuning: copies every parameter and buffer of <paramref name="runDir"/>'s latest checkpoint whose name and
