@@ -98,6 +98,19 @@ public class RecognitionExperimentTests
             Assert.Contains(row, md);
         foreach (var view in new[] { "acc (clean)", "acc (lowres:16)", "acc (occluded:mask)" }) Assert.Contains(view, md);
         Assert.Contains("tar@far=0.01", md);
+        // DDL's before/after: the pair-similarity distributions of the student alone and of the DDL student, per view
+        foreach (var m in new[] { "student", "ddl" }) Assert.True(File.Exists(Path.Combine(runs, "recognition-kd-synthetic", $"similarity-{m}.png")), m);
+    }
+
+    [Fact]
+    public void SimilarityHistogramsAreDensitiesOverMinusOneToOne()
+    {
+        var (x, d) = Reporting.SimilarityPlot.Histogram([-1.0, -0.99, 0.0, 0.5, 1.0, 2.0]);
+        Assert.Equal(Reporting.SimilarityPlot.Bins, x.Length);
+        Assert.Equal(1.0, d.Sum() * 2.0 / Reporting.SimilarityPlot.Bins, 9);
+        Assert.Equal(2.0 / 6 / (2.0 / Reporting.SimilarityPlot.Bins), d[0], 9); // −1 and −0.99 share the first bin
+        Assert.Equal(2.0 / 6 / (2.0 / Reporting.SimilarityPlot.Bins), d[^1], 9); // 1 and the clamped 2
+        Assert.Equal(-1 + 1.0 / Reporting.SimilarityPlot.Bins, x[0], 9);
     }
 
     private static (int Code, string Out, string Err) Run(params string[] args) => CliHarness.Run(args);

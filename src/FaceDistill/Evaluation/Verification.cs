@@ -15,6 +15,9 @@ public sealed record VerificationResult
     public required IReadOnlyList<RocPoint> Roc { get; init; }
     /// <summary>Per-pair correctness at the fold's threshold (for paired significance tests).</summary>
     public required bool[] Correct { get; init; }
+    /// <summary>The pair scores and ground truth evaluated (for similarity-distribution plots).</summary>
+    public double[] Scores { get; init; } = [];
+    public bool[] Same { get; init; } = [];
     public int Pairs => Correct.Length;
 }
 
@@ -61,6 +64,7 @@ public static class Verification
         {
             Accuracy = mean, AccuracyStd = std, FoldAccuracies = accs, FoldThresholds = ths,
             Auc = Auc(roc), Eer = Eer(roc), TarAtFar = tar, Roc = roc, Correct = correct,
+            Scores = scores.ToArray(), Same = same.ToArray(),
         };
     }
 

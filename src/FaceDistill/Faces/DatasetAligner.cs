@@ -37,14 +37,14 @@ public sealed class DatasetAligner(FaceAnalyzer zoo, int size = 112, double fall
                 if (known is not null) known.TryGetValue(rel, out lm);
                 else
                 {
-                    var best = zoo.Detect(img).OrderByDescending(d => d.Score).Take(1).ToList();
+                    var best = NativeRetry.Run(() => zoo.Detect(img)).OrderByDescending(d => d.Score).Take(1).ToList();
                     if (best.Count == 0 && fallbackBox > 0)
                     {
                         double side = fallbackBox * Math.Min(img.Width, img.Height);
                         best.Add(new FaceDetection(0, new FaceBox((img.Width - side) / 2, (img.Height - side) / 2, side, side)));
                         fallback.Add(rel);
                     }
-                    if (best.Count > 0) lm = zoo.Locate(img, best).Select(l => l.Landmarks).FirstOrDefault();
+                    if (best.Count > 0) lm = NativeRetry.Run(() => zoo.Locate(img, best)).Select(l => l.Landmarks).FirstOrDefault();
                 }
                 if (lm is null) { noFace.Add(rel); continue; }
                 var template = FaceAligner.ArcFaceTemplate.Select(p => new Point2(p.X * size / 112.0, p.Y * size / 112.0)).ToArray();

@@ -51,7 +51,7 @@ public static class DatasetLandmarks
                 {
                     var imgs = group.Select(t => t.img!).ToList();
                     using var x = NetInput.ToBatch(imgs, FaceLandmark68Net.InputSize, centered: true, ZooNormalization.FaceMean);
-                    using var fc = net.Forward(x);
+                    using var fc = Core.NativeRetry.Run(() => net.Forward(x));
                     var raw = fc.data<float>().ToArray();
                     int k = 0;
                     foreach (var (p, img) in group)

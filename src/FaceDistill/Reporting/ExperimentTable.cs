@@ -158,6 +158,7 @@ public static class ExperimentTable
         AtomicFile.WriteAllText(Path.Combine(r.Directory, "results.md"), md + $"\n![results](results.png)\n");
         AtomicFile.WriteAllText(Path.Combine(r.Directory, "results.csv"), Csv(r));
         Plot(r, Path.Combine(r.Directory, "results.png"));
+        if (r.Task == "recognition") SimilarityPlot.Write(r);
         return md;
     }
 }

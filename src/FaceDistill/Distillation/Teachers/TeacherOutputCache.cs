@@ -82,7 +82,7 @@ public sealed class TeacherOutputCache : IDisposable
             {
                 using var scope = NewDisposeScope();
                 using var x = batch.Tensor();
-                var o = teacher.Run(x);
+                var o = NativeRetry.Run(() => teacher.Run(x));
                 if (rows is null)
                 {
                     emb = o.Embedding is null ? 0 : (int)o.Embedding.shape[1];
