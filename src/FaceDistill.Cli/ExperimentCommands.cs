@@ -19,11 +19,7 @@ internal static class ExperimentCommands
         {
             Commands.Common(p);
             var loaded = ExperimentPlan.Load(p.GetValue(plan)!, p.GetValue(set) ?? []);
-            if (p.GetValue(seeds) is { Length: > 0 } s) loaded = new ExperimentPlan
-            {
-                Name = loaded.Name, Description = loaded.Description, Budget = loaded.Budget, Base = loaded.Base, Seeds = s, Baseline = loaded.Baseline,
-                Runs = loaded.Runs, Combine = loaded.Combine, Views = loaded.Views, Source = loaded.Source,
-            };
+            if (p.GetValue(seeds) is { Length: > 0 } s) loaded = loaded.WithSeeds(s);
             if (loaded.Budget.Length > 0) Console.Error.WriteLine($"{loaded.Name}: {loaded.Budget}");
             var clock = System.Diagnostics.Stopwatch.StartNew();
             var result = ExperimentRunner.Run(loaded, p.GetValue(Commands.RunsOption)!, cancel: Commands.CtrlC());

@@ -103,6 +103,39 @@ public class RecognitionExperimentTests
     }
 
     [Fact]
+    public void ConvergenceIsTheFirstStepThatReachesTheReferenceFinalValue()
+    {
+        var dir = TestUtil.TempDir();
+        var csv = Path.Combine(dir, "metrics.csv");
+        File.WriteAllLines(csv, ["step,epoch,loss,lr,images_per_s,val_acc", "10,1,3.0,0.1,100,", "20,1,2.5,0.1,100,0.70", "40,2,2.0,0.1,100,0.80", "60,3,1.5,0.1,100,0.79", "80,4,1.2,0.1,100,0.85"]);
+        var curve = Reporting.Convergence.Curve(csv, "val_acc");
+        Assert.Equal([(20L, 0.70), (40L, 0.80), (60L, 0.79), (80L, 0.85)], curve);
+        Assert.Equal(40L, Reporting.Convergence.StepsToReach(curve, 0.80));
+        Assert.Null(Reporting.Convergence.StepsToReach(curve, 0.9));
+        Assert.Equal(20L, Reporting.Convergence.StepsToReach(curve, 0.75, higherIsBetter: false));
+        Assert.Contains("no 'val_mae' column", Assert.Throws<FaceDistillException>(() => Reporting.Convergence.Curve(csv, "val_mae")).Message);
+        Assert.Contains("'zz' is not one of the trained runs", Assert.Throws<FaceDistillException>(() => ExperimentPlan.Load(Plan(dir,
+            $"{{ \"name\": \"x\", {Base}, \"baseline\": \"ft\", \"runs\": [ {{ \"name\": \"ft\" }} ], \"convergence\": {{ \"zz\": \"ft\" }} }}"))).Message);
+    }
+
+    [Fact]
+    public void TheMultiFaceConvergenceExperimentReportsStepsToTheSingleHeadAccuracy()
+    {
+        var runs = TestUtil.TempDir();
+        var plan = Path.Combine(RepoPaths.Root(), "configs", "recognition", "synthetic-multiface.json");
+        var (code, _, err) = CliHarness.Run(
+                "experiment", plan, "--runs", runs, "--quiet", "--threads", "2", "--seeds", "1",
+                "--set", "data.imageSize=32", "--set", "data.synthetic.identities=6", "--set", "data.synthetic.imagesPerIdentity=4",
+                "--set", "data.synthetic.valIdentities=4", "--set", "data.synthetic.valImagesPerIdentity=3", "--set", "data.synthetic.renderSize=48",
+                "--set", "train.batchSize=12", "--set", "train.epochs=2", "--set", "eval.pairsPerFold=3");
+        Assert.True(code == 0, err);
+        var md = File.ReadAllText(Path.Combine(runs, "multiface-convergence-synthetic", "results.md"));
+        Assert.Contains("### Convergence", md);
+        foreach (var row in new[] { "| multiface-softmax | softmax | 1 |", "| multiface-cosface | cosface | 1 |", "| multiface-arcface | arcface | 1 |" })
+            Assert.Contains(row, md);
+    }
+
+    [Fact]
     public void SimilarityHistogramsAreDensitiesOverMinusOneToOne()
     {
         var (x, d) = Reporting.SimilarityPlot.Histogram([-1.0, -0.99, 0.0, 0.5, 1.0, 2.0]);

@@ -54,13 +54,16 @@ public sealed class ExperimentPlan
     public required string Baseline { get; init; }
     public required IReadOnlyList<PlanRun> Runs { get; init; }
     public IReadOnlyList<PlanCombination> Combine { get; init; } = [];
+    /// <summary>Convergence comparisons, method → its reference (e.g. MultiFace → the single-head run): steps until the
+    /// method's validation metric reaches the reference's final value (<see cref="Reporting.Convergence"/>).</summary>
+    public IReadOnlyList<(string Method, string Reference)> Convergence { get; init; } = [];
     /// <summary>Data preparation run before the first training run (aligned copies of real datasets).</summary>
     public IReadOnlyList<AlignStep> Prepare { get; init; } = [];
     /// <summary>Evaluation views; empty = the base config's own (eval.view, else data.view).</summary>
     public IReadOnlyList<string> Views { get; init; } = [];
     public required string Source { get; init; }
 
-    private static readonly string[] Keys = ["name", "description", "budget", "base", "seeds", "views", "baseline", "runs", "combine", "prepare"];
+    private static readonly string[] Keys = ["name", "description", "budget", "base", "seeds", "views", "baseline", "runs", "combine", "prepare", "convergence"];
     private static readonly string[] AlignKeys = ["align", "out", "landmarks", "size", "detector", "minScore", "fallbackBox"];
 
     /// <summary>True when the file is an experiment (it has <c>runs</c>) rather than a single run's config.</summary>
@@ -168,14 +171,35 @@ public sealed class ExperimentPlan
                 if (step.Size < 16 || step.FallbackBox is < 0 or > 1 || step.MinScore is < 0 or > 1) Fail("prepare: size must be ≥ 16, fallbackBox and minScore in [0, 1]");
                 prepare.Add(step);
             }
+        var convergence = new List<(string, string)>();
+        if (root["convergence"] is JsonObject conv)
+            foreach (var (k, v) in conv)
+            {
+                string reference = v is JsonValue cv && cv.TryGetValue<string>(out var rs) ? rs : throw FaceDistillException.ForFile(path, $"convergence.{k} must name a run");
+                foreach (var n in new[] { k, reference })
+                    if (!runs.Any(r => r.Name == n && r.Teacher is null)) Fail($"convergence: '{n}' is not one of the trained runs");
+                convergence.Add((k, reference));
+            }
+        else if (root["convergence"] is not null) Fail("key 'convergence' must be an object { \"method\": \"reference run\" }");
         var plan = new ExperimentPlan
         {
             Name = name, Description = Str(root, "description", ""), Budget = Str(root, "budget", ""), Base = baseObj, Seeds = seeds,
-            Baseline = baseline, Runs = runs, Combine = combine, Views = views, Source = path, Prepare = prepare,
+            Baseline = baseline, Runs = runs, Combine = combine, Views = views, Source = path, Prepare = prepare, Convergence = convergence,
         };
         // every run's config must be valid before anything trains (teacher directories cannot exist yet: checked later)
         foreach (var r in runs) plan.Config(r, seeds[0], Path.Combine(Path.GetTempPath(), "facedistill-plan-check"), checkFiles: false);
         return plan;
+    }
+
+    /// <summary>The same plan with other seeds (e.g. <c>--seeds 1</c> for a quick pass).</summary>
+    public ExperimentPlan WithSeeds(int[] seeds)
+    {
+        if (seeds.Length == 0 || seeds.Distinct().Count() != seeds.Length) throw FaceDistillException.ForFile(Source, "seeds: at least one, each once");
+        return new ExperimentPlan
+        {
+            Name = Name, Description = Description, Budget = Budget, Base = Base, Seeds = seeds, Baseline = Baseline, Runs = Runs,
+            Combine = Combine, Views = Views, Source = Source, Prepare = Prepare, Convergence = Convergence,
+        };
     }
 
     public string RunName(PlanRun r, int seed) => r.Reference ? r.Name : $"{r.Name}-s{seed}";

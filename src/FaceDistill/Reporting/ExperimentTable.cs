@@ -155,6 +155,8 @@ public static class ExperimentTable
     public static string Write(ExperimentResult r)
     {
         var md = Markdown(r);
+        var (metric, higher, _) = MetricsOf(r.Methods.First(m => m.Name == r.Plan.Baseline).Reports[r.Views[0]][0].Protocol);
+        md += Convergence.Markdown(r, "val_" + metric, higher);
         AtomicFile.WriteAllText(Path.Combine(r.Directory, "results.md"), md + $"\n![results](results.png)\n");
         AtomicFile.WriteAllText(Path.Combine(r.Directory, "results.csv"), Csv(r));
         Plot(r, Path.Combine(r.Directory, "results.png"));

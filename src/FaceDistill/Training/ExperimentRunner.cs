@@ -11,6 +11,8 @@ namespace FaceDistill.Training;
 /// plan), and the training time of each seed.</summary>
 public sealed record MethodResult(string Name, string Kind, Dictionary<string, List<EvalReport>> Reports, List<double> TrainSeconds)
 {
+    /// <summary>The trained run directory of each seed (empty for teacher rows and combinations).</summary>
+    public List<string> RunDirs { get; init; } = [];
     public bool IsReference => Kind == "reference";
 }
 
@@ -75,6 +77,7 @@ public static class ExperimentRunner
                 }
                 var cfg = plan.Config(r, seed, runsRoot);
                 var runDir = plan.RunDirectory(runsRoot, r, seed);
+                m.RunDirs.Add(runDir);
                 m.TrainSeconds.Add(TrainOrReuse(cfg, dir, runDir, cancel));
                 var reports = EvaluateViews(runDir, views);
                 for (int k = 0; k < views.Count; k++) m.Reports[views[k]].Add(reports[k]);
