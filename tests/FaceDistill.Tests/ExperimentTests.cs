@@ -82,17 +82,30 @@ public class ExperimentTests
 
 public class RecognitionExperimentTests
 {
+    /// <summary>Runs a shipped synthetic recognition experiment shrunk to seconds (6 identities, 32 px, one seed); returns
+    /// the runs folder.</summary>
+    private static string TinySyntheticExperiment(string config, int epochs, bool withCache)
+    {
+        var runs = TestUtil.TempDir();
+        var args = new List<string>
+        {
+            "experiment", Path.Combine(RepoPaths.Root(), "configs", "recognition", config), "--runs", runs, "--quiet", "--threads", "2", "--seeds", "1",
+        };
+        foreach (var set in new[]
+                 {
+                     "data.imageSize=32", "data.synthetic.identities=6", "data.synthetic.imagesPerIdentity=4", "data.synthetic.valIdentities=4",
+                     "data.synthetic.valImagesPerIdentity=3", "data.synthetic.renderSize=48", "train.batchSize=12", $"train.epochs={epochs}", "eval.pairsPerFold=3",
+                 }.Concat(withCache ? [$"distill.cacheDir={Path.Combine(runs, "cache")}"] : []))
+            args.AddRange(["--set", set]);
+        var (code, _, err) = CliHarness.Run([.. args]);
+        Assert.True(code == 0, err);
+        return runs;
+    }
+
     [Fact]
     public void TheSyntheticRecognitionKdExperimentRunsEndToEnd()
     {
-        var runs = TestUtil.TempDir();
-        var plan = Path.Combine(RepoPaths.Root(), "configs", "recognition", "synthetic-methods.json");
-        var (code, _, err) = CliHarness.Run(
-                "experiment", plan, "--runs", runs, "--quiet", "--threads", "2", "--seeds", "1",
-                "--set", "data.imageSize=32", "--set", "data.synthetic.identities=6", "--set", "data.synthetic.imagesPerIdentity=4",
-                "--set", "data.synthetic.valIdentities=4", "--set", "data.synthetic.valImagesPerIdentity=3", "--set", "data.synthetic.renderSize=48",
-                "--set", "train.batchSize=12", "--set", "train.epochs=1", "--set", "eval.pairsPerFold=3", "--set", $"distill.cacheDir={Path.Combine(runs, "cache")}");
-        Assert.True(code == 0, err);
+        var runs = TinySyntheticExperiment("synthetic-methods.json", epochs: 1, withCache: true);
         var md = File.ReadAllText(Path.Combine(runs, "recognition-kd-synthetic", "results.md"));
         foreach (var row in new[] { "teacher (reference)", "**student** (baseline)", "| kd |", "| feature |", "| gkd |", "| ddl |", "| multiface |" })
             Assert.Contains(row, md);
@@ -121,14 +134,7 @@ public class RecognitionExperimentTests
     [Fact]
     public void TheMultiFaceConvergenceExperimentReportsStepsToTheSingleHeadAccuracy()
     {
-        var runs = TestUtil.TempDir();
-        var plan = Path.Combine(RepoPaths.Root(), "configs", "recognition", "synthetic-multiface.json");
-        var (code, _, err) = CliHarness.Run(
-                "experiment", plan, "--runs", runs, "--quiet", "--threads", "2", "--seeds", "1",
-                "--set", "data.imageSize=32", "--set", "data.synthetic.identities=6", "--set", "data.synthetic.imagesPerIdentity=4",
-                "--set", "data.synthetic.valIdentities=4", "--set", "data.synthetic.valImagesPerIdentity=3", "--set", "data.synthetic.renderSize=48",
-                "--set", "train.batchSize=12", "--set", "train.epochs=2", "--set", "eval.pairsPerFold=3");
-        Assert.True(code == 0, err);
+        var runs = TinySyntheticExperiment("synthetic-multiface.json", epochs: 2, withCache: false);
         var md = File.ReadAllText(Path.Combine(runs, "multiface-convergence-synthetic", "results.md"));
         Assert.Contains("### Convergence", md);
         foreach (var row in new[] { "| multiface-softmax | softmax | 1 |", "| multiface-cosface | cosface | 1 |", "| multiface-arcface | arcface | 1 |" })

@@ -76,6 +76,10 @@ public class TeacherCacheTests
         var z = c.Logits(e).data<float>().ToArray();
         Assert.Equal(new[] { 6f, 8f, -10f, 0f }, z.Select(v => MathF.Round(v, 4)).ToArray());
         Assert.Throws<FaceDistillException>(() => new CentroidLogits(new float[,] { { 1 } }, 0));
+        // centred: e = (3, 4) → unit (0.6, 0.8); minus m = (0.6, 0) → (0, 0.8) → (0, 1); cos to (1, 0), (0, 1) = 0, 1
+        using var centred = new CentroidLogits(new float[,] { { 1, 0 }, { 0, 2 } }, 10, [0.6f, 0]);
+        using var e1 = torch.tensor(new float[] { 3, 4 }).view(1, 2);
+        Assert.Equal(new[] { 0f, 10f }, centred.Logits(e1).data<float>().ToArray().Select(v => MathF.Round(v, 4)).ToArray());
     }
 
     [ZooFact]
