@@ -44,14 +44,26 @@ internal static class ZooCommands
         var limit = new Option<int>("--limit") { Description = "fer2013/utkface: evaluate a fixed random subset of this many images (0 = all)" };
         var seed = new Option<int>("--seed") { Description = "Seed of the subset", DefaultValueFactory = _ => 0 };
         var roc = new Option<string?>("--roc") { Description = "lfw: write the ROC curve to this PNG" };
+        var view = new Option<string?>("--view")
+        {
+            Description = "Evaluate on this view of every face instead of the clean one: occluded:mask, occluded:vr, occluded:sunglasses, lowres:16 "
+                + "(crops get their 68 landmarks from the zoo, cached in runs/.landmarks; LFW photos from the face found on the clean photo; both sides of every pair)",
+        };
         var cmd = new Command("baseline", "Evaluate the zoo teachers on real data: LFW verification, FER2013 expression, UTKFace age/gender")
-            { kind, path, limit, seed, roc, DetectorOption, home, Commands.QuietOption };
+            { kind, path, limit, seed, roc, view, DetectorOption, home, Commands.QuietOption };
         cmd.SetAction(p => Commands.Guard(() =>
         {
             Commands.Common(p);
             var dir = p.GetValue(path)!;
             using var zoo = new FaceAnalyzer(p.GetValue(home)) { Detector = p.GetValue(DetectorOption) == "tiny" ? FaceDetectorKind.Tiny : FaceDetectorKind.Ssd };
             var started = DateTime.UtcNow;
+            var faceView = p.GetValue(view) is { } v ? FaceView.Parse(v) : null;
+            var options = new Evaluation.TeacherBaselines.Options(View: faceView, Seed: p.GetValue(seed));
+            // occluders are drawn from landmarks: crops get the zoo's, computed once per dataset and cached
+            IFaceDataset WithLandmarks(FileFaceDataset d) =>
+                faceView?.Name.StartsWith(Faces.Occlusion.OcclusionView.Prefix, StringComparison.Ordinal) == true
+                    ? DatasetLandmarks.Attach(d, "zoo", Path.Combine("runs", ".landmarks"), p.GetValue(home)) : d;
+            if (faceView is not null) Console.WriteLine($"view: {faceView.Name}");
             IFaceDataset Subset(IFaceDataset d)
             {
                 int n = p.GetValue(limit);
@@ -67,7 +79,7 @@ internal static class ZooCommands
                     var pairs = PairList.LoadLfw(Path.Combine(dir, "pairs.txt"), Path.Combine(dir, "lfw"));
                     Evaluation.EvalReport report; int noFace;
                     using (var bar = ProgressBar.Start("lfw", pairs.Images.Count))
-                        (report, noFace) = Evaluation.TeacherBaselines.Verify(zoo, pairs, progress: new Progress<int>(i => bar.Update(i)));
+                        (report, noFace) = Evaluation.TeacherBaselines.Verify(zoo, pairs, options, progress: new Progress<int>(i => bar.Update(i)));
                     Print(report.Metrics);
                     Console.WriteLine($"{pairs.Pairs.Count} pairs, {pairs.Images.Count} images, no face detected in {noFace} (whole image used); {(DateTime.UtcNow - started).TotalSeconds:F0} s");
                     if (p.GetValue(roc) is { } png) { Reporting.RunReport.Roc((Evaluation.VerificationResult)report.Detail, png, "face-api recognition net on LFW"); Console.WriteLine($"wrote {png}"); }
@@ -77,10 +89,10 @@ internal static class ZooCommands
                 {
                     var test = Path.Combine(dir, "test");
                     var data = FileFaceDataset.FromImageFolder(Directory.Exists(test) ? test : dir, FaceTask.Expression);
-                    var sub = Subset(data);
+                    var sub = Subset(WithLandmarks(data));
                     Evaluation.EvalReport r;
                     using (var bar = ProgressBar.Start("fer2013", sub.Count))
-                        r = sub is SubsetDataset s ? ExpressionOn(zoo, data, s, bar) : Evaluation.TeacherBaselines.Expression(zoo, data, progress: new Progress<int>(i => bar.Update(i)));
+                        r = Evaluation.TeacherBaselines.Expression(zoo, sub, data.ClassNames, options, progress: new Progress<int>(i => bar.Update(i)));
                     Print(r.Metrics);
                     Console.WriteLine(Reporting.RunReport.ConfusionMarkdown((Evaluation.ClassificationResult)r.Detail, FaceExpressionNet.Labels));
                     Console.WriteLine($"{sub.Count} images; {(DateTime.UtcNow - started).TotalSeconds:F0} s");
@@ -89,10 +101,10 @@ internal static class ZooCommands
                 case "utkface":
                 {
                     var utk = Path.Combine(dir, "UTKFace");
-                    var data = Subset(FileFaceDataset.FromUtkFace(Directory.Exists(utk) ? utk : dir, out int skipped));
+                    var data = Subset(WithLandmarks(FileFaceDataset.FromUtkFace(Directory.Exists(utk) ? utk : dir, out int skipped)));
                     (Evaluation.EvalReport Age, Evaluation.EvalReport Gender) r;
                     using (var bar = ProgressBar.Start("utkface", data.Count))
-                        r = Evaluation.TeacherBaselines.AgeGender(zoo, data, progress: new Progress<int>(i => bar.Update(i)));
+                        r = Evaluation.TeacherBaselines.AgeGender(zoo, data, options, progress: new Progress<int>(i => bar.Update(i)));
                     Print(r.Age.Metrics.ToDictionary(k => "age_" + k.Key, k => k.Value));
                     Print(r.Gender.Metrics.ToDictionary(k => "gender_" + k.Key, k => k.Value));
                     Console.WriteLine($"{data.Count} images ({skipped} files with malformed names skipped); {(DateTime.UtcNow - started).TotalSeconds:F0} s");
@@ -103,15 +115,6 @@ internal static class ZooCommands
             return 0;
         }));
         return cmd;
-    }
-
-    private static Evaluation.EvalReport ExpressionOn(FaceAnalyzer zoo, FileFaceDataset data, SubsetDataset sub, IProgressTask bar)
-    {
-        // Expression() maps class names through the folder dataset; a subset keeps the same names.
-        var names = data.ClassNames;
-        var subset = new FileFaceDataset(data.Root, sub.Indices.Select(i => (data.PathOf(i), data.Labels(i))).ToList(),
-            new Dictionary<FaceTask, int> { [FaceTask.Expression] = names.Count }, names);
-        return Evaluation.TeacherBaselines.Expression(zoo, subset, progress: new Progress<int>(i => bar.Update(i)));
     }
 
     private static void Print(IReadOnlyDictionary<string, double> m) =>

@@ -6,8 +6,10 @@ namespace FaceDistill.Evaluation;
 
 /// <summary>
 /// The zoo teachers on real data — the numbers the students will fight (docs/results/teachers.md). Every protocol takes
-/// an optional image <c>transform</c> applied before the teacher sees the image (the occluders of the occlusion
-/// experiments plug in here), so the same code measures the teacher on full and on occluded faces.
+/// an optional <see cref="FaceView"/> applied to each image before the teacher sees it (<c>occluded:mask</c>,
+/// <c>occluded:vr</c>, <c>lowres:16</c>: the views of the occlusion experiments), so the same code measures the teacher
+/// on full and on occluded faces. Occluders are drawn from each sample's 68 landmarks: for crops those of the dataset
+/// (<see cref="Faces.DatasetLandmarks"/>), for photos those the zoo finds on the clean photo.
 /// <list type="bullet">
 /// <item>Verification (LFW pairs): detect → 68 landmarks → dlib crop → 128-d descriptor; score = −Euclidean distance
 /// (face-api's metric); 10-fold accuracy, TAR@FAR, ROC. Images where no face is found fall back to the detector-free
@@ -18,7 +20,13 @@ namespace FaceDistill.Evaluation;
 /// </summary>
 public static class TeacherBaselines
 {
-    public sealed record Options(int BatchSize = 32, Func<RgbImage, RgbImage>? Transform = null);
+    /// <param name="View">applied to every image (every image of a pair list: both sides of each pair); null = clean</param>
+    /// <param name="Seed">seed of the view's randomness (occluder style, colour), per image</param>
+    public sealed record Options(int BatchSize = 32, FaceView? View = null, int Seed = 0)
+    {
+        public RgbImage Apply(RgbImage image, FaceLabels labels, int index) =>
+            View?.Transform is null ? image : View.Transform(image, labels, Core.Seeds.Rng(Seed, index));
+    }
 
     /// <summary>FER2013's folder names → face-api's expression indices.</summary>
     public static readonly IReadOnlyDictionary<string, string> Fer2013ToFaceApi = new Dictionary<string, string>
@@ -34,14 +42,21 @@ public static class TeacherBaselines
         var desc = new float[n][];
         for (int i = 0; i < n; i++)
         {
-            var img = pairs.Images.Image(i);
-            if (options.Transform is not null) img = options.Transform(img);
+            var clean = pairs.Images.Image(i);
+            int index = i;
             var (face, found) = Core.NativeRetry.Run(() =>
             {
-                var faces = zoo.Detect(img);
-                if (faces.Count == 0) return (zoo.AnalyzeFaceCrops([img])[0], false);
+                // the face is found on the clean photo; the view (an occluder from that face's landmarks) comes after
+                var faces = zoo.Detect(clean);
+                if (faces.Count == 0) return (zoo.AnalyzeFaceCrops([options.Apply(clean, pairs.Images.Labels(index), index)])[0], false);
                 // The face nearest the centre among confident ones (LFW's subject is centred).
-                var best = faces.OrderBy(f => Math.Abs(f.Box.X + f.Box.Width / 2 - img.Width / 2.0) + Math.Abs(f.Box.Y + f.Box.Height / 2 - img.Height / 2.0)).First();
+                var best = faces.OrderBy(f => Math.Abs(f.Box.X + f.Box.Width / 2 - clean.Width / 2.0) + Math.Abs(f.Box.Y + f.Box.Height / 2 - clean.Height / 2.0)).First();
+                var img = clean;
+                if (options.View is not null)
+                {
+                    var lm = zoo.Locate(clean, [best])[0].Landmarks.Points.SelectMany(q => new[] { (float)q.X, (float)q.Y }).ToArray();
+                    img = options.Apply(clean, pairs.Images.Labels(index) with { Landmarks = lm }, index);
+                }
                 return (zoo.Analyze(img, [best]).FirstOrDefault() ?? zoo.AnalyzeFaceCrops([img])[0], true);
             });
             if (!found) noFace++;
@@ -55,12 +70,13 @@ public static class TeacherBaselines
         return (new EvalReport("verification", m, r), noFace);
     }
 
-    /// <summary>Expression accuracy on a folder dataset whose class names are FER2013's (mapped onto face-api's 7 labels).</summary>
-    public static EvalReport Expression(FaceAnalyzer zoo, FileFaceDataset data, Options? options = null, IProgress<int>? progress = null)
+    /// <summary>Expression accuracy on a dataset whose class names (<paramref name="classNames"/>, indexed by the
+    /// expression label) are FER2013's, mapped onto face-api's 7 labels.</summary>
+    public static EvalReport Expression(FaceAnalyzer zoo, IFaceDataset data, IReadOnlyList<string> classNames, Options? options = null, IProgress<int>? progress = null)
     {
         options ??= new Options();
-        var map = data.ClassNames.Select(c => Fer2013ToFaceApi.TryGetValue(c, out var l) ? Array.IndexOf(FaceExpressionNet.Labels, l)
-            : throw new Core.FaceDistillException($"{data.Root}: class '{c}' is not a FER2013 expression")).ToArray();
+        var map = classNames.Select(c => Fer2013ToFaceApi.TryGetValue(c, out var l) ? Array.IndexOf(FaceExpressionNet.Labels, l)
+            : throw new Core.FaceDistillException($"class '{c}' is not a FER2013 expression")).ToArray();
         var truth = new List<int>();
         var pred = new List<int>();
         ForBatches(zoo, data, options, progress, (i, f) =>
@@ -98,8 +114,8 @@ public static class TeacherBaselines
             var images = new RgbImage[end - start];
             Parallel.For(start, end, i =>
             {
-                var img = data.Image(i);
-                images[i - start] = options.Transform is null ? img : options.Transform(img);
+                var (img, landmarks) = data.Load(i);
+                images[i - start] = options.Apply(img, data.Labels(i) with { Landmarks = landmarks }, i);
             });
             var faces = Core.NativeRetry.Run(() => zoo.AnalyzeFaceCrops(images));
             for (int i = start; i < end; i++) consume(i, faces[i - start]);
