@@ -48,8 +48,14 @@ public class TrainingTests
         var first = TrainingRun.Execute(cfg2, root, ExistingRun.Refuse, stopAfterStep: 5); // "killed" mid-epoch 2
         Assert.True(first.Result.Interrupted);
         Assert.Equal(5, first.Result.Steps);
+        // the first session's training time travels in the checkpoint (made large here to be unmistakable)
+        var latest = Checkpoint.Latest(Path.Combine(root, "killed", "checkpoints"))!;
+        var state = Checkpoint.LoadState(latest);
+        Assert.True(state.TrainSeconds > 0);
+        File.WriteAllText(Path.Combine(latest, "state.json"), System.Text.Json.JsonSerializer.Serialize(state with { TrainSeconds = 1000 }));
         var resumed = TrainingRun.Execute(cfg2, root, ExistingRun.Resume);
         Assert.Equal(total, resumed.Result.Steps);
+        Assert.InRange(resumed.Result.Elapsed.TotalSeconds, 1000, 1300); // the whole run's time, not the last session's
 
         var a = Weights(Path.Combine(root, "straight", "checkpoints"), cfg, straight.Data.Classes);
         var b = Weights(Path.Combine(root, "killed", "checkpoints"), cfg2, resumed.Data.Classes);

@@ -6,7 +6,9 @@ using static TorchSharp.torch;
 namespace FaceDistill.Training;
 
 /// <summary>Trainer state beside the weights: where training stands and the best metric so far.</summary>
-public sealed record CheckpointState(long Step, int Epoch, double LastLoss, string ConfigHash, DateTime SavedUtc);
+/// <param name="TrainSeconds">training time of the steps up to this checkpoint, over every session that made them (a
+/// resumed run reports the time of the whole run, not of its last session)</param>
+public sealed record CheckpointState(long Step, int Epoch, double LastLoss, string ConfigHash, DateTime SavedUtc, double TrainSeconds = 0);
 
 /// <summary>
 /// Checkpoints: <c>checkpoints/step-000123/</c> with <c>model.bin</c> (TorchSharp weights and buffers), <c>optim.bin</c>

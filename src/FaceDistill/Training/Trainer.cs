@@ -42,13 +42,17 @@ public sealed class Trainer(TrainConfig config, FaceTask task, Objective objecti
         string configHash = Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(System.Text.Json.JsonSerializer.Serialize(config))))[..12];
 
         long step = 0;
+        double priorSeconds = 0; // time of the steps made before a resume
+        TimeSpan Elapsed() => clock.Elapsed + TimeSpan.FromSeconds(priorSeconds);
         string? lastCheckpoint = null;
         long savedStep = -1;
         if (resume && Checkpoint.Latest(run.CheckpointDir) is { } latest)
         {
             Checkpoint.LoadWeights(latest, model, optimizer);
             Checkpoint.LoadTerms(latest, termParameters);
-            step = savedStep = Checkpoint.LoadState(latest).Step;
+            var state = Checkpoint.LoadState(latest);
+            step = savedStep = state.Step;
+            priorSeconds = state.TrainSeconds;
             lastCheckpoint = latest;
             Console.Error.WriteLine($"resuming from {latest} (step {step} of {total})");
         }
@@ -61,7 +65,7 @@ public sealed class Trainer(TrainConfig config, FaceTask task, Objective objecti
         string Save(int epoch)
         {
             lastCheckpoint = Checkpoint.Save(run.CheckpointDir, model, optimizer,
-                new CheckpointState(step, epoch, lastLoss, configHash, DateTime.UtcNow), config.KeepCheckpoints, termParameters);
+                new CheckpointState(step, epoch, lastLoss, configHash, DateTime.UtcNow, Elapsed().TotalSeconds), config.KeepCheckpoints, termParameters);
             savedStep = step;
             return lastCheckpoint;
         }
@@ -78,7 +82,7 @@ public sealed class Trainer(TrainConfig config, FaceTask task, Objective objecti
                     if (cancel.IsCancellationRequested || step >= stopAfterStep)
                     {
                         Save(epoch);
-                        return new TrainResult(step, lastLoss, lastEval, true, lastCheckpoint, clock.Elapsed);
+                        return new TrainResult(step, lastLoss, lastEval, true, lastCheckpoint, Elapsed());
                     }
                     manual_seed(Seeds.Derive(config.Seed, step, 0x7A1));
                     double lr = schedule.At(step);
@@ -130,6 +134,6 @@ public sealed class Trainer(TrainConfig config, FaceTask task, Objective objecti
             lastEval = evaluate(model);
             log.LogEval(step, config.Epochs, lastEval.Metrics);
         }
-        return new TrainResult(step, lastLoss, lastEval, false, lastCheckpoint, clock.Elapsed);
+        return new TrainResult(step, lastLoss, lastEval, false, lastCheckpoint, Elapsed());
     }
 }
