@@ -139,6 +139,8 @@ public class RecognitionExperimentTests
         Assert.Contains("### Convergence", md);
         foreach (var row in new[] { "| multiface-softmax | softmax | 1 |", "| multiface-cosface | cosface | 1 |", "| multiface-arcface | arcface | 1 |" })
             Assert.Contains(row, md);
+        Assert.Contains("![convergence](convergence.png)", md);
+        Assert.Equal(640, FaceDistill.Data.ImageCodec.Load(Path.Combine(runs, "multiface-convergence-synthetic", "convergence.png")).Width);
     }
 
     [Fact]

@@ -71,4 +71,27 @@ public static class Convergence
         }
         return sb.ToString();
     }
+
+    /// <summary>The validation curves of every convergence pair (method and reference, first seed) on one chart:
+    /// <c>convergence.png</c>. False (nothing written) when the runs logged fewer than two evaluations.</summary>
+    public static bool Plot(ExperimentResult r, string column, string path)
+    {
+        if (r.Plan.Convergence.Count == 0) return false;
+        var plot = new LinePlot($"{r.Plan.Name}: validation {column} during training (seed {r.Plan.Seeds[0]})", "step", column);
+        int series = 0;
+        foreach (var (method, reference) in r.Plan.Convergence)
+            foreach (var name in new[] { method, reference })
+            {
+                var m = r.Methods.FirstOrDefault(x => x.Name == name);
+                if (m is null || m.RunDirs.Count == 0) continue;
+                var curve = Curve(Path.Combine(m.RunDirs[0], "metrics.csv"), column);
+                if (curve.Count < 2) return false;
+                double scale = column.Contains("mae") ? 1 : 100;
+                plot.Add(name, curve.Select(c => (double)c.Step), curve.Select(c => c.Value * scale));
+                series++;
+            }
+        if (series == 0) return false;
+        plot.Save(path);
+        return true;
+    }
 }

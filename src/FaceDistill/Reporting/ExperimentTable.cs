@@ -157,6 +157,7 @@ public static class ExperimentTable
         var md = Markdown(r);
         var (metric, higher, _) = MetricsOf(r.Methods.First(m => m.Name == r.Plan.Baseline).Reports[r.Views[0]][0].Protocol);
         md += Convergence.Markdown(r, "val_" + metric, higher);
+        if (Convergence.Plot(r, "val_" + metric, Path.Combine(r.Directory, "convergence.png"))) md += "\n![convergence](convergence.png)\n";
         AtomicFile.WriteAllText(Path.Combine(r.Directory, "results.md"), md + $"\n![results](results.png)\n");
         AtomicFile.WriteAllText(Path.Combine(r.Directory, "results.csv"), Csv(r));
         Plot(r, Path.Combine(r.Directory, "results.png"));
