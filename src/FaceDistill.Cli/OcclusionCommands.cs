@@ -96,7 +96,7 @@ internal static class OcclusionCommands
             for (int f = 0; f < files.Count; f++)
             {
                 var img = ImageCodec.Load(files[f]);
-                var lms = zoo.Locate(img, zoo.Detect(img)).Select(l => l.Landmarks.Points.SelectMany(q => new[] { (float)q.X, (float)q.Y }).ToArray()).ToList();
+                var lms = zoo.Locate(img, zoo.Detect(img)).Select(l => l.Landmarks.ToXY()).ToList();
                 found += lms.Count;
                 foreach (var lm in lms) if (rows.Count < maxFaces) rows.Add((img, lm));
                 if (outDir is not null && lms.Count > 0)

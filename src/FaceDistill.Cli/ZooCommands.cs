@@ -92,7 +92,7 @@ internal static class ZooCommands
                     var sub = Subset(WithLandmarks(data));
                     Evaluation.EvalReport r;
                     using (var bar = ProgressBar.Start("fer2013", sub.Count))
-                        r = Evaluation.TeacherBaselines.Expression(zoo, sub, data.ClassNames, options, progress: new Progress<int>(i => bar.Update(i)));
+                        r = Evaluation.TeacherBaselines.Expression(zoo, sub, data.ClassNames, data.Root, options, progress: new Progress<int>(i => bar.Update(i)));
                     Print(r.Metrics);
                     Console.WriteLine(Reporting.RunReport.ConfusionMarkdown((Evaluation.ClassificationResult)r.Detail, FaceExpressionNet.Labels));
                     Console.WriteLine($"{sub.Count} images; {(DateTime.UtcNow - started).TotalSeconds:F0} s");

@@ -101,5 +101,13 @@ public class TeacherBaselineViewTests
         (code, _, err) = CliHarness.Run("models", "baseline", "fer2013", dir, "--view", "occluded:hat", "-q");
         Assert.Equal(2, code);
         Assert.Contains("hat", err);
+        // a folder whose class is not an expression: one line naming the folder
+        var other = Path.Combine(dir, "other", "bored");
+        Directory.CreateDirectory(other);
+        ImageCodec.Save(faces.Image(0), Path.Combine(other, "0.png"));
+        (code, _, err) = CliHarness.Run("models", "baseline", "fer2013", Path.Combine(dir, "other"), "-q");
+        Assert.Equal(2, code);
+        Assert.StartsWith($"error: {Path.Combine(dir, "other")}: folder 'bored' is not an expression class", err.Trim());
+        Assert.Single(err.Trim().Split('\n'));
     }
 }

@@ -54,7 +54,7 @@ public static class TeacherBaselines
                 var img = clean;
                 if (options.View is not null)
                 {
-                    var lm = zoo.Locate(clean, [best])[0].Landmarks.Points.SelectMany(q => new[] { (float)q.X, (float)q.Y }).ToArray();
+                    var lm = zoo.Locate(clean, [best])[0].Landmarks.ToXY();
                     img = options.Apply(clean, pairs.Images.Labels(index) with { Landmarks = lm }, index);
                 }
                 return (zoo.Analyze(img, [best]).FirstOrDefault() ?? zoo.AnalyzeFaceCrops([img])[0], true);
@@ -71,12 +71,13 @@ public static class TeacherBaselines
     }
 
     /// <summary>Expression accuracy on a dataset whose class names (<paramref name="classNames"/>, indexed by the
-    /// expression label) are FER2013's, mapped onto face-api's 7 labels.</summary>
-    public static EvalReport Expression(FaceAnalyzer zoo, IFaceDataset data, IReadOnlyList<string> classNames, Options? options = null, IProgress<int>? progress = null)
+    /// expression label) are FER2013's, mapped onto face-api's 7 labels; <paramref name="source"/> (the dataset's folder)
+    /// names it in errors.</summary>
+    public static EvalReport Expression(FaceAnalyzer zoo, IFaceDataset data, IReadOnlyList<string> classNames, string source, Options? options = null, IProgress<int>? progress = null)
     {
         options ??= new Options();
         var map = classNames.Select(c => Fer2013ToFaceApi.TryGetValue(c, out var l) ? Array.IndexOf(FaceExpressionNet.Labels, l)
-            : throw new Core.FaceDistillException($"class '{c}' is not a FER2013 expression")).ToArray();
+            : throw Core.FaceDistillException.ForFile(source, $"class '{c}' is not a FER2013 expression")).ToArray();
         var truth = new List<int>();
         var pred = new List<int>();
         ForBatches(zoo, data, options, progress, (i, f) =>

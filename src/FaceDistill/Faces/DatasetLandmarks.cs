@@ -21,14 +21,12 @@ public static class DatasetLandmarks
         var map = LandmarkCsv.Read(csv);
         var root = Path.GetDirectoryName(Path.GetFullPath(csv))!;
         var byFull = map.ToDictionary(kv => Path.GetFullPath(Path.Combine(root, kv.Key)), kv => kv.Value);
-        var lms = paths.Select(p => byFull.TryGetValue(p, out var l) ? Flat(l) : null).ToArray();
+        var lms = paths.Select(p => byFull.TryGetValue(p, out var l) ? l.ToXY() : null).ToArray();
         int found = lms.Count(l => l is not null);
         if (found == 0) throw FaceDistillException.ForFile(csv, $"none of the dataset's {paths.Length} images is listed (paths are relative to the CSV's folder)");
         if (found < paths.Length) Console.Error.WriteLine($"note: {csv} has landmarks for {found} of {paths.Length} images; occluded views of the others fail");
         return new WithLandmarks(data, lms);
     }
-
-    private static float[] Flat(FaceLandmarks l) => l.Points.SelectMany(p => new[] { (float)p.X, (float)p.Y }).ToArray();
 
     private static string ComputeOrReuse(string[] paths, string cacheDir, string? zooHome)
     {

@@ -85,4 +85,7 @@ public sealed class FaceLandmarks
     /// <summary>The five points of the ArcFace alignment: eye centres, nose tip (30), mouth corners (48, 54) — in the
     /// template's order (image-left eye first).</summary>
     public Point2[] FivePoints() => [LeftEyeCenter, RightEyeCenter, Points[30], Points[48], Points[54]];
+
+    /// <summary>x0, y0 … x67, y67 in pixels: the form of <see cref="Data.FaceLabels.Landmarks"/>, which occluders take.</summary>
+    public float[] ToXY() => Points.SelectMany(p => new[] { (float)p.X, (float)p.Y }).ToArray();
 }

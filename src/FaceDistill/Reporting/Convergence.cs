@@ -78,6 +78,7 @@ public static class Convergence
     {
         if (r.Plan.Convergence.Count == 0) return false;
         var plot = new LinePlot($"{r.Plan.Name}: validation {column} during training (seed {r.Plan.Seeds[0]})", "step", column);
+        double scale = column.Contains("mae") ? 1 : 100;
         int series = 0;
         foreach (var (method, reference) in r.Plan.Convergence)
             foreach (var name in new[] { method, reference })
@@ -86,7 +87,6 @@ public static class Convergence
                 if (m is null || m.RunDirs.Count == 0) continue;
                 var curve = Curve(Path.Combine(m.RunDirs[0], "metrics.csv"), column);
                 if (curve.Count < 2) return false;
-                double scale = column.Contains("mae") ? 1 : 100;
                 plot.Add(name, curve.Select(c => (double)c.Step), curve.Select(c => c.Value * scale));
                 series++;
             }
