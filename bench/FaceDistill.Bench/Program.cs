@@ -12,6 +12,7 @@ using static TorchSharp.torch;
 // machine is noisy: train-step FLOP/s against libtorch's plain matmul FLOP/s, the data loader against the train step's
 // consumption rate, the synthetic generator against JPEG decoding.
 //   dotnet run --project bench/FaceDistill.Bench -c Release -- [--out docs/benchmarks.md] [--quick]
+//   dotnet run --project bench/FaceDistill.Bench -c Release -- --onnx    (exported models: ONNX Runtime vs TorchSharp only)
 var argsList = args.ToList();
 string? outPath = argsList.IndexOf("--out") is var oi && oi >= 0 && oi + 1 < argsList.Count ? argsList[oi + 1] : null;
 bool quick = argsList.Contains("--quick");
@@ -20,6 +21,15 @@ set_num_threads(threads);
 TorchRuntime.EnsureInitialized();
 var md = new StringBuilder();
 void Line(string s = "") { Console.WriteLine(s); md.AppendLine(s); }
+if (argsList.Contains("--onnx"))
+{
+    // only the exported-model section (appended to docs/benchmarks.md by hand, with this command)
+    Line($"Measured {DateTime.UtcNow:yyyy-MM-dd} on {Environment.ProcessorCount} CPU cores; command: `dotnet run --project bench/FaceDistill.Bench -c Release -- --onnx{(quick ? " --quick" : "")}`");
+    Line();
+    foreach (var l in FaceDistill.Bench.OnnxBench.Run(threads, quick)) Line(l);
+    if (outPath is not null) { AtomicFile.WriteAllText(outPath, md.ToString()); Console.WriteLine($"wrote {outPath}"); }
+    return;
+}
 string F(double v, string f = "F1") => v.ToString(f, CultureInfo.InvariantCulture);
 
 static double Median(List<double> xs) { xs.Sort(); return xs[xs.Count / 2]; }

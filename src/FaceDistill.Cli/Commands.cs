@@ -48,6 +48,7 @@ internal static class Commands
         root.Subcommands.Add(EvalCommand());
         root.Subcommands.Add(CompareCommand());
         root.Subcommands.Add(ExperimentCommands.Experiment());
+        root.Subcommands.Add(ExportCommands.Export());
         root.Subcommands.Add(ModelsCommand());
         root.Subcommands.Add(SynthCommand());
         root.Subcommands.Add(OcclusionCommands.Occlude());

@@ -76,6 +76,42 @@ public class ExperimentTests
         Assert.Equal(Strip(mdBefore), Strip(File.ReadAllText(Path.Combine(dir, "results.md"))));
     }
 
+    [Fact]
+    public void ARunCanNameItsOwnBaselineForItsPValues()
+    {
+        // two students in one table: "b+kd" is compared with "b" alone, everything else with the experiment's baseline "a"
+        var dir = TestUtil.TempDir();
+        var plan = ExperimentPlan.Load(Plan(dir, $"{{ \"name\": \"x\", {Base}, \"baseline\": \"a\", \"runs\": [ {{ \"name\": \"t\", \"reference\": true }}, " +
+            "{ \"name\": \"a\" }, { \"name\": \"b\" }, { \"name\": \"b+kd\", \"baseline\": \"b\" } ] }"));
+        Assert.Equal("b", plan.BaselineOf("b+kd"));
+        Assert.Equal("a", plan.BaselineOf("b"));
+        Assert.Equal("a", plan.BaselineOf("t"));
+        // a: 50 of 100 right; b and b+kd: 90 right, the same items — so b+kd differs from a (p tiny) but not from b (p = 1)
+        static Evaluation.EvalReport Rep(int right)
+        {
+            var correct = Enumerable.Range(0, 100).Select(i => i < right).ToArray();
+            return new("classification", new Dictionary<string, double> { ["acc"] = right / 100.0, ["balanced_acc"] = right / 100.0 },
+                new Evaluation.ClassificationResult(right / 100.0, new int[2, 2], correct));
+        }
+        Training.MethodResult M(string name, string kind, int right) => new(name, kind, new() { ["clean"] = [Rep(right)] }, [1.0]);
+        var result = new Training.ExperimentResult(plan, "expression", ["clean"], [M("t", "reference", 95), M("a", "run", 50), M("b", "run", 90), M("b+kd", "run", 90)], dir);
+        var md = Reporting.ExperimentTable.Markdown(result);
+        Assert.Matches(@"\| b \| 90\.00 \| [0-9.e+-]+ \|", md);
+        Assert.DoesNotContain("| b | 90.00 | 1.000 |", md);
+        Assert.Contains("| b+kd (vs b) | 90.00 | 1.000 |", md);
+        Assert.Contains("rows marked \"vs X\": against X", md);
+        var csv = Reporting.ExperimentTable.Csv(result).Split('\n');
+        Assert.EndsWith(",p_vs_baseline,baseline,train_seconds", csv[0]);
+        Assert.Contains(csv, l => l.StartsWith("b+kd,run,clean,1,") && l.EndsWith(",1,b,1.0"));
+        Assert.Contains(csv, l => l.StartsWith("b,run,clean,1,") && l.Contains(",a,1.0"));
+
+        string Err(string runs) => Assert.Throws<FaceDistillException>(() => ExperimentPlan.Load(Plan(dir, $"{{ \"name\": \"x\", {Base}, \"baseline\": \"a\", \"runs\": [ {runs} ] }}"))).Message;
+        Assert.Contains("runs.b.baseline: 'zz' is not one of the (non-reference) runs", Err("{ \"name\": \"a\" }, { \"name\": \"b\", \"baseline\": \"zz\" }"));
+        Assert.Contains("runs.b.baseline: 't' is not one of the (non-reference) runs", Err("{ \"name\": \"t\", \"reference\": true }, { \"name\": \"a\" }, { \"name\": \"b\", \"baseline\": \"t\" }"));
+        Assert.Contains("cannot be its own baseline", Err("{ \"name\": \"a\" }, { \"name\": \"b\", \"baseline\": \"b\" }"));
+        Assert.Contains("a reference run has no p-value", Err("{ \"name\": \"a\" }, { \"name\": \"t\", \"reference\": true, \"baseline\": \"a\" }"));
+    }
+
     /// <summary>The table without the training-time column (reused runs report the time they took when they ran).</summary>
     private static string Strip(string md) => string.Join('\n', md.Split('\n').Select(l => l.StartsWith('|') ? l[..l.TrimEnd().TrimEnd('|').LastIndexOf('|')] : l));
 }

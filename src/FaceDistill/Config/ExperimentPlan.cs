@@ -7,8 +7,10 @@ namespace FaceDistill.Config;
 /// <summary>One run of an experiment: a name and the keys it sets on the base config. A reference run (e.g. the teacher
 /// trained on full faces) runs once, with the first seed, and is reported without a p-value. A run with a
 /// <see cref="Teacher"/> (e.g. <c>zoo:recognition</c>) trains nothing: that teacher's embeddings are evaluated as a
-/// reference row, on the images the students' teacher sees.</summary>
-public sealed record PlanRun(string Name, IReadOnlyList<(string Key, JsonNode? Value)> Set, bool Reference, string? Teacher = null);
+/// reference row, on the images the students' teacher sees. <see cref="Against"/> names the run its p-values are computed
+/// against when that is not the experiment's baseline (e.g. a distilled MobileFaceNet against MobileFaceNet alone, in a
+/// table whose baseline is another student).</summary>
+public sealed record PlanRun(string Name, IReadOnlyList<(string Key, JsonNode? Value)> Set, bool Reference, string? Teacher = null, string? Against = null);
 
 /// <summary>Georgescu et al.'s combination: the embeddings of these runs (same seed) concatenated, a linear model on top.</summary>
 public sealed record PlanCombination(string Name, IReadOnlyList<string> Of);
@@ -114,7 +116,7 @@ public sealed class ExperimentPlan
         foreach (var node in runsArr)
         {
             if (node is not JsonObject r) throw FaceDistillException.ForFile(path, "every entry of 'runs' must be an object");
-            foreach (var (k, _) in r) if (k is not ("name" or "set" or "reference" or "teacher")) Fail($"runs: unknown key '{k}' (expected name, set, reference, teacher)");
+            foreach (var (k, _) in r) if (k is not ("name" or "set" or "reference" or "teacher" or "baseline")) Fail($"runs: unknown key '{k}' (expected name, set, reference, teacher, baseline)");
             var rn = Str(r, "name");
             if (runs.Any(x => x.Name == rn)) Fail($"runs: '{rn}' appears twice");
             var set = new List<(string, JsonNode?)>();
@@ -135,10 +137,17 @@ public sealed class ExperimentPlan
                     Fail($"runs.{rn}.teacher: '{teacher}' must be zoo:<net> or onnx:<model> (a trained teacher is a reference run)");
                 reference = true;
             }
-            runs.Add(new PlanRun(rn, set, reference, teacher));
+            string? against = r["baseline"] is null ? null : Str(r, "baseline");
+            if (against is not null && reference) Fail($"runs.{rn}.baseline: a reference run has no p-value, so no baseline");
+            runs.Add(new PlanRun(rn, set, reference, teacher, against));
         }
         var baseline = Str(root, "baseline");
         if (!runs.Any(r => r.Name == baseline && !r.Reference)) Fail($"baseline '{baseline}' is not one of the (non-reference) runs");
+        foreach (var r in runs.Where(r => r.Against is not null))
+        {
+            if (r.Against == r.Name) Fail($"runs.{r.Name}.baseline: a run cannot be its own baseline");
+            if (!runs.Any(x => x.Name == r.Against && !x.Reference)) Fail($"runs.{r.Name}.baseline: '{r.Against}' is not one of the (non-reference) runs");
+        }
         var combine = new List<PlanCombination>();
         if (root["combine"] is JsonArray comb)
             foreach (var node in comb)
@@ -205,6 +214,10 @@ public sealed class ExperimentPlan
     public string RunName(PlanRun r, int seed) => r.Reference ? r.Name : $"{r.Name}-s{seed}";
 
     public PlanRun Run(string name) => Runs.First(r => r.Name == name);
+
+    /// <summary>The run a method's p-values are computed against: its own <see cref="PlanRun.Against"/>, else the
+    /// experiment's baseline (also for combinations).</summary>
+    public string BaselineOf(string method) => Runs.FirstOrDefault(r => r.Name == method)?.Against ?? Baseline;
 
     /// <summary>The directory of a run of this experiment under <paramref name="runsRoot"/>.</summary>
     public string RunDirectory(string runsRoot, PlanRun r, int seed) => System.IO.Path.Combine(runsRoot, Name, RunName(r, seed));

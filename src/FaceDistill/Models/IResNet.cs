@@ -1,5 +1,6 @@
 using TorchSharp;
 using static TorchSharp.torch;
+using FaceDistill.Export;
 
 namespace FaceDistill.Models;
 
@@ -10,11 +11,11 @@ namespace FaceDistill.Models;
 /// then BN → dropout → flatten → FC → BN (the "E" output structure). Depth 18/34/50/100: blocks [2,2,2,2], [3,4,6,3],
 /// [3,4,14,3], [3,13,30,3]. At 112×112 the final map is 7×7.
 /// </summary>
-public sealed class IResNet : Backbone
+public sealed class IResNet : Backbone, IOnnxExportable
 {
     private readonly nn.Module<Tensor, Tensor> features, dropout, fc;
 
-    private sealed class IBasicBlock : nn.Module<Tensor, Tensor>
+    private sealed class IBasicBlock : nn.Module<Tensor, Tensor>, IOnnxExportable
     {
         private readonly nn.Module<Tensor, Tensor> body;
         private readonly nn.Module<Tensor, Tensor>? downsample;
@@ -40,6 +41,8 @@ public sealed class IResNet : Backbone
             using var s = downsample.call(x);
             return y.add_(s);
         }
+
+        public string ExportOnnx(OnnxGraph g, string x) => g.Node("Add", [g.Module(body, x), downsample is null ? x : g.Module(downsample, x)]);
     }
 
     public static int[] BlocksFor(int depth) => depth switch
@@ -76,4 +79,6 @@ public sealed class IResNet : Backbone
         using var flat = d.flatten(1);
         return fc.call(flat);
     }
+
+    public string ExportOnnx(OnnxGraph g, string x) => g.Module(fc, g.Node("Flatten", [g.Module(features, x)], ("axis", 1L)));
 }

@@ -1,6 +1,7 @@
 using TorchSharp;
 using static TorchSharp.torch;
 using static FaceDistill.Models.Layers;
+using FaceDistill.Export;
 
 namespace FaceDistill.Models;
 
@@ -11,11 +12,11 @@ namespace FaceDistill.Models;
 /// (2,128,6,1), (4,128,1,2), (2,128,2,1) → conv1×1 512 → GDC 7×7 → linear conv1×1 → embedding (BN). About 1M params.
 /// The GDC kernel equals the final feature map (input/16), so any input size divisible by 16 works.
 /// </summary>
-public sealed class MobileFaceNet : Backbone
+public sealed class MobileFaceNet : Backbone, IOnnxExportable
 {
     private readonly nn.Module<Tensor, Tensor> features, gdc, output;
 
-    private sealed class Bottleneck : nn.Module<Tensor, Tensor>
+    private sealed class Bottleneck : nn.Module<Tensor, Tensor>, IOnnxExportable
     {
         private readonly nn.Module<Tensor, Tensor> body;
         private readonly bool residual;
@@ -32,6 +33,8 @@ public sealed class MobileFaceNet : Backbone
         }
 
         public override Tensor forward(Tensor x) => residual ? x + body.call(x) : body.call(x);
+
+        public string ExportOnnx(OnnxGraph g, string x) => residual ? g.Node("Add", [x, g.Module(body, x)]) : g.Module(body, x);
     }
 
     public MobileFaceNet(int inputSize = 112, int embeddingSize = 128) : base("MobileFaceNet", inputSize, embeddingSize)
@@ -60,4 +63,6 @@ public sealed class MobileFaceNet : Backbone
         using var o = output.call(g);
         return o.flatten(1);
     }
+
+    public string ExportOnnx(OnnxGraph g, string x) => g.Node("Flatten", [g.Module(output, g.Module(gdc, g.Module(features, x)))], ("axis", 1L));
 }

@@ -1,5 +1,6 @@
 using TorchSharp;
 using static TorchSharp.torch;
+using FaceDistill.Export;
 
 namespace FaceDistill.Models;
 
@@ -8,11 +9,11 @@ namespace FaceDistill.Models;
 /// → bottleneck stages [3, 4, 6, 3] (1×1 → 3×3 → 1×1 with 4× expansion; widths 64…512, outputs 256…2048) → global
 /// average pooling → FC to the embedding. <paramref name="widthMultiplier"/> scales every width (1.0 = the paper's net).
 /// </summary>
-public sealed class ResNet50 : Backbone
+public sealed class ResNet50 : Backbone, IOnnxExportable
 {
     private readonly nn.Module<Tensor, Tensor> features, fc;
 
-    private sealed class Bottleneck : nn.Module<Tensor, Tensor>
+    private sealed class Bottleneck : nn.Module<Tensor, Tensor>, IOnnxExportable
     {
         private readonly nn.Module<Tensor, Tensor> body;
         private readonly nn.Module<Tensor, Tensor>? shortcut;
@@ -36,6 +37,8 @@ public sealed class ResNet50 : Backbone
             using var s = shortcut.call(x);
             return relu.call(y + s);
         }
+
+        public string ExportOnnx(OnnxGraph g, string x) => g.Node("Relu", [g.Node("Add", [g.Module(body, x), shortcut is null ? x : g.Module(shortcut, x)])]);
     }
 
     public ResNet50(int inputSize = 224, int embeddingSize = 512, double widthMultiplier = 1.0) : base("ResNet50", inputSize, embeddingSize)
@@ -62,4 +65,6 @@ public sealed class ResNet50 : Backbone
         using var f = features.call(x);
         return fc.call(f);
     }
+
+    public string ExportOnnx(OnnxGraph g, string x) => g.Module(fc, g.Module(features, x));
 }

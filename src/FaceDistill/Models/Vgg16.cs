@@ -1,5 +1,6 @@
 using TorchSharp;
 using static TorchSharp.torch;
+using FaceDistill.Export;
 
 namespace FaceDistill.Models;
 
@@ -9,7 +10,7 @@ namespace FaceDistill.Models;
 /// dropout), then a linear layer to the embedding. 224×224 gives a 7×7 map; other sizes are measured.
 /// <paramref name="widthMultiplier"/> scales the conv widths for fast experiments (1.0 = the paper's net).
 /// </summary>
-public sealed class Vgg16 : Backbone
+public sealed class Vgg16 : Backbone, IOnnxExportable
 {
     private readonly nn.Module<Tensor, Tensor> features, classifier;
 
@@ -36,4 +37,6 @@ public sealed class Vgg16 : Backbone
         using var f = features.call(x);
         return classifier.call(f);
     }
+
+    public string ExportOnnx(OnnxGraph g, string x) => g.Module(classifier, g.Module(features, x));
 }

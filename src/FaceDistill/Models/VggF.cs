@@ -1,5 +1,6 @@
 using TorchSharp;
 using static TorchSharp.torch;
+using FaceDistill.Export;
 
 namespace FaceDistill.Models;
 
@@ -9,7 +10,7 @@ namespace FaceDistill.Models;
 /// 3/2; fc6 4096 + dropout; fc7 4096 + dropout; then a linear layer to the embedding. At 224×224 the conv5 map is 6×6;
 /// other input sizes are handled by measuring the map (an input of at least 64 is needed).
 /// </summary>
-public sealed class VggF : Backbone
+public sealed class VggF : Backbone, IOnnxExportable
 {
     private readonly nn.Module<Tensor, Tensor> features, classifier;
 
@@ -32,4 +33,6 @@ public sealed class VggF : Backbone
         using var f = features.call(x);
         return classifier.call(f);
     }
+
+    public string ExportOnnx(OnnxGraph g, string x) => g.Module(classifier, g.Module(features, x));
 }

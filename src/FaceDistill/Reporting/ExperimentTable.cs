@@ -10,7 +10,8 @@ namespace FaceDistill.Reporting;
 /// The table of an experiment, like the papers': per method and evaluation view the main metric as mean ± std over
 /// seeds, the p-value of a paired test against the baseline pooled over seeds (McNemar on per-item correctness for
 /// classification and verification; a sign-flip permutation test on per-image absolute errors for MAE — items are
-/// paired within each seed), one secondary metric and the training time. Written as markdown, CSV and a bar chart.
+/// paired within each seed), one secondary metric and the training time. A run may name its own baseline (a distilled
+/// MobileFaceNet against MobileFaceNet alone); its row says so. Written as markdown, CSV and a bar chart.
 /// </summary>
 public static class ExperimentTable
 {
@@ -83,7 +84,8 @@ public static class ExperimentTable
         sb.AppendLine($"## {r.Plan.Name}");
         if (r.Plan.Description.Length > 0) sb.AppendLine().AppendLine(r.Plan.Description);
         sb.AppendLine().AppendLine($"Task: {r.Task}; seeds: {string.Join(", ", r.Plan.Seeds)}; {metric} in {unit} ({(higher ? "higher" : "lower")} is better), mean ± std over seeds; " +
-                                   $"p: paired {(metric == "mae" ? "permutation test on absolute errors" : "McNemar test")} against **{r.Plan.Baseline}**, items pooled over seeds.");
+                                   $"p: paired {(metric == "mae" ? "permutation test on absolute errors" : "McNemar test")} against **{r.Plan.Baseline}**" +
+                                   (r.Plan.Runs.Any(x => x.Against is not null) ? " (rows marked \"vs X\": against X)" : "") + ", items pooled over seeds.");
         sb.AppendLine();
         var header = new StringBuilder("| method |");
         var rule = new StringBuilder("|---|");
@@ -95,6 +97,9 @@ public static class ExperimentTable
         {
             var label = m.Kind switch { "reference" => $"{m.Name} (reference)", "combination" => $"{m.Name} (combined)", _ => m.Name };
             if (m.Name == r.Plan.Baseline) label = $"**{m.Name}** (baseline)";
+            var against = r.Plan.BaselineOf(m.Name);
+            if (against != r.Plan.Baseline && !m.IsReference) label += $" (vs {against})";
+            var reference = r.Methods.First(x => x.Name == against);
             sb.Append($"| {label} |");
             foreach (var v in r.Views)
             {
@@ -102,7 +107,7 @@ public static class ExperimentTable
                 var (mean, std) = MeanStd(reps.Select(x => x.Metrics[metric]));
                 var (smean, _) = MeanStd(reps.Select(x => x.Metrics.TryGetValue(secondary, out var y) ? y : double.NaN));
                 string cell = Fmt(metric, mean) + (double.IsFinite(std) ? " ± " + Fmt(metric, std) : "");
-                var p = m.IsReference || m.Name == r.Plan.Baseline ? null : PValue(baseline.Reports[v], reps);
+                var p = m.IsReference || m.Name == r.Plan.Baseline ? null : PValue(reference.Reports[v], reps);
                 sb.Append($" {cell} | {P(p)} | {Fmt(secondary, smean)} |");
             }
             var (tm, _) = MeanStd(m.TrainSeconds);
@@ -113,13 +118,13 @@ public static class ExperimentTable
 
     public static string Csv(ExperimentResult r)
     {
-        var baseline = r.Methods.First(m => m.Name == r.Plan.Baseline);
         var keys = r.Methods.SelectMany(m => m.Reports.Values.SelectMany(l => l.SelectMany(x => x.Metrics.Keys))).Distinct().ToList();
-        var sb = new StringBuilder("method,kind,view,seed," + string.Join(',', keys) + ",p_vs_baseline,train_seconds\n");
+        var sb = new StringBuilder("method,kind,view,seed," + string.Join(',', keys) + ",p_vs_baseline,baseline,train_seconds\n");
         foreach (var m in r.Methods)
             foreach (var v in r.Views)
             {
-                var p = m.IsReference || m.Name == r.Plan.Baseline ? null : PValue(baseline.Reports[v], m.Reports[v]);
+                var against = m.IsReference || m.Name == r.Plan.Baseline ? null : r.Plan.BaselineOf(m.Name);
+                var p = against is null ? null : PValue(r.Methods.First(x => x.Name == against).Reports[v], m.Reports[v]);
                 for (int s = 0; s < m.Reports[v].Count; s++)
                 {
                     var rep = m.Reports[v][s];
@@ -127,7 +132,7 @@ public static class ExperimentTable
                     double t = s < m.TrainSeconds.Count ? m.TrainSeconds[s] : double.NaN;
                     sb.Append($"{m.Name},{m.Kind},{v},{seed},");
                     sb.Append(string.Join(',', keys.Select(k => rep.Metrics.TryGetValue(k, out var x) ? x.ToString("G6", Inv) : "")));
-                    sb.Append($",{(p is null ? "" : p.PValue.ToString("G4", Inv))},{(double.IsFinite(t) ? t.ToString("F1", Inv) : "")}\n");
+                    sb.Append($",{(p is null ? "" : p.PValue.ToString("G4", Inv))},{against ?? ""},{(double.IsFinite(t) ? t.ToString("F1", Inv) : "")}\n");
                 }
             }
         return sb.ToString();

@@ -1,5 +1,6 @@
 using TorchSharp;
 using static TorchSharp.torch;
+using FaceDistill.Export;
 
 namespace FaceDistill.Models.Heads;
 
@@ -16,7 +17,7 @@ namespace FaceDistill.Models.Heads;
 /// falls back to <c>s·(cos θ_y − sin(π − m2)·m2 − m3)</c> (see <see cref="MarginLogits"/>). Without labels
 /// (evaluation) the head returns the margin-free <c>s·cos θ</c>.
 /// </summary>
-public sealed class CombinedMarginHead : Head
+public sealed class CombinedMarginHead : Head, IOnnxExportable
 {
     private readonly TorchSharp.Modules.Parameter weight;
     public double S { get; }
@@ -42,6 +43,15 @@ public sealed class CombinedMarginHead : Head
         using var xn = nn.functional.normalize(x, dim: 1);
         using var wn = nn.functional.normalize(weight, dim: 1);
         return xn.matmul(wn.t()).clamp(-1.0, 1.0);
+    }
+
+    /// <summary>The margin-free prediction s·x̂·Ŵᵀ: the class centres are normalised at export time.</summary>
+    public string ExportOnnx(OnnxGraph g, string x)
+    {
+        using var wn = nn.functional.normalize(weight.detach(), dim: 1);
+        using var wt = wn.t();
+        var cos = g.Node("MatMul", [g.Node("LpNormalization", [x], ("axis", 1L), ("p", 2L)), g.Constant("centres", wt)]);
+        return g.Node("Mul", [cos, g.Constant("s", [(float)S], [1])]);
     }
 
     public override Tensor forward(Tensor x, Tensor? labels)

@@ -1,5 +1,6 @@
 using TorchSharp;
 using static TorchSharp.torch;
+using FaceDistill.Export;
 
 namespace FaceDistill.Models.Heads;
 
@@ -14,7 +15,7 @@ public abstract class Head(string name) : nn.Module<Tensor, Tensor?, Tensor>(nam
 }
 
 /// <summary>Plain softmax classifier: <c>z = W·x + b</c>, loss cross-entropy.</summary>
-public sealed class SoftmaxHead : Head
+public sealed class SoftmaxHead : Head, IOnnxExportable
 {
     private readonly nn.Module<Tensor, Tensor> fc;
 
@@ -26,11 +27,13 @@ public sealed class SoftmaxHead : Head
 
     public override Tensor forward(Tensor x, Tensor? labels) => fc.call(x);
 
+    public string ExportOnnx(OnnxGraph g, string x) => g.Module(fc, x);
+
     public override Tensor Loss(Tensor outputs, Tensor labels) => nn.functional.cross_entropy(outputs, labels);
 }
 
 /// <summary>Regression head (age): <c>ŷ = w·x + b</c>, loss L1 (the MAE it is evaluated with).</summary>
-public sealed class RegressionHead : Head
+public sealed class RegressionHead : Head, IOnnxExportable
 {
     private readonly nn.Module<Tensor, Tensor> fc;
 
@@ -42,6 +45,8 @@ public sealed class RegressionHead : Head
     }
 
     public override Tensor forward(Tensor x, Tensor? labels) => fc.call(x).squeeze(1);
+
+    public string ExportOnnx(OnnxGraph g, string x) => g.Node("Reshape", [g.Module(fc, x), g.ConstantInt64("shape", [-1])]);
 
     public override Tensor Loss(Tensor outputs, Tensor labels) => nn.functional.l1_loss(outputs, labels);
 }
