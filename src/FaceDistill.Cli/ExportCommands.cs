@@ -32,7 +32,7 @@ internal static class ExportCommands
             });
             Console.WriteLine($"wrote {outPath} ({result.Bytes / 1e6:F1} MB, opset {OnnxGraph.Opset}): outputs {string.Join(", ", result.Outputs.Select(o => $"{o.Name} [N, {o.Width}]"))}; " +
                               $"ONNX Runtime vs TorchSharp: max relative difference {result.MaxDifference:G2}");
-            Console.WriteLine($"as a teacher: distill.teacher = \"onnx:{outPath}?size={trained.Model.Backbone.InputSize}\"");
+            Console.WriteLine($"as a teacher: distill.teacher = \"onnx:{outPath}\" (input {trained.Model.Backbone.InputSize}×{trained.Model.Backbone.InputSize}, read from the file)");
             return 0;
         }));
         return cmd;

@@ -9,9 +9,10 @@ using F = TorchSharp.torch.nn.functional;
 namespace FaceDistill.Distillation.Teachers;
 
 /// <summary>How to feed an ONNX teacher: <c>onnx:model.onnx?size=112&amp;order=rgb&amp;mean=127.5&amp;std=127.5&amp;embedding=out&amp;logits=cls</c>.</summary>
-public sealed record OnnxTeacherOptions(string Path, int Size = 112, bool Bgr = false, float[]? Mean = null, float[]? Std = null, string? EmbeddingOutput = null, string? LogitsOutput = null)
+public sealed record OnnxTeacherOptions(string Path, int? Size = null, bool Bgr = false, float[]? Mean = null, float[]? Std = null, string? EmbeddingOutput = null, string? LogitsOutput = null)
 {
-    /// <summary>Parses the spec after <c>onnx:</c>. Defaults are InsightFace's: 112×112 RGB, (x − 127.5)/127.5, first output = embedding.</summary>
+    /// <summary>Parses the spec after <c>onnx:</c>. Defaults are InsightFace's: RGB, (x − 127.5)/127.5, first output = embedding;
+    /// without <c>size</c>, the model's fixed input side (as FaceDistill's exports have), else 112.</summary>
     public static OnnxTeacherOptions Parse(string spec)
     {
         var q = spec.IndexOf('?');
@@ -53,7 +54,7 @@ public sealed class OnnxTeacher : ITeacher
     private readonly string _input, _embedding;
 
     public string Name => $"onnx:{_o.Path}";
-    public int InputSize => _o.Size;
+    public int InputSize { get; }
     public int EmbeddingSize { get; }
     public int Classes { get; }
 
@@ -65,6 +66,8 @@ public sealed class OnnxTeacher : ITeacher
         catch (OnnxRuntimeException e) { throw FaceDistillException.ForFile(options.Path, $"not a loadable ONNX model ({e.Message.Split('\n')[0]})"); }
         if (_session.InputMetadata.Count != 1) throw FaceDistillException.ForFile(options.Path, $"expected one input, the model has {_session.InputMetadata.Count}");
         _input = _session.InputMetadata.Keys.First();
+        var dims = _session.InputMetadata[_input].Dimensions;
+        InputSize = options.Size ?? (dims.Length == 4 && dims[2] > 0 && dims[2] == dims[3] ? dims[2] : 112);
         _embedding = options.EmbeddingOutput ?? _session.OutputMetadata.Keys.First();
         int Width(string name) => _session.OutputMetadata.TryGetValue(name, out var m)
             ? m.Dimensions.Length >= 2 && m.Dimensions[^1] > 0 ? m.Dimensions[^1] : throw FaceDistillException.ForFile(options.Path, $"output '{name}' has no fixed last dimension")
