@@ -38,7 +38,7 @@ public static class OnnxBench
         yield return "## Exported models: ONNX Runtime against TorchSharp";
         yield return "";
         yield return $"`facedistill export` graphs (opset {OnnxGraph.Opset}) run by ONNX Runtime 1.31 on the CPU ({threads} intra-op threads) against the same weights in " +
-                     $"TorchSharp (eval, no_grad, {threads} threads), median of {(quick ? 5 : 15)} runs; random weights with settled batch-norm statistics (speed does not depend on training).";
+                     $"TorchSharp (eval, no_grad, {threads} threads), median of {(quick ? 5 : 15)} runs after two warm-up runs; random weights (speed does not depend on their values).";
         yield return "";
         yield return "| model (input) | batch | TorchSharp ms | ONNX Runtime ms | ONNX Runtime speed-up | file MB |";
         yield return "|---|---:|---:|---:|---:|---:|";
