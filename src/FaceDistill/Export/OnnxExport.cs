@@ -1,7 +1,6 @@
 using FaceDistill.Core;
 using FaceDistill.Data;
 using FaceDistill.Models;
-using FaceDistill.Models.Heads;
 using Microsoft.ML.OnnxRuntime;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -34,32 +33,36 @@ public static class OnnxExport
         int size = backbone.InputSize;
         var wasTraining = model.training;
         model.eval();
+        using var scope = NewDisposeScope();
         try
         {
+            // TorchSharp's outputs on a seeded batch: the reference the exported graph must reproduce, and the widths
+            // of its outputs
+            var x = rand([3, 3, size, size], generator: new Generator(20251201)) * 2 - 1;
+            Tensor emb, head;
+            using (no_grad())
+            {
+                emb = model.Backbone.call(x);
+                head = model.Head.call(emb, null);
+            }
             var g = new OnnxGraph();
             g.Input("input", -1, 3, size, size);
-            var outputs = new List<(string, long)>();
-            string emb = g.Module(backbone, "input");
-            g.NodeTo("Identity", [emb], "embedding");
-            g.Output("embedding", -1, backbone.EmbeddingSize);
-            outputs.Add(("embedding", backbone.EmbeddingSize));
-            if (task != FaceTask.Recognition && model.Head is IOnnxExportable head)
+            var outputs = new List<(string Name, long Width)>();
+            var expected = new Dictionary<string, Tensor>();
+            void Output(string name, string value, Tensor reference, params long[] shape)
             {
-                var h = head.ExportOnnx(g, emb);
-                if (task == FaceTask.Age)
-                {
-                    g.NodeTo("Identity", [h], "age");
-                    g.Output("age", -1);
-                    outputs.Add(("age", 1));
-                }
-                else
-                {
-                    long classes;
-                    using (NewDisposeScope()) classes = Predict(model, zeros(1, 3, size, size)).head!.shape[1];
-                    g.NodeTo("Identity", [h], "logits");
-                    g.Output("logits", -1, classes);
-                    outputs.Add(("logits", classes));
-                }
+                g.NodeTo("Identity", [value], name);
+                g.Output(name, shape);
+                outputs.Add((name, shape.Length > 1 ? shape[1] : 1));
+                expected[name] = reference;
+            }
+            string e = g.Module(backbone, "input");
+            Output("embedding", e, emb, -1, backbone.EmbeddingSize);
+            if (task != FaceTask.Recognition && model.Head is IOnnxExportable exportable)
+            {
+                var h = exportable.ExportOnnx(g, e);
+                if (task == FaceTask.Age) Output("age", h, head, -1);
+                else Output("logits", h, head, -1, head.shape[1]);
             }
             var meta = new Dictionary<string, string>
             {
@@ -71,7 +74,7 @@ public static class OnnxExport
             };
             foreach (var (k, v) in metadata ?? new Dictionary<string, string>()) meta[k] = v;
             var bytes = g.ToModel(backbone.GetType().Name, meta);
-            double diff = Check(model, task, bytes, size, outputs);
+            double diff = Check(bytes, x, expected);
             if (!(diff <= Tolerance))
                 throw FaceDistillException.ForFile(path, $"the exported graph disagrees with the model (relative difference {diff:G3} > {Tolerance}); not written");
             AtomicFile.WriteAllBytes(path, bytes);
@@ -83,28 +86,17 @@ public static class OnnxExport
         }
     }
 
-    private static (Tensor embedding, Tensor? head) Predict(FaceModel model, Tensor x)
+    /// <summary>Runs the serialised graph in ONNX Runtime on <paramref name="x"/> and compares each named output with
+    /// its expected tensor: the largest absolute difference, divided by the output's largest magnitude (at least 1).</summary>
+    public static double Check(byte[] onnx, Tensor x, IReadOnlyDictionary<string, Tensor> expected)
     {
-        using var _ = no_grad();
-        var e = model.Backbone.call(x);
-        return (e, model.Head.call(e, null));
-    }
-
-    /// <summary>Runs the serialised graph in ONNX Runtime and TorchSharp on the same seeded batch; the largest absolute
-    /// difference over all outputs, divided by the largest magnitude (at least 1).</summary>
-    public static double Check(FaceModel model, FaceTask task, byte[] onnx, int size, IReadOnlyList<(string Name, long Width)> outputs)
-    {
-        using var scope = NewDisposeScope();
-        var gen = new Generator(20251201);
-        var x = rand([3, 3, size, size], generator: gen) * 2 - 1;
-        var (emb, head) = Predict(model, x);
         using var session = new InferenceSession(onnx);
-        var input = new DenseTensorF(x.contiguous().data<float>().ToArray(), [3, 3, size, size]);
+        var input = new DenseTensorF(x.contiguous().data<float>().ToArray(), x.shape.Select(d => (int)d).ToArray());
         using var results = session.Run([NamedOnnxValue.CreateFromTensor("input", input)]);
         double worst = 0;
-        foreach (var (name, _) in outputs)
+        foreach (var (name, tensor) in expected)
         {
-            var reference = (name == "embedding" ? emb : head!).contiguous().data<float>().ToArray();
+            var reference = tensor.contiguous().data<float>().ToArray();
             var got = results.First(r => r.Name == name).AsEnumerable<float>().ToArray();
             if (got.Length != reference.Length) return double.PositiveInfinity;
             double scale = Math.Max(1, reference.Max(v => Math.Abs((double)v)));

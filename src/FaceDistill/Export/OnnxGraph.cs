@@ -136,11 +136,11 @@ public sealed class OnnxGraph
     {
         if (c.padding_type is not null || c.padding_mode != PaddingModes.Zeros)
             throw new NotSupportedException($"ONNX export: Conv2d '{c.GetName()}' uses padding {c.padding_type?.ToString() ?? c.padding_mode.ToString()}");
-        var pad = c.padding ?? [0, 0];
+        var pad = Pair(c.padding, 0);
         var inputs = new List<string> { x, Constant("conv_w", c.weight!) };
         if (c.bias is not null) inputs.Add(Constant("conv_b", c.bias));
-        return Node("Conv", [.. inputs], ("kernel_shape", c.kernel_size), ("strides", c.stride ?? [1, 1]),
-            ("pads", new[] { pad[0], pad[1], pad[0], pad[1] }), ("dilations", c.dilation ?? [1, 1]), ("group", c.groups));
+        return Node("Conv", [.. inputs], ("kernel_shape", Pair(c.kernel_size, 1)), ("strides", Pair(c.stride, 1)),
+            ("pads", new[] { pad[0], pad[1], pad[0], pad[1] }), ("dilations", Pair(c.dilation, 1)), ("group", c.groups));
     }
 
     private string BatchNorm(BatchNorm b, string x)
@@ -169,13 +169,14 @@ public sealed class OnnxGraph
 
     private string MaxPool(MaxPool2d m, string x)
     {
-        var k = m.kernel_size;
-        var pad = m.padding ?? [0, 0];
-        if (pad.Length == 1) pad = [pad[0], pad[0]];
-        var stride = m.stride ?? k;
-        return Node("MaxPool", [x], ("kernel_shape", k.Length == 1 ? new[] { k[0], k[0] } : k), ("strides", stride.Length == 1 ? new[] { stride[0], stride[0] } : stride),
+        var k = Pair(m.kernel_size, 1);
+        var pad = Pair(m.padding, 0);
+        return Node("MaxPool", [x], ("kernel_shape", k), ("strides", m.stride is null ? k : Pair(m.stride, 1)),
             ("pads", new[] { pad[0], pad[1], pad[0], pad[1] }), ("ceil_mode", m.ceil_mode ? 1L : 0L));
     }
+
+    /// <summary>A 2-d layer's (height, width) setting: TorchSharp stores one value or two, or none for the default.</summary>
+    private static long[] Pair(long[]? v, long fallback) => v is null || v.Length == 0 ? [fallback, fallback] : v.Length == 1 ? [v[0], v[0]] : v;
 
     /// <summary>The ModelProto: producer, opset, graph, and string metadata (input size, normalisation, task …).</summary>
     public byte[] ToModel(string graphName, IReadOnlyDictionary<string, string> metadata)

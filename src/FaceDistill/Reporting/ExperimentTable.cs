@@ -54,6 +54,15 @@ public static class ExperimentTable
         return Significance.McNemar(ca, cb);
     }
 
+    /// <summary>The run a method is tested against (its own baseline, else the experiment's) and the test on one view;
+    /// none for reference rows and the baseline itself.</summary>
+    private static (string? Against, TestResult? P) Test(ExperimentResult r, MethodResult m, string view)
+    {
+        if (m.IsReference || m.Name == r.Plan.Baseline) return (null, null);
+        var against = r.Plan.BaselineOf(m.Name);
+        return (against, PValue(r.Methods.First(x => x.Name == against).Reports[view], m.Reports[view]));
+    }
+
     private static bool[] Correct(EvalReport r) => r.Detail switch
     {
         VerificationResult v => v.Correct,
@@ -97,9 +106,7 @@ public static class ExperimentTable
         {
             var label = m.Kind switch { "reference" => $"{m.Name} (reference)", "combination" => $"{m.Name} (combined)", _ => m.Name };
             if (m.Name == r.Plan.Baseline) label = $"**{m.Name}** (baseline)";
-            var against = r.Plan.BaselineOf(m.Name);
-            if (against != r.Plan.Baseline && !m.IsReference) label += $" (vs {against})";
-            var reference = r.Methods.First(x => x.Name == against);
+            if (!m.IsReference && r.Plan.BaselineOf(m.Name) is var own && own != r.Plan.Baseline) label += $" (vs {own})";
             sb.Append($"| {label} |");
             foreach (var v in r.Views)
             {
@@ -107,7 +114,7 @@ public static class ExperimentTable
                 var (mean, std) = MeanStd(reps.Select(x => x.Metrics[metric]));
                 var (smean, _) = MeanStd(reps.Select(x => x.Metrics.TryGetValue(secondary, out var y) ? y : double.NaN));
                 string cell = Fmt(metric, mean) + (double.IsFinite(std) ? " ± " + Fmt(metric, std) : "");
-                var p = m.IsReference || m.Name == r.Plan.Baseline ? null : PValue(reference.Reports[v], reps);
+                var (_, p) = Test(r, m, v);
                 sb.Append($" {cell} | {P(p)} | {Fmt(secondary, smean)} |");
             }
             var (tm, _) = MeanStd(m.TrainSeconds);
@@ -123,8 +130,7 @@ public static class ExperimentTable
         foreach (var m in r.Methods)
             foreach (var v in r.Views)
             {
-                var against = m.IsReference || m.Name == r.Plan.Baseline ? null : r.Plan.BaselineOf(m.Name);
-                var p = against is null ? null : PValue(r.Methods.First(x => x.Name == against).Reports[v], m.Reports[v]);
+                var (against, p) = Test(r, m, v);
                 for (int s = 0; s < m.Reports[v].Count; s++)
                 {
                     var rep = m.Reports[v][s];
