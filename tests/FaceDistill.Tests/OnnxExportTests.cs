@@ -171,6 +171,26 @@ public class OnnxExportTests
         Assert.DoesNotContain("\n   at ", err);
     }
 
+    private sealed class GeluBackbone : Backbone, IOnnxExportable
+    {
+        private readonly TorchSharp.torch.nn.Module<Tensor, Tensor> act = TorchSharp.torch.nn.GELU();
+        public GeluBackbone() : base("GeluBackbone", 8, 3 * 8 * 8) => RegisterComponents();
+        public override Tensor forward(Tensor x) => act.call(x).flatten(1);
+        public string ExportOnnx(OnnxGraph g, string x) => g.Module(act, x);
+    }
+
+    [Fact]
+    public void AnUnexportableModelIsAOneLineErrorNamingTheFileAndNothingIsWritten()
+    {
+        var path = Path.Combine(TestUtil.TempDir(), "m.onnx");
+        using var model = new FaceModel(new GeluBackbone(), new SoftmaxHead(3 * 8 * 8, 2));
+        var e = Assert.Throws<FaceDistillException>(() => OnnxExport.Export(model, FaceTask.Recognition, path));
+        Assert.StartsWith(path + ": not written", e.Message);
+        Assert.Contains("GELU", e.Message);
+        Assert.DoesNotContain('\n', e.Message);
+        Assert.False(File.Exists(path));
+    }
+
     [Fact]
     public void AModuleWithoutAMappingIsRefusedByName()
     {

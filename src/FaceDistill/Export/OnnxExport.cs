@@ -29,7 +29,7 @@ public static class OnnxExport
     public static OnnxExportResult Export(FaceModel model, FaceTask task, string path, IReadOnlyDictionary<string, string>? metadata = null)
     {
         var backbone = model.Backbone;
-        if (backbone is not IOnnxExportable) throw new FaceDistillException($"ONNX export: backbone {backbone.GetType().Name} has no ONNX mapping");
+        if (backbone is not IOnnxExportable) throw FaceDistillException.ForFile(path, $"not written: backbone {backbone.GetType().Name} has no ONNX mapping");
         int size = backbone.InputSize;
         var wasTraining = model.training;
         model.eval();
@@ -79,6 +79,10 @@ public static class OnnxExport
                 throw FaceDistillException.ForFile(path, $"the exported graph disagrees with the model (relative difference {diff:G3} > {Tolerance}); not written");
             AtomicFile.WriteAllBytes(path, bytes);
             return new OnnxExportResult(path, outputs, diff, bytes.LongLength);
+        }
+        catch (Exception e) when (e is NotSupportedException or OnnxRuntimeException)
+        {
+            throw FaceDistillException.ForFile(path, $"not written: {e.Message.Split('\n')[0]}");
         }
         finally
         {
