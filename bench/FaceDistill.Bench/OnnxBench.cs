@@ -54,7 +54,7 @@ public static class OnnxBench
                      })
             {
                 manual_seed(1);
-                using var model = new FaceModel(ModelFactory.CreateBackbone(backbone, size, emb, width), new SoftmaxHead(emb, 2));
+                using var model = new FaceModel(Backbones.Create(backbone, size, emb, width), new SoftmaxHead(emb, 2));
                 model.eval();
                 var path = Path.Combine(dir, backbone + size + ".onnx");
                 var result = OnnxExport.Export(model, FaceTask.Recognition, path);

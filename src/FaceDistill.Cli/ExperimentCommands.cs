@@ -1,7 +1,5 @@
 using System.CommandLine;
-using FaceDistill.Config;
-using FaceDistill.Reporting;
-using FaceDistill.Training;
+using FaceDistill.Experiments;
 
 namespace FaceDistill.Cli;
 

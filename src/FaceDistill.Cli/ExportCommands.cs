@@ -1,7 +1,8 @@
 using System.CommandLine;
 using FaceDistill.Core;
 using FaceDistill.Export;
-using FaceDistill.Training;
+using FaceDistill.Models.Onnx;
+using FaceDistill.Runs;
 
 namespace FaceDistill.Cli;
 

@@ -4,9 +4,11 @@ using System.Text.Json;
 using FaceDistill.Core;
 using FaceDistill.Data;
 using FaceDistill.Faces;
+using FaceDistill.Evaluation;
 using FaceDistill.Faces.Zoo;
-using FaceDistill.Training;
+using FaceDistill.Runs;
 using Spectre.Console;
+using Progress = FaceDistill.Core.Progress;
 
 namespace FaceDistill.Cli;
 
@@ -57,54 +59,42 @@ internal static class ZooCommands
             var dir = p.GetValue(path)!;
             using var zoo = new FaceAnalyzer(p.GetValue(home)) { Detector = p.GetValue(DetectorOption) == "tiny" ? FaceDetectorKind.Tiny : FaceDetectorKind.Ssd };
             var started = DateTime.UtcNow;
-            var faceView = p.GetValue(view) is { } v ? FaceView.Parse(v) : null;
-            var options = new Evaluation.TeacherBaselines.Options(View: faceView, Seed: p.GetValue(seed));
-            // occluders are drawn from landmarks: crops get the zoo's, computed once per dataset and cached
-            IFaceDataset WithLandmarks(FileFaceDataset d) =>
-                faceView?.Name.StartsWith(Faces.Occlusion.OcclusionView.Prefix, StringComparison.Ordinal) == true
-                    ? DatasetLandmarks.Attach(d, "zoo", Path.Combine("runs", ".landmarks"), p.GetValue(home)) : d;
+            var faceView = p.GetValue(view) is { } v ? FaceViews.Parse(v) : null;
+            var options = new TeacherBaselines.Options(View: faceView, Seed: p.GetValue(seed));
+            IFaceDataset Prepared(FileFaceDataset d) =>
+                BaselineDatasets.Subset(BaselineDatasets.ForView(d, faceView, p.GetValue(home)), p.GetValue(limit), p.GetValue(seed));
             if (faceView is not null) Console.WriteLine($"view: {faceView.Name}");
-            IFaceDataset Subset(IFaceDataset d)
-            {
-                int n = p.GetValue(limit);
-                if (n <= 0 || n >= d.Count) return d;
-                var idx = Enumerable.Range(0, d.Count).ToArray();
-                new Random(p.GetValue(seed)).Shuffle(idx);
-                return new SubsetDataset(d, idx.Take(n).Order().ToArray());
-            }
             switch (p.GetValue(kind))
             {
                 case "lfw":
                 {
-                    var pairs = PairList.LoadLfw(Path.Combine(dir, "pairs.txt"), Path.Combine(dir, "lfw"));
-                    Evaluation.EvalReport report; int noFace;
-                    using (var bar = ProgressBar.Start("lfw", pairs.Images.Count))
-                        (report, noFace) = Evaluation.TeacherBaselines.Verify(zoo, pairs, options, progress: new Progress<int>(i => bar.Update(i)));
+                    var pairs = BaselineDatasets.Lfw(dir);
+                    EvalReport report; int noFace;
+                    using (var bar = Progress.Start("lfw", pairs.Images.Count))
+                        (report, noFace) = TeacherBaselines.Verify(zoo, pairs, options, progress: new Progress<int>(i => bar.Update(i)));
                     Print(report.Metrics);
                     Console.WriteLine($"{pairs.Pairs.Count} pairs, {pairs.Images.Count} images, no face detected in {noFace} (whole image used); {(DateTime.UtcNow - started).TotalSeconds:F0} s");
-                    if (p.GetValue(roc) is { } png) { Reporting.RunReport.Roc((Evaluation.VerificationResult)report.Detail, png, "face-api recognition net on LFW"); Console.WriteLine($"wrote {png}"); }
+                    if (p.GetValue(roc) is { } png) { RunReport.Roc((VerificationResult)report.Detail, png, "face-api recognition net on LFW"); Console.WriteLine($"wrote {png}"); }
                     break;
                 }
                 case "fer2013":
                 {
-                    var test = Path.Combine(dir, "test");
-                    var data = FileFaceDataset.FromImageFolder(Directory.Exists(test) ? test : dir, FaceTask.Expression);
-                    var sub = Subset(WithLandmarks(data));
-                    Evaluation.EvalReport r;
-                    using (var bar = ProgressBar.Start("fer2013", sub.Count))
-                        r = Evaluation.TeacherBaselines.Expression(zoo, sub, data.ClassNames, data.Root, options, progress: new Progress<int>(i => bar.Update(i)));
+                    var data = BaselineDatasets.Fer2013(dir);
+                    var sub = Prepared(data);
+                    EvalReport r;
+                    using (var bar = Progress.Start("fer2013", sub.Count))
+                        r = TeacherBaselines.Expression(zoo, sub, data.ClassNames, data.Root, options, progress: new Progress<int>(i => bar.Update(i)));
                     Print(r.Metrics);
-                    Console.WriteLine(Reporting.RunReport.ConfusionMarkdown((Evaluation.ClassificationResult)r.Detail, FaceExpressionNet.Labels));
+                    Console.WriteLine(RunReport.ConfusionMarkdown((ClassificationResult)r.Detail, FaceExpressionNet.Labels));
                     Console.WriteLine($"{sub.Count} images; {(DateTime.UtcNow - started).TotalSeconds:F0} s");
                     break;
                 }
                 case "utkface":
                 {
-                    var utk = Path.Combine(dir, "UTKFace");
-                    var data = Subset(WithLandmarks(FileFaceDataset.FromUtkFace(Directory.Exists(utk) ? utk : dir, out int skipped)));
-                    (Evaluation.EvalReport Age, Evaluation.EvalReport Gender) r;
-                    using (var bar = ProgressBar.Start("utkface", data.Count))
-                        r = Evaluation.TeacherBaselines.AgeGender(zoo, data, options, progress: new Progress<int>(i => bar.Update(i)));
+                    var data = Prepared(BaselineDatasets.UtkFace(dir, out int skipped));
+                    (EvalReport Age, EvalReport Gender) r;
+                    using (var bar = Progress.Start("utkface", data.Count))
+                        r = TeacherBaselines.AgeGender(zoo, data, options, progress: new Progress<int>(i => bar.Update(i)));
                     Print(r.Age.Metrics.ToDictionary(k => "age_" + k.Key, k => k.Value));
                     Print(r.Gender.Metrics.ToDictionary(k => "gender_" + k.Key, k => k.Value));
                     Console.WriteLine($"{data.Count} images ({skipped} files with malformed names skipped); {(DateTime.UtcNow - started).TotalSeconds:F0} s");
@@ -137,15 +127,6 @@ internal static class ZooCommands
         MinConfidence = p.GetValue(MinScoreOption),
     };
 
-    public static List<string> ImagesOf(string path)
-    {
-        if (File.Exists(path)) return [path];
-        if (!Directory.Exists(path)) throw FaceDistillException.ForFile(path, "no such image or folder");
-        var files = Directory.EnumerateFiles(path, "*", SearchOption.AllDirectories).Where(ImageCodec.IsImagePath).Order(StringComparer.Ordinal).ToList();
-        if (files.Count == 0) throw FaceDistillException.ForFile(path, "folder holds no images");
-        return files;
-    }
-
     public static Command Analyze()
     {
         var input = new Argument<string>("input") { Description = "An image or a folder of images" };
@@ -156,12 +137,12 @@ internal static class ZooCommands
         cmd.SetAction(p => Commands.Guard(() =>
         {
             Commands.Common(p);
-            var files = ImagesOf(p.GetValue(input)!);
+            var files = ImageFolder.List(p.GetValue(input)!);
             using var zoo = Analyzer(p);
             var drawTo = p.GetValue(draw);
             var results = new List<object>();
             int failedImages = 0;
-            using (var bar = ProgressBar.Start("analyze", files.Count))
+            using (var bar = Progress.Start("analyze", files.Count))
             {
                 foreach (var (file, i) in files.Select((f, i) => (f, i)))
                 {
@@ -169,7 +150,7 @@ internal static class ZooCommands
                     try { img = ImageCodec.Load(file); }
                     catch (FaceDistillException e) when (files.Count > 1) { Console.Error.WriteLine($"skipped: {e.Message}"); failedImages++; bar.Update(i + 1); continue; }
                     var faces = zoo.Analyze(img);
-                    results.Add(new { file, width = img.Width, height = img.Height, faces = faces.Select(ToJson).ToList() });
+                    results.Add(FaceAnalysisJson.Image(file, img.Width, img.Height, faces));
                     if (drawTo is not null)
                     {
                         var target = files.Count == 1 ? drawTo : Path.Combine(drawTo, Path.ChangeExtension(Path.GetFileName(file), ".png"));
@@ -178,28 +159,13 @@ internal static class ZooCommands
                     bar.Update(i + 1);
                 }
             }
-            var json = JsonSerializer.Serialize(files.Count == 1 && results.Count == 1 ? results[0] : results, new JsonSerializerOptions { WriteIndented = true });
+            var json = FaceAnalysisJson.Serialize(results, single: files.Count == 1);
             if (p.GetValue(output) is { } o) { AtomicFile.WriteAllText(o, json + "\n"); Console.Error.WriteLine($"wrote {o}"); }
             else Console.WriteLine(json);
             return failedImages == 0 ? 0 : 2;
         }));
         return cmd;
     }
-
-    private static object ToJson(FaceAnalysis f) => new
-    {
-        score = Math.Round(f.Detection.Score, 6),
-        box = new { x = R(f.Detection.Box.X), y = R(f.Detection.Box.Y), width = R(f.Detection.Box.Width), height = R(f.Detection.Box.Height) },
-        landmarks = f.Landmarks.Points.Select(pt => new[] { R(pt.X), R(pt.Y) }).ToArray(),
-        expression = f.Expression,
-        expressions = FaceExpressionNet.Labels.Zip(f.Expressions).ToDictionary(t => t.First, t => Math.Round(t.Second, 6)),
-        age = Math.Round(f.Age, 2),
-        gender = f.Gender,
-        genderProbability = Math.Round(f.GenderProbability, 4),
-        descriptor = f.Descriptor,
-    };
-
-    private static double R(double v) => Math.Round(v, 3);
 
     public static Command Align()
     {
@@ -221,7 +187,7 @@ internal static class ZooCommands
             var outDir = p.GetValue(output)!;
             if (RunDirectory.HasRun(outDir)) throw FaceDistillException.ForFile(outDir, "output folder exists and is not empty");
             var known = p.GetValue(landmarksCsv) is { } csv ? LandmarkCsv.Read(csv) : null;
-            var files = ImagesOf(root);
+            var files = ImageFolder.List(root);
             using var zoo = Analyzer(p);
             var fb = p.GetValue(fallbackBox);
             if (fb < 0 || fb > 1) throw new FaceDistillException($"--fallback-box must be in [0, 1], got {fb}");

@@ -56,8 +56,8 @@ public class CliTests
     public void CompareEvaluatesRunsOnTheSamePairsWithPValues()
     {
         var dir = TestUtil.TempDir();
-        FaceDistill.Training.TrainingRun.Execute(TestUtil.Tiny("a", 1), dir, FaceDistill.Training.ExistingRun.Refuse);
-        FaceDistill.Training.TrainingRun.Execute(TestUtil.Tiny("b", 2), dir, FaceDistill.Training.ExistingRun.Refuse);
+        FaceDistill.Runs.TrainingRun.Execute(TestUtil.Tiny("a", 1), dir, FaceDistill.Runs.ExistingRun.Refuse);
+        FaceDistill.Runs.TrainingRun.Execute(TestUtil.Tiny("b", 2), dir, FaceDistill.Runs.ExistingRun.Refuse);
         var md = Path.Combine(dir, "table.md");
         var (code, output, err) = Run("compare", Path.Combine(dir, "a"), Path.Combine(dir, "b"), "--out", md, "--quiet");
         Assert.True(code == 0, err);

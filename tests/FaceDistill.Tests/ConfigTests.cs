@@ -16,7 +16,7 @@ public class ConfigTests
     public void LoadsJsonAndAppliesOverrides()
     {
         var p = Write("""{ "name": "x", "train": { "epochs": 7, "optimizer": { "lr": 0.05 } } }""");
-        var c = ConfigLoader.Load(p, ["train.epochs=3", "model.head.type=cosface", "data.augment.flip=false"]);
+        var c = RunConfig.Load(p, ["train.epochs=3", "model.head.type=cosface", "data.augment.flip=false"]);
         Assert.Equal(3, c.Train.Epochs);
         Assert.Equal(0.05, c.Train.Optimizer.Lr);
         Assert.Equal("cosface", c.Model.Head.Type);
@@ -27,7 +27,7 @@ public class ConfigTests
     public void LoadsYaml()
     {
         var p = Write("name: y\ntrain:\n  epochs: 4\n  schedule:\n    milestones: [1, 2.5]\n", ".yaml");
-        var c = ConfigLoader.Load(p);
+        var c = RunConfig.Load(p);
         Assert.Equal(4, c.Train.Epochs);
         Assert.Equal([1, 2.5], c.Train.Schedule.Milestones);
     }
@@ -44,7 +44,7 @@ public class ConfigTests
     public void RejectsBadConfigsNamingTheKey(string json, string expected)
     {
         var p = Write(json);
-        var e = Assert.Throws<FaceDistillException>(() => ConfigLoader.Load(p));
+        var e = Assert.Throws<FaceDistillException>(() => RunConfig.Load(p));
         Assert.Contains(expected, e.Message);
         Assert.DoesNotContain('\n', e.Message);
         if (!expected.StartsWith('/')) Assert.StartsWith(p, e.Message);
@@ -53,18 +53,18 @@ public class ConfigTests
     [Fact]
     public void RejectsBadOverride()
     {
-        var e = Assert.Throws<FaceDistillException>(() => ConfigLoader.Load(null, ["train.nope=1"]));
+        var e = Assert.Throws<FaceDistillException>(() => RunConfig.Load(null, ["train.nope=1"]));
         Assert.Contains("unknown key 'train.nope'", e.Message);
-        e = Assert.Throws<FaceDistillException>(() => ConfigLoader.Load(null, ["train.epochs"]));
+        e = Assert.Throws<FaceDistillException>(() => RunConfig.Load(null, ["train.epochs"]));
         Assert.Contains("expected key=value", e.Message);
-        e = Assert.Throws<FaceDistillException>(() => ConfigLoader.Load(null, ["train.epochs=many"]));
+        e = Assert.Throws<FaceDistillException>(() => RunConfig.Load(null, ["train.epochs=many"]));
         Assert.Contains("must be an integer", e.Message);
     }
 
     [Fact]
     public void MissingFileIsNamed()
     {
-        var e = Assert.Throws<FaceDistillException>(() => ConfigLoader.Load("/no/such/config.json"));
+        var e = Assert.Throws<FaceDistillException>(() => RunConfig.Load("/no/such/config.json"));
         Assert.Equal("/no/such/config.json: config file not found", e.Message);
     }
 
@@ -85,9 +85,9 @@ public class ConfigTests
             foreach (var f in files)
             {
                 // experiments check every run's config (teacher directories, which only exist once trained, aside);
-                // single-run configs that distil from a run are checked with the teacher switched off (no runs/ in a clone)
+                // single-run configs that distil from a run are checked with runs/ taken as planned (no runs/ in a clone)
                 if (ExperimentPlan.IsPlan(f)) ExperimentPlan.Load(f);
-                else ConfigLoader.Load(f, File.ReadAllText(f).Contains("\"teacher\"") ? ["distill.method=none"] : []);
+                else RunConfig.Resolve(ConfigLoader.Load(f), f, planned: p => p.StartsWith("runs/", StringComparison.Ordinal));
             }
         }
         finally { Environment.CurrentDirectory = cwd; }
@@ -96,9 +96,9 @@ public class ConfigTests
     [Fact]
     public void ResolvedConfigRoundTrips()
     {
-        var c = ConfigLoader.Load(null, ["name=rt", "train.epochs=2"]);
+        var c = RunConfig.Load(null, ["name=rt", "train.epochs=2"]);
         var p = Write(ConfigLoader.ToJson(c));
-        Assert.Equal(ConfigLoader.ToJson(c), ConfigLoader.ToJson(ConfigLoader.Load(p)));
+        Assert.Equal(ConfigLoader.ToJson(c), ConfigLoader.ToJson(RunConfig.Load(p)));
     }
 }
 
@@ -110,8 +110,8 @@ public class DemoConfigTests
         // configs/demo.json documents what `facedistill demo` runs: they must not drift apart
         var dir = new DirectoryInfo(AppContext.BaseDirectory);
         while (dir is not null && !Directory.Exists(Path.Combine(dir.FullName, "configs"))) dir = dir.Parent;
-        var fromFile = FaceDistill.Config.ConfigLoader.Load(Path.Combine(dir!.FullName, "configs", "demo.json"));
-        var builtIn = FaceDistill.Training.Demo.Config(quick: false) with { Description = fromFile.Description };
+        var fromFile = RunConfig.Load(Path.Combine(dir!.FullName, "configs", "demo.json"));
+        var builtIn = FaceDistill.Runs.Demo.Config(quick: false) with { Description = fromFile.Description };
         Assert.Equal(FaceDistill.Config.ConfigLoader.ToJson(builtIn), FaceDistill.Config.ConfigLoader.ToJson(fromFile));
     }
 }

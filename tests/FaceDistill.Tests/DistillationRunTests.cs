@@ -71,7 +71,7 @@ public class DistillationRunTests
         var basis = Weights(Path.Combine(root, "ddl-plain"), plain, o.Data.Classes);
         Assert.Equal(basis, Weights(Path.Combine(root, "ddl-zero"), zero, o.Data.Classes)); // an extra view alone changes nothing
         Assert.NotEqual(basis, Weights(Path.Combine(root, "ddl-on"), on, o.Data.Classes));
-        var e = Assert.Throws<FaceDistillException>(() => ConfigLoader.Load(null, ["distill.method=ddl", "distill.hardView=blurry"]));
+        var e = Assert.Throws<FaceDistillException>(() => RunConfig.Load(null, ["distill.method=ddl", "distill.hardView=blurry"]));
         Assert.Contains("key 'distill.hardView' unknown view 'blurry'", e.Message);
     }
 
@@ -92,14 +92,14 @@ public class DistillationRunTests
     [Fact]
     public void DistillConfigErrorsNameTheKeyOrPath()
     {
-        var e = Assert.Throws<FaceDistillException>(() => ConfigLoader.Load(null, ["distill.method=gkd"]));
+        var e = Assert.Throws<FaceDistillException>(() => RunConfig.Load(null, ["distill.method=gkd"]));
         Assert.Contains("key 'distill.teacher' is required", e.Message);
-        e = Assert.Throws<FaceDistillException>(() => ConfigLoader.Load(null, ["distill.method=gkd", "distill.teacher=/no/teacher"]));
+        e = Assert.Throws<FaceDistillException>(() => RunConfig.Load(null, ["distill.method=gkd", "distill.teacher=/no/teacher"]));
         Assert.StartsWith("/no/teacher: teacher run directory not found", e.Message);
-        e = Assert.Throws<FaceDistillException>(() => ConfigLoader.Load(null, ["distill.method=magic"]));
+        e = Assert.Throws<FaceDistillException>(() => RunConfig.Load(null, ["distill.method=magic"]));
         Assert.Contains("key 'distill.method' is 'magic'", e.Message);
         var dir = TestUtil.TempDir();
-        e = Assert.Throws<FaceDistillException>(() => ConfigLoader.Load(null, ["task=age", "distill.method=gkd", $"distill.teacher={dir}"]));
+        e = Assert.Throws<FaceDistillException>(() => RunConfig.Load(null, ["task=age", "distill.method=gkd", $"distill.teacher={dir}"]));
         Assert.Contains("task 'age' has none", e.Message);
     }
 

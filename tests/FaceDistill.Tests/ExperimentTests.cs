@@ -93,14 +93,14 @@ public class ExperimentTests
             return new("classification", new Dictionary<string, double> { ["acc"] = right / 100.0, ["balanced_acc"] = right / 100.0 },
                 new Evaluation.ClassificationResult(right / 100.0, new int[2, 2], correct));
         }
-        Training.MethodResult M(string name, string kind, int right) => new(name, kind, new() { ["clean"] = [Rep(right)] }, [1.0]);
-        var result = new Training.ExperimentResult(plan, "expression", ["clean"], [M("t", "reference", 95), M("a", "run", 50), M("b", "run", 90), M("b+kd", "run", 90)], dir);
-        var md = Reporting.ExperimentTable.Markdown(result);
+        Experiments.MethodResult M(string name, string kind, int right) => new(name, kind, new() { ["clean"] = [Rep(right)] }, [1.0]);
+        var result = new Experiments.ExperimentResult(plan, "expression", ["clean"], [M("t", "reference", 95), M("a", "run", 50), M("b", "run", 90), M("b+kd", "run", 90)], dir);
+        var md = Experiments.ExperimentTable.Markdown(result);
         Assert.Matches(@"\| b \| 90\.00 \| [0-9.e+-]+ \|", md);
         Assert.DoesNotContain("| b | 90.00 | 1.000 |", md);
         Assert.Contains("| b+kd (vs b) | 90.00 | 1.000 |", md);
         Assert.Contains("rows marked \"vs X\": against X", md);
-        var csv = Reporting.ExperimentTable.Csv(result).Split('\n');
+        var csv = Experiments.ExperimentTable.Csv(result).Split('\n');
         Assert.EndsWith(",p_vs_baseline,baseline,train_seconds", csv[0]);
         Assert.Contains(csv, l => l.StartsWith("b+kd,run,clean,1,") && l.EndsWith(",1,b,1.0"));
         Assert.Contains(csv, l => l.StartsWith("b,run,clean,1,") && l.Contains(",a,1.0"));
@@ -157,12 +157,12 @@ public class RecognitionExperimentTests
         var dir = TestUtil.TempDir();
         var csv = Path.Combine(dir, "metrics.csv");
         File.WriteAllLines(csv, ["step,epoch,loss,lr,images_per_s,val_acc", "10,1,3.0,0.1,100,", "20,1,2.5,0.1,100,0.70", "40,2,2.0,0.1,100,0.80", "60,3,1.5,0.1,100,0.79", "80,4,1.2,0.1,100,0.85"]);
-        var curve = Reporting.Convergence.Curve(csv, "val_acc");
+        var curve = Experiments.Convergence.Curve(csv, "val_acc");
         Assert.Equal([(20L, 0.70), (40L, 0.80), (60L, 0.79), (80L, 0.85)], curve);
-        Assert.Equal(40L, Reporting.Convergence.StepsToReach(curve, 0.80));
-        Assert.Null(Reporting.Convergence.StepsToReach(curve, 0.9));
-        Assert.Equal(20L, Reporting.Convergence.StepsToReach(curve, 0.75, higherIsBetter: false));
-        Assert.Contains("no 'val_mae' column", Assert.Throws<FaceDistillException>(() => Reporting.Convergence.Curve(csv, "val_mae")).Message);
+        Assert.Equal(40L, Experiments.Convergence.StepsToReach(curve, 0.80));
+        Assert.Null(Experiments.Convergence.StepsToReach(curve, 0.9));
+        Assert.Equal(20L, Experiments.Convergence.StepsToReach(curve, 0.75, higherIsBetter: false));
+        Assert.Contains("no 'val_mae' column", Assert.Throws<FaceDistillException>(() => Experiments.Convergence.Curve(csv, "val_mae")).Message);
         Assert.Contains("'zz' is not one of the trained runs", Assert.Throws<FaceDistillException>(() => ExperimentPlan.Load(Plan(dir,
             $"{{ \"name\": \"x\", {Base}, \"baseline\": \"ft\", \"runs\": [ {{ \"name\": \"ft\" }} ], \"convergence\": {{ \"zz\": \"ft\" }} }}"))).Message);
     }
@@ -182,12 +182,12 @@ public class RecognitionExperimentTests
     [Fact]
     public void SimilarityHistogramsAreDensitiesOverMinusOneToOne()
     {
-        var (x, d) = Reporting.SimilarityPlot.Histogram([-1.0, -0.99, 0.0, 0.5, 1.0, 2.0]);
-        Assert.Equal(Reporting.SimilarityPlot.Bins, x.Length);
-        Assert.Equal(1.0, d.Sum() * 2.0 / Reporting.SimilarityPlot.Bins, 9);
-        Assert.Equal(2.0 / 6 / (2.0 / Reporting.SimilarityPlot.Bins), d[0], 9); // −1 and −0.99 share the first bin
-        Assert.Equal(2.0 / 6 / (2.0 / Reporting.SimilarityPlot.Bins), d[^1], 9); // 1 and the clamped 2
-        Assert.Equal(-1 + 1.0 / Reporting.SimilarityPlot.Bins, x[0], 9);
+        var (x, d) = Experiments.SimilarityPlot.Histogram([-1.0, -0.99, 0.0, 0.5, 1.0, 2.0]);
+        Assert.Equal(Experiments.SimilarityPlot.Bins, x.Length);
+        Assert.Equal(1.0, d.Sum() * 2.0 / Experiments.SimilarityPlot.Bins, 9);
+        Assert.Equal(2.0 / 6 / (2.0 / Experiments.SimilarityPlot.Bins), d[0], 9); // −1 and −0.99 share the first bin
+        Assert.Equal(2.0 / 6 / (2.0 / Experiments.SimilarityPlot.Bins), d[^1], 9); // 1 and the clamped 2
+        Assert.Equal(-1 + 1.0 / Experiments.SimilarityPlot.Bins, x[0], 9);
     }
 
     private static (int Code, string Out, string Err) Run(params string[] args) => CliHarness.Run(args);

@@ -15,7 +15,7 @@ public class ModelTests
     [InlineData("vgg16", 32, 64)]
     public void BackbonesProduceEmbeddingsForTheirInputSize(string name, int size, int dim)
     {
-        using var b = ModelFactory.CreateBackbone(name, size, dim, width: name is "vgg16" or "resnet50" ? 0.25 : 1.0);
+        using var b = Backbones.Create(name, size, dim, width: name is "vgg16" or "resnet50" ? 0.25 : 1.0);
         b.eval();
         using var _ = no_grad();
         using var x = randn(2, 3, size, size);

@@ -75,11 +75,11 @@ public class OcclusionTests
     [Fact]
     public void ViewNamesParseAndUnknownOnesAreRejected()
     {
-        Assert.Equal("occluded:vr", FaceView.Parse("occluded:vr").Name);
-        Assert.Equal("occluded:mask:n95", FaceView.Parse("occluded:mask:n95").Name);
-        var e = Assert.Throws<FaceDistillException>(() => FaceView.Parse("occluded:hat"));
+        Assert.Equal("occluded:vr", FaceViews.Parse("occluded:vr").Name);
+        Assert.Equal("occluded:mask:n95", FaceViews.Parse("occluded:mask:n95").Name);
+        var e = Assert.Throws<FaceDistillException>(() => FaceViews.Parse("occluded:hat"));
         Assert.Contains("unknown occluder 'hat'", e.Message);
-        Assert.Throws<FaceDistillException>(() => FaceView.Parse("occluded:mask:paper"));
+        Assert.Throws<FaceDistillException>(() => FaceViews.Parse("occluded:mask:paper"));
         Assert.Throws<FaceDistillException>(() => Occluder.Parse("vr").Apply(Face().Image, new float[10], new Random(1)));
     }
 
@@ -89,7 +89,7 @@ public class OcclusionTests
         var data = new SyntheticFaces(new SyntheticOptions { Identities = 3, ImagesPerIdentity = 2, Size = 64, Seed = 2 });
         var loader = new DataLoader(data, new DataLoaderOptions
         {
-            BatchSize = 6, ImageSize = 48, Shuffle = false, Views = [FaceView.Clean, FaceView.Parse("occluded:vr")],
+            BatchSize = 6, ImageSize = 48, Shuffle = false, Views = [FaceView.Clean, FaceViews.Parse("occluded:vr")],
             Augment = new AugmentOptions { Flip = true, ScaleMin = 0.9, Shift = 0.05 },
         });
         var b = loader.Epoch(0).Single();
@@ -119,7 +119,7 @@ public class OcclusionTests
         var path = Path.Combine(dir, "face.png");
         ImageCodec.Save(Face().Image, path);
         var ds = new FileFaceDataset(dir, [(path, new FaceLabels(Expression: 1))], new() { [FaceTask.Expression] = 7 });
-        var loader = new DataLoader(ds, new DataLoaderOptions { BatchSize = 1, ImageSize = 32, Views = [FaceView.Clean, FaceView.Parse("occluded:mask")] });
+        var loader = new DataLoader(ds, new DataLoaderOptions { BatchSize = 1, ImageSize = 32, Views = [FaceView.Clean, FaceViews.Parse("occluded:mask")] });
         var e = Assert.Throws<FaceDistillException>(() => loader.Epoch(0).ToList());
         Assert.Contains("face.png", e.Message);
         Assert.Contains("landmarks", e.Message);
@@ -184,7 +184,7 @@ public class OcclusionLossTests
     {
         using var s = tensor(new float[] { 1, 2, 3 });
         using var t = tensor(new float[] { 1, 1, 1 }, [3, 1]);
-        Assert.Equal(5f / 3, RegressionDistillation.Loss(s, t).item<float>(), 5);
+        Assert.Equal(5f / 3, TeacherStudentKd.RegressionLoss(s, t).item<float>(), 5);
     }
 
     [Fact]

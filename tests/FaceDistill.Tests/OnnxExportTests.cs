@@ -2,6 +2,7 @@ using FaceDistill.Core;
 using FaceDistill.Data;
 using FaceDistill.Distillation.Teachers;
 using FaceDistill.Export;
+using FaceDistill.Models.Onnx;
 using FaceDistill.Models;
 using FaceDistill.Models.Heads;
 using Google.Protobuf;
@@ -41,7 +42,7 @@ public class OnnxExportTests
     {
         var task = FaceTaskExtensions.Parse(taskName);
         manual_seed(1);
-        var b = ModelFactory.CreateBackbone(backbone, size, 32, width: 0.25);
+        var b = Backbones.Create(backbone, size, 32, width: 0.25);
         Head head = task switch
         {
             FaceTask.Age => new RegressionHead(32, 30),
@@ -85,7 +86,7 @@ public class OnnxExportTests
     public void TheFileIsAValidModelProtoWithOpsetAndMetadata()
     {
         manual_seed(2);
-        using var model = new FaceModel(ModelFactory.CreateBackbone("mobilefacenet", 32, 16), new SoftmaxHead(16, 3));
+        using var model = new FaceModel(Backbones.Create("mobilefacenet", 32, 16), new SoftmaxHead(16, 3));
         model.eval();
         var path = Path.Combine(TestUtil.TempDir(), "m.onnx");
         OnnxExport.Export(model, FaceTask.Expression, path, new Dictionary<string, string> { ["facedistill.run"] = "r1" });

@@ -64,7 +64,7 @@ public class TeacherCacheTests
         // logit KD needs logits over the student's classes, which face-api's expression net has only in its own class set:
         // a config error, not a crash
         var bad = online with { Task = "gender", Distill = new DistillConfig { Method = "kd", Teacher = "zoo:expression" } };
-        Assert.Contains("distill.method", Assert.Throws<FaceDistillException>(() => ConfigValidator.Validate(bad, "test")).Message);
+        Assert.Contains("distill.method", Assert.Throws<FaceDistillException>(() => RunConfig.Resolve(bad, "test")).Message);
     }
 
     [Fact]
@@ -92,7 +92,7 @@ public class TeacherCacheTests
         {
             Distill = new DistillConfig { Method = "gkd", Teacher = "zoo:recognition", CacheDir = Path.Combine(root, "cache"), RampEpochs = 0 },
         };
-        ConfigValidator.Validate(cfg, "test");
+        RunConfig.Resolve(cfg, "test");
         var run = TrainingRun.Execute(cfg, root, ExistingRun.Refuse);
         Assert.True(double.IsFinite(run.Result.FinalLoss));
         var train = run.Data.Train;

@@ -76,8 +76,8 @@ public class TeacherBaselineViewTests
         using var zoo = new FaceDistill.Faces.FaceAnalyzer();
         var faces = new FaceDistill.Data.Synthetic.SyntheticFaces(new FaceDistill.Data.Synthetic.SyntheticOptions { Identities = 4, ImagesPerIdentity = 4, Size = 112, Seed = 3 });
         var clean = FaceDistill.Evaluation.TeacherBaselines.AgeGender(zoo, faces);
-        var again = FaceDistill.Evaluation.TeacherBaselines.AgeGender(zoo, faces, new(View: FaceView.Parse("clean")));
-        var masked = FaceDistill.Evaluation.TeacherBaselines.AgeGender(zoo, faces, new(View: FaceView.Parse("occluded:mask")));
+        var again = FaceDistill.Evaluation.TeacherBaselines.AgeGender(zoo, faces, new(View: FaceViews.Parse("clean")));
+        var masked = FaceDistill.Evaluation.TeacherBaselines.AgeGender(zoo, faces, new(View: FaceViews.Parse("occluded:mask")));
         Assert.Equal(clean.Age.Metrics["mae"], again.Age.Metrics["mae"], 6);
         // a mask over the lower half changes what the age net sees: its predictions (hence the MAE) move
         Assert.NotEqual(clean.Age.Metrics["mae"], masked.Age.Metrics["mae"], 3);

@@ -8,9 +8,9 @@ using YamlDotNet.RepresentationModel;
 namespace FaceDistill.Config;
 
 /// <summary>
-/// Loads an experiment config (JSON, or YAML by extension), applies command-line overrides (<c>train.epochs=3</c>),
-/// and validates it before any work starts: unknown keys, wrong types and bad values are rejected with a one-line
-/// message naming the file and the key.
+/// Loads an experiment config (JSON, or YAML by extension) and applies command-line overrides (<c>train.epochs=3</c>):
+/// unknown keys and wrong types are rejected with a one-line message naming the file and the key. The values are
+/// checked and the chosen methods' defaults filled in one layer up, where the registries are (<c>Runs.RunConfig</c>).
 /// </summary>
 public static class ConfigLoader
 {
@@ -42,13 +42,12 @@ public static class ConfigLoader
         return FromNode(root, source);
     }
 
-    public static ExperimentConfig FromNode(JsonObject root, string source, Func<string, bool>? planned = null)
+    public static ExperimentConfig FromNode(JsonObject root, string source)
     {
         CheckSchema(root, typeof(ExperimentConfig), "", source);
         ExperimentConfig cfg;
         try { cfg = root.Deserialize<ExperimentConfig>(Json) ?? new ExperimentConfig(); }
         catch (JsonException e) { throw FaceDistillException.ForFile(source, $"key '{e.Path?.TrimStart('$', '.')}': {e.Message}"); }
-        ConfigValidator.Validate(cfg, source, planned);
         return cfg;
     }
 

@@ -16,46 +16,53 @@ public sealed record ExperimentConfig
     public DistillConfig Distill { get; init; } = new();
 }
 
-/// <summary>Distillation from a teacher, added to the task loss (loss = task + weight(step) · term).</summary>
+/// <summary>
+/// Distillation from a teacher, added to the task loss (loss = task + weight(step) · term). Which keys a method reads,
+/// and their defaults, are stated once in its entry of <c>Distillation.DistillationMethods</c>; a key the chosen method
+/// does not read is rejected. The keys below without a default are method keys (null = the method's default, filled in
+/// when the config is resolved, so a run's config.json records the values it used).
+/// </summary>
 public sealed record DistillConfig
 {
     /// <summary>none | kd | dkd | gkd | feature | triplet | ddl (ddl needs no teacher: its easy branch is the clean view).
     /// For the age task, kd is regression KD (L2 to the teacher's age).</summary>
     public string Method { get; init; } = "none";
-    /// <summary>Georgescu et al.'s mixing weight: when set, loss = (1 − λ)·task + λ·term (and <see cref="Weight"/> is unused).</summary>
-    public double? Lambda { get; init; }
-    /// <summary>triplet: the margin α of max(0, ‖a−p‖² − ‖a−n‖² + α), on unit-length embeddings.</summary>
-    public double Margin { get; init; } = 0.2;
-    /// <summary>triplet: the negative of each anchor — semihard (FaceNet: the closest negative farther than the positive,
-    /// else the farthest one), hardest, or random.</summary>
-    public string Mining { get; init; } = "semihard";
-    /// <summary>triplet on the age task: the classes are age bins of this many years.</summary>
-    public double AgeBin { get; init; } = 10;
-    /// <summary>ddl: the degraded view of the hard branch, e.g. lowres:16.</summary>
-    public string HardView { get; init; } = "lowres:16";
+    /// <summary>Weight of the term (every method).</summary>
+    public double Weight { get; init; } = 1;
     /// <summary>The teacher: a FaceDistill run directory, zoo:&lt;net&gt;, or onnx:&lt;model.onnx&gt;. It sees the clean view.</summary>
     public string? Teacher { get; init; }
-    public double Weight { get; init; } = 1;
-    public double Temperature { get; init; } = 4;
-    /// <summary>GKD: weight of Binary-KD; DKD: of TCKD.</summary>
-    public double Alpha { get; init; } = 1;
-    /// <summary>GKD: weight of Primary-KD (4); DKD: of NCKD (8 in the DKD paper).</summary>
-    public double Beta { get; init; } = 4;
-    /// <summary>GKD: cumulative-probability threshold of the primary group.</summary>
-    public double Threshold { get; init; } = 0.93;
-    /// <summary>GKD: a fixed top-k primary group instead of the threshold (0 = use the threshold).</summary>
-    public int TopK { get; init; }
-    /// <summary>Linear ramp of the weight over this many epochs (GKD: 10); 0 = constant.</summary>
-    public double RampEpochs { get; init; }
-    /// <summary>feature: cosine | l2</summary>
-    public string FeatureLoss { get; init; } = "cosine";
+    /// <summary>Georgescu et al.'s mixing weight: when set, loss = (1 − λ)·task + λ·term (and <see cref="Weight"/> is
+    /// unused). Teacher methods.</summary>
+    public double? Lambda { get; init; }
     /// <summary>Compute the teacher's outputs on the (un-augmented) training set once, into a memory-mapped cache under
-    /// <c>cacheDir</c>, and read them instead of running the teacher every step.</summary>
-    public bool Cache { get; init; }
-    /// <summary>Scale s of the centroid logits s·cos(e, μ_c) given to an embedding-only teacher under kd/dkd/gkd
+    /// <c>cacheDir</c>, and read them instead of running the teacher every step. Teacher methods.</summary>
+    public bool? Cache { get; init; }
+    public string? CacheDir { get; init; }
+    /// <summary>kd, dkd, gkd: softmax temperature τ.</summary>
+    public double? Temperature { get; init; }
+    /// <summary>GKD: weight of Binary-KD; DKD: of TCKD.</summary>
+    public double? Alpha { get; init; }
+    /// <summary>GKD: weight of Primary-KD; DKD: of NCKD.</summary>
+    public double? Beta { get; init; }
+    /// <summary>GKD: cumulative-probability threshold of the primary group.</summary>
+    public double? Threshold { get; init; }
+    /// <summary>GKD: a fixed top-k primary group instead of the threshold (0 = use the threshold).</summary>
+    public int? TopK { get; init; }
+    /// <summary>kd, dkd, gkd: linear ramp of the weight over this many epochs; 0 = constant.</summary>
+    public double? RampEpochs { get; init; }
+    /// <summary>kd, dkd, gkd: scale s of the centroid logits s·cos(e, μ_c) given to an embedding-only teacher
     /// (null = the student head's s).</summary>
     public double? CentroidScale { get; init; }
-    public string CacheDir { get; init; } = "runs/.teacher-cache";
+    /// <summary>feature: cosine | l2</summary>
+    public string? FeatureLoss { get; init; }
+    /// <summary>triplet: the margin α of max(0, ‖a−p‖² − ‖a−n‖² + α), on unit-length embeddings.</summary>
+    public double? Margin { get; init; }
+    /// <summary>triplet: the negative of each anchor — semihard, hardest, or random.</summary>
+    public string? Mining { get; init; }
+    /// <summary>triplet on the age task: the classes are age bins of this many years.</summary>
+    public double? AgeBin { get; init; }
+    /// <summary>ddl: the degraded view of the hard branch, e.g. lowres:16.</summary>
+    public string? HardView { get; init; }
 }
 
 public sealed record DataConfig

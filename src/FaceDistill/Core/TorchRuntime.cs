@@ -54,7 +54,7 @@ public static class TorchRuntime
             }
             catch (Exception e) when (e is EntryPointNotFoundException or DllNotFoundException)
             {
-                Console.Error.WriteLine($"warning: could not configure libtorch ({e.Message})");
+                Log.Warn($"could not configure libtorch ({e.Message})");
             }
         }
     }

@@ -1,3 +1,4 @@
+using FaceDistill.Config;
 namespace FaceDistill.Data;
 
 /// <summary>Augmentation settings (all off = deterministic preprocessing).</summary>
@@ -16,6 +17,13 @@ public sealed record AugmentOptions
     public double Saturation { get; init; }
 
     public static readonly AugmentOptions None = new();
+
+    /// <summary>The augmentation a config asks for (<c>data.augment</c>).</summary>
+    public static AugmentOptions From(AugmentConfig a) => new()
+    {
+        Flip = a.Flip, ScaleMin = a.ScaleMin, ScaleMax = a.ScaleMax, Shift = a.Shift,
+        Brightness = a.Brightness, Contrast = a.Contrast, Saturation = a.Saturation,
+    };
     public bool IsIdentity => !Flip && ScaleMin == 1 && ScaleMax == 1 && Shift == 0 && Brightness == 0 && Contrast == 0 && Saturation == 0;
 }
 

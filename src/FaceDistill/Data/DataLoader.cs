@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using FaceDistill.Config;
 using FaceDistill.Core;
 
 namespace FaceDistill.Data;
@@ -33,6 +34,15 @@ public sealed record DataLoaderOptions
     public AugmentOptions Augment { get; init; } = AugmentOptions.None;
     public BadImagePolicy OnBadImage { get; init; } = BadImagePolicy.Skip;
     public IReadOnlyList<FaceView> Views { get; init; } = [FaceView.Clean];
+
+    /// <summary>The training loader of a run: shuffled, full batches, the config's augmentation and bad-image policy.</summary>
+    public static DataLoaderOptions ForTraining(ExperimentConfig cfg) => new()
+    {
+        BatchSize = cfg.Train.BatchSize, ImageSize = cfg.Data.ImageSize, CenterCrop = cfg.Data.CenterCrop, Shuffle = true,
+        DropLast = true, Seed = cfg.Train.Seed, Workers = cfg.Data.Workers,
+        OnBadImage = cfg.Data.OnError == "fail" ? BadImagePolicy.Fail : BadImagePolicy.Skip,
+        Augment = AugmentOptions.From(cfg.Data.Augment),
+    };
 }
 
 /// <summary>

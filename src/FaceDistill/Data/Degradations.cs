@@ -11,9 +11,8 @@ public static class Degradations
         var parts = name.Split(':');
         return parts[0] switch
         {
-            "clean" => FaceView.Clean,
             "lowres" when parts.Length == 2 && int.TryParse(parts[1], out var s) && s >= 4 => new FaceView(name, (img, _, _) => LowResolution(img, s)),
-            _ => throw new Core.FaceDistillException($"unknown view '{name}' (expected clean, lowres:<pixels>, occluded:mask, occluded:mask:surgical|n95|cloth, occluded:vr or occluded:sunglasses)"),
+            _ => throw new Core.FaceDistillException($"unknown view '{name}' (expected lowres:<pixels>, at least 4)"),
         };
     }
 

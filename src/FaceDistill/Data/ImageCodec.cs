@@ -130,14 +130,7 @@ public static class ImageCodec
         SaveBitmap(bmp, path, jpegQuality);
     }
 
-    public static void SaveBitmap(SKBitmap bmp, string path, int jpegQuality = 92)
-    {
-        var ext = Path.GetExtension(path).ToLowerInvariant();
-        var format = ext is ".jpg" or ".jpeg" ? SKEncodedImageFormat.Jpeg : SKEncodedImageFormat.Png;
-        using var image = SKImage.FromBitmap(bmp);
-        using var data = image.Encode(format, jpegQuality) ?? throw FaceDistillException.ForFile(path, "image encoding failed");
-        AtomicFile.WriteAllBytes(path, data.ToArray());
-    }
+    public static void SaveBitmap(SKBitmap bmp, string path, int jpegQuality = 92) => Plots.BitmapFile.Save(bmp, path, jpegQuality);
 
     public static readonly string[] Extensions = [".jpg", ".jpeg", ".png", ".bmp", ".gif", ".webp", ".pgm"];
 

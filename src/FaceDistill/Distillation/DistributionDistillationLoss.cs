@@ -1,3 +1,6 @@
+using FaceDistill.Config;
+using FaceDistill.Data;
+using FaceDistill.Faces;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -28,6 +31,9 @@ public sealed record DdlParts(double PositiveKl, double NegativeKl, double Order
 ///   L_DDL = 0.1 · KL(P⁺ ‖ Q⁺) + 0.02 · KL(P⁻ ‖ Q⁻) + 0.5 · Σ_branch (E[s⁻] − E[s⁺])       (order terms)
 /// </code>
 /// It is added to the margin loss (ArcFace/CosFace) of both branches. σ = 0.1 and the weights are the paper's defaults.
+/// As a training term (<see cref="DistributionDistillationTerm"/>) the easy branch is the student on the clean view, the
+/// hard branch the same network on a degraded view of the same faces. Config: <c>distill.method: ddl</c>, key
+/// <c>hardView</c> (e.g. <c>lowres:16</c>, <c>occluded:mask</c>); no teacher.
 /// </summary>
 public static class DistributionDistillationLoss
 {
@@ -95,5 +101,41 @@ public static class DistributionDistillationLoss
         loss = loss + order * o.OrderWeight;
         parts = new DdlParts(klPos, klNeg, Scalar(order));
         return loss.MoveToOuterDisposeScope();
+    }
+
+    public static readonly DistillMethod Method = new()
+    {
+        Name = "ddl",
+        Paper = "Huang et al., Distribution Distillation Loss, ECCV 2020",
+        Teacher = TeacherOutput.None,
+        Keys = new Dictionary<string, object?> { ["hardView"] = "lowres:16" },
+        Validate = (c, checks) =>
+        {
+            checks.Parses("distill.hardView", () => FaceViews.Parse(c.Distill.HardView!));
+            if (c.Model.Head.Type == "multiface")
+                checks.Fail("distill.method", "'ddl' needs one margin head; model.head.type 'multiface' has one per group");
+        },
+        Create = (d, _) => new DistributionDistillationTerm(d.HardView!, d.Weight),
+    };
+}
+
+/// <summary>
+/// <see cref="DistributionDistillationLoss"/> as a training term: the term adds the margin loss of the hard branch (the
+/// paper trains both branches with it; the clean one already has it as the task loss) and L_DDL between the two
+/// similarity distributions.
+/// </summary>
+public sealed class DistributionDistillationTerm(string hardView, double weight = 1, DdlOptions? options = null) : IObjectiveTerm
+{
+    public string Name => "ddl";
+    public IReadOnlyList<string> Views => [hardView];
+    public IEnumerable<TorchSharp.Modules.Parameter> Parameters => [];
+    public double Weight(StepContext ctx) => weight;
+
+    public Tensor Compute(StudentOutputs student, Batch batch, StepContext ctx)
+    {
+        var hard = student.EmbedView(hardView);
+        var hardTask = student.TaskLoss(hard);
+        var ddl = DistributionDistillationLoss.Loss(student.Embedding, student.Labels, hard, student.Labels, options, out _);
+        return hardTask + ddl;
     }
 }

@@ -1,3 +1,4 @@
+using FaceDistill.Config;
 using FaceDistill.Core;
 using FaceDistill.Data;
 using FaceDistill.Distillation.Teachers;
@@ -13,6 +14,7 @@ namespace FaceDistill.Distillation;
 ///   cosine:  L = mean_i (1 − cos(P·e_s,i , e_t,i))
 ///   l2:      L = mean_i ‖ P·e_s,i / ‖P·e_s,i‖ − e_t,i / ‖e_t,i‖ ‖²      (on unit vectors; = 2·cosine form)
 /// </code>
+/// Config: <c>distill.method: feature</c>, key <c>featureLoss</c>.
 /// </summary>
 public sealed class FeatureDistillation : IObjectiveTerm
 {
@@ -21,7 +23,7 @@ public sealed class FeatureDistillation : IObjectiveTerm
     private readonly bool _cosine;
     private readonly double _weight;
 
-    public FeatureDistillation(OnlineTeacher teacher, int studentDim, string loss = "cosine", double weight = 1)
+    public FeatureDistillation(OnlineTeacher teacher, int studentDim, string loss, double weight)
     {
         if (loss is not ("cosine" or "l2")) throw new FaceDistillException($"feature distillation loss must be cosine or l2, not '{loss}'");
         _teacher = teacher;
@@ -55,4 +57,14 @@ public sealed class FeatureDistillation : IObjectiveTerm
         using var projected = _projection.call(student.Embedding);
         return Loss(projected, t, _cosine);
     }
+
+    public static readonly DistillMethod Method = new()
+    {
+        Name = "feature",
+        Paper = "embedding distillation (FitNets-style hint on the embedding, Romero et al. 2015)",
+        Teacher = TeacherOutput.Embedding,
+        Keys = new Dictionary<string, object?> { ["featureLoss"] = "cosine" },
+        Validate = (c, checks) => checks.OneOf("distill.featureLoss", c.Distill.FeatureLoss!, ["cosine", "l2"]),
+        Create = (d, ctx) => new FeatureDistillation(ctx.RequireTeacher("feature"), ctx.EmbeddingSize, d.FeatureLoss!, d.Weight),
+    };
 }

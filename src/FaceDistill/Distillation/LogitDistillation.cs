@@ -1,3 +1,4 @@
+using FaceDistill.Config;
 using FaceDistill.Core;
 using FaceDistill.Data;
 using FaceDistill.Distillation.Teachers;
@@ -5,46 +6,65 @@ using static TorchSharp.torch;
 
 namespace FaceDistill.Distillation;
 
-/// <summary>Which logit distiller: Hinton KD, DKD or GKD (all through <see cref="GroupedKnowledgeDistillation"/>).</summary>
-public enum LogitMethod { Kd, Dkd, Gkd }
+/// <summary>A loss of teacher logits, student logits and labels (<see cref="HintonKd"/>, <see cref="DecoupledKd"/>,
+/// <see cref="GroupedKd"/>).</summary>
+public delegate Tensor LogitLoss(Tensor teacherLogits, Tensor studentLogits, Tensor labels);
 
 /// <summary>
-/// Logit distillation as an objective term: the student's margin logits against the teacher's logits over the same
-/// classes, with <see cref="GroupedKnowledgeDistillation"/>'s losses (equations there). The weight ramps linearly over
-/// <c>rampEpochs</c> (GKD: min(epoch/10, 1)); 0 = constant.
+/// Logit distillation as an objective term, shared by Hinton KD, DKD and GKD: the student's margin logits against the
+/// teacher's logits over the same classes, under one of their losses. The weight ramps linearly over
+/// <c>rampEpochs</c> (GKD's paper: min(epoch/10, 1)); 0 = constant.
 /// </summary>
 public sealed class LogitDistillation : IObjectiveTerm
 {
     private readonly OnlineTeacher _teacher;
-    private readonly LogitMethod _method;
-    private readonly double _weight, _temperature, _alpha, _beta, _threshold, _rampEpochs;
-    private readonly int _topK;
+    private readonly LogitLoss _loss;
+    private readonly double _weight, _rampEpochs;
 
-    public LogitDistillation(OnlineTeacher teacher, LogitMethod method, int studentClasses, double weight = 1, double temperature = 4,
-        double alpha = 1, double beta = 4, double threshold = 0.93, int topK = 0, double rampEpochs = 10)
+    public LogitDistillation(string name, OnlineTeacher teacher, LogitLoss loss, int studentClasses, double weight, double rampEpochs)
     {
         if (teacher.Classes != studentClasses)
-            throw new FaceDistillException($"teacher {teacher.Teacher.Name} has {teacher.Classes} classes, the student {studentClasses}: logit distillation needs the same class set");
-        (_teacher, _method, _weight, _temperature, _alpha, _beta, _threshold, _topK, _rampEpochs) =
-            (teacher, method, weight, temperature, alpha, beta, threshold, topK, rampEpochs);
+            throw new FaceDistillException($"teacher {teacher.Teacher.Name} has {teacher.Classes} classes, the student " +
+                                           $"{studentClasses}: logit distillation needs the same class set");
+        (Name, _teacher, _loss, _weight, _rampEpochs) = (name, teacher, loss, weight, rampEpochs);
     }
 
-    public string Name => _method.ToString().ToLowerInvariant();
+    public string Name { get; }
     public IReadOnlyList<string> Views => ["clean"];
     public IEnumerable<TorchSharp.Modules.Parameter> Parameters => [];
 
-    public double Weight(StepContext ctx) => _rampEpochs > 0 ? _weight * GroupedKnowledgeDistillation.Ramp(ctx.FractionalEpoch, _rampEpochs) : _weight;
+    public double Weight(StepContext ctx) =>
+        _rampEpochs > 0 ? _weight * GroupedKlDecomposition.Ramp(ctx.FractionalEpoch, _rampEpochs) : _weight;
 
     public Tensor Compute(StudentOutputs student, Batch batch, StepContext ctx)
     {
-        var t = _teacher.For(batch, ctx.Step).Logits ?? throw new FaceDistillException($"teacher {_teacher.Teacher.Name} produces no logits");
-        var s = student.HeadOutput;
-        return _method switch
-        {
-            LogitMethod.Kd => GroupedKnowledgeDistillation.HintonKd(t, s, _temperature),
-            LogitMethod.Dkd => GroupedKnowledgeDistillation.DecoupledKd(t, s, student.Labels, _temperature, _alpha, _beta),
-            _ => GroupedKnowledgeDistillation.Loss(t, s, student.Labels, _temperature, _alpha, _beta, 0,
-                _topK > 0 ? PrimaryGroupRule.TopK : PrimaryGroupRule.CumulativeProbability, _threshold, _topK),
-        };
+        var t = _teacher.For(batch, ctx.Step).Logits
+            ?? throw new FaceDistillException($"teacher {_teacher.Teacher.Name} produces no logits");
+        return _loss(t, student.HeadOutput, student.Labels);
+    }
+
+    /// <summary>The keys every logit method reads besides its own.</summary>
+    public static IEnumerable<KeyValuePair<string, object?>> SharedKeys =>
+    [
+        new("temperature", 4.0), new("rampEpochs", 0.0), new("centroidScale", null),
+    ];
+
+    /// <summary>The checks every logit method shares: ranges of the shared keys; one logit set (no MultiFace head).</summary>
+    public static void ValidateShared(ExperimentConfig c, ConfigChecks checks)
+    {
+        var d = c.Distill;
+        checks.Positive("distill.temperature", d.Temperature!.Value);
+        checks.NonNegative("distill.rampEpochs", d.RampEpochs!.Value);
+        if (d.CentroidScale is { } s) checks.Positive("distill.centroidScale", s);
+        if (c.Model.Head.Type == "multiface")
+            checks.Fail("distill.method", $"'{d.Method}' needs one logit set; model.head.type 'multiface' has one per group");
+    }
+
+    /// <summary>DKD and GKD decompose class logits: the age task has none.</summary>
+    public static void RequireClasses(ExperimentConfig c, ConfigChecks checks)
+    {
+        if (c.Task == "age")
+            checks.Fail("distill.method", $"'{c.Distill.Method}' needs class logits; task 'age' has none " +
+                                          "(use 'kd' for regression KD, or 'feature')");
     }
 }

@@ -1,3 +1,4 @@
+using FaceDistill.Config;
 using FaceDistill.Core;
 using FaceDistill.Data;
 using FaceDistill.Distillation.Teachers;
@@ -22,6 +23,7 @@ public enum TripletMining { SemiHard, Hardest, Random }
 /// than the positive, ‖a−n‖² &gt; ‖a−p‖², and the farthest negative when there is none; hardest picks the closest
 /// negative; random any negative. Anchors without a negative in the batch are left out. Added to the task loss.
 /// Classes: the task's label (identity, expression, gender), for age the bin ⌊age / ageBin⌋.
+/// Config: <c>distill.method: triplet</c>, keys <c>margin, mining, ageBin</c>.
 /// </summary>
 public sealed class TripletDistillation : IObjectiveTerm
 {
@@ -31,8 +33,8 @@ public sealed class TripletDistillation : IObjectiveTerm
     private readonly double _weight, _margin, _ageBin;
     private readonly TripletMining _mining;
 
-    public TripletDistillation(OnlineTeacher teacher, int studentDim, FaceTask task, double weight = 1, double margin = 0.2,
-        TripletMining mining = TripletMining.SemiHard, double ageBin = 10)
+    public TripletDistillation(OnlineTeacher teacher, int studentDim, FaceTask task, double weight, double margin,
+        TripletMining mining, double ageBin)
     {
         _teacher = teacher;
         (_task, _weight, _margin, _mining, _ageBin) = (task, weight, margin, mining, ageBin);
@@ -103,4 +105,20 @@ public sealed class TripletDistillation : IObjectiveTerm
         using var projected = _projection.call(student.Embedding);
         return Loss(projected, t, classes, _margin, _mining);
     }
+
+    public static readonly DistillMethod Method = new()
+    {
+        Name = "triplet",
+        Paper = "Georgescu et al., triplet-loss KD against occlusion, 2022",
+        Teacher = TeacherOutput.Embedding,
+        Keys = new Dictionary<string, object?> { ["margin"] = 0.2, ["mining"] = "semihard", ["ageBin"] = 10.0 },
+        Validate = (c, checks) =>
+        {
+            checks.Positive("distill.margin", c.Distill.Margin!.Value);
+            checks.OneOf("distill.mining", c.Distill.Mining!, ["semihard", "hardest", "random"]);
+            checks.Positive("distill.ageBin", c.Distill.AgeBin!.Value);
+        },
+        Create = (d, ctx) => new TripletDistillation(ctx.RequireTeacher("triplet"), ctx.EmbeddingSize, ctx.Task, d.Weight,
+            d.Margin!.Value, ParseMining(d.Mining!), d.AgeBin!.Value),
+    };
 }

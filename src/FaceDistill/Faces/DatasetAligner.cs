@@ -1,6 +1,5 @@
 using FaceDistill.Core;
 using FaceDistill.Data;
-using FaceDistill.Training;
 
 namespace FaceDistill.Faces;
 
@@ -24,7 +23,7 @@ public sealed class DatasetAligner(FaceAnalyzer zoo, int size = 112, double fall
         var noFace = new List<string>();
         var unreadable = new List<string>();
         var fallback = new List<string>();
-        using (var bar = ProgressBar.Start("align", files.Count))
+        using (var bar = Progress.Start("align", files.Count))
         {
             for (int i = 0; i < files.Count; i++)
             {

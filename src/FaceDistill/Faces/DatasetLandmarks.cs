@@ -7,24 +7,31 @@ using FaceDistill.Faces.Zoo;
 namespace FaceDistill.Faces;
 
 /// <summary>
-/// Gives a file dataset its 68 landmarks (what occluders are placed by, DESIGN.md: computed once per dataset, stored
+/// Gives a file dataset its 68 landmarks (what occluders are placed by: computed once per dataset, stored
 /// beside it): from a landmarks CSV (<c>path,x0,y0…x67,y67</c>, paths relative to the CSV), or <c>zoo</c> — face-api's
 /// 68-point net run on each whole image, taken as the face crop (FER2013, UTKFace, CelebA crops are face crops), cached
 /// as a CSV under the cache folder keyed by the file list, their sizes and the net, so later runs read it.
 /// </summary>
 public static class DatasetLandmarks
 {
-    public static IFaceDataset Attach(FileFaceDataset data, string spec, string cacheDir, string? zooHome = null)
+    /// <summary>The landmark spec that computes them with the zoo's net.</summary>
+    public const string Zoo = "zoo";
+
+    /// <summary>Where zoo landmarks of datasets are cached (relative to the working directory).</summary>
+    public static readonly string DefaultCacheDir = Path.Combine("runs", ".landmarks");
+
+    public static IFaceDataset Attach(FileFaceDataset data, string spec, string? cacheDir = null, string? zooHome = null)
     {
+        cacheDir ??= DefaultCacheDir;
         var paths = Enumerable.Range(0, data.Count).Select(i => Path.GetFullPath(data.PathOf(i))).ToArray();
-        string csv = spec == "zoo" ? ComputeOrReuse(paths, cacheDir, zooHome) : spec;
+        string csv = spec == Zoo ? ComputeOrReuse(paths, cacheDir, zooHome) : spec;
         var map = LandmarkCsv.Read(csv);
         var root = Path.GetDirectoryName(Path.GetFullPath(csv))!;
         var byFull = map.ToDictionary(kv => Path.GetFullPath(Path.Combine(root, kv.Key)), kv => kv.Value);
         var lms = paths.Select(p => byFull.TryGetValue(p, out var l) ? l.ToXY() : null).ToArray();
         int found = lms.Count(l => l is not null);
         if (found == 0) throw FaceDistillException.ForFile(csv, $"none of the dataset's {paths.Length} images is listed (paths are relative to the CSV's folder)");
-        if (found < paths.Length) Console.Error.WriteLine($"note: {csv} has landmarks for {found} of {paths.Length} images; occluded views of the others fail");
+        if (found < paths.Length) Log.Info($"note: {csv} has landmarks for {found} of {paths.Length} images; occluded views of the others fail");
         return new WithLandmarks(data, lms);
     }
 
@@ -40,7 +47,7 @@ public static class DatasetLandmarks
         var net = analyzer.Landmarks;
         var rows = new List<string>(paths.Length + 1) { LandmarkCsv.Header };
         const int batch = 64;
-        using (var bar = Training.ProgressBar.Start("landmarks", paths.Length))
+        using (var bar = Progress.Start("landmarks", paths.Length))
             for (int s = 0; s < paths.Length; s += batch)
             {
                 var chunk = paths.Skip(s).Take(batch).Select(p => (p, img: TryLoad(p))).Where(t => t.img is not null).ToList();

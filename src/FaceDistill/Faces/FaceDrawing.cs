@@ -16,7 +16,7 @@ public static class FaceDrawing
             using var dotPaint = new SKPaint { Color = new SKColor(255, 70, 70), Style = SKPaintStyle.Fill, IsAntialias = true };
             using var textPaint = new SKPaint { Color = SKColors.White, IsAntialias = true };
             using var bgPaint = new SKPaint { Color = new SKColor(0, 0, 0, 160) };
-            using var font = new SKFont(Reporting.Fonts.Sans, Math.Max(14f, image.Width / 80f));
+            using var font = new SKFont(Plots.Fonts.Sans, Math.Max(14f, image.Width / 80f));
             foreach (var f in faces)
             {
                 var b = f.Detection.Box;

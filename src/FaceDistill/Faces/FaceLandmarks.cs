@@ -87,5 +87,9 @@ public sealed class FaceLandmarks
     public Point2[] FivePoints() => [LeftEyeCenter, RightEyeCenter, Points[30], Points[48], Points[54]];
 
     /// <summary>x0, y0 … x67, y67 in pixels: the form of <see cref="Data.FaceLabels.Landmarks"/>, which occluders take.</summary>
+    /// <summary>The landmarks of a flat <c>x0, y0 … x67, y67</c> array (the form datasets carry them in).</summary>
+    public static FaceLandmarks FromXY(IReadOnlyList<float> xy) =>
+        new(Enumerable.Range(0, Count).Select(i => new Point2(xy[2 * i], xy[2 * i + 1])).ToArray());
+
     public float[] ToXY() => Points.SelectMany(p => new[] { (float)p.X, (float)p.Y }).ToArray();
 }

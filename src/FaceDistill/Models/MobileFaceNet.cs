@@ -1,7 +1,7 @@
 using TorchSharp;
 using static TorchSharp.torch;
 using static FaceDistill.Models.Layers;
-using FaceDistill.Export;
+using FaceDistill.Models.Onnx;
 
 namespace FaceDistill.Models;
 

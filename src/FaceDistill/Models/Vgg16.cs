@@ -1,6 +1,6 @@
 using TorchSharp;
 using static TorchSharp.torch;
-using FaceDistill.Export;
+using FaceDistill.Models.Onnx;
 
 namespace FaceDistill.Models;
 

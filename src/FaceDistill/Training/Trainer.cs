@@ -28,10 +28,14 @@ public sealed class Trainer(TrainConfig config, FaceTask task, Objective objecti
         ? tensor(b.Labels.Select(l => l.Age).ToArray())
         : tensor(b.Labels.Select(l => (long)task.ClassLabel(l)).ToArray());
 
-    public TrainResult Fit(FaceModel model, DataLoader train, RunDirectory run, Func<FaceModel, EvalReport>? evaluate,
+    /// <summary>The checkpoint folder and the metrics log inside a run directory.</summary>
+    public const string CheckpointFolder = "checkpoints", MetricsFile = "metrics.csv";
+
+    public TrainResult Fit(FaceModel model, DataLoader train, string runDir, Func<FaceModel, EvalReport>? evaluate,
         IReadOnlyList<string> evalColumns, bool resume, long stopAfterStep = long.MaxValue, CancellationToken cancel = default)
     {
         if (config.Threads > 0) set_num_threads(config.Threads);
+        string checkpointDir = Path.Combine(runDir, CheckpointFolder);
         var clock = Stopwatch.StartNew();
         var termParameters = objective.Terms.SelectMany(t => t.Parameters).ToList();
         var parameters = model.parameters().Concat(termParameters).ToList();
@@ -46,7 +50,7 @@ public sealed class Trainer(TrainConfig config, FaceTask task, Objective objecti
         TimeSpan Elapsed() => clock.Elapsed + TimeSpan.FromSeconds(priorSeconds);
         string? lastCheckpoint = null;
         long savedStep = -1;
-        if (resume && Checkpoint.Latest(run.CheckpointDir) is { } latest)
+        if (resume && Checkpoint.Latest(checkpointDir) is { } latest)
         {
             Checkpoint.LoadWeights(latest, model, optimizer);
             Checkpoint.LoadTerms(latest, termParameters);
@@ -54,9 +58,9 @@ public sealed class Trainer(TrainConfig config, FaceTask task, Objective objecti
             step = savedStep = state.Step;
             priorSeconds = state.TrainSeconds;
             lastCheckpoint = latest;
-            Console.Error.WriteLine($"resuming from {latest} (step {step} of {total})");
+            Log.Info($"resuming from {latest} (step {step} of {total})");
         }
-        var log = new MetricsLog(run.MetricsPath, evalColumns, resume ? step : -1);
+        var log = new MetricsLog(Path.Combine(runDir, MetricsFile), evalColumns, resume ? step : -1);
         EvalReport? lastEval = null;
         double lastLoss = double.NaN, ema = double.NaN, ips = 0;
         var parts = new Dictionary<string, double>();
@@ -64,13 +68,13 @@ public sealed class Trainer(TrainConfig config, FaceTask task, Objective objecti
 
         string Save(int epoch)
         {
-            lastCheckpoint = Checkpoint.Save(run.CheckpointDir, model, optimizer,
+            lastCheckpoint = Checkpoint.Save(checkpointDir, model, optimizer,
                 new CheckpointState(step, epoch, lastLoss, configHash, DateTime.UtcNow, Elapsed().TotalSeconds), config.KeepCheckpoints, termParameters);
             savedStep = step;
             return lastCheckpoint;
         }
 
-        using (var bar = ProgressBar.Start("train", total))
+        using (var bar = Progress.Start("train", total))
         {
             bar.Update(step);
             var window = Stopwatch.StartNew();

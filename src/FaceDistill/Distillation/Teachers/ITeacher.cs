@@ -3,7 +3,7 @@ using static TorchSharp.torch;
 
 namespace FaceDistill.Distillation.Teachers;
 
-/// <summary>What a teacher produced for a batch (DESIGN.md: teachers are data). Any part may be absent.</summary>
+/// <summary>What a teacher produced for a batch (teachers are data). Any part may be absent.</summary>
 public sealed record TeacherOutputs(Tensor? Embedding, Tensor? Logits);
 
 /// <summary>

@@ -3,7 +3,6 @@ using System.Security.Cryptography;
 using System.Text;
 using FaceDistill.Core;
 using FaceDistill.Data;
-using FaceDistill.Training;
 using static TorchSharp.torch;
 
 namespace FaceDistill.Distillation.Teachers;
@@ -75,7 +74,7 @@ public sealed class TeacherOutputCache : IDisposable
         var loader = new DataLoader(data, preprocessing with { Shuffle = false, DropLast = false, Augment = AugmentOptions.None, Views = [FaceView.Clean], OnBadImage = BadImagePolicy.Fail });
         float[]? rows = null;
         int emb = 0, logits = 0;
-        using (var bar = ProgressBar.Start($"teacher cache ({teacher.Name})", data.Count))
+        using (var bar = Progress.Start($"teacher cache ({teacher.Name})", data.Count))
         {
             int done = 0;
             foreach (var batch in loader.Epoch(0))

@@ -1,0 +1,149 @@
+using FaceDistill.Config;
+using FaceDistill.Core;
+using FaceDistill.Data;
+using FaceDistill.Distillation;
+using FaceDistill.Faces;
+using FaceDistill.Models;
+using FaceDistill.Models.Heads;
+using FaceDistill.Runs.Teachers;
+
+namespace FaceDistill.Runs;
+
+/// <summary>
+/// Value checks of a run config beyond types, before any work starts: names from the registries (data sources,
+/// views, backbones, heads, distillation methods, teachers), ranges, files that must exist. One method per section;
+/// each registry entry checks its own keys.
+/// </summary>
+public static class RunConfigValidator
+{
+    public static readonly string[] Tasks = ["recognition", "expression", "age", "gender"];
+    public static readonly string[] Optimizers = ["sgd", "adamw"];
+    public static readonly string[] Schedules = ["cosine", "step", "constant"];
+
+    /// <summary>Checks a resolved config (<see cref="RunConfig.Resolve"/>).</summary>
+    public static void Validate(ExperimentConfig c, ConfigChecks checks)
+    {
+        if (string.IsNullOrWhiteSpace(c.Name) || c.Name.IndexOfAny(Path.GetInvalidFileNameChars()) >= 0 || c.Name is "." or "..")
+            checks.Fail("name", $"'{c.Name}' is not usable as a run directory name");
+        checks.OneOf("task", c.Task, Tasks);
+        Data(c.Data, checks);
+        Synthetic(c.Data.Synthetic, checks);
+        Augment(c.Data.Augment, checks);
+        Model(c.Model, c.Data.ImageSize, checks);
+        Train(c.Train, checks);
+        DistillationMethods.Validate(c, checks);
+        if (DistillationMethods.Find(c.Distill.Method) is { NeedsTeacher: true } method)
+            TeacherFactory.Validate(c, method, checks);
+        Eval(c.Eval, checks);
+    }
+
+    private static void Data(DataConfig d, ConfigChecks checks)
+    {
+        checks.OneOf("data.source", d.Source, DataSources.Registry.Names);
+        var source = DataSources.Registry.Get(d.Source);
+        if (d.Source != DataSources.Synthetic)
+        {
+            if (string.IsNullOrWhiteSpace(d.Path)) checks.Fail("data.path", $"is required for data.source '{d.Source}'");
+            if (!(source.PathIsFile ? checks.FileOk(d.Path!) : checks.DirOk(d.Path!)))
+                throw FaceDistillException.ForFile(d.Path!, $"{(source.PathIsFile ? "label file" : "dataset directory")} not found (data.path)");
+        }
+        checks.InRange("data.imageSize", d.ImageSize, 16, 512);
+        checks.Fraction("data.centerCrop", d.CenterCrop);
+        checks.OneOf("data.onError", d.OnError, ["skip", "fail"]);
+        checks.InRange("data.workers", d.Workers, 1, 64);
+        if (!(d.ValFraction >= 0 && d.ValFraction < 1)) checks.Fail("data.valFraction", $"must be in [0, 1), found {d.ValFraction}");
+        checks.NonNegative("data.maxImages", d.MaxImages);
+        checks.Parses("data.view", () => FaceViews.Parse(d.View));
+        checks.NonNegative("data.maxTestImages", d.MaxTestImages);
+        if (d.TestPath is not null)
+        {
+            if (d.Source == DataSources.Synthetic)
+                checks.Fail("data.testPath", "is not used with synthetic data (it makes its own held-out set)");
+            if (!(source.PathIsFile ? checks.FileOk(d.TestPath) : checks.DirOk(d.TestPath)))
+                throw FaceDistillException.ForFile(d.TestPath, "test set not found (data.testPath)");
+        }
+        if (d.Landmarks is not null && d.Landmarks != DatasetLandmarks.Zoo)
+        {
+            if (d.Source == DataSources.Synthetic)
+                checks.Fail("data.landmarks", "is not used with synthetic data (the renderer knows its landmarks)");
+            if (!checks.FileOk(d.Landmarks)) throw FaceDistillException.ForFile(d.Landmarks, "landmarks file not found (data.landmarks)");
+        }
+    }
+
+    private static void Synthetic(SyntheticConfig s, ConfigChecks checks)
+    {
+        checks.Positive("data.synthetic.identities", s.Identities);
+        if (s.ImagesPerIdentity < 2) checks.Fail("data.synthetic.imagesPerIdentity", $"must be at least 2, found {s.ImagesPerIdentity}");
+        if (s.ValIdentities < 2) checks.Fail("data.synthetic.valIdentities", $"must be at least 2, found {s.ValIdentities}");
+        if (s.ValImagesPerIdentity < 2)
+            checks.Fail("data.synthetic.valImagesPerIdentity", $"must be at least 2, found {s.ValImagesPerIdentity}");
+        checks.InRange("data.synthetic.renderSize", s.RenderSize, 32, 512);
+        checks.InRange("data.synthetic.difficulty", s.Difficulty, 0, 2);
+    }
+
+    private static void Augment(AugmentConfig a, ConfigChecks checks)
+    {
+        checks.Fraction("data.augment.scaleMin", a.ScaleMin);
+        checks.Fraction("data.augment.scaleMax", a.ScaleMax);
+        if (a.ScaleMin > a.ScaleMax)
+            checks.Fail("data.augment.scaleMin", $"({a.ScaleMin}) must not exceed data.augment.scaleMax ({a.ScaleMax})");
+        checks.Fraction("data.augment.shift", a.Shift, allowZero: true);
+        checks.Fraction("data.augment.brightness", a.Brightness, allowZero: true);
+        checks.Fraction("data.augment.contrast", a.Contrast, allowZero: true);
+        checks.Fraction("data.augment.saturation", a.Saturation, allowZero: true);
+    }
+
+    private static void Model(ModelConfig m, int imageSize, ConfigChecks checks)
+    {
+        checks.OneOf("model.backbone", m.Backbone, Backbones.Registry.Names);
+        checks.Positive("model.embeddingSize", m.EmbeddingSize);
+        checks.Positive("model.width", m.Width);
+        if (!(m.Dropout >= 0 && m.Dropout < 1)) checks.Fail("model.dropout", $"must be in [0, 1), found {m.Dropout}");
+        if (Backbones.Registry.Get(m.Backbone).InputRule(imageSize) is { } problem)
+            checks.Fail("data.imageSize", $"{problem} (for {m.Backbone})");
+        checks.OneOf("model.head.type", m.Head.Type, Heads.Registry.Names);
+        checks.Positive("model.head.s", m.Head.S);
+        Heads.Registry.Get(m.Head.Type).Validate?.Invoke(m, checks);
+    }
+
+    private static void Train(TrainConfig t, ConfigChecks checks)
+    {
+        checks.Positive("train.epochs", t.Epochs);
+        checks.Positive("train.batchSize", t.BatchSize);
+        checks.OneOf("train.optimizer.type", t.Optimizer.Type, Optimizers);
+        checks.Positive("train.optimizer.lr", t.Optimizer.Lr);
+        if (!(t.Optimizer.Momentum >= 0 && t.Optimizer.Momentum < 1))
+            checks.Fail("train.optimizer.momentum", $"must be in [0, 1), found {t.Optimizer.Momentum}");
+        checks.NonNegative("train.optimizer.weightDecay", t.Optimizer.WeightDecay);
+        if (t.Optimizer.Nesterov && t.Optimizer.Momentum == 0) checks.Fail("train.optimizer.nesterov", "needs a positive momentum");
+        checks.OneOf("train.schedule.type", t.Schedule.Type, Schedules);
+        checks.NonNegative("train.schedule.warmupEpochs", t.Schedule.WarmupEpochs);
+        checks.Fraction("train.schedule.gamma", t.Schedule.Gamma);
+        checks.InRange("train.schedule.minLrFraction", t.Schedule.MinLrFraction, 0, 1);
+        checks.NonNegative("train.clipGradNorm", t.ClipGradNorm);
+        checks.Positive("train.checkpointEvery", t.CheckpointEvery);
+        checks.Positive("train.keepCheckpoints", t.KeepCheckpoints);
+        checks.Positive("train.evalEvery", t.EvalEvery);
+        checks.NonNegative("train.threads", t.Threads);
+        if (t.Init is not null && !checks.FileOk(Path.Combine(t.Init, "config.json")))
+            throw FaceDistillException.ForFile(t.Init, "not a FaceDistill run directory (train.init)");
+    }
+
+    private static void Eval(EvalConfig e, ConfigChecks checks)
+    {
+        checks.Positive("eval.batchSize", e.BatchSize);
+        checks.Fraction("eval.centerCrop", e.CenterCrop);
+        checks.Positive("eval.pairsPerFold", e.PairsPerFold);
+        if (e.View is not null) checks.Parses("eval.view", () => FaceViews.Parse(e.View));
+        checks.OneOf("eval.pairSides", e.PairSides, ["both", "one"]);
+        if ((e.Pairs is null) != (e.Images is null))
+            checks.Fail(e.Pairs is null ? "eval.pairs" : "eval.images", "must be given together with " + (e.Pairs is null ? "eval.images" : "eval.pairs"));
+        if (e.Pairs is not null && !checks.FileOk(e.Pairs)) throw FaceDistillException.ForFile(e.Pairs, "pair list not found (eval.pairs)");
+        if (e.Images is not null && !checks.DirOk(e.Images)) throw FaceDistillException.ForFile(e.Images, "image directory not found (eval.images)");
+        if (e.Landmarks is not null && e.Landmarks != DatasetLandmarks.Zoo)
+        {
+            if (e.Pairs is null) checks.Fail("eval.landmarks", "is only used with eval.pairs (synthetic pairs carry their landmarks)");
+            if (!checks.FileOk(e.Landmarks)) throw FaceDistillException.ForFile(e.Landmarks, "landmarks file not found (eval.landmarks)");
+        }
+    }
+}

@@ -1,0 +1,93 @@
+using FaceDistill.Config;
+using FaceDistill.Core;
+using FaceDistill.Data;
+using FaceDistill.Distillation;
+using FaceDistill.Evaluation;
+using FaceDistill.Faces;
+using FaceDistill.Models;
+using FaceDistill.Runs.Teachers;
+using FaceDistill.Training;
+using static TorchSharp.torch;
+
+namespace FaceDistill.Runs;
+
+public sealed record RunOutcome(RunDirectory Run, TrainResult Result, ModelStats Stats, ExperimentData Data);
+
+/// <summary>
+/// One run, end to end (docs/architecture.md): resolved config → run directory → data → teacher → objective → trainer →
+/// evaluation → report. The CLI's <c>train</c> and <c>demo</c> and the experiments call this.
+/// </summary>
+public static class TrainingRun
+{
+    /// <summary>How often a run goes back to its last checkpoint after an internal libtorch error before giving up.</summary>
+    public const int MaxNativeRetries = 2;
+
+    /// <param name="objective">An objective to train with instead of the config's (tests, plug-ins).</param>
+    public static RunOutcome Execute(ExperimentConfig cfg, string runsRoot, ExistingRun mode, Objective? objective = null,
+        long stopAfterStep = long.MaxValue, CancellationToken cancel = default)
+    {
+        cfg = RunConfig.Resolve(cfg, $"run '{cfg.Name}'");
+        if (cfg.Train.Threads > 0) set_num_threads(cfg.Train.Threads);
+        var run = OpenRunDirectory(cfg, runsRoot, mode);
+        var task = FaceTaskExtensions.Parse(cfg.Task);
+        var data = RunData.From(cfg);
+        // the terms' own parameters (e.g. a feature-KD projection) start from the seed too, not from leftover RNG state
+        manual_seed(Seeds.Derive(cfg.Train.Seed, 0x7E4));
+        var loaderOptions = DataLoaderOptions.ForTraining(cfg);
+        bool needsTeacher = objective is null && DistillationMethods.Find(cfg.Distill.Method) is { NeedsTeacher: true };
+        using var teacher = needsTeacher ? RunTeacher.Create(cfg, data, task, loaderOptions) : null;
+        objective = objective is null
+            ? DistillationMethods.CreateObjective(cfg.Distill, new TermContext(teacher, data.Classes, cfg.Model.EmbeddingSize, task),
+                cfg.Data.View)
+            : objective.StudentView == cfg.Data.View ? objective
+            : new Objective(objective.Terms) { StudentView = cfg.Data.View, TaskWeight = objective.TaskWeight };
+        var loader = new DataLoader(data.Train, loaderOptions with
+        {
+            Views = [FaceView.Clean, .. objective.ExtraViews.Select(FaceViews.Parse)],
+        });
+        var evaluation = Protocols.For(cfg, task, data);
+        var (result, stats) = Fit(cfg, run, data, new Trainer(cfg.Train, task, objective), loader, evaluation, mode, stopAfterStep, cancel);
+        if (loader.BadImages.Count > 0)
+            Log.Info($"skipped {loader.BadImages.Count} undecodable image(s), e.g. {loader.BadImages.Values.First()}");
+        if (!result.Interrupted) RunReport.Write(run.Path, cfg.Name, cfg.Task, stats, result, data.Train.Count);
+        return new RunOutcome(run, result, stats, data);
+    }
+
+    /// <summary>The run directory, refusing to resume a run that was started with another config.</summary>
+    private static RunDirectory OpenRunDirectory(ExperimentConfig cfg, string runsRoot, ExistingRun mode)
+    {
+        var run = RunDirectory.Open(Path.Combine(runsRoot, cfg.Name), mode);
+        if (mode == ExistingRun.Resume && File.Exists(run.ConfigPath) && !RunConfig.SameAs(File.ReadAllText(run.ConfigPath), cfg))
+            throw FaceDistillException.ForFile(run.ConfigPath,
+                "the run was started with a different config; resume without changing it, or start a new run");
+        AtomicFile.WriteAllText(run.ConfigPath, ConfigLoader.ToJson(cfg));
+        return run;
+    }
+
+    /// <summary>The training loop with a fresh model per attempt: after an intermittent internal libtorch error the run
+    /// goes back to its last checkpoint (training is deterministic, so the result is that of an uninterrupted run).</summary>
+    private static (TrainResult, ModelStats) Fit(ExperimentConfig cfg, RunDirectory run, ExperimentData data, Trainer trainer,
+        DataLoader loader, RunEvaluation evaluation, ExistingRun mode, long stopAfterStep, CancellationToken cancel)
+    {
+        ModelStats? stats = null;
+        for (int attempt = 0; ; attempt++)
+        {
+            // the seed fixes the initial weights, and a checkpoint (if any) the trained state
+            manual_seed(cfg.Train.Seed);
+            using var model = ModelFactory.Create(cfg, data.Classes, data.AgeMean);
+            stats ??= ModelStats.Measure(model.Backbone);
+            if (cfg.Train.Init is { } init && Checkpoint.Latest(run.CheckpointDir) is null) FineTuning.InitFrom(init, model);
+            try
+            {
+                bool resume = mode == ExistingRun.Resume || attempt > 0;
+                return (trainer.Fit(model, loader, run.Path, evaluation.Evaluate, evaluation.Columns, resume, stopAfterStep, cancel), stats);
+            }
+            catch (System.Runtime.InteropServices.ExternalException e) when (attempt < MaxNativeRetries)
+            {
+                var from = Checkpoint.Latest(run.CheckpointDir) ?? "the start";
+                Log.Warn($"libtorch raised an internal error ({e.Message.Split('\n')[0].Trim()}); " +
+                         $"continuing from {from} (retry {attempt + 1} of {MaxNativeRetries})");
+            }
+        }
+    }
+}
