@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using FaceDistill.Data;
 using FaceDistill.Export;
+using FaceDistill.Models.Onnx;
 using FaceDistill.Models;
 using FaceDistill.Models.Heads;
 using Microsoft.ML.OnnxRuntime;

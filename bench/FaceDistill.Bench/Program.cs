@@ -190,7 +190,7 @@ if (FaceDistill.Faces.Zoo.ModelZoo.Verify().Count == 0)
     }
     using var zoo = new FaceDistill.Faces.FaceAnalyzer();
     using var tinyLm = FaceDistill.Faces.Zoo.FaceLandmark68Net.Load(tiny: true);
-    Tensor Pat(int size, FaceDistill.Faces.Zoo.ZooNormalization n) => FaceDistill.Faces.Zoo.NetInput.ToBatch([FaceDistill.Faces.Zoo.ReferenceCheck.Pattern(size)], size, n);
+    Tensor Pat(int size, FaceDistill.Faces.Zoo.ZooNormalization n) => FaceDistill.Faces.Zoo.NetInput.ToBatch([FaceDistill.Faces.ReferenceCheck.Pattern(size)], size, n);
     using var p150 = Pat(150, FaceDistill.Faces.Zoo.ZooNormalization.FaceMean);
     using var p112 = Pat(112, FaceDistill.Faces.Zoo.ZooNormalization.FaceMean);
     using var p416 = Pat(416, FaceDistill.Faces.Zoo.ZooNormalization.TinyDetectorMean);

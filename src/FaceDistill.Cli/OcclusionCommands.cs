@@ -1,6 +1,7 @@
 using System.CommandLine;
 using FaceDistill.Core;
 using FaceDistill.Data;
+using FaceDistill.Faces;
 using FaceDistill.Faces.Occlusion;
 
 namespace FaceDistill.Cli;

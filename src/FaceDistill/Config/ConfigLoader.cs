@@ -106,6 +106,11 @@ public static class ConfigLoader
         var type = typeof(ExperimentConfig);
         for (int i = 0; i < parts.Length; i++)
         {
+            if (i == parts.Length - 1 && FindProperty(type, parts[i]) is null && AcceptsExtraKeys(type))
+            {
+                obj[parts[i]] = value; // a method's own key, checked when the config is resolved
+                return;
+            }
             var prop = FindProperty(type, parts[i])
                 ?? throw new FaceDistillException($"--set {key}: unknown key '{string.Join('.', parts[..(i + 1)])}' (known here: {KnownKeys(type)})");
             var name = CamelCase(prop.Name);
@@ -127,10 +132,12 @@ public static class ConfigLoader
     private static string CamelCase(string s) => char.ToLowerInvariant(s[0]) + s[1..];
 
     private static PropertyInfo? FindProperty(Type t, string key) =>
-        t.GetProperties(BindingFlags.Public | BindingFlags.Instance).FirstOrDefault(p => p.CanWrite && string.Equals(p.Name, key, StringComparison.OrdinalIgnoreCase));
+        t.GetProperties(BindingFlags.Public | BindingFlags.Instance).FirstOrDefault(p => p.CanWrite && string.Equals(p.Name, key, StringComparison.OrdinalIgnoreCase)
+            && !p.IsDefined(typeof(System.Text.Json.Serialization.JsonExtensionDataAttribute), false));
 
     private static string KnownKeys(Type t) =>
-        string.Join(", ", t.GetProperties(BindingFlags.Public | BindingFlags.Instance).Where(p => p.CanWrite).Select(p => CamelCase(p.Name)));
+        string.Join(", ", t.GetProperties(BindingFlags.Public | BindingFlags.Instance)
+            .Where(p => p.CanWrite && !p.IsDefined(typeof(System.Text.Json.Serialization.JsonExtensionDataAttribute), false)).Select(p => CamelCase(p.Name)));
 
     /// <summary>Walks the JSON beside the record types: every key must exist, every value must have the right type.</summary>
     private static void CheckSchema(JsonNode? node, Type type, string path, string source)
@@ -151,6 +158,7 @@ public static class ConfigLoader
             {
                 var prop = FindProperty(type, k);
                 var full = path.Length == 0 ? k : $"{path}.{k}";
+                if (prop is null && AcceptsExtraKeys(type)) continue; // checked by the registry that declares them
                 if (prop is null) throw FaceDistillException.ForFile(source, $"unknown key '{full}' (known here: {KnownKeys(type)})");
                 CheckSchema(v, prop.PropertyType, full, source);
             }
@@ -176,6 +184,9 @@ public static class ConfigLoader
     }
 
     private static bool IsInteger(JsonNode n) => n is JsonValue v && (v.TryGetValue<long>(out _) || (v.TryGetValue<double>(out var d) && d == Math.Floor(d) && Math.Abs(d) < 1e15) || (v.TryGetValue<JsonElement>(out var e) && e.TryGetInt64(out _)));
+
+    private static bool AcceptsExtraKeys(Type t) =>
+        t.GetProperties().Any(p => p.IsDefined(typeof(System.Text.Json.Serialization.JsonExtensionDataAttribute), false));
 
     private static bool IsRecord(Type t) => t.IsClass && t != typeof(string) && !t.IsArray;
 

@@ -63,6 +63,15 @@ public sealed record DistillConfig
     public double? AgeBin { get; init; }
     /// <summary>ddl: the degraded view of the hard branch, e.g. lowres:16.</summary>
     public string? HardView { get; init; }
+
+    /// <summary>Keys of methods that declare their own (a plug-in method needs no property here): whatever the chosen
+    /// method declares in its registry entry; any other key is rejected when the config is resolved.</summary>
+    [System.Text.Json.Serialization.JsonExtensionData]
+    public Dictionary<string, System.Text.Json.JsonElement>? Extra { get; init; }
+
+    /// <summary>A method's own key (from <see cref="Extra"/>) as a number.</summary>
+    public double Number(string key) => Extra is not null && Extra.TryGetValue(key, out var v) && v.ValueKind == System.Text.Json.JsonValueKind.Number
+        ? v.GetDouble() : throw new InvalidOperationException($"distill.{key} is not set (resolve the config first)");
 }
 
 public sealed record DataConfig

@@ -72,6 +72,9 @@ public static class DistillationMethods
             if (!CommonKeys.Contains(key) && !keys.ContainsKey(key))
                 checks.Fail($"distill.{key}", $"is not read by distill.method '{d.Method}'" +
                     (keys.Count > 0 ? $" (its keys: {string.Join(", ", keys.Keys)})" : ""));
+        foreach (var (key, value) in keys)
+            if (value is not null && node[key] is JsonValue given && Kind(given.GetValueKind()) != Kind(JsonSerializer.SerializeToNode(value)!.GetValueKind()))
+                checks.Fail($"distill.{key}", $"must be {(value is string ? "a string" : value is bool ? "true or false" : "a number")}, found {given.ToJsonString()}");
         node["method"] = d.Method.ToLowerInvariant();
         foreach (var (key, value) in keys)
             if (node[key] is null && value is not null) node[key] = JsonSerializer.SerializeToNode(value);
@@ -104,6 +107,8 @@ public static class DistillationMethods
         var term = method.Create(d.Lambda is { } l ? d with { Weight = l } : d, context);
         return new Objective([term]) { StudentView = studentView, TaskWeight = d.Lambda is { } lambda ? 1 - lambda : 1 };
     }
+
+    private static JsonValueKind Kind(JsonValueKind k) => k == JsonValueKind.False ? JsonValueKind.True : k;
 
     private sealed class Restore(Action undo) : IDisposable
     {

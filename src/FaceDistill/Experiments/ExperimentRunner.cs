@@ -5,7 +5,6 @@ using FaceDistill.Core;
 using FaceDistill.Data;
 using FaceDistill.Evaluation;
 using FaceDistill.Runs;
-using FaceDistill.Runs.Teachers;
 
 namespace FaceDistill.Experiments;
 

@@ -1,3 +1,4 @@
+using FaceDistill.Faces.Zoo;
 using FaceDistill.Core;
 using FaceDistill.Data;
 

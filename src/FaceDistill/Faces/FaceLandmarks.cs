@@ -1,3 +1,5 @@
+using FaceDistill.Faces.Zoo;
+
 namespace FaceDistill.Faces;
 
 /// <summary>A 2-D point in image pixels.</summary>

@@ -5,7 +5,6 @@ using FaceDistill.Distillation;
 using FaceDistill.Faces;
 using FaceDistill.Models;
 using FaceDistill.Models.Heads;
-using FaceDistill.Runs.Teachers;
 
 namespace FaceDistill.Runs;
 

@@ -5,7 +5,6 @@ using FaceDistill.Distillation;
 using FaceDistill.Evaluation;
 using FaceDistill.Faces;
 using FaceDistill.Models;
-using FaceDistill.Runs.Teachers;
 using FaceDistill.Training;
 using static TorchSharp.torch;
 

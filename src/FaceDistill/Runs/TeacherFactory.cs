@@ -3,7 +3,7 @@ using FaceDistill.Core;
 using FaceDistill.Distillation;
 using FaceDistill.Distillation.Teachers;
 
-namespace FaceDistill.Runs.Teachers;
+namespace FaceDistill.Runs;
 
 /// <summary>
 /// Resolves a teacher spec from a config (<c>distill.teacher</c>):

@@ -2,7 +2,10 @@ using FaceDistill.Core;
 using FaceDistill.Data;
 using FaceDistill.Data.Synthetic;
 
-namespace FaceDistill.Faces.Occlusion;
+using FaceDistill.Faces.Occlusion;
+using FaceDistill.Faces.Zoo;
+
+namespace FaceDistill.Faces;
 
 /// <summary>What an occlusion pass over a folder wrote.</summary>
 public sealed record OcclusionReport(int Written, int Faces, IReadOnlyList<string> WithoutLandmarks);

@@ -3,7 +3,7 @@ using FaceDistill.Models;
 using FaceDistill.Distillation.Teachers;
 using static TorchSharp.torch;
 
-namespace FaceDistill.Runs.Teachers;
+namespace FaceDistill.Runs;
 
 /// <summary>A model trained by FaceDistill, loaded from its run directory (config.json + latest checkpoint), as teacher:
 /// its embedding, and its margin-free head outputs as logits over the classes it was trained on (for an age run, one

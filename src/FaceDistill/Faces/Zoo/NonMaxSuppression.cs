@@ -1,4 +1,4 @@
-namespace FaceDistill.Faces;
+namespace FaceDistill.Faces.Zoo;
 
 /// <summary>Greedy non-maximum suppression, in the two flavours face-api uses (SPEC.md §4, §5).</summary>
 public static class NonMaxSuppression

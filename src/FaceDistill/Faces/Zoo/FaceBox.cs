@@ -1,4 +1,4 @@
-namespace FaceDistill.Faces;
+namespace FaceDistill.Faces.Zoo;
 
 /// <summary>An axis-aligned box in image pixels (x, y = top-left).</summary>
 public readonly record struct FaceBox(double X, double Y, double Width, double Height)

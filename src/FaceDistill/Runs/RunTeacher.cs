@@ -4,7 +4,7 @@ using FaceDistill.Data;
 using FaceDistill.Distillation;
 using FaceDistill.Distillation.Teachers;
 
-namespace FaceDistill.Runs.Teachers;
+namespace FaceDistill.Runs;
 
 /// <summary>The teacher of a run, as its config asks for it.</summary>
 public static class RunTeacher

@@ -1,9 +1,10 @@
+using FaceDistill.Faces.Zoo;
 using System.Text.Json;
 using FaceDistill.Core;
 using FaceDistill.Data;
 using static TorchSharp.torch;
 
-namespace FaceDistill.Faces.Zoo;
+namespace FaceDistill.Faces;
 
 /// <summary>One comparison of a port with the original face-api output.</summary>
 public sealed record ReferenceDiff(string Net, string Case, double MaxDiff, double Tolerance, string Unit, string? Note = null)
