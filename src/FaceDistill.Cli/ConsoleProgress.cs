@@ -13,8 +13,10 @@ internal sealed class ConsoleProgress(bool quiet) : IProgressReporter
 {
     public IProgressTask Start(string description, long total)
     {
-        if (quiet || total <= 0) return new NullTask();
-        if (!Console.IsOutputRedirected && AnsiConsole.Profile.Capabilities.Interactive) return new SpectreTask(description, total);
+        if (quiet || total <= 0)
+            return new NullTask();
+        if (!Console.IsOutputRedirected && AnsiConsole.Profile.Capabilities.Interactive)
+            return new SpectreTask(description, total);
         return new LineTask(description, total);
     }
 
@@ -23,6 +25,7 @@ internal sealed class ConsoleProgress(bool quiet) : IProgressReporter
     private sealed class NullTask : IProgressTask
     {
         public void Update(long done, string status = "") { }
+
         public void Dispose() { }
     }
 
@@ -35,9 +38,14 @@ internal sealed class ConsoleProgress(bool quiet) : IProgressReporter
 
         public void Update(long done, string status = "")
         {
-            _done = done; _status = status;
+            _done = done;
+            _status = status;
             double now = _clock.Elapsed.TotalSeconds;
-            if (now - _lastPrint >= 5 || done >= total) { Print(); _lastPrint = now; }
+            if (now - _lastPrint >= 5 || done >= total)
+            {
+                Print();
+                _lastPrint = now;
+            }
         }
 
         private void Print()
@@ -46,12 +54,15 @@ internal sealed class ConsoleProgress(bool quiet) : IProgressReporter
             double rate = _done / Math.Max(el, 1e-9);
             var eta = rate > 0 ? TimeSpan.FromSeconds((total - _done) / rate) : TimeSpan.Zero;
             var status = _status.Length > 0 ? $" {_status}" : "";
-            Console.WriteLine($"{description} {_done}/{total} ({100.0 * _done / total:F0}%){status} ETA {FormatEta(eta)}");
+            Console.WriteLine(
+                $"{description} {_done}/{total} ({100.0 * _done / total:F0}%){status} ETA {FormatEta(eta)}"
+            );
         }
 
         public void Dispose()
         {
-            if (_done < total && _done > 0) Print();
+            if (_done < total && _done > 0)
+                Print();
         }
     }
 
@@ -66,10 +77,16 @@ internal sealed class ConsoleProgress(bool quiet) : IProgressReporter
         public SpectreTask(string description, long total)
         {
             _description = description;
-            _runner = AnsiConsole.Progress()
+            _runner = AnsiConsole
+                .Progress()
                 .AutoClear(false)
-                .Columns(new TaskDescriptionColumn { Alignment = Justify.Left }, new ProgressBarColumn(), new PercentageColumn(),
-                    new RemainingTimeColumn(), new SpinnerColumn())
+                .Columns(
+                    new TaskDescriptionColumn { Alignment = Justify.Left },
+                    new ProgressBarColumn(),
+                    new PercentageColumn(),
+                    new RemainingTimeColumn(),
+                    new SpinnerColumn()
+                )
                 .StartAsync(async ctx =>
                 {
                     _task = ctx.AddTask(Markup.Escape(description), maxValue: total);
@@ -82,15 +99,23 @@ internal sealed class ConsoleProgress(bool quiet) : IProgressReporter
 
         public void Update(long done, string status = "")
         {
-            if (_task is null) return;
+            if (_task is null)
+                return;
             _task.Value = done;
-            if (status.Length > 0) _task.Description = Markup.Escape($"{_description} {status}");
+            if (status.Length > 0)
+                _task.Description = Markup.Escape($"{_description} {status}");
         }
 
         public void Dispose()
         {
             _finished.TrySetResult();
-            try { _runner.Wait(TimeSpan.FromSeconds(5)); } catch { /* rendering only */ }
+            try
+            {
+                _runner.Wait(TimeSpan.FromSeconds(5));
+            }
+            catch
+            { /* rendering only */
+            }
         }
     }
 }

@@ -6,36 +6,69 @@ using FaceDistill.Runs;
 
 namespace FaceDistill.Cli;
 
-/// <summary><c>facedistill export --run runs/x --out x.onnx</c>: a trained model as an ONNX file, checked in ONNX Runtime.</summary>
+/// <summary><c>facedistill export --run runs/x --out x.onnx</c>: a trained model as an ONNX file, checked in ONNX
+/// Runtime.</summary>
 internal static class ExportCommands
 {
     public static Command Export()
     {
-        var run = new Option<string>("--run") { Description = "Run directory (its config.json and latest checkpoint)", Required = true };
-        var checkpoint = new Option<string?>("--checkpoint") { Description = "A checkpoint directory or model.bin (default: the run's latest)" };
+        var run = new Option<string>("--run")
+        {
+            Description = "Run directory (its config.json and latest checkpoint)",
+            Required = true,
+        };
+        var checkpoint = new Option<string?>("--checkpoint")
+        {
+            Description = "A checkpoint directory or model.bin (default: the run's latest)",
+        };
         var output = new Option<string>("--out") { Description = "The .onnx file to write", Required = true };
         var force = new Option<bool>("--force") { Description = "Replace the file if it exists" };
-        var cmd = new Command("export", "Export a trained model to ONNX (input [N,3,S,S] RGB in [-1,1]; outputs embedding, and logits or age for attribute tasks), checked against TorchSharp in ONNX Runtime")
-            { run, checkpoint, output, force, Commands.ThreadsOption };
-        cmd.SetAction(p => Commands.Guard(() =>
+        var cmd = new Command(
+            "export",
+            "Export a trained model to ONNX (input [N,3,S,S] RGB in [-1,1]; outputs embedding, and logits or age for "
+                + "attribute tasks), checked against TorchSharp in ONNX Runtime"
+        )
         {
-            Commands.Common(p);
-            var outPath = p.GetValue(output)!;
-            if (File.Exists(outPath) && !p.GetValue(force)) throw FaceDistillException.ForFile(outPath, "exists; give --force to replace it");
-            var dir = Path.GetDirectoryName(Path.GetFullPath(outPath))!;
-            if (!Directory.Exists(dir)) throw FaceDistillException.ForFile(dir, "output folder not found");
-            var runDir = p.GetValue(run)!;
-            using var trained = TrainedRun.Load(runDir, checkpoint: p.GetValue(checkpoint));
-            var result = OnnxExport.Export(trained.Model, trained.Task, outPath, new Dictionary<string, string>
+            run,
+            checkpoint,
+            output,
+            force,
+            Commands.ThreadsOption,
+        };
+        cmd.SetAction(p =>
+            Commands.Guard(() =>
             {
-                ["facedistill.run"] = Path.GetFileName(Path.GetFullPath(runDir).TrimEnd('/')),
-                ["facedistill.checkpoint"] = Path.GetRelativePath(runDir, trained.CheckpointPath),
-            });
-            Console.WriteLine($"wrote {outPath} ({result.Bytes / 1e6:F1} MB, opset {OnnxGraph.Opset}): outputs {string.Join(", ", result.Outputs.Select(o => $"{o.Name} [N, {o.Width}]"))}; " +
-                              $"ONNX Runtime vs TorchSharp: max relative difference {result.MaxDifference:G2}");
-            Console.WriteLine($"as a teacher: distill.teacher = \"onnx:{outPath}\" (input {trained.Model.Backbone.InputSize}×{trained.Model.Backbone.InputSize}, read from the file)");
-            return 0;
-        }));
+                Commands.Common(p);
+                var outPath = p.GetValue(output)!;
+                if (File.Exists(outPath) && !p.GetValue(force))
+                    throw FaceDistillException.ForFile(outPath, "exists; give --force to replace it");
+                var dir = Path.GetDirectoryName(Path.GetFullPath(outPath))!;
+                if (!Directory.Exists(dir))
+                    throw FaceDistillException.ForFile(dir, "output folder not found");
+                var runDir = p.GetValue(run)!;
+                using var trained = TrainedRun.Load(runDir, checkpoint: p.GetValue(checkpoint));
+                var result = OnnxExport.Export(
+                    trained.Model,
+                    trained.Task,
+                    outPath,
+                    new Dictionary<string, string>
+                    {
+                        ["facedistill.run"] = Path.GetFileName(Path.GetFullPath(runDir).TrimEnd('/')),
+                        ["facedistill.checkpoint"] = Path.GetRelativePath(runDir, trained.CheckpointPath),
+                    }
+                );
+                Console.WriteLine(
+                    $"wrote {outPath} ({result.Bytes / 1e6:F1} MB, opset {OnnxGraph.Opset}): outputs "
+                        + $"{string.Join(", ", result.Outputs.Select(o => $"{o.Name} [N, {o.Width}]"))}; "
+                        + $"ONNX Runtime vs TorchSharp: max relative difference {result.MaxDifference:G2}"
+                );
+                Console.WriteLine(
+                    $"as a teacher: distill.teacher = \"onnx:{outPath}\" (input "
+                        + $"{trained.Model.Backbone.InputSize}×{trained.Model.Backbone.InputSize}, read from the file)"
+                );
+                return 0;
+            })
+        );
         return cmd;
     }
 }

@@ -12,23 +12,45 @@ public class ArchitectureTests
 {
     /// <summary>Bottom to top; a layer may use the ones before it.</summary>
     public static readonly string[] Layers =
-        ["Core", "Plots", "Config", "Data", "Faces", "Models", "Export", "Distillation", "Evaluation", "Training", "Runs", "Experiments"];
+    [
+        "Core",
+        "Plots",
+        "Config",
+        "Data",
+        "Faces",
+        "Models",
+        "Export",
+        "Distillation",
+        "Evaluation",
+        "Training",
+        "Runs",
+        "Experiments",
+    ];
 
     private static readonly Assembly Library = typeof(FaceDistill.Core.FaceDistillException).Assembly;
 
     private static string? LayerOf(string? ns)
     {
-        if (ns is null || !ns.StartsWith("FaceDistill.", StringComparison.Ordinal)) return null;
+        if (ns is null || !ns.StartsWith("FaceDistill.", StringComparison.Ordinal))
+            return null;
         return ns.Split('.')[1];
     }
 
     [Fact]
     public void EveryLibraryNamespaceIsInALayer()
     {
-        var unknown = Library.GetTypes().Select(t => LayerOf(t.Namespace)).Where(l => l is not null && !Layers.Contains(l))
-            .Distinct().ToList();
+        var unknown = Library
+            .GetTypes()
+            .Select(t => LayerOf(t.Namespace))
+            .Where(l => l is not null && !Layers.Contains(l))
+            .Distinct()
+            .ToList();
         Assert.True(unknown.Count == 0, $"namespaces outside the layers: {string.Join(", ", unknown)}");
-        var global = Library.GetTypes().Where(t => t.Namespace is null && !t.FullName!.StartsWith('<')).Select(t => t.FullName).ToList();
+        var global = Library
+            .GetTypes()
+            .Where(t => t.Namespace is null && !t.FullName!.StartsWith('<'))
+            .Select(t => t.FullName)
+            .ToList();
         Assert.True(global.Count == 0, $"types outside any namespace: {string.Join(", ", global)}");
     }
 
@@ -38,9 +60,12 @@ public class ArchitectureTests
         var violations = new SortedSet<string>();
         foreach (var (from, to) in References(Library))
         {
-            string? a = LayerOf(from.Namespace), b = LayerOf(to.Namespace);
-            if (a is null || b is null || to.Assembly != Library) continue;
-            if (Array.IndexOf(Layers, b) > Array.IndexOf(Layers, a)) violations.Add($"{from.Namespace} ({a}) → {to.FullName} ({b})");
+            string? a = LayerOf(from.Namespace),
+                b = LayerOf(to.Namespace);
+            if (a is null || b is null || to.Assembly != Library)
+                continue;
+            if (Array.IndexOf(Layers, b) > Array.IndexOf(Layers, a))
+                violations.Add($"{from.Namespace} ({a}) → {to.FullName} ({b})");
         }
         Assert.True(violations.Count == 0, "references up the layers:\n" + string.Join("\n", violations));
     }
@@ -48,10 +73,17 @@ public class ArchitectureTests
     [Fact]
     public void TheNamespaceGraphHasNoCycle()
     {
-        var edges = References(Library).Where(r => r.To.Assembly == Library && r.From.Namespace != r.To.Namespace
-                && r.From.Namespace is not null && r.To.Namespace is not null)
-            .Select(r => (r.From.Namespace!, r.To.Namespace!)).Distinct()
-            .GroupBy(e => e.Item1).ToDictionary(g => g.Key, g => g.Select(e => e.Item2).ToHashSet());
+        var edges = References(Library)
+            .Where(r =>
+                r.To.Assembly == Library
+                && r.From.Namespace != r.To.Namespace
+                && r.From.Namespace is not null
+                && r.To.Namespace is not null
+            )
+            .Select(r => (r.From.Namespace!, r.To.Namespace!))
+            .Distinct()
+            .GroupBy(e => e.Item1)
+            .ToDictionary(g => g.Key, g => g.Select(e => e.Item2).ToHashSet());
         var cycle = FindCycle(edges);
         Assert.True(cycle is null, $"namespace cycle: {string.Join(" → ", cycle ?? [])}");
     }
@@ -59,7 +91,11 @@ public class ArchitectureTests
     [Fact]
     public void TheLibraryNeverWritesToTheConsole()
     {
-        var uses = References(Library).Where(r => r.To == typeof(Console)).Select(r => r.From.FullName).Distinct().ToList();
+        var uses = References(Library)
+            .Where(r => r.To == typeof(Console))
+            .Select(r => r.From.FullName)
+            .Distinct()
+            .ToList();
         Assert.True(uses.Count == 0, $"console use in the library: {string.Join(", ", uses)}");
         Assert.DoesNotContain(Library.GetReferencedAssemblies(), a => a.Name == "Spectre.Console");
     }
@@ -68,14 +104,21 @@ public class ArchitectureTests
     public void TheCheckSeesReferencesInsideMethodBodies()
     {
         // the check must catch what a 'using' scan misses: a fully qualified call inside a method body
-        var refs = References(typeof(ArchitectureTests).Assembly).Where(r => r.From == typeof(Probe)).Select(r => r.To).ToList();
+        var refs = References(typeof(ArchitectureTests).Assembly)
+            .Where(r => r.From == typeof(Probe))
+            .Select(r => r.To)
+            .ToList();
         Assert.Contains(typeof(FaceDistill.Experiments.ExperimentTable), refs);
         Assert.Contains(typeof(Console), refs);
     }
 
     private static class Probe
     {
-        public static void Body() { _ = FaceDistill.Experiments.ExperimentTable.MetricsOf("x"); Console.Out.Flush(); }
+        public static void Body()
+        {
+            _ = FaceDistill.Experiments.ExperimentTable.MetricsOf("x");
+            Console.Out.Flush();
+        }
     }
 
     /// <summary>Every (type, referenced type) pair of an assembly.</summary>
@@ -86,38 +129,62 @@ public class ArchitectureTests
             var refs = new HashSet<Type>();
             void Add(Type? x)
             {
-                if (x is null || !refs.Add(x)) return;
-                if (x.HasElementType) Add(x.GetElementType());
-                if (x.IsGenericType) foreach (var g in x.GetGenericArguments()) Add(g);
+                if (x is null || !refs.Add(x))
+                    return;
+                if (x.HasElementType)
+                    Add(x.GetElementType());
+                if (x.IsGenericType)
+                    foreach (var g in x.GetGenericArguments())
+                        Add(g);
             }
             Add(t.BaseType);
-            foreach (var i in t.GetInterfaces()) Add(i);
-            const BindingFlags all = BindingFlags.Public | BindingFlags.NonPublic | BindingFlags.Instance | BindingFlags.Static |
-                                     BindingFlags.DeclaredOnly;
-            foreach (var f in t.GetFields(all)) Add(f.FieldType);
-            foreach (var p in t.GetProperties(all)) Add(p.PropertyType);
+            foreach (var i in t.GetInterfaces())
+                Add(i);
+            const BindingFlags all =
+                BindingFlags.Public
+                | BindingFlags.NonPublic
+                | BindingFlags.Instance
+                | BindingFlags.Static
+                | BindingFlags.DeclaredOnly;
+            foreach (var f in t.GetFields(all))
+                Add(f.FieldType);
+            foreach (var p in t.GetProperties(all))
+                Add(p.PropertyType);
             foreach (var m in t.GetMethods(all).Cast<MethodBase>().Concat(t.GetConstructors(all)))
             {
-                if (m is MethodInfo mi) Add(mi.ReturnType);
-                foreach (var p in m.GetParameters()) Add(p.ParameterType);
-                foreach (var x in BodyReferences(m)) Add(x);
+                if (m is MethodInfo mi)
+                    Add(mi.ReturnType);
+                foreach (var p in m.GetParameters())
+                    Add(p.ParameterType);
+                foreach (var x in BodyReferences(m))
+                    Add(x);
             }
-            foreach (var r in refs) yield return (t, r);
+            foreach (var r in refs)
+                yield return (t, r);
         }
     }
 
     private static readonly Dictionary<short, OpCode> OpCodeTable = typeof(OpCodes)
-        .GetFields(BindingFlags.Public | BindingFlags.Static).Select(f => (OpCode)f.GetValue(null)!).ToDictionary(o => o.Value);
+        .GetFields(BindingFlags.Public | BindingFlags.Static)
+        .Select(f => (OpCode)f.GetValue(null)!)
+        .ToDictionary(o => o.Value);
 
     private static IEnumerable<Type> BodyReferences(MethodBase m)
     {
         byte[]? il;
-        try { il = m.GetMethodBody()?.GetILAsByteArray(); }
-        catch (Exception) { yield break; }
-        if (il is null) yield break;
+        try
+        {
+            il = m.GetMethodBody()?.GetILAsByteArray();
+        }
+        catch (Exception)
+        {
+            yield break;
+        }
+        if (il is null)
+            yield break;
         var typeArgs = m.DeclaringType is { IsGenericType: true } d ? d.GetGenericArguments() : null;
         var methodArgs = m.IsGenericMethod ? m.GetGenericArguments() : null;
-        for (int pos = 0; pos < il.Length;)
+        for (int pos = 0; pos < il.Length; )
         {
             short value = il[pos] == 0xFE ? (short)(0xFE00 | il[pos + 1]) : il[pos];
             pos += il[pos] == 0xFE ? 2 : 1;
@@ -131,16 +198,28 @@ public class ArchitectureTests
                 OperandType.InlineSwitch => 4 + 4 * BitConverter.ToInt32(il, pos),
                 _ => 4,
             };
-            if (op.OperandType is OperandType.InlineField or OperandType.InlineMethod or OperandType.InlineTok or OperandType.InlineType)
+            if (
+                op.OperandType
+                is OperandType.InlineField
+                    or OperandType.InlineMethod
+                    or OperandType.InlineTok
+                    or OperandType.InlineType
+            )
             {
                 MemberInfo? member = null;
-                try { member = m.Module.ResolveMember(BitConverter.ToInt32(il, pos), typeArgs, methodArgs); }
+                try
+                {
+                    member = m.Module.ResolveMember(BitConverter.ToInt32(il, pos), typeArgs, methodArgs);
+                }
                 catch (ArgumentException) { }
-                if (member is Type type) yield return type;
+                if (member is Type type)
+                    yield return type;
                 else if (member?.DeclaringType is { } owner)
                 {
                     yield return owner;
-                    if (member is MethodInfo { IsGenericMethod: true } gm) foreach (var g in gm.GetGenericArguments()) yield return g;
+                    if (member is MethodInfo { IsGenericMethod: true } gm)
+                        foreach (var g in gm.GetGenericArguments())
+                            yield return g;
                 }
             }
             pos += size;
@@ -157,15 +236,18 @@ public class ArchitectureTests
             stack.Add(n);
             foreach (var next in edges.GetValueOrDefault(n) ?? [])
             {
-                if (state.GetValueOrDefault(next) == 1) return [.. stack.SkipWhile(s => s != next), next];
-                if (state.GetValueOrDefault(next) == 0 && Visit(next) is { } c) return c;
+                if (state.GetValueOrDefault(next) == 1)
+                    return [.. stack.SkipWhile(s => s != next), next];
+                if (state.GetValueOrDefault(next) == 0 && Visit(next) is { } c)
+                    return c;
             }
             stack.RemoveAt(stack.Count - 1);
             state[n] = 2;
             return null;
         }
         foreach (var n in edges.Keys.Order())
-            if (state.GetValueOrDefault(n) == 0 && Visit(n) is { } c) return c;
+            if (state.GetValueOrDefault(n) == 0 && Visit(n) is { } c)
+                return c;
         return null;
     }
 }

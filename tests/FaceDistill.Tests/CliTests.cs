@@ -40,8 +40,24 @@ public class CliTests
     {
         var dir = TestUtil.TempDir();
         var cfg = Path.Combine(dir, "tiny.json");
-        File.WriteAllText(cfg, System.Text.Json.JsonSerializer.Serialize(TestUtil.Tiny("cli-tiny", 1), FaceDistill.Config.ConfigLoader.Json));
-        var (code, output, err) = Run("train", cfg, "--runs", dir, "--quiet", "--set", "train.epochs=1", "--set", "name=cli-run");
+        File.WriteAllText(
+            cfg,
+            System.Text.Json.JsonSerializer.Serialize(
+                TestUtil.Tiny("cli-tiny", 1),
+                FaceDistill.Config.ConfigLoader.Json
+            )
+        );
+        var (code, output, err) = Run(
+            "train",
+            cfg,
+            "--runs",
+            dir,
+            "--quiet",
+            "--set",
+            "train.epochs=1",
+            "--set",
+            "name=cli-run"
+        );
         Assert.True(code == 0, err);
         Assert.True(Directory.Exists(Path.Combine(dir, "cli-run", "checkpoints")));
         (code, _, err) = Run("train", cfg, "--runs", dir, "--quiet", "--set", "name=cli-run");
@@ -59,7 +75,14 @@ public class CliTests
         FaceDistill.Runs.TrainingRun.Execute(TestUtil.Tiny("a", 1), dir, FaceDistill.Runs.ExistingRun.Refuse);
         FaceDistill.Runs.TrainingRun.Execute(TestUtil.Tiny("b", 2), dir, FaceDistill.Runs.ExistingRun.Refuse);
         var md = Path.Combine(dir, "table.md");
-        var (code, output, err) = Run("compare", Path.Combine(dir, "a"), Path.Combine(dir, "b"), "--out", md, "--quiet");
+        var (code, output, err) = Run(
+            "compare",
+            Path.Combine(dir, "a"),
+            Path.Combine(dir, "b"),
+            "--out",
+            md,
+            "--quiet"
+        );
         Assert.True(code == 0, err);
         Assert.Contains("mcnemar", output);
         Assert.Contains("| b | acc |", File.ReadAllText(md));
@@ -71,7 +94,16 @@ public class CliTests
     [Fact]
     public void ModelsStatsPrintsEveryBackbone()
     {
-        var (code, output, _) = Run("models", "stats", "--size", "64", "--embedding", "128", "--backbone", "mobilefacenet");
+        var (code, output, _) = Run(
+            "models",
+            "stats",
+            "--size",
+            "64",
+            "--embedding",
+            "128",
+            "--backbone",
+            "mobilefacenet"
+        );
         Assert.Equal(0, code);
         Assert.Contains("mobilefacenet", output);
         Assert.Contains("64×64", output);

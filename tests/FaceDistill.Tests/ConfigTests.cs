@@ -40,14 +40,18 @@ public class ConfigTests
     [InlineData("""{ "train": { "batchSize": 0 } }""", "key 'train.batchSize' must be positive")]
     [InlineData("""{ "data": "synthetic" }""", "key 'data' must be an object")]
     [InlineData("""{ "name": "a", """, "malformed JSON")]
-    [InlineData("""{ "data": { "source": "folder", "path": "/nonexistent/faces" } }""", "/nonexistent/faces: dataset directory not found")]
+    [InlineData(
+        """{ "data": { "source": "folder", "path": "/nonexistent/faces" } }""",
+        "/nonexistent/faces: dataset directory not found"
+    )]
     public void RejectsBadConfigsNamingTheKey(string json, string expected)
     {
         var p = Write(json);
         var e = Assert.Throws<FaceDistillException>(() => RunConfig.Load(p));
         Assert.Contains(expected, e.Message);
         Assert.DoesNotContain('\n', e.Message);
-        if (!expected.StartsWith('/')) Assert.StartsWith(p, e.Message);
+        if (!expected.StartsWith('/'))
+            Assert.StartsWith(p, e.Message);
     }
 
     [Fact]
@@ -72,10 +76,13 @@ public class ConfigTests
     public void ShippedConfigsAreValid()
     {
         var dir = new DirectoryInfo(AppContext.BaseDirectory);
-        while (dir is not null && !Directory.Exists(Path.Combine(dir.FullName, "configs"))) dir = dir.Parent;
+        while (dir is not null && !Directory.Exists(Path.Combine(dir.FullName, "configs")))
+            dir = dir.Parent;
         Assert.NotNull(dir);
-        var files = Directory.GetFiles(Path.Combine(dir!.FullName, "configs"), "*.json", SearchOption.AllDirectories)
-            .Where(f => TestUtil.Shared() is not null || !File.ReadAllText(f).Contains("../shared")).ToArray();
+        var files = Directory
+            .GetFiles(Path.Combine(dir!.FullName, "configs"), "*.json", SearchOption.AllDirectories)
+            .Where(f => TestUtil.Shared() is not null || !File.ReadAllText(f).Contains("../shared"))
+            .ToArray();
         Assert.NotEmpty(files);
         var cwd = Environment.CurrentDirectory;
         try
@@ -85,12 +92,22 @@ public class ConfigTests
             foreach (var f in files)
             {
                 // experiments check every run's config (teacher directories, which only exist once trained, aside);
-                // single-run configs that distil from a run are checked with runs/ taken as planned (no runs/ in a clone)
-                if (ExperimentPlan.IsPlan(f)) ExperimentPlan.Load(f);
-                else RunConfig.Resolve(ConfigLoader.Load(f), f, planned: p => p.StartsWith("runs/", StringComparison.Ordinal));
+                // single-run configs that distil from a run are checked with runs/ taken as planned (no runs/ in a
+                // clone)
+                if (ExperimentPlan.IsPlan(f))
+                    ExperimentPlan.Load(f);
+                else
+                    RunConfig.Resolve(
+                        ConfigLoader.Load(f),
+                        f,
+                        planned: p => p.StartsWith("runs/", StringComparison.Ordinal)
+                    );
             }
         }
-        finally { Environment.CurrentDirectory = cwd; }
+        finally
+        {
+            Environment.CurrentDirectory = cwd;
+        }
     }
 
     [Fact]
@@ -109,7 +126,8 @@ public class DemoConfigTests
     {
         // configs/demo.json documents what `facedistill demo` runs: they must not drift apart
         var dir = new DirectoryInfo(AppContext.BaseDirectory);
-        while (dir is not null && !Directory.Exists(Path.Combine(dir.FullName, "configs"))) dir = dir.Parent;
+        while (dir is not null && !Directory.Exists(Path.Combine(dir.FullName, "configs")))
+            dir = dir.Parent;
         var fromFile = RunConfig.Load(Path.Combine(dir!.FullName, "configs", "demo.json"));
         var builtIn = FaceDistill.Runs.Demo.Config(quick: false) with { Description = fromFile.Description };
         Assert.Equal(FaceDistill.Config.ConfigLoader.ToJson(builtIn), FaceDistill.Config.ConfigLoader.ToJson(fromFile));

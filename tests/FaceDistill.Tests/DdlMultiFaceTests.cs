@@ -15,14 +15,23 @@ public class DdlMultiFaceTests
         using var e = tensor(v, [4, 2], ScalarType.Float64);
         using var y = tensor(new long[] { 0, 0, 1, 1 });
         var (pos, neg) = DistributionDistillationLoss.PairSimilarities(e, y);
-        Assert.Equal(new[] { Math.Cos(R(10)), Math.Cos(R(30)) }, pos.data<double>().ToArray().Select(x => Math.Round(x, 9)).Order().Reverse().ToArray(), new ToleranceComparer());
+        Assert.Equal(
+            new[] { Math.Cos(R(10)), Math.Cos(R(30)) },
+            pos.data<double>().ToArray().Select(x => Math.Round(x, 9)).Order().Reverse().ToArray(),
+            new ToleranceComparer()
+        );
         // hardest negatives: 0°→60° (cos 60), 10°→60° (cos 50), 90°→10° (cos 80), 60°→10° (cos 50)
-        Assert.Equal(new[] { Math.Cos(R(60)), Math.Cos(R(50)), Math.Cos(R(80)), Math.Cos(R(50)) }, neg.data<double>().ToArray(), new ToleranceComparer());
+        Assert.Equal(
+            new[] { Math.Cos(R(60)), Math.Cos(R(50)), Math.Cos(R(80)), Math.Cos(R(50)) },
+            neg.data<double>().ToArray(),
+            new ToleranceComparer()
+        );
     }
 
     private sealed class ToleranceComparer : IEqualityComparer<double>
     {
         public bool Equals(double a, double b) => Math.Abs(a - b) < 1e-6;
+
         public int GetHashCode(double x) => 0;
     }
 
@@ -62,13 +71,18 @@ public class DdlMultiFaceTests
         Assert.True(hard.grad!.isfinite().all().item<bool>() && hard.grad.abs().sum().item<double>() > 0);
         // a few gradient steps on the hard branch lower the KL to the easy distribution
         var h = hard.detach().clone().requires_grad_(true);
-        double first = before.PositiveKl + before.NegativeKl, last = first;
+        double first = before.PositiveKl + before.NegativeKl,
+            last = first;
         for (int i = 0; i < 30; i++)
         {
             using var l = DistributionDistillationLoss.Loss(easy, y, h, y, null, out var p);
             last = p.PositiveKl + p.NegativeKl;
             l.backward();
-            using (no_grad()) { h.sub_(h.grad! * 0.5); h.grad!.zero_(); }
+            using (no_grad())
+            {
+                h.sub_(h.grad! * 0.5);
+                h.grad!.zero_();
+            }
         }
         Assert.True(last < first, $"KL did not fall: {first} → {last}");
     }
@@ -84,12 +98,18 @@ public class DdlMultiFaceTests
         Assert.Equal([4L, 3, 5], z.shape);
         // group 1 sees only dimensions 4..7: changing the others leaves its logits unchanged
         using var x2 = x.clone();
-        using (no_grad()) { x2[TensorIndex.Colon, TensorIndex.Slice(0, 4)].fill_(3); x2[TensorIndex.Colon, TensorIndex.Slice(8, 12)].fill_(-1); }
+        using (no_grad())
+        {
+            x2[TensorIndex.Colon, TensorIndex.Slice(0, 4)].fill_(3);
+            x2[TensorIndex.Colon, TensorIndex.Slice(8, 12)].fill_(-1);
+        }
         using var z2 = head.call(x2, y);
         Assert.True((z.select(1, 1) - z2.select(1, 1)).abs().max().item<float>() < 1e-5);
         Assert.True((z.select(1, 0) - z2.select(1, 0)).abs().max().item<float>() > 1e-3);
         // loss = mean of the per-group cross-entropies
-        double manual = Enumerable.Range(0, 3).Average(k => nn.functional.cross_entropy(z.select(1, k), y).item<float>());
+        double manual = Enumerable
+            .Range(0, 3)
+            .Average(k => nn.functional.cross_entropy(z.select(1, k), y).item<float>());
         Assert.Equal(manual, head.Loss(z, y).item<float>(), 4);
         using var pred = head.call(x, null);
         Assert.Equal([4L, 5], pred.shape);
@@ -106,7 +126,11 @@ public class DdlMultiFaceTests
         using var y = tensor(new long[] { 0, 1, 2, 0, 1 });
         using var z = head.call(x, y);
         Assert.Equal([5L, 3, 3], z.shape);
-        double groups = (nn.functional.cross_entropy(z.select(1, 0), y).item<float>() + nn.functional.cross_entropy(z.select(1, 1), y).item<float>()) / 2;
+        double groups =
+            (
+                nn.functional.cross_entropy(z.select(1, 0), y).item<float>()
+                + nn.functional.cross_entropy(z.select(1, 1), y).item<float>()
+            ) / 2;
         double expected = groups + 0.5 * nn.functional.cross_entropy(full.call(x, y), y).item<float>();
         Assert.Equal(expected, head.Loss(z, y).item<float>(), 4);
     }

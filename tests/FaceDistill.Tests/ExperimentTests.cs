@@ -15,14 +15,21 @@ public class ExperimentTests
         return path;
     }
 
-    internal const string Base = "\"base\": { \"task\": \"expression\", \"data\": { \"imageSize\": 32, \"view\": \"occluded:vr\" } }";
+    internal const string Base =
+        "\"base\": { \"task\": \"expression\", \"data\": { \"imageSize\": 32, \"view\": \"occluded:vr\" } }";
 
     [Fact]
     public void PlansAreCheckedBeforeAnythingRuns()
     {
         var dir = TestUtil.TempDir();
-        var ok = ExperimentPlan.Load(Plan(dir, $"{{ \"name\": \"x\", {Base}, \"baseline\": \"ft\", \"seeds\": [1, 2], " +
-            "\"runs\": [ { \"name\": \"t\", \"reference\": true, \"set\": { \"data.view\": \"clean\" } }, { \"name\": \"ft\", \"set\": { \"train.init\": \"@t\" } } ] }"));
+        var ok = ExperimentPlan.Load(
+            Plan(
+                dir,
+                $"{{ \"name\": \"x\", {Base}, \"baseline\": \"ft\", \"seeds\": [1, 2], "
+                    + "\"runs\": [ { \"name\": \"t\", \"reference\": true, \"set\": { \"data.view\": \"clean\" } }, { "
+                    + "\"name\": \"ft\", \"set\": { \"train.init\": \"@t\" } } ] }"
+            )
+        );
         Assert.Equal([1, 2], ok.Seeds);
         Assert.True(ok.Runs[0].Reference);
         var cfg = ok.Config(ok.Runs[1], 2, "/r", checkFiles: false);
@@ -30,13 +37,38 @@ public class ExperimentTests
         Assert.Equal(2, cfg.Train.Seed);
         Assert.Equal("occluded:vr", cfg.Data.View);
 
-        string Err(string body) => Assert.Throws<FaceDistillException>(() => ExperimentPlan.Load(Plan(dir, body))).Message;
-        Assert.Contains("baseline 'nope'", Err($"{{ \"name\": \"x\", {Base}, \"baseline\": \"nope\", \"runs\": [ {{ \"name\": \"ft\" }} ] }}"));
-        Assert.Contains("'@later' does not name an earlier run", Err($"{{ \"name\": \"x\", {Base}, \"baseline\": \"ft\", \"runs\": [ {{ \"name\": \"ft\", \"set\": {{ \"train.init\": \"@later\" }} }} ] }}"));
-        Assert.Contains("unknown key 'runz'", Err($"{{ \"name\": \"x\", {Base}, \"baseline\": \"ft\", \"runz\": [] }}"));
-        Assert.Contains("data.view", Err($"{{ \"name\": \"x\", {Base}, \"baseline\": \"ft\", \"runs\": [ {{ \"name\": \"ft\", \"set\": {{ \"data.view\": \"occluded:hat\" }} }} ] }}"));
+        string Err(string body) =>
+            Assert.Throws<FaceDistillException>(() => ExperimentPlan.Load(Plan(dir, body))).Message;
+        Assert.Contains(
+            "baseline 'nope'",
+            Err($"{{ \"name\": \"x\", {Base}, \"baseline\": \"nope\", \"runs\": [ {{ \"name\": \"ft\" }} ] }}")
+        );
+        Assert.Contains(
+            "'@later' does not name an earlier run",
+            Err(
+                $"{{ \"name\": \"x\", {Base}, \"baseline\": \"ft\", \"runs\": [ {{ \"name\": \"ft\", \"set\": {{ "
+                    + $"\"train.init\": \"@later\" }} }} ] }}"
+            )
+        );
+        Assert.Contains(
+            "unknown key 'runz'",
+            Err($"{{ \"name\": \"x\", {Base}, \"baseline\": \"ft\", \"runz\": [] }}")
+        );
+        Assert.Contains(
+            "data.view",
+            Err(
+                $"{{ \"name\": \"x\", {Base}, \"baseline\": \"ft\", \"runs\": [ {{ \"name\": \"ft\", \"set\": {{ "
+                    + $"\"data.view\": \"occluded:hat\" }} }} ] }}"
+            )
+        );
         Assert.Contains("malformed JSON", Err("{ \"name\": "));
-        Assert.Contains("combine.c", Err($"{{ \"name\": \"x\", {Base}, \"baseline\": \"ft\", \"runs\": [ {{ \"name\": \"ft\" }} ], \"combine\": [ {{ \"name\": \"c\", \"of\": [\"ft\", \"zz\"] }} ] }}"));
+        Assert.Contains(
+            "combine.c",
+            Err(
+                $"{{ \"name\": \"x\", {Base}, \"baseline\": \"ft\", \"runs\": [ {{ \"name\": \"ft\" }} ], "
+                    + $"\"combine\": [ {{ \"name\": \"c\", \"of\": [\"ft\", \"zz\"] }} ] }}"
+            )
+        );
     }
 
     [Fact]
@@ -46,17 +78,51 @@ public class ExperimentTests
         var plan = Path.Combine(RepoPaths.Root(), "configs", "occlusion", "synthetic.json");
         string[] args =
         [
-            "experiment", plan, "--runs", runs, "--quiet", "--threads", "2", "--seeds", "1",
-            "--set", "data.imageSize=32", "--set", "data.synthetic.identities=8", "--set", "data.synthetic.imagesPerIdentity=4",
-            "--set", "data.synthetic.valIdentities=3", "--set", "data.synthetic.valImagesPerIdentity=4", "--set", "data.synthetic.renderSize=48",
-            "--set", "train.batchSize=16", "--set", "train.epochs=1", "--set", $"distill.cacheDir={Path.Combine(runs, "cache")}",
+            "experiment",
+            plan,
+            "--runs",
+            runs,
+            "--quiet",
+            "--threads",
+            "2",
+            "--seeds",
+            "1",
+            "--set",
+            "data.imageSize=32",
+            "--set",
+            "data.synthetic.identities=8",
+            "--set",
+            "data.synthetic.imagesPerIdentity=4",
+            "--set",
+            "data.synthetic.valIdentities=3",
+            "--set",
+            "data.synthetic.valImagesPerIdentity=4",
+            "--set",
+            "data.synthetic.renderSize=48",
+            "--set",
+            "train.batchSize=16",
+            "--set",
+            "train.epochs=1",
+            "--set",
+            $"distill.cacheDir={Path.Combine(runs, "cache")}",
         ];
         var (code, output, err) = Run(args);
         Assert.True(code == 0, err);
         var dir = Path.Combine(runs, "occlusion-synthetic");
-        foreach (var f in new[] { "results.md", "results.csv", "results.png" }) Assert.True(File.Exists(Path.Combine(dir, f)), f);
+        foreach (var f in new[] { "results.md", "results.csv", "results.png" })
+            Assert.True(File.Exists(Path.Combine(dir, f)), f);
         var md = File.ReadAllText(Path.Combine(dir, "results.md"));
-        foreach (var row in new[] { "teacher (reference)", "**finetune** (baseline)", "| kd |", "| triplet |", "kd+triplet (combined)", "kd+triplet+finetune (combined)" })
+        foreach (
+            var row in new[]
+            {
+                "teacher (reference)",
+                "**finetune** (baseline)",
+                "| kd |",
+                "| triplet |",
+                "kd+triplet (combined)",
+                "kd+triplet+finetune (combined)",
+            }
+        )
             Assert.Contains(row, md);
         Assert.Contains("acc (occluded:vr)", md);
         Assert.Contains("acc (clean)", md);
@@ -79,22 +145,40 @@ public class ExperimentTests
     [Fact]
     public void ARunCanNameItsOwnBaselineForItsPValues()
     {
-        // two students in one table: "b+kd" is compared with "b" alone, everything else with the experiment's baseline "a"
+        // two students in one table: "b+kd" is compared with "b" alone, everything else with the experiment's baseline
+        // "a"
         var dir = TestUtil.TempDir();
-        var plan = ExperimentPlan.Load(Plan(dir, $"{{ \"name\": \"x\", {Base}, \"baseline\": \"a\", \"runs\": [ {{ \"name\": \"t\", \"reference\": true }}, " +
-            "{ \"name\": \"a\" }, { \"name\": \"b\" }, { \"name\": \"b+kd\", \"baseline\": \"b\" } ] }"));
+        var plan = ExperimentPlan.Load(
+            Plan(
+                dir,
+                $"{{ \"name\": \"x\", {Base}, \"baseline\": \"a\", \"runs\": [ {{ \"name\": \"t\", \"reference\": "
+                    + $"true }}, "
+                    + "{ \"name\": \"a\" }, { \"name\": \"b\" }, { \"name\": \"b+kd\", \"baseline\": \"b\" } ] }"
+            )
+        );
         Assert.Equal("b", plan.BaselineOf("b+kd"));
         Assert.Equal("a", plan.BaselineOf("b"));
         Assert.Equal("a", plan.BaselineOf("t"));
-        // a: 50 of 100 right; b and b+kd: 90 right, the same items — so b+kd differs from a (p tiny) but not from b (p = 1)
+        // a: 50 of 100 right; b and b+kd: 90 right, the same items — so b+kd differs from a (p tiny) but not from b (p
+        // = 1)
         static Evaluation.EvalReport Rep(int right)
         {
             var correct = Enumerable.Range(0, 100).Select(i => i < right).ToArray();
-            return new("classification", new Dictionary<string, double> { ["acc"] = right / 100.0, ["balanced_acc"] = right / 100.0 },
-                new Evaluation.ClassificationResult(right / 100.0, new int[2, 2], correct));
+            return new(
+                "classification",
+                new Dictionary<string, double> { ["acc"] = right / 100.0, ["balanced_acc"] = right / 100.0 },
+                new Evaluation.ClassificationResult(right / 100.0, new int[2, 2], correct)
+            );
         }
-        Experiments.MethodResult M(string name, string kind, int right) => new(name, kind, new() { ["clean"] = [Rep(right)] }, [1.0]);
-        var result = new Experiments.ExperimentResult(plan, "expression", ["clean"], [M("t", "reference", 95), M("a", "run", 50), M("b", "run", 90), M("b+kd", "run", 90)], dir);
+        Experiments.MethodResult M(string name, string kind, int right) =>
+            new(name, kind, new() { ["clean"] = [Rep(right)] }, [1.0]);
+        var result = new Experiments.ExperimentResult(
+            plan,
+            "expression",
+            ["clean"],
+            [M("t", "reference", 95), M("a", "run", 50), M("b", "run", 90), M("b+kd", "run", 90)],
+            dir
+        );
         var md = Experiments.ExperimentTable.Markdown(result);
         Assert.Matches(@"\| b \| 90\.00 \| [0-9.e+-]+ \|", md);
         Assert.DoesNotContain("| b | 90.00 | 1.000 |", md);
@@ -105,33 +189,77 @@ public class ExperimentTests
         Assert.Contains(csv, l => l.StartsWith("b+kd,run,clean,1,") && l.EndsWith(",1,b,1.0"));
         Assert.Contains(csv, l => l.StartsWith("b,run,clean,1,") && l.Contains(",a,1.0"));
 
-        string Err(string runs) => Assert.Throws<FaceDistillException>(() => ExperimentPlan.Load(Plan(dir, $"{{ \"name\": \"x\", {Base}, \"baseline\": \"a\", \"runs\": [ {runs} ] }}"))).Message;
-        Assert.Contains("runs.b.baseline: 'zz' is not one of the (non-reference) runs", Err("{ \"name\": \"a\" }, { \"name\": \"b\", \"baseline\": \"zz\" }"));
-        Assert.Contains("runs.b.baseline: 't' is not one of the (non-reference) runs", Err("{ \"name\": \"t\", \"reference\": true }, { \"name\": \"a\" }, { \"name\": \"b\", \"baseline\": \"t\" }"));
-        Assert.Contains("cannot be its own baseline", Err("{ \"name\": \"a\" }, { \"name\": \"b\", \"baseline\": \"b\" }"));
-        Assert.Contains("a reference run has no p-value", Err("{ \"name\": \"a\" }, { \"name\": \"t\", \"reference\": true, \"baseline\": \"a\" }"));
+        string Err(string runs) =>
+            Assert
+                .Throws<FaceDistillException>(() =>
+                    ExperimentPlan.Load(
+                        Plan(dir, $"{{ \"name\": \"x\", {Base}, \"baseline\": \"a\", \"runs\": [ {runs} ] }}")
+                    )
+                )
+                .Message;
+        Assert.Contains(
+            "runs.b.baseline: 'zz' is not one of the (non-reference) runs",
+            Err("{ \"name\": \"a\" }, { \"name\": \"b\", \"baseline\": \"zz\" }")
+        );
+        Assert.Contains(
+            "runs.b.baseline: 't' is not one of the (non-reference) runs",
+            Err(
+                "{ \"name\": \"t\", \"reference\": true }, { \"name\": \"a\" }, { \"name\": \"b\", \"baseline\": "
+                    + "\"t\" }"
+            )
+        );
+        Assert.Contains(
+            "cannot be its own baseline",
+            Err("{ \"name\": \"a\" }, { \"name\": \"b\", \"baseline\": \"b\" }")
+        );
+        Assert.Contains(
+            "a reference run has no p-value",
+            Err("{ \"name\": \"a\" }, { \"name\": \"t\", \"reference\": true, \"baseline\": \"a\" }")
+        );
     }
 
-    /// <summary>The table without the training-time column (reused runs report the time they took when they ran).</summary>
-    private static string Strip(string md) => string.Join('\n', md.Split('\n').Select(l => l.StartsWith('|') ? l[..l.TrimEnd().TrimEnd('|').LastIndexOf('|')] : l));
+    /// <summary>The table without the training-time column (reused runs report the time they took when they
+    /// ran).</summary>
+    private static string Strip(string md) =>
+        string.Join(
+            '\n',
+            md.Split('\n').Select(l => l.StartsWith('|') ? l[..l.TrimEnd().TrimEnd('|').LastIndexOf('|')] : l)
+        );
 }
 
 public class RecognitionExperimentTests
 {
-    /// <summary>Runs a shipped synthetic recognition experiment shrunk to seconds (6 identities, 32 px, one seed); returns
-    /// the runs folder.</summary>
+    /// <summary>Runs a shipped synthetic recognition experiment shrunk to seconds (6 identities, 32 px, one seed);
+    /// returns the runs folder.</summary>
     private static string TinySyntheticExperiment(string config, int epochs, bool withCache)
     {
         var runs = TestUtil.TempDir();
         var args = new List<string>
         {
-            "experiment", Path.Combine(RepoPaths.Root(), "configs", "recognition", config), "--runs", runs, "--quiet", "--threads", "2", "--seeds", "1",
+            "experiment",
+            Path.Combine(RepoPaths.Root(), "configs", "recognition", config),
+            "--runs",
+            runs,
+            "--quiet",
+            "--threads",
+            "2",
+            "--seeds",
+            "1",
         };
-        foreach (var set in new[]
-                 {
-                     "data.imageSize=32", "data.synthetic.identities=6", "data.synthetic.imagesPerIdentity=4", "data.synthetic.valIdentities=4",
-                     "data.synthetic.valImagesPerIdentity=3", "data.synthetic.renderSize=48", "train.batchSize=12", $"train.epochs={epochs}", "eval.pairsPerFold=3",
-                 }.Concat(withCache ? [$"distill.cacheDir={Path.Combine(runs, "cache")}"] : []))
+        foreach (
+            var set in new[]
+            {
+                "data.imageSize=32",
+                "data.synthetic.identities=6",
+                "data.synthetic.imagesPerIdentity=4",
+                "data.synthetic.valIdentities=4",
+                "data.synthetic.valImagesPerIdentity=3",
+                "data.synthetic.renderSize=48",
+                "train.batchSize=12",
+                $"train.epochs={epochs}",
+                "eval.pairsPerFold=3",
+            }.Concat(withCache ? [$"distill.cacheDir={Path.Combine(runs, "cache")}"] : [])
+        )
             args.AddRange(["--set", set]);
         var (code, _, err) = CliHarness.Run([.. args]);
         Assert.True(code == 0, err);
@@ -143,12 +271,25 @@ public class RecognitionExperimentTests
     {
         var runs = TinySyntheticExperiment("synthetic-methods.json", epochs: 1, withCache: true);
         var md = File.ReadAllText(Path.Combine(runs, "recognition-kd-synthetic", "results.md"));
-        foreach (var row in new[] { "teacher (reference)", "**student** (baseline)", "| kd |", "| feature |", "| gkd |", "| ddl |", "| multiface |" })
+        foreach (
+            var row in new[]
+            {
+                "teacher (reference)",
+                "**student** (baseline)",
+                "| kd |",
+                "| feature |",
+                "| gkd |",
+                "| ddl |",
+                "| multiface |",
+            }
+        )
             Assert.Contains(row, md);
-        foreach (var view in new[] { "acc (clean)", "acc (lowres:16)", "acc (occluded:mask)" }) Assert.Contains(view, md);
+        foreach (var view in new[] { "acc (clean)", "acc (lowres:16)", "acc (occluded:mask)" })
+            Assert.Contains(view, md);
         Assert.Contains("tar@far=0.01", md);
         // DDL's before/after: the pair-similarity distributions of the student alone and of the DDL student, per view
-        foreach (var m in new[] { "student", "ddl" }) Assert.True(File.Exists(Path.Combine(runs, "recognition-kd-synthetic", $"similarity-{m}.png")), m);
+        foreach (var m in new[] { "student", "ddl" })
+            Assert.True(File.Exists(Path.Combine(runs, "recognition-kd-synthetic", $"similarity-{m}.png")), m);
     }
 
     [Fact]
@@ -156,15 +297,40 @@ public class RecognitionExperimentTests
     {
         var dir = TestUtil.TempDir();
         var csv = Path.Combine(dir, "metrics.csv");
-        File.WriteAllLines(csv, ["step,epoch,loss,lr,images_per_s,val_acc", "10,1,3.0,0.1,100,", "20,1,2.5,0.1,100,0.70", "40,2,2.0,0.1,100,0.80", "60,3,1.5,0.1,100,0.79", "80,4,1.2,0.1,100,0.85"]);
+        File.WriteAllLines(
+            csv,
+            [
+                "step,epoch,loss,lr,images_per_s,val_acc",
+                "10,1,3.0,0.1,100,",
+                "20,1,2.5,0.1,100,0.70",
+                "40,2,2.0,0.1,100,0.80",
+                "60,3,1.5,0.1,100,0.79",
+                "80,4,1.2,0.1,100,0.85",
+            ]
+        );
         var curve = Experiments.Convergence.Curve(csv, "val_acc");
         Assert.Equal([(20L, 0.70), (40L, 0.80), (60L, 0.79), (80L, 0.85)], curve);
         Assert.Equal(40L, Experiments.Convergence.StepsToReach(curve, 0.80));
         Assert.Null(Experiments.Convergence.StepsToReach(curve, 0.9));
         Assert.Equal(20L, Experiments.Convergence.StepsToReach(curve, 0.75, higherIsBetter: false));
-        Assert.Contains("no 'val_mae' column", Assert.Throws<FaceDistillException>(() => Experiments.Convergence.Curve(csv, "val_mae")).Message);
-        Assert.Contains("'zz' is not one of the trained runs", Assert.Throws<FaceDistillException>(() => ExperimentPlan.Load(Plan(dir,
-            $"{{ \"name\": \"x\", {Base}, \"baseline\": \"ft\", \"runs\": [ {{ \"name\": \"ft\" }} ], \"convergence\": {{ \"zz\": \"ft\" }} }}"))).Message);
+        Assert.Contains(
+            "no 'val_mae' column",
+            Assert.Throws<FaceDistillException>(() => Experiments.Convergence.Curve(csv, "val_mae")).Message
+        );
+        Assert.Contains(
+            "'zz' is not one of the trained runs",
+            Assert
+                .Throws<FaceDistillException>(() =>
+                    ExperimentPlan.Load(
+                        Plan(
+                            dir,
+                            $"{{ \"name\": \"x\", {Base}, \"baseline\": \"ft\", \"runs\": [ {{ \"name\": \"ft\" }} ], "
+                                + $"\"convergence\": {{ \"zz\": \"ft\" }} }}"
+                        )
+                    )
+                )
+                .Message
+        );
     }
 
     [Fact]
@@ -173,10 +339,22 @@ public class RecognitionExperimentTests
         var runs = TinySyntheticExperiment("synthetic-multiface.json", epochs: 2, withCache: false);
         var md = File.ReadAllText(Path.Combine(runs, "multiface-convergence-synthetic", "results.md"));
         Assert.Contains("### Convergence", md);
-        foreach (var row in new[] { "| multiface-softmax | softmax | 1 |", "| multiface-cosface | cosface | 1 |", "| multiface-arcface | arcface | 1 |" })
+        foreach (
+            var row in new[]
+            {
+                "| multiface-softmax | softmax | 1 |",
+                "| multiface-cosface | cosface | 1 |",
+                "| multiface-arcface | arcface | 1 |",
+            }
+        )
             Assert.Contains(row, md);
         Assert.Contains("![convergence](convergence.png)", md);
-        Assert.Equal(640, FaceDistill.Data.ImageCodec.Load(Path.Combine(runs, "multiface-convergence-synthetic", "convergence.png")).Width);
+        Assert.Equal(
+            640,
+            FaceDistill
+                .Data.ImageCodec.Load(Path.Combine(runs, "multiface-convergence-synthetic", "convergence.png"))
+                .Width
+        );
     }
 
     [Fact]
@@ -191,72 +369,156 @@ public class RecognitionExperimentTests
     }
 
     private static (int Code, string Out, string Err) Run(params string[] args) => CliHarness.Run(args);
+
     private static string Plan(string dir, string body) => ExperimentTests.Plan(dir, body);
+
     private const string Base = ExperimentTests.Base;
 
     [Fact]
     public void PrepareStepsAndTeacherRowsAreChecked()
     {
         var dir = TestUtil.TempDir();
-        string Err(string extra) => Assert.Throws<FaceDistillException>(() => ExperimentPlan.Load(Plan(dir,
-            $"{{ \"name\": \"x\", {Base}, \"baseline\": \"ft\", \"runs\": [ {{ \"name\": \"ft\" }} ]{extra} }}"))).Message;
-        Assert.Contains("folder to align not found", Err(", \"prepare\": [ { \"align\": \"/no/such/folder\", \"out\": \"o\" } ]"));
-        Assert.Contains("unknown key 'detctor'", Err($", \"prepare\": [ {{ \"align\": \"{dir}\", \"out\": \"o\", \"detctor\": \"ssd\" }} ]"));
-        Assert.Contains("detector 'yolo'", Err($", \"prepare\": [ {{ \"align\": \"{dir}\", \"out\": \"o\", \"detector\": \"yolo\" }} ]"));
+        string Err(string extra) =>
+            Assert
+                .Throws<FaceDistillException>(() =>
+                    ExperimentPlan.Load(
+                        Plan(
+                            dir,
+                            $"{{ \"name\": \"x\", {Base}, \"baseline\": \"ft\", \"runs\": [ {{ \"name\": \"ft\" }} "
+                                + $"]{extra} }}"
+                        )
+                    )
+                )
+                .Message;
+        Assert.Contains(
+            "folder to align not found",
+            Err(", \"prepare\": [ { \"align\": \"/no/such/folder\", \"out\": \"o\" } ]")
+        );
+        Assert.Contains(
+            "unknown key 'detctor'",
+            Err($", \"prepare\": [ {{ \"align\": \"{dir}\", \"out\": \"o\", \"detctor\": \"ssd\" }} ]")
+        );
+        Assert.Contains(
+            "detector 'yolo'",
+            Err($", \"prepare\": [ {{ \"align\": \"{dir}\", \"out\": \"o\", \"detector\": \"yolo\" }} ]")
+        );
         // a data path that a prepare step creates is accepted before it exists; any other missing one is not
         var outDir = Path.Combine(dir, "aligned");
-        string recog = $"\"base\": {{ \"task\": \"recognition\", \"data\": {{ \"source\": \"folder\", \"path\": \"{outDir}\" }} }}";
-        var plan = ExperimentPlan.Load(Plan(dir, $"{{ \"name\": \"x\", {recog}, \"baseline\": \"ft\", \"runs\": [ {{ \"name\": \"ft\" }} ], " +
-            $"\"prepare\": [ {{ \"align\": \"{dir}\", \"out\": \"{outDir}\" }} ] }}"));
+        string recog =
+            $"\"base\": {{ \"task\": \"recognition\", \"data\": {{ \"source\": \"folder\", \"path\": \"{outDir}\" }} "
+            + $"}}";
+        var plan = ExperimentPlan.Load(
+            Plan(
+                dir,
+                $"{{ \"name\": \"x\", {recog}, \"baseline\": \"ft\", \"runs\": [ {{ \"name\": \"ft\" }} ], "
+                    + $"\"prepare\": [ {{ \"align\": \"{dir}\", \"out\": \"{outDir}\" }} ] }}"
+            )
+        );
         Assert.Single(plan.Prepare);
-        Assert.Contains("not found", Assert.Throws<FaceDistillException>(() => ExperimentPlan.Load(Plan(dir,
-            $"{{ \"name\": \"x\", {recog}, \"baseline\": \"ft\", \"runs\": [ {{ \"name\": \"ft\" }} ] }}"))).Message);
+        Assert.Contains(
+            "not found",
+            Assert
+                .Throws<FaceDistillException>(() =>
+                    ExperimentPlan.Load(
+                        Plan(
+                            dir,
+                            $"{{ \"name\": \"x\", {recog}, \"baseline\": \"ft\", \"runs\": [ {{ \"name\": \"ft\" }} ] "
+                                + $"}}"
+                        )
+                    )
+                )
+                .Message
+        );
         // teacher rows: a zoo or ONNX teacher evaluated as it is, nothing to set
-        Assert.Contains("takes no 'set'", Assert.Throws<FaceDistillException>(() => ExperimentPlan.Load(Plan(dir,
-            $"{{ \"name\": \"x\", {Base}, \"baseline\": \"ft\", \"runs\": [ {{ \"name\": \"t\", \"teacher\": \"zoo:recognition\", \"set\": {{ \"train.epochs\": 1 }} }}, {{ \"name\": \"ft\" }} ] }}"))).Message);
-        Assert.Contains("must be zoo:<net> or onnx:<model>", Assert.Throws<FaceDistillException>(() => ExperimentPlan.Load(Plan(dir,
-            $"{{ \"name\": \"x\", {Base}, \"baseline\": \"ft\", \"runs\": [ {{ \"name\": \"t\", \"teacher\": \"runs/t\" }}, {{ \"name\": \"ft\" }} ] }}"))).Message);
+        Assert.Contains(
+            "takes no 'set'",
+            Assert
+                .Throws<FaceDistillException>(() =>
+                    ExperimentPlan.Load(
+                        Plan(
+                            dir,
+                            $"{{ \"name\": \"x\", {Base}, \"baseline\": \"ft\", \"runs\": [ {{ \"name\": \"t\", "
+                                + $"\"teacher\": \"zoo:recognition\", \"set\": {{ \"train.epochs\": 1 }} }}, {{ "
+                                + $"\"name\": \"ft\" }} ] }}"
+                        )
+                    )
+                )
+                .Message
+        );
+        Assert.Contains(
+            "must be zoo:<net> or onnx:<model>",
+            Assert
+                .Throws<FaceDistillException>(() =>
+                    ExperimentPlan.Load(
+                        Plan(
+                            dir,
+                            $"{{ \"name\": \"x\", {Base}, \"baseline\": \"ft\", \"runs\": [ {{ \"name\": \"t\", "
+                                + $"\"teacher\": \"runs/t\" }}, {{ \"name\": \"ft\" }} ] }}"
+                        )
+                    )
+                )
+                .Message
+        );
     }
 
     [Fact]
     public void ARealDataStyleRecognitionPlanAlignsItsDataAndEvaluatesMaskedLfwStylePairs()
     {
-        // the shape of configs/recognition/celeba299-lfw.json on a few synthetic faces: a folder of identity-labelled photos
-        // with a landmarks CSV and an LFW-style pair list, both aligned by 'prepare' steps, masked one-sided pairs
+        // the shape of configs/recognition/celeba299-lfw.json on a few synthetic faces: a folder of identity-labelled
+        // photos with a landmarks CSV and an LFW-style pair list, both aligned by 'prepare' steps, masked one-sided
+        // pairs
         var root = TestUtil.TempDir();
         var faces = Path.Combine(root, "faces");
         var gallery = Path.Combine(root, "gallery");
-        Assert.Equal(0, Run("synth", faces, "--identities", "6", "--images", "5", "--size", "64", "--seed", "3", "--quiet").Code);
-        Assert.Equal(0, Run("synth", gallery, "--identities", "4", "--images", "3", "--size", "64", "--seed", "11", "--quiet").Code);
-        // LFW layout: Name/Name_000k.png, pairs.txt with 2 folds of 2 same + 2 different pairs, landmarks renamed alongside
+        Assert.Equal(
+            0,
+            Run("synth", faces, "--identities", "6", "--images", "5", "--size", "64", "--seed", "3", "--quiet").Code
+        );
+        Assert.Equal(
+            0,
+            Run("synth", gallery, "--identities", "4", "--images", "3", "--size", "64", "--seed", "11", "--quiet").Code
+        );
+        // LFW layout: Name/Name_000k.png, pairs.txt with 2 folds of 2 same + 2 different pairs, landmarks renamed
+        // alongside
         var lfw = Path.Combine(root, "lfw");
         var ids = Directory.GetDirectories(gallery).Select(Path.GetFileName).Order().ToArray();
         var marks = File.ReadAllLines(Path.Combine(gallery, "landmarks.csv"));
         var renamed = new List<string> { marks[0] };
         for (int p = 0; p < ids.Length; p++)
-            for (int k = 0; k < 3; k++)
-            {
-                var from = $"{ids[p]}/{k:D3}.png";
-                var to = $"P{p}/P{p}_{k + 1:D4}.png";
-                Directory.CreateDirectory(Path.Combine(lfw, $"P{p}"));
-                File.Copy(Path.Combine(gallery, from), Path.Combine(lfw, to));
-                renamed.Add(to + marks.First(l => l.StartsWith(from + ",", StringComparison.Ordinal))[from.Length..]);
-            }
+        for (int k = 0; k < 3; k++)
+        {
+            var from = $"{ids[p]}/{k:D3}.png";
+            var to = $"P{p}/P{p}_{k + 1:D4}.png";
+            Directory.CreateDirectory(Path.Combine(lfw, $"P{p}"));
+            File.Copy(Path.Combine(gallery, from), Path.Combine(lfw, to));
+            renamed.Add(to + marks.First(l => l.StartsWith(from + ",", StringComparison.Ordinal))[from.Length..]);
+        }
         File.WriteAllLines(Path.Combine(lfw, "landmarks.csv"), renamed);
         var pairs = Path.Combine(root, "pairs.txt");
-        File.WriteAllLines(pairs, ["2 2", "P0 1 2", "P1 1 2", "P0 1 P1 1", "P2 1 P3 1", "P2 1 3", "P3 2 3", "P0 2 P2 2", "P1 3 P3 3"]);
+        File.WriteAllLines(
+            pairs,
+            ["2 2", "P0 1 2", "P1 1 2", "P0 1 P1 1", "P2 1 P3 1", "P2 1 3", "P3 2 3", "P0 2 P2 2", "P1 3 P3 3"]
+        );
         var al = Path.Combine(root, "aligned");
-        var plan = Plan(root, $$"""
+        var plan = Plan(
+            root,
+            $$"""
             { "name": "real-style", "baseline": "student", "views": ["clean", "occluded:mask"],
-              "prepare": [ { "align": "{{faces}}", "out": "{{al}}/faces", "landmarks": "{{faces}}/landmarks.csv", "size": 64 },
-                           { "align": "{{lfw}}", "out": "{{al}}/lfw", "landmarks": "{{lfw}}/landmarks.csv", "size": 64 } ],
+              "prepare": [ { "align": "{{faces}}", "out": "{{al}}/faces", "landmarks": "{{faces}}/landmarks.csv",
+                             "size": 64 },
+                           { "align": "{{lfw}}", "out": "{{al}}/lfw", "landmarks": "{{lfw}}/landmarks.csv",
+                             "size": 64 } ],
               "base": { "task": "recognition",
-                        "data": { "source": "folder", "path": "{{al}}/faces", "landmarks": "{{al}}/faces/landmarks.csv", "imageSize": 32 },
-                        "model": { "backbone": "iresnet18", "width": 0.125, "embeddingSize": 32, "head": { "type": "arcface", "s": 16, "m2": 0.2 } },
+                        "data": { "source": "folder", "path": "{{al}}/faces", "landmarks": "{{al}}/faces/landmarks.csv",
+                            "imageSize": 32 },
+                        "model": { "backbone": "iresnet18", "width": 0.125, "embeddingSize": 32,
+                             "head": { "type": "arcface", "s": 16, "m2": 0.2 } },
                         "train": { "epochs": 1, "batchSize": 10, "threads": 2 },
-                        "eval": { "pairs": "{{pairs}}", "images": "{{al}}/lfw", "landmarks": "{{al}}/lfw/landmarks.csv", "pairSides": "one" } },
+                        "eval": { "pairs": "{{pairs}}", "images": "{{al}}/lfw", "landmarks": "{{al}}/lfw/landmarks.csv",
+                            "pairSides": "one" } },
               "runs": [ { "name": "student" }, { "name": "masked", "set": { "data.view": "occluded:mask" } } ] }
-            """);
+            """
+        );
         var runs = Path.Combine(root, "runs");
         var (code, _, err) = Run("experiment", plan, "--runs", runs, "--quiet", "--threads", "2");
         Assert.True(code == 0, err);

@@ -14,7 +14,14 @@ public class GroupedKdTests
         using var zt = randn(6, 10, ScalarType.Float64) * 3;
         using var zs = randn(6, 10, ScalarType.Float64) * 3;
         using var y = tensor(new long[] { 0, 3, 9, 2, 2, 5 });
-        foreach (var rule in new[] { PrimaryGroupRule.CumulativeProbability, PrimaryGroupRule.TopK, PrimaryGroupRule.TargetOnly })
+        foreach (
+            var rule in new[]
+            {
+                PrimaryGroupRule.CumulativeProbability,
+                PrimaryGroupRule.TopK,
+                PrimaryGroupRule.TargetOnly,
+            }
+        )
         {
             using var pt = softmax(zt / 4, 1);
             using var mask = GroupedKlDecomposition.PrimaryMask(pt, y, rule, 0.93, 3);
@@ -22,7 +29,10 @@ public class GroupedKdTests
             using var logPt = nn.functional.log_softmax(zt / 4, 1);
             using var logPs = nn.functional.log_softmax(zs / 4, 1);
             using var full = (logPt.exp() * (logPt - logPs)).sum(1);
-            using var recomposed = parts.Binary + parts.TeacherPrimaryMass * parts.Primary + (1 - parts.TeacherPrimaryMass) * parts.Secondary;
+            using var recomposed =
+                parts.Binary
+                + parts.TeacherPrimaryMass * parts.Primary
+                + (1 - parts.TeacherPrimaryMass) * parts.Secondary;
             Assert.True((full - recomposed).abs().max().item<double>() < 1e-6, $"identity fails for {rule}");
         }
     }
@@ -38,7 +48,13 @@ public class GroupedKdTests
         Assert.Equal([true, true, false, true], m[0].data<bool>().ToArray());
         using var k1 = GroupedKlDecomposition.PrimaryMask(p, tensor(new long[] { 0 }), PrimaryGroupRule.TopK, 0, k: 2);
         Assert.Equal([true, true, false, false], k1[0].data<bool>().ToArray());
-        using var t = GroupedKlDecomposition.PrimaryMask(p, tensor(new long[] { 2 }), PrimaryGroupRule.TargetOnly, 0, 0);
+        using var t = GroupedKlDecomposition.PrimaryMask(
+            p,
+            tensor(new long[] { 2 }),
+            PrimaryGroupRule.TargetOnly,
+            0,
+            0
+        );
         Assert.Equal([false, false, true, false], t[0].data<bool>().ToArray());
     }
 
@@ -72,7 +88,11 @@ public class GroupedKdTests
         Assert.Equal(expected, gkd.item<double>(), 6);
         // Hinton KD equals the full KL times T²
         using var kd = HintonKd.Loss(zt, zs, 4);
-        double full = (parts.Binary + parts.TeacherPrimaryMass * parts.Primary + (1 - parts.TeacherPrimaryMass) * parts.Secondary).mean().item<double>();
+        double full = (
+            parts.Binary + parts.TeacherPrimaryMass * parts.Primary + (1 - parts.TeacherPrimaryMass) * parts.Secondary
+        )
+            .mean()
+            .item<double>();
         Assert.Equal(16 * full, kd.item<double>(), 6);
         Assert.Equal(0.5, GroupedKlDecomposition.Ramp(5, 10), 9);
         Assert.Equal(1.0, GroupedKlDecomposition.Ramp(30, 10), 9);
@@ -85,8 +105,14 @@ public class GroupedKdTests
         using var zt = tensor(new float[] { 64, -64, -64, -64, 0, 0, 0, 64 }, [2, 4]);
         using var zs = tensor(new float[] { -64, 64, -64, -64, 64, 0, 0, -64 }, [2, 4]).requires_grad_(true);
         using var y = tensor(new long[] { 0, 3 });
-        foreach (var loss in new[] { GroupedKd.Loss(zt, zs, y, 1, 1, 4, 0.93, 0), DecoupledKd.Loss(zt, zs, y, 1, 1, 8),
-            HintonKd.Loss(zt, zs, 1) })
+        foreach (
+            var loss in new[]
+            {
+                GroupedKd.Loss(zt, zs, y, 1, 1, 4, 0.93, 0),
+                DecoupledKd.Loss(zt, zs, y, 1, 1, 8),
+                HintonKd.Loss(zt, zs, 1),
+            }
+        )
         {
             Assert.True(float.IsFinite(loss.item<float>()));
             loss.backward();

@@ -16,9 +16,10 @@ public class MarginHeadTests
         using var z = CombinedMarginHead.MarginLogits(cos, y, 10, 1, 0.5, 0);
         double t0 = 0.6 * Math.Cos(0.5) - 0.8 * Math.Sin(0.5);
         double t1 = 0.9 * Math.Cos(0.5) - Math.Sqrt(1 - 0.81) * Math.Sin(0.5);
-        var r0 = Row(z, 0); var r1 = Row(z, 1);
+        var r0 = Row(z, 0);
+        var r1 = Row(z, 1);
         Assert.Equal(10 * t0, r0[0], 4);
-        Assert.Equal(2.0, r0[1], 4);   // non-targets: s·cos θ
+        Assert.Equal(2.0, r0[1], 4); // non-targets: s·cos θ
         Assert.Equal(-1.0, r0[2], 4);
         Assert.Equal(3.0, r1[0], 4);
         Assert.Equal(10 * t1, r1[1], 4);

@@ -10,14 +10,17 @@ namespace FaceDistill.Tests;
 /// not read is an error naming it.</summary>
 public class MethodRegistryTests
 {
-    /// <summary>A throw-away method: pulls the embedding towards zero, its weight its own key <c>strength</c>.</summary>
+    /// <summary>A throw-away method: pulls the embedding towards zero, its weight its own key
+    /// <c>strength</c>.</summary>
     private sealed class ShrinkTerm(double strength) : IObjectiveTerm
     {
         public static int Calls;
         public string Name => "shrink";
         public IReadOnlyList<string> Views => [];
         public IEnumerable<TorchSharp.Modules.Parameter> Parameters => [];
+
         public double Weight(StepContext ctx) => strength;
+
         public Tensor Compute(StudentOutputs student, Batch batch, StepContext ctx)
         {
             Interlocked.Increment(ref Calls);
@@ -42,13 +45,29 @@ public class MethodRegistryTests
         var cfg = RunConfig.Load(null, ["distill.method=shrink", "distill.strength=0.25"]);
         Assert.Equal(0.25, cfg.Distill.Number("strength"));
         Assert.Equal(0.5, RunConfig.Load(null, ["distill.method=shrink"]).Distill.Number("strength")); // its default
-        Assert.Contains("key 'distill.strength' must be positive",
-            Assert.Throws<FaceDistillException>(() => RunConfig.Load(null, ["distill.method=shrink", "distill.strength=-1"])).Message);
-        Assert.Contains("key 'distill.strength' must be a number",
-            Assert.Throws<FaceDistillException>(() => RunConfig.Load(null, ["distill.method=shrink", "distill.strength=\"x\""])).Message);
+        Assert.Contains(
+            "key 'distill.strength' must be positive",
+            Assert
+                .Throws<FaceDistillException>(() =>
+                    RunConfig.Load(null, ["distill.method=shrink", "distill.strength=-1"])
+                )
+                .Message
+        );
+        Assert.Contains(
+            "key 'distill.strength' must be a number",
+            Assert
+                .Throws<FaceDistillException>(() =>
+                    RunConfig.Load(null, ["distill.method=shrink", "distill.strength=\"x\""])
+                )
+                .Message
+        );
         // its key means nothing to another method
-        Assert.Contains("key 'distill.strength' is not read by distill.method 'ddl'",
-            Assert.Throws<FaceDistillException>(() => RunConfig.Load(null, ["distill.method=ddl", "distill.strength=1"])).Message);
+        Assert.Contains(
+            "key 'distill.strength' is not read by distill.method 'ddl'",
+            Assert
+                .Throws<FaceDistillException>(() => RunConfig.Load(null, ["distill.method=ddl", "distill.strength=1"]))
+                .Message
+        );
         int before = ShrinkTerm.Calls;
         var tiny = TestUtil.Tiny("shrink", epochs: 1) with { Distill = cfg.Distill };
         var run = TrainingRun.Execute(tiny, TestUtil.TempDir(), ExistingRun.Refuse);
@@ -60,7 +79,10 @@ public class MethodRegistryTests
     public void WithoutTheEntryTheMethodIsUnknown()
     {
         var e = Assert.Throws<FaceDistillException>(() => RunConfig.Load(null, ["distill.method=shrink"]));
-        Assert.Contains("key 'distill.method' is 'shrink', expected one of none, kd, dkd, gkd, feature, triplet, ddl", e.Message);
+        Assert.Contains(
+            "key 'distill.method' is 'shrink', expected one of none, kd, dkd, gkd, feature, triplet, ddl",
+            e.Message
+        );
     }
 
     [Fact]
@@ -71,10 +93,14 @@ public class MethodRegistryTests
         // DKD's β is its paper's 8, GKD's 4: no shared default leaks from one method to another
         Assert.Equal(8, RunConfig.Load(null, ["distill.method=dkd", $"distill.teacher={teacher}"]).Distill.Beta);
         Assert.Equal(4, RunConfig.Load(null, ["distill.method=gkd", $"distill.teacher={teacher}"]).Distill.Beta);
-        Assert.Equal(0.93, RunConfig.Load(null, ["distill.method=gkd", $"distill.teacher={teacher}"]).Distill.Threshold);
+        Assert.Equal(
+            0.93,
+            RunConfig.Load(null, ["distill.method=gkd", $"distill.teacher={teacher}"]).Distill.Threshold
+        );
         // a key of another method is an error naming it
         var e = Assert.Throws<FaceDistillException>(() =>
-            RunConfig.Load(null, ["distill.method=dkd", $"distill.teacher={teacher}", "distill.threshold=0.9"]));
+            RunConfig.Load(null, ["distill.method=dkd", $"distill.teacher={teacher}", "distill.threshold=0.9"])
+        );
         Assert.Contains("key 'distill.threshold' is not read by distill.method 'dkd'", e.Message);
         e = Assert.Throws<FaceDistillException>(() => RunConfig.Load(null, ["distill.temperature=2"]));
         Assert.Contains("key 'distill.temperature' is not read by distill.method 'none'", e.Message);
@@ -91,8 +117,10 @@ public class MethodRegistryTests
         Assert.Contains("mobilefacenet", FaceDistill.Models.Backbones.Registry.Names);
         Assert.Contains("multiface", FaceDistill.Models.Heads.Heads.Registry.Names);
         Assert.Equal(["synthetic", "folder", "utkface", "csv"], DataSources.Registry.Names);
-        Assert.Contains("unknown backbone 'resnet9'",
-            Assert.Throws<FaceDistillException>(() => FaceDistill.Models.Backbones.Registry.Get("resnet9")).Message);
+        Assert.Contains(
+            "unknown backbone 'resnet9'",
+            Assert.Throws<FaceDistillException>(() => FaceDistill.Models.Backbones.Registry.Get("resnet9")).Message
+        );
         Assert.Throws<ArgumentException>(() => DistillationMethods.Builtin.With(HintonKdTwice()));
     }
 

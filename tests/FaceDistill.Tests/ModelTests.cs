@@ -45,12 +45,24 @@ public class ModelTests
     [Fact]
     public void MacCountOfASingleConvIsExact()
     {
-        // through a full backbone is hard to hand-check; a VGG-16 at width 1/16 and 32 px is small enough to sum by hand
+        // through a full backbone is hard to hand-check; a VGG-16 at width 1/16 and 32 px is small enough to sum by
+        // hand
         using var v = new Vgg16(32, 10, widthMultiplier: 1.0 / 16, fcWidth: 8);
         // convs: widths 4,4 | 8,8 | 16,16,16 | 32,32,32 | 32,32,32 at sizes 32,16,8,4,2
         long Conv(long cin, long cout, long hw) => cout * hw * hw * cin * 9;
-        long macs = Conv(3, 4, 32) + Conv(4, 4, 32) + Conv(4, 8, 16) + Conv(8, 8, 16) + Conv(8, 16, 8) + 2 * Conv(16, 16, 8)
-                    + Conv(16, 32, 4) + 2 * Conv(32, 32, 4) + 3 * Conv(32, 32, 2) + 32 * 8 + 8 * 8 + 8 * 10;
+        long macs =
+            Conv(3, 4, 32)
+            + Conv(4, 4, 32)
+            + Conv(4, 8, 16)
+            + Conv(8, 8, 16)
+            + Conv(8, 16, 8)
+            + 2 * Conv(16, 16, 8)
+            + Conv(16, 32, 4)
+            + 2 * Conv(32, 32, 4)
+            + 3 * Conv(32, 32, 2)
+            + 32 * 8
+            + 8 * 8
+            + 8 * 10;
         Assert.Equal(macs, ModelStats.Measure(v).Macs);
     }
 }
@@ -60,7 +72,8 @@ public class DeterminismTests
     [Fact]
     public void IResNetBackwardIsBitIdenticalAcrossRepetitionsWithTwoThreads()
     {
-        // guards TorchRuntime's AVX2 cap on oneDNN: with its AVX-512 kernels this differed between repetitions and went NaN
+        // guards TorchRuntime's AVX2 cap on oneDNN: with its AVX-512 kernels this differed between repetitions and went
+        // NaN
         TorchSharp.torch.set_num_threads(2);
         float[]? first = null;
         for (int rep = 0; rep < 20; rep++)
@@ -71,9 +84,15 @@ public class DeterminismTests
             using var y = m.call(x);
             using var loss = (y * y).sum();
             loss.backward();
-            var g = m.parameters().SelectMany(p => p.grad!.data<float>().ToArray()).Concat(x.grad!.data<float>().ToArray()).ToArray();
+            var g = m.parameters()
+                .SelectMany(p => p.grad!.data<float>().ToArray())
+                .Concat(x.grad!.data<float>().ToArray())
+                .ToArray();
             Assert.All(g, v => Assert.True(float.IsFinite(v)));
-            if (first is null) first = g; else Assert.Equal(first, g);
+            if (first is null)
+                first = g;
+            else
+                Assert.Equal(first, g);
         }
         Assert.Equal("AVX2", FaceDistill.Core.TorchRuntime.OneDnnMaxIsa);
     }

@@ -13,32 +13,52 @@ public class OcclusionTests
 {
     private static (RgbImage Image, float[] Landmarks) Face(int index = 3)
     {
-        var s = new SyntheticFaces(new SyntheticOptions { Identities = 4, ImagesPerIdentity = 4, Size = 96, Seed = 5, Difficulty = 0.3f });
+        var s = new SyntheticFaces(
+            new SyntheticOptions
+            {
+                Identities = 4,
+                ImagesPerIdentity = 4,
+                Size = 96,
+                Seed = 5,
+                Difficulty = 0.3f,
+            }
+        );
         return s.Render(index);
     }
 
-    /// <summary>Mean absolute change of the pixels inside the landmarks' box of points <paramref name="from"/>..<paramref name="to"/>.</summary>
+    /// <summary>Mean absolute change of the pixels inside the landmarks' box of points <paramref
+    /// name="from"/>..<paramref name="to"/>.</summary>
     private static double Changed(RgbImage a, RgbImage b, float[] lm, int from, int to)
     {
         var xs = Enumerable.Range(from, to - from + 1).Select(i => lm[2 * i]).ToArray();
         var ys = Enumerable.Range(from, to - from + 1).Select(i => lm[2 * i + 1]).ToArray();
-        int x0 = (int)xs.Min(), x1 = (int)Math.Ceiling(xs.Max()), y0 = (int)ys.Min(), y1 = (int)Math.Ceiling(ys.Max());
+        int x0 = (int)xs.Min(),
+            x1 = (int)Math.Ceiling(xs.Max()),
+            y0 = (int)ys.Min(),
+            y1 = (int)Math.Ceiling(ys.Max());
         double sum = 0;
         int n = 0;
         for (int y = y0; y <= y1; y++)
-            for (int x = x0; x <= x1; x++)
-                for (int c = 0; c < 3; c++) { sum += Math.Abs(a.Pixels[(y * a.Width + x) * 3 + c] - b.Pixels[(y * a.Width + x) * 3 + c]); n++; }
+        for (int x = x0; x <= x1; x++)
+        for (int c = 0; c < 3; c++)
+        {
+            sum += Math.Abs(a.Pixels[(y * a.Width + x) * 3 + c] - b.Pixels[(y * a.Width + x) * 3 + c]);
+            n++;
+        }
         return sum / n;
     }
 
-    /// <summary>Mean absolute change in a 5×5 patch at the centre of landmarks <paramref name="from"/>..<paramref name="to"/>.</summary>
+    /// <summary>Mean absolute change in a 5×5 patch at the centre of landmarks <paramref name="from"/>..<paramref
+    /// name="to"/>.</summary>
     private static double ChangedAt(RgbImage a, RgbImage b, float[] lm, int from, int to)
     {
-        int cx = (int)Enumerable.Range(from, to - from + 1).Average(i => lm[2 * i]), cy = (int)Enumerable.Range(from, to - from + 1).Average(i => lm[2 * i + 1]);
+        int cx = (int)Enumerable.Range(from, to - from + 1).Average(i => lm[2 * i]),
+            cy = (int)Enumerable.Range(from, to - from + 1).Average(i => lm[2 * i + 1]);
         double sum = 0;
         for (int y = cy - 2; y <= cy + 2; y++)
-            for (int x = cx - 2; x <= cx + 2; x++)
-                for (int c = 0; c < 3; c++) sum += Math.Abs(a.Pixels[(y * a.Width + x) * 3 + c] - b.Pixels[(y * a.Width + x) * 3 + c]);
+        for (int x = cx - 2; x <= cx + 2; x++)
+        for (int c = 0; c < 3; c++)
+            sum += Math.Abs(a.Pixels[(y * a.Width + x) * 3 + c] - b.Pixels[(y * a.Width + x) * 3 + c]);
         return sum / 75;
     }
 
@@ -50,7 +70,10 @@ public class OcclusionTests
         {
             var masked = Occluder.Parse(style).Apply(img, lm, new Random(1));
             Assert.True(Changed(img, masked, lm, 48, 67) > 30, $"{style} should cover the mouth");
-            Assert.True(ChangedAt(img, masked, lm, 36, 41) < 1 && ChangedAt(img, masked, lm, 42, 47) < 1, $"{style} should leave the eyes");
+            Assert.True(
+                ChangedAt(img, masked, lm, 36, 41) < 1 && ChangedAt(img, masked, lm, 42, 47) < 1,
+                $"{style} should leave the eyes"
+            );
         }
         var vr = Occluder.Parse("vr").Apply(img, lm, new Random(1));
         Assert.True(Changed(img, vr, lm, 36, 47) > 30, "the headset should cover the eyes");
@@ -69,7 +92,10 @@ public class OcclusionTests
         var b = Occluder.Parse("mask").Apply(img, lm, new Random(7));
         Assert.Equal(a.Pixels, b.Pixels);
         // the random style differs between some seeds
-        Assert.Contains(Enumerable.Range(0, 8), s => !Occluder.Parse("mask").Apply(img, lm, new Random(s)).Pixels.SequenceEqual(a.Pixels));
+        Assert.Contains(
+            Enumerable.Range(0, 8),
+            s => !Occluder.Parse("mask").Apply(img, lm, new Random(s)).Pixels.SequenceEqual(a.Pixels)
+        );
     }
 
     [Fact]
@@ -80,34 +106,58 @@ public class OcclusionTests
         var e = Assert.Throws<FaceDistillException>(() => FaceViews.Parse("occluded:hat"));
         Assert.Contains("unknown occluder 'hat'", e.Message);
         Assert.Throws<FaceDistillException>(() => FaceViews.Parse("occluded:mask:paper"));
-        Assert.Throws<FaceDistillException>(() => Occluder.Parse("vr").Apply(Face().Image, new float[10], new Random(1)));
+        Assert.Throws<FaceDistillException>(() =>
+            Occluder.Parse("vr").Apply(Face().Image, new float[10], new Random(1))
+        );
     }
 
     [Fact]
     public void TheLoaderGivesSyntheticLandmarksAndPixelAlignedViews()
     {
-        var data = new SyntheticFaces(new SyntheticOptions { Identities = 3, ImagesPerIdentity = 2, Size = 64, Seed = 2 });
-        var loader = new DataLoader(data, new DataLoaderOptions
-        {
-            BatchSize = 6, ImageSize = 48, Shuffle = false, Views = [FaceView.Clean, FaceViews.Parse("occluded:vr")],
-            Augment = new AugmentOptions { Flip = true, ScaleMin = 0.9, Shift = 0.05 },
-        });
+        var data = new SyntheticFaces(
+            new SyntheticOptions
+            {
+                Identities = 3,
+                ImagesPerIdentity = 2,
+                Size = 64,
+                Seed = 2,
+            }
+        );
+        var loader = new DataLoader(
+            data,
+            new DataLoaderOptions
+            {
+                BatchSize = 6,
+                ImageSize = 48,
+                Shuffle = false,
+                Views = [FaceView.Clean, FaceViews.Parse("occluded:vr")],
+                Augment = new AugmentOptions
+                {
+                    Flip = true,
+                    ScaleMin = 0.9,
+                    Shift = 0.05,
+                },
+            }
+        );
         var b = loader.Epoch(0).Single();
         Assert.All(b.Labels, l => Assert.Equal(136, l.Landmarks!.Length));
         // same crop and flip for both views: the lower half of the image (mouth, chin) is identical
         var clean = b.Views["clean"];
         var occ = b.Views["occluded:vr"];
         int per = 3 * 48 * 48;
-        double lowerDiff = 0, upperDiff = 0;
+        double lowerDiff = 0,
+            upperDiff = 0;
         for (int k = 0; k < b.Count; k++)
-            for (int c = 0; c < 3; c++)
-                for (int y = 0; y < 48; y++)
-                    for (int x = 0; x < 48; x++)
-                    {
-                        int i = k * per + c * 48 * 48 + y * 48 + x;
-                        if (y >= 36) lowerDiff += Math.Abs(clean[i] - occ[i]);
-                        else if (y is >= 14 and < 26) upperDiff += Math.Abs(clean[i] - occ[i]);
-                    }
+        for (int c = 0; c < 3; c++)
+        for (int y = 0; y < 48; y++)
+        for (int x = 0; x < 48; x++)
+        {
+            int i = k * per + c * 48 * 48 + y * 48 + x;
+            if (y >= 36)
+                lowerDiff += Math.Abs(clean[i] - occ[i]);
+            else if (y is >= 14 and < 26)
+                upperDiff += Math.Abs(clean[i] - occ[i]);
+        }
         Assert.True(lowerDiff < 1e-3, $"lower half differs by {lowerDiff}");
         Assert.True(upperDiff > 100, $"upper half should be occluded ({upperDiff})");
     }
@@ -119,7 +169,15 @@ public class OcclusionTests
         var path = Path.Combine(dir, "face.png");
         ImageCodec.Save(Face().Image, path);
         var ds = new FileFaceDataset(dir, [(path, new FaceLabels(Expression: 1))], new() { [FaceTask.Expression] = 7 });
-        var loader = new DataLoader(ds, new DataLoaderOptions { BatchSize = 1, ImageSize = 32, Views = [FaceView.Clean, FaceViews.Parse("occluded:mask")] });
+        var loader = new DataLoader(
+            ds,
+            new DataLoaderOptions
+            {
+                BatchSize = 1,
+                ImageSize = 32,
+                Views = [FaceView.Clean, FaceViews.Parse("occluded:mask")],
+            }
+        );
         var e = Assert.Throws<FaceDistillException>(() => loader.Epoch(0).ToList());
         Assert.Contains("face.png", e.Message);
         Assert.Contains("landmarks", e.Message);
@@ -131,8 +189,14 @@ public class OcclusionTests
         var dir = TestUtil.TempDir();
         var (img, lm) = Face();
         ImageCodec.Save(img, Path.Combine(dir, "a.png"));
-        File.WriteAllText(Path.Combine(dir, "landmarks.csv"),
-            "path," + string.Join(',', Enumerable.Range(0, 68).Select(i => $"x{i},y{i}")) + "\na.png," + string.Join(',', lm.Select(v => v.ToString(System.Globalization.CultureInfo.InvariantCulture))) + "\n");
+        File.WriteAllText(
+            Path.Combine(dir, "landmarks.csv"),
+            "path,"
+                + string.Join(',', Enumerable.Range(0, 68).Select(i => $"x{i},y{i}"))
+                + "\na.png,"
+                + string.Join(',', lm.Select(v => v.ToString(System.Globalization.CultureInfo.InvariantCulture)))
+                + "\n"
+        );
         var ds = new FileFaceDataset(dir, [(Path.Combine(dir, "a.png"), new FaceLabels())], []);
         var with = Faces.DatasetLandmarks.Attach(ds, Path.Combine(dir, "landmarks.csv"), dir);
         Assert.Equal(lm, with.Labels(0).Landmarks!, new FloatTolerance(0.01f));
@@ -141,6 +205,7 @@ public class OcclusionTests
     private sealed class FloatTolerance(float tol) : IEqualityComparer<float>
     {
         public bool Equals(float a, float b) => Math.Abs(a - b) <= tol;
+
         public int GetHashCode(float f) => 0;
     }
 }
@@ -156,7 +221,8 @@ public class OcclusionLossTests
     private static readonly long[] Classes = [0, 1, 1];
 
     [Theory]
-    [InlineData(TripletMining.SemiHard, (0.3 + 1.42 + 1.1) / 3)] // anchor 0 takes the negative at 2.0 (farther than its positive)
+    // anchor 0 takes the negative at 2.0 (farther than its positive)
+    [InlineData(TripletMining.SemiHard, (0.3 + 1.42 + 1.1) / 3)]
     [InlineData(TripletMining.Hardest, (1.9 + 1.42 + 1.1) / 3)] // anchor 0 takes the closest negative, 0.4
     public void TripletLossMatchesHandComputation(TripletMining mining, double expected)
     {
@@ -174,7 +240,8 @@ public class OcclusionLossTests
         using var a = tensor(Anchors, [3, 2]);
         using var t = tensor(Teachers, [3, 2]);
         Assert.Equal(0, TripletDistillation.Loss(a, t, [4, 4, 4], 1.0, TripletMining.SemiHard).item<float>());
-        // a tiny margin: every anchor's chosen negative is beyond its positive + margin except the hardest rule's anchor 0
+        // a tiny margin: every anchor's chosen negative is beyond its positive + margin except the hardest rule's
+        // anchor 0
         Assert.Equal(0, TripletDistillation.Loss(a, t, Classes, 0.01, TripletMining.SemiHard).item<float>(), 6);
         Assert.True(TripletDistillation.Loss(a, t, Classes, 0.01, TripletMining.Hardest).item<float>() > 0.1);
     }
@@ -191,9 +258,20 @@ public class OcclusionLossTests
     public void RidgeRecoversALinearLawAndLogisticRegressionSeparatesClasses()
     {
         var rng = new Random(3);
-        var x = Enumerable.Range(0, 200).Select(_ => new[] { (float)rng.NextDouble() * 4 - 2, (float)rng.NextDouble() * 4 - 2 }).ToArray();
+        var x = Enumerable
+            .Range(0, 200)
+            .Select(_ => new[] { (float)rng.NextDouble() * 4 - 2, (float)rng.NextDouble() * 4 - 2 })
+            .ToArray();
         var y = x.Select(v => 3.0 * v[0] - 2.0 * v[1] + 10).ToArray();
-        var pred = EmbeddingCombination.Ridge(x, y, [[1f, 1f], [0f, 0f]], gamma: 1e-6);
+        var pred = EmbeddingCombination.Ridge(
+            x,
+            y,
+            [
+                [1f, 1f],
+                [0f, 0f],
+            ],
+            gamma: 1e-6
+        );
         Assert.Equal(11, pred[0], 3);
         Assert.Equal(10, pred[1], 3);
         var cls = x.Select(v => v[0] + v[1] > 0 ? 1 : 0).ToArray();
@@ -204,10 +282,32 @@ public class OcclusionLossTests
     [Fact]
     public void ConcatenationStandardisesEveryBlockWithTrainingStatistics()
     {
-        float[][] a = [[1, 10], [3, 30]], b = [[5], [7]];
-        var (train, test) = EmbeddingCombination.Concatenate([a, b], [[[2, 20]], [[6]]]);
+        float[][] a =
+
+            [
+                [1, 10],
+                [3, 30],
+            ],
+            b =
+
+            [
+                [5],
+                [7],
+            ];
+        var (train, test) = EmbeddingCombination.Concatenate(
+            [a, b],
+            [
+                [
+                    [2, 20],
+                ],
+                [
+                    [6],
+                ],
+            ]
+        );
         Assert.Equal(3, train[0].Length);
-        for (int j = 0; j < 3; j++) Assert.Equal(0, train[0][j] + train[1][j], 4);
+        for (int j = 0; j < 3; j++)
+            Assert.Equal(0, train[0][j] + train[1][j], 4);
         Assert.All(test[0], v => Assert.Equal(0, v, 4)); // the test item sits at the training mean
     }
 }

@@ -2,9 +2,9 @@ using FaceDistill.Core;
 using FaceDistill.Data;
 using FaceDistill.Distillation.Teachers;
 using FaceDistill.Export;
-using FaceDistill.Models.Onnx;
 using FaceDistill.Models;
 using FaceDistill.Models.Heads;
+using FaceDistill.Models.Onnx;
 using Google.Protobuf;
 using static TorchSharp.torch;
 
@@ -17,7 +17,8 @@ public class OnnxExportTests
     private static void Settle(FaceModel m, int size)
     {
         m.train();
-        foreach (var bn in m.modules().OfType<TorchSharp.Modules.BatchNorm>()) bn.momentum = 1.0;
+        foreach (var bn in m.modules().OfType<TorchSharp.Modules.BatchNorm>())
+            bn.momentum = 1.0;
         using (no_grad())
         {
             manual_seed(5);
@@ -27,14 +28,15 @@ public class OnnxExportTests
         m.eval();
     }
 
-    public static TheoryData<string, int, string> Models => new()
-    {
-        { "mobilefacenet", 32, "expression" },
-        { "iresnet18", 32, "age" },
-        { "resnet50", 32, "gender" },
-        { "vggf", 64, "expression" },
-        { "vgg16", 32, "recognition" },
-    };
+    public static TheoryData<string, int, string> Models =>
+        new()
+        {
+            { "mobilefacenet", 32, "expression" },
+            { "iresnet18", 32, "age" },
+            { "resnet50", 32, "gender" },
+            { "vggf", 64, "expression" },
+            { "vgg16", 32, "recognition" },
+        };
 
     [Theory]
     [MemberData(nameof(Models))]
@@ -89,10 +91,16 @@ public class OnnxExportTests
         using var model = new FaceModel(Backbones.Create("mobilefacenet", 32, 16), new SoftmaxHead(16, 3));
         model.eval();
         var path = Path.Combine(TestUtil.TempDir(), "m.onnx");
-        OnnxExport.Export(model, FaceTask.Expression, path, new Dictionary<string, string> { ["facedistill.run"] = "r1" });
+        OnnxExport.Export(
+            model,
+            FaceTask.Expression,
+            path,
+            new Dictionary<string, string> { ["facedistill.run"] = "r1" }
+        );
         // decoded by Google.Protobuf, an implementation independent of the writer
         var input = new CodedInputStream(File.ReadAllBytes(path));
-        long ir = 0, opset = 0;
+        long ir = 0,
+            opset = 0;
         var meta = new Dictionary<string, string>();
         string producer = "";
         uint tag;
@@ -100,25 +108,40 @@ public class OnnxExportTests
         {
             switch (WireFormat.GetTagFieldNumber(tag))
             {
-                case 1: ir = input.ReadInt64(); break;
-                case 2: producer = input.ReadString(); break;
+                case 1:
+                    ir = input.ReadInt64();
+                    break;
+                case 2:
+                    producer = input.ReadString();
+                    break;
                 case 8:
-                    {
-                        var o = new CodedInputStream(input.ReadBytes().ToByteArray());
-                        uint t;
-                        while ((t = o.ReadTag()) != 0) if (WireFormat.GetTagFieldNumber(t) == 2) opset = o.ReadInt64(); else o.SkipLastField();
-                        break;
-                    }
+                {
+                    var o = new CodedInputStream(input.ReadBytes().ToByteArray());
+                    uint t;
+                    while ((t = o.ReadTag()) != 0)
+                        if (WireFormat.GetTagFieldNumber(t) == 2)
+                            opset = o.ReadInt64();
+                        else
+                            o.SkipLastField();
+                    break;
+                }
                 case 14:
-                    {
-                        var o = new CodedInputStream(input.ReadBytes().ToByteArray());
-                        string k = "", v = "";
-                        uint t;
-                        while ((t = o.ReadTag()) != 0) if (WireFormat.GetTagFieldNumber(t) == 1) k = o.ReadString(); else v = o.ReadString();
-                        meta[k] = v;
-                        break;
-                    }
-                default: input.SkipLastField(); break;
+                {
+                    var o = new CodedInputStream(input.ReadBytes().ToByteArray());
+                    string k = "",
+                        v = "";
+                    uint t;
+                    while ((t = o.ReadTag()) != 0)
+                        if (WireFormat.GetTagFieldNumber(t) == 1)
+                            k = o.ReadString();
+                        else
+                            v = o.ReadString();
+                    meta[k] = v;
+                    break;
+                }
+                default:
+                    input.SkipLastField();
+                    break;
             }
         }
         Assert.Equal(OnnxGraph.IrVersion, ir);
@@ -133,7 +156,12 @@ public class OnnxExportTests
     [Fact]
     public void ProtoWriterEncodesVarintsFloatsAndNestedMessages()
     {
-        var bytes = new ProtoWriter().Varint(1, 300).Varint(2, -1).Float(3, 1.5f).Message(4, new ProtoWriter().String(1, "ab")).ToArray();
+        var bytes = new ProtoWriter()
+            .Varint(1, 300)
+            .Varint(2, -1)
+            .Float(3, 1.5f)
+            .Message(4, new ProtoWriter().String(1, "ab"))
+            .ToArray();
         var input = new CodedInputStream(bytes);
         Assert.Equal(1, WireFormat.GetTagFieldNumber(input.ReadTag()));
         Assert.Equal(300, input.ReadInt64());
@@ -153,7 +181,10 @@ public class OnnxExportTests
     {
         var runs = TestUtil.TempDir();
         var cfg = Path.Combine(runs, "tiny.json");
-        File.WriteAllText(cfg, System.Text.Json.JsonSerializer.Serialize(TestUtil.Tiny("tiny", 1), FaceDistill.Config.ConfigLoader.Json));
+        File.WriteAllText(
+            cfg,
+            System.Text.Json.JsonSerializer.Serialize(TestUtil.Tiny("tiny", 1), FaceDistill.Config.ConfigLoader.Json)
+        );
         var (code, _, err) = CliHarness.Run("train", cfg, "--runs", runs, "--quiet");
         Assert.True(code == 0, err);
         var run = Path.Combine(runs, "tiny");
@@ -166,7 +197,13 @@ public class OnnxExportTests
         Assert.Equal(2, code);
         Assert.Contains("exists; give --force", err);
         Assert.Equal(0, CliHarness.Run("export", "--run", run, "--out", onnx, "--force").Code);
-        (code, _, err) = CliHarness.Run("export", "--run", Path.Combine(runs, "nope"), "--out", Path.Combine(runs, "n.onnx"));
+        (code, _, err) = CliHarness.Run(
+            "export",
+            "--run",
+            Path.Combine(runs, "nope"),
+            "--out",
+            Path.Combine(runs, "n.onnx")
+        );
         Assert.Equal(2, code);
         Assert.Contains("not a FaceDistill run directory", err);
         Assert.DoesNotContain("\n   at ", err);
@@ -175,8 +212,12 @@ public class OnnxExportTests
     private sealed class GeluBackbone : Backbone, IOnnxExportable
     {
         private readonly TorchSharp.torch.nn.Module<Tensor, Tensor> act = TorchSharp.torch.nn.GELU();
-        public GeluBackbone() : base("GeluBackbone", 8, 3 * 8 * 8) => RegisterComponents();
+
+        public GeluBackbone()
+            : base("GeluBackbone", 8, 3 * 8 * 8) => RegisterComponents();
+
         public override Tensor forward(Tensor x) => act.call(x).flatten(1);
+
         public string ExportOnnx(OnnxGraph g, string x) => g.Module(act, x);
     }
 

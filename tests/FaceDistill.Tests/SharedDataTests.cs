@@ -8,7 +8,8 @@ public sealed class SharedFactAttribute : FactAttribute
 {
     public SharedFactAttribute()
     {
-        if (TestUtil.Shared() is null) Skip = "../shared is absent (real datasets live there; a fresh clone has none)";
+        if (TestUtil.Shared() is null)
+            Skip = "../shared is absent (real datasets live there; a fresh clone has none)";
     }
 }
 
@@ -79,11 +80,13 @@ public class SharedDataTests
         var cache = new Dictionary<int, float[]>();
         float[] Vec(int i)
         {
-            if (cache.TryGetValue(i, out var v)) return v;
+            if (cache.TryGetValue(i, out var v))
+                return v;
             var d = new float[3 * 24 * 24];
             Augment.ToTensorData(pl.Images.Image(i), 24, 0.45, AugmentOptions.None, null, d);
             float mean = d.Average();
-            for (int k = 0; k < d.Length; k++) d[k] -= mean;
+            for (int k = 0; k < d.Length; k++)
+                d[k] -= mean;
             return cache[i] = d;
         }
         var scores = sub.Select(p => Embedder.Cosine(Vec(p.A), Vec(p.B))).ToArray();

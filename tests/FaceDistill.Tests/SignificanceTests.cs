@@ -6,9 +6,20 @@ public class SignificanceTests
 {
     private static (bool[] A, bool[] B) Outcomes(int both, int onlyA, int onlyB, int neither)
     {
-        var a = new List<bool>(); var b = new List<bool>();
-        void Add(int n, bool x, bool y) { for (int i = 0; i < n; i++) { a.Add(x); b.Add(y); } }
-        Add(both, true, true); Add(onlyA, true, false); Add(onlyB, false, true); Add(neither, false, false);
+        var a = new List<bool>();
+        var b = new List<bool>();
+        void Add(int n, bool x, bool y)
+        {
+            for (int i = 0; i < n; i++)
+            {
+                a.Add(x);
+                b.Add(y);
+            }
+        }
+        Add(both, true, true);
+        Add(onlyA, true, false);
+        Add(onlyB, false, true);
+        Add(neither, false, false);
         return (a.ToArray(), b.ToArray());
     }
 
@@ -17,7 +28,7 @@ public class SignificanceTests
     {
         var (a, b) = Outcomes(50, 0, 6, 10); // b = 0, c = 6: p = 2 · 2^−6
         Assert.Equal(2.0 / 64, Significance.McNemar(a, b).PValue, 10);
-        (a, b) = Outcomes(50, 2, 8, 10);     // p = 2 · (1 + 10 + 45) / 1024
+        (a, b) = Outcomes(50, 2, 8, 10); // p = 2 · (1 + 10 + 45) / 1024
         Assert.Equal(2.0 * 56 / 1024, Significance.McNemar(a, b).PValue, 10);
         (a, b) = Outcomes(50, 5, 5, 10);
         Assert.Equal(1.0, Significance.McNemar(a, b).PValue, 10);
@@ -64,12 +75,23 @@ public class SignificanceTests
 
 public class ComparisonTests
 {
-    private static EvalReport Verif(bool[] correct) => new("verification", new Dictionary<string, double>(),
-        new VerificationResult
-        {
-            Accuracy = correct.Count(c => c) / (double)correct.Length, AccuracyStd = 0, FoldAccuracies = [], FoldThresholds = [],
-            Auc = 0, Eer = 0, TarAtFar = new Dictionary<double, double>(), Roc = [], Correct = correct,
-        });
+    private static EvalReport Verif(bool[] correct) =>
+        new(
+            "verification",
+            new Dictionary<string, double>(),
+            new VerificationResult
+            {
+                Accuracy = correct.Count(c => c) / (double)correct.Length,
+                AccuracyStd = 0,
+                FoldAccuracies = [],
+                FoldThresholds = [],
+                Auc = 0,
+                Eer = 0,
+                TarAtFar = new Dictionary<double, double>(),
+                Roc = [],
+                Correct = correct,
+            }
+        );
 
     [Fact]
     public void RowsCarryMcNemarAgainstTheBaselineAndRejectUnpairedResults()
@@ -81,14 +103,20 @@ public class ComparisonTests
         Assert.Equal(0.8, rows[1].Value, 9);
         Assert.Equal(2.0 / 64, rows[1].PValue!.Value, 9);
         Assert.Contains("| better | acc | 80.00 % | 0.031 | mcnemar-exact |", Comparison.Markdown(rows));
-        Assert.Throws<ArgumentException>(() => Comparison.Against([("base", Verif(baseline)), ("short", Verif([true]))]));
+        Assert.Throws<ArgumentException>(() =>
+            Comparison.Against([("base", Verif(baseline)), ("short", Verif([true]))])
+        );
     }
 
     [Fact]
     public void RegressionComparisonUsesPermutationOnAbsoluteErrors()
     {
-        EvalReport Reg(double[] err) => new("regression", new Dictionary<string, double>(), new RegressionResult(err.Average(), 0, err));
-        var rows = Comparison.Against([("base", Reg(Enumerable.Repeat(5.0, 10).ToArray())), ("better", Reg(Enumerable.Repeat(4.0, 10).ToArray()))]);
+        EvalReport Reg(double[] err) =>
+            new("regression", new Dictionary<string, double>(), new RegressionResult(err.Average(), 0, err));
+        var rows = Comparison.Against([
+            ("base", Reg(Enumerable.Repeat(5.0, 10).ToArray())),
+            ("better", Reg(Enumerable.Repeat(4.0, 10).ToArray())),
+        ]);
         Assert.Equal("permutation-exact", rows[1].Test);
         Assert.Equal(2.0 / 1024, rows[1].PValue!.Value, 12);
     }

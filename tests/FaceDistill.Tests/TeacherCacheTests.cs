@@ -10,13 +10,27 @@ namespace FaceDistill.Tests;
 
 public class TeacherCacheTests
 {
-    private static DataLoaderOptions Prep(int size) => new() { BatchSize = 8, ImageSize = size, Workers = 1 };
+    private static DataLoaderOptions Prep(int size) =>
+        new()
+        {
+            BatchSize = 8,
+            ImageSize = size,
+            Workers = 1,
+        };
 
     [ZooFact]
     public void CachedRowsEqualTheOnlineTeacherAndInvalidateOnChange()
     {
         var dir = TestUtil.TempDir();
-        var data = new SyntheticFaces(new SyntheticOptions { Identities = 3, ImagesPerIdentity = 4, Size = 48, Seed = 5 });
+        var data = new SyntheticFaces(
+            new SyntheticOptions
+            {
+                Identities = 3,
+                ImagesPerIdentity = 4,
+                Size = 48,
+                Seed = 5,
+            }
+        );
         using var teacher = ZooTeacher.Load("expression");
         using (var cache = TeacherOutputCache.OpenOrBuild(teacher, "zoo:expression|v1", data, Prep(48), dir))
         {
@@ -31,13 +45,16 @@ public class TeacherCacheTests
             var expect = online.Logits!.data<float>().ToArray();
             var got = rows.Logits!.data<float>().ToArray();
             for (int k = 0; k < idx.Length; k++)
-                for (int c = 0; c < 7; c++)
-                    Assert.Equal(expect[(idx.Length - 1 - k) * 7 + c], got[k * 7 + c], 5);
+            for (int c = 0; c < 7; c++)
+                Assert.Equal(expect[(idx.Length - 1 - k) * 7 + c], got[k * 7 + c], 5);
         }
-        using (var again = TeacherOutputCache.OpenOrBuild(teacher, "zoo:expression|v1", data, Prep(48), dir)) Assert.False(again.WasBuilt);
+        using (var again = TeacherOutputCache.OpenOrBuild(teacher, "zoo:expression|v1", data, Prep(48), dir))
+            Assert.False(again.WasBuilt);
         // another teacher version, another preprocessing → new files; nothing stale is read
-        using (var other = TeacherOutputCache.OpenOrBuild(teacher, "zoo:expression|v2", data, Prep(48), dir)) Assert.True(other.WasBuilt);
-        using (var other = TeacherOutputCache.OpenOrBuild(teacher, "zoo:expression|v1", data, Prep(40), dir)) Assert.True(other.WasBuilt);
+        using (var other = TeacherOutputCache.OpenOrBuild(teacher, "zoo:expression|v2", data, Prep(48), dir))
+            Assert.True(other.WasBuilt);
+        using (var other = TeacherOutputCache.OpenOrBuild(teacher, "zoo:expression|v1", data, Prep(40), dir))
+            Assert.True(other.WasBuilt);
         Assert.Equal(3, Directory.GetFiles(dir, "teacher-*.bin").Length);
         // a damaged file is a one-line error naming it
         var f = Directory.GetFiles(dir, "teacher-*.bin")[0];
@@ -45,8 +62,8 @@ public class TeacherCacheTests
         var e = Assert.Throws<FaceDistillException>(() =>
         {
             foreach (var p in new[] { 48, 40 })
-                foreach (var v in new[] { "v1", "v2" })
-                    TeacherOutputCache.OpenOrBuild(teacher, $"zoo:expression|{v}", data, Prep(p), dir).Dispose();
+            foreach (var v in new[] { "v1", "v2" })
+                TeacherOutputCache.OpenOrBuild(teacher, $"zoo:expression|{v}", data, Prep(p), dir).Dispose();
         });
         Assert.StartsWith(f, e.Message);
     }
@@ -55,31 +72,71 @@ public class TeacherCacheTests
     public void FeatureKdFromTheZooRecognitionNetTrainsWithAndWithoutCache()
     {
         var root = TestUtil.TempDir();
-        var online = TestUtil.Tiny("zoo-online", epochs: 1) with { Distill = new DistillConfig { Method = "feature", Teacher = "zoo:recognition" } };
+        var online = TestUtil.Tiny("zoo-online", epochs: 1) with
+        {
+            Distill = new DistillConfig { Method = "feature", Teacher = "zoo:recognition" },
+        };
         var r1 = TrainingRun.Execute(online, root, ExistingRun.Refuse);
-        var cached = online with { Name = "zoo-cached", Distill = online.Distill with { Cache = true, CacheDir = Path.Combine(root, "cache") } };
+        var cached = online with
+        {
+            Name = "zoo-cached",
+            Distill = online.Distill with { Cache = true, CacheDir = Path.Combine(root, "cache") },
+        };
         var r2 = TrainingRun.Execute(cached, root, ExistingRun.Refuse);
         Assert.True(double.IsFinite(r1.Result.FinalLoss) && double.IsFinite(r2.Result.FinalLoss));
         Assert.Single(Directory.GetFiles(Path.Combine(root, "cache"), "teacher-*.bin"));
-        // logit KD needs logits over the student's classes, which face-api's expression net has only in its own class set:
-        // a config error, not a crash
-        var bad = online with { Task = "gender", Distill = new DistillConfig { Method = "kd", Teacher = "zoo:expression" } };
-        Assert.Contains("distill.method", Assert.Throws<FaceDistillException>(() => RunConfig.Resolve(bad, "test")).Message);
+        // logit KD needs logits over the student's classes, which face-api's expression net has only in its own class
+        // set: a config error, not a crash
+        var bad = online with
+        {
+            Task = "gender",
+            Distill = new DistillConfig { Method = "kd", Teacher = "zoo:expression" },
+        };
+        Assert.Contains(
+            "distill.method",
+            Assert.Throws<FaceDistillException>(() => RunConfig.Resolve(bad, "test")).Message
+        );
     }
 
     [Fact]
     public void CentroidLogitsAreScaledCosinesToTheNormalisedCentroids()
     {
         // centroids (1, 0) and (0, 2) → unit (1, 0), (0, 1); e = (3, 4) → cos = 0.6, 0.8; s = 10
-        using var c = new CentroidLogits(new float[,] { { 1, 0 }, { 0, 2 } }, 10);
+        using var c = new CentroidLogits(
+            new float[,]
+            {
+                { 1, 0 },
+                { 0, 2 },
+            },
+            10
+        );
         using var e = torch.tensor(new float[] { 3, 4, -2, 0 }).view(2, 2);
         var z = c.Logits(e).data<float>().ToArray();
         Assert.Equal(new[] { 6f, 8f, -10f, 0f }, z.Select(v => MathF.Round(v, 4)).ToArray());
-        Assert.Throws<FaceDistillException>(() => new CentroidLogits(new float[,] { { 1 } }, 0));
+        Assert.Throws<FaceDistillException>(() =>
+            new CentroidLogits(
+                new float[,]
+                {
+                    { 1 },
+                },
+                0
+            )
+        );
         // centred: e = (3, 4) → unit (0.6, 0.8); minus m = (0.6, 0) → (0, 0.8) → (0, 1); cos to (1, 0), (0, 1) = 0, 1
-        using var centred = new CentroidLogits(new float[,] { { 1, 0 }, { 0, 2 } }, 10, [0.6f, 0]);
+        using var centred = new CentroidLogits(
+            new float[,]
+            {
+                { 1, 0 },
+                { 0, 2 },
+            },
+            10,
+            [0.6f, 0]
+        );
         using var e1 = torch.tensor(new float[] { 3, 4 }).view(1, 2);
-        Assert.Equal(new[] { 0f, 10f }, centred.Logits(e1).data<float>().ToArray().Select(v => MathF.Round(v, 4)).ToArray());
+        Assert.Equal(
+            new[] { 0f, 10f },
+            centred.Logits(e1).data<float>().ToArray().Select(v => MathF.Round(v, 4)).ToArray()
+        );
     }
 
     [ZooFact]
@@ -90,15 +147,31 @@ public class TeacherCacheTests
         var root = TestUtil.TempDir();
         var cfg = TestUtil.Tiny("zoo-gkd", epochs: 1) with
         {
-            Distill = new DistillConfig { Method = "gkd", Teacher = "zoo:recognition", CacheDir = Path.Combine(root, "cache"), RampEpochs = 0 },
+            Distill = new DistillConfig
+            {
+                Method = "gkd",
+                Teacher = "zoo:recognition",
+                CacheDir = Path.Combine(root, "cache"),
+                RampEpochs = 0,
+            },
         };
         RunConfig.Resolve(cfg, "test");
         var run = TrainingRun.Execute(cfg, root, ExistingRun.Refuse);
         Assert.True(double.IsFinite(run.Result.FinalLoss));
         var train = run.Data.Train;
         using var teacher = ZooTeacher.Load("recognition");
-        using var cache = TeacherOutputCache.OpenOrBuild(teacher, TeacherFactory.Fingerprint("zoo:recognition"), train,
-            new DataLoaderOptions { BatchSize = cfg.Train.BatchSize, ImageSize = cfg.Data.ImageSize, CenterCrop = cfg.Data.CenterCrop }, Path.Combine(root, "cache"));
+        using var cache = TeacherOutputCache.OpenOrBuild(
+            teacher,
+            TeacherFactory.Fingerprint("zoo:recognition"),
+            train,
+            new DataLoaderOptions
+            {
+                BatchSize = cfg.Train.BatchSize,
+                ImageSize = cfg.Data.ImageSize,
+                CenterCrop = cfg.Data.CenterCrop,
+            },
+            Path.Combine(root, "cache")
+        );
         Assert.False(cache.WasBuilt); // the run built it
         using var centroids = CentroidLogits.FromCache(cache, train, FaceTask.Recognition, run.Data.Classes, 32);
         var idx = Enumerable.Range(0, train.Count).ToArray();

@@ -15,25 +15,54 @@ internal static class TestUtil
     public static string? Shared()
     {
         var dir = new DirectoryInfo(AppContext.BaseDirectory);
-        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "FaceDistill.sln"))) dir = dir.Parent;
-        if (dir?.Parent is null) return null;
+        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "FaceDistill.sln")))
+            dir = dir.Parent;
+        if (dir?.Parent is null)
+            return null;
         var shared = Path.Combine(dir.Parent.FullName, "shared");
         return Directory.Exists(shared) ? shared : null;
     }
 
     /// <summary>A tiny recognition config that trains in seconds.</summary>
-    public static ExperimentConfig Tiny(string name, int epochs = 2) => new()
-    {
-        Name = name,
-        Data = new DataConfig
+    public static ExperimentConfig Tiny(string name, int epochs = 2) =>
+        new()
         {
-            ImageSize = 32, Workers = 2,
-            Synthetic = new SyntheticConfig { Identities = 8, ImagesPerIdentity = 8, ValIdentities = 6, ValImagesPerIdentity = 4, RenderSize = 48 },
-        },
-        Model = new ModelConfig { Backbone = "iresnet18", Width = 0.125, EmbeddingSize = 32, Head = new HeadConfig { Type = "arcface", S = 16, M2 = 0.2 } },
-        Train = new TrainConfig { Epochs = epochs, BatchSize = 16, CheckpointEvery = 3, Threads = 2, Schedule = new ScheduleConfig { WarmupEpochs = 0.5 } },
-        Eval = new EvalConfig { PairsPerFold = 5, BatchSize = 32 },
-    };
+            Name = name,
+            Data = new DataConfig
+            {
+                ImageSize = 32,
+                Workers = 2,
+                Synthetic = new SyntheticConfig
+                {
+                    Identities = 8,
+                    ImagesPerIdentity = 8,
+                    ValIdentities = 6,
+                    ValImagesPerIdentity = 4,
+                    RenderSize = 48,
+                },
+            },
+            Model = new ModelConfig
+            {
+                Backbone = "iresnet18",
+                Width = 0.125,
+                EmbeddingSize = 32,
+                Head = new HeadConfig
+                {
+                    Type = "arcface",
+                    S = 16,
+                    M2 = 0.2,
+                },
+            },
+            Train = new TrainConfig
+            {
+                Epochs = epochs,
+                BatchSize = 16,
+                CheckpointEvery = 3,
+                Threads = 2,
+                Schedule = new ScheduleConfig { WarmupEpochs = 0.5 },
+            },
+            Eval = new EvalConfig { PairsPerFold = 5, BatchSize = 32 },
+        };
 }
 
 internal static class RepoPaths
@@ -42,7 +71,8 @@ internal static class RepoPaths
     public static string Root()
     {
         var dir = new DirectoryInfo(AppContext.BaseDirectory);
-        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "FaceDistill.sln"))) dir = dir.Parent;
+        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "FaceDistill.sln")))
+            dir = dir.Parent;
         return dir?.FullName ?? throw new InvalidOperationException("repository root not found");
     }
 }
@@ -54,8 +84,16 @@ internal static class CliHarness
     {
         var (oldOut, oldErr) = (Console.Out, Console.Error);
         var (o, e) = (new StringWriter(), new StringWriter());
-        Console.SetOut(o); Console.SetError(e);
-        try { return (FaceDistill.Cli.Commands.Build().Parse(args).Invoke(), o.ToString(), e.ToString()); }
-        finally { Console.SetOut(oldOut); Console.SetError(oldErr); }
+        Console.SetOut(o);
+        Console.SetError(e);
+        try
+        {
+            return (FaceDistill.Cli.Commands.Build().Parse(args).Invoke(), o.ToString(), e.ToString());
+        }
+        finally
+        {
+            Console.SetOut(oldOut);
+            Console.SetError(oldErr);
+        }
     }
 }

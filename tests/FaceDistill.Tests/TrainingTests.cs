@@ -52,7 +52,10 @@ public class TrainingTests
         var latest = Checkpoint.Latest(Path.Combine(root, "killed", "checkpoints"))!;
         var state = Checkpoint.LoadState(latest);
         Assert.True(state.TrainSeconds > 0);
-        File.WriteAllText(Path.Combine(latest, "state.json"), System.Text.Json.JsonSerializer.Serialize(state with { TrainSeconds = 1000 }));
+        File.WriteAllText(
+            Path.Combine(latest, "state.json"),
+            System.Text.Json.JsonSerializer.Serialize(state with { TrainSeconds = 1000 })
+        );
         var resumed = TrainingRun.Execute(cfg2, root, ExistingRun.Resume);
         Assert.Equal(total, resumed.Result.Steps);
         Assert.InRange(resumed.Result.Elapsed.TotalSeconds, 1000, 1300); // the whole run's time, not the last session's
@@ -62,7 +65,11 @@ public class TrainingTests
         Assert.Equal(a.Length, b.Length);
         Assert.Equal(a, b);
         // and the metrics log has no duplicated steps after the resume
-        var steps = File.ReadAllLines(Path.Combine(root, "killed", "metrics.csv")).Skip(1).Where(l => l.Split(',')[2] != "").Select(l => l.Split(',')[0]).ToList();
+        var steps = File.ReadAllLines(Path.Combine(root, "killed", "metrics.csv"))
+            .Skip(1)
+            .Where(l => l.Split(',')[2] != "")
+            .Select(l => l.Split(',')[0])
+            .ToList();
         Assert.Equal(steps.Distinct().Count(), steps.Count);
     }
 
@@ -77,7 +84,10 @@ public class TrainingTests
         TrainingRun.Execute(cfg, root, ExistingRun.Force);
         Assert.Single(Directory.GetDirectories(root, "once.old-*")); // the old run was kept aside
         var changed = cfg with { Train = cfg.Train with { Epochs = 3 } };
-        Assert.Contains("different config", Assert.Throws<FaceDistillException>(() => TrainingRun.Execute(changed, root, ExistingRun.Resume)).Message);
+        Assert.Contains(
+            "different config",
+            Assert.Throws<FaceDistillException>(() => TrainingRun.Execute(changed, root, ExistingRun.Resume)).Message
+        );
     }
 
     /// <summary>A dataset whose images turn to NaN from some index on: the loss must go NaN there.</summary>
@@ -86,7 +96,9 @@ public class TrainingTests
         public string Name => "poison";
         public IReadOnlyList<string> Views => [];
         public IEnumerable<TorchSharp.Modules.Parameter> Parameters => [];
+
         public double Weight(StepContext ctx) => 1;
+
         public Tensor Compute(StudentOutputs s, Batch b, StepContext ctx) =>
             ctx.Step >= fromStep ? s.Embedding.sum() * float.NaN : s.Embedding.sum() * 0;
     }
@@ -96,7 +108,9 @@ public class TrainingTests
     {
         var root = TestUtil.TempDir();
         var cfg = TestUtil.Tiny("nan", epochs: 2);
-        var e = Assert.Throws<TrainingDivergedException>(() => TrainingRun.Execute(cfg, root, ExistingRun.Refuse, new Objective([new PoisonedTerm(4)])));
+        var e = Assert.Throws<TrainingDivergedException>(() =>
+            TrainingRun.Execute(cfg, root, ExistingRun.Refuse, new Objective([new PoisonedTerm(4)]))
+        );
         Assert.Contains("loss became NaN at step 5", e.Message);
         Assert.Contains("step-0000003", e.Message);
         Assert.DoesNotContain('\n', e.Message);
@@ -115,10 +129,16 @@ public class TrainingTests
         public string Name => "flaky";
         public IReadOnlyList<string> Views => [];
         public IEnumerable<TorchSharp.Modules.Parameter> Parameters => [];
+
         public double Weight(StepContext ctx) => 1;
+
         public Tensor Compute(StudentOutputs s, Batch b, StepContext ctx)
         {
-            if (ctx.Step == atStep && !Fired) { Fired = true; throw new System.Runtime.InteropServices.ExternalException("Expected false to be true, but got false."); }
+            if (ctx.Step == atStep && !Fired)
+            {
+                Fired = true;
+                throw new System.Runtime.InteropServices.ExternalException("Expected false to be true, but got false.");
+            }
             return s.Embedding.sum() * 0;
         }
     }
@@ -128,8 +148,11 @@ public class TrainingTests
         public string Name => "always";
         public IReadOnlyList<string> Views => [];
         public IEnumerable<TorchSharp.Modules.Parameter> Parameters => [];
+
         public double Weight(StepContext ctx) => 1;
-        public Tensor Compute(StudentOutputs s, Batch b, StepContext ctx) => throw new System.Runtime.InteropServices.ExternalException("Expected false to be true, but got false.");
+
+        public Tensor Compute(StudentOutputs s, Batch b, StepContext ctx) =>
+            throw new System.Runtime.InteropServices.ExternalException("Expected false to be true, but got false.");
     }
 
     [Fact]
@@ -143,15 +166,36 @@ public class TrainingTests
         var recovered = TrainingRun.Execute(cfg2, root, ExistingRun.Refuse, new Objective([flaky]));
         Assert.True(flaky.Fired);
         Assert.Equal(clean.Result.Steps, recovered.Result.Steps);
-        Assert.Equal(Weights(Path.Combine(root, "clean", "checkpoints"), cfg, clean.Data.Classes),
-                     Weights(Path.Combine(root, "flaky", "checkpoints"), cfg2, recovered.Data.Classes));
+        Assert.Equal(
+            Weights(Path.Combine(root, "clean", "checkpoints"), cfg, clean.Data.Classes),
+            Weights(Path.Combine(root, "flaky", "checkpoints"), cfg2, recovered.Data.Classes)
+        );
         // before the first checkpoint the run starts again from its seed: still the same result
-        var early = TrainingRun.Execute(cfg with { Name = "early" }, root, ExistingRun.Refuse, new Objective([new FlakyNativeTerm(1)]));
-        Assert.Equal(Weights(Path.Combine(root, "clean", "checkpoints"), cfg, clean.Data.Classes),
-                     Weights(Path.Combine(root, "early", "checkpoints"), cfg, early.Data.Classes));
+        var early = TrainingRun.Execute(
+            cfg with
+            {
+                Name = "early",
+            },
+            root,
+            ExistingRun.Refuse,
+            new Objective([new FlakyNativeTerm(1)])
+        );
+        Assert.Equal(
+            Weights(Path.Combine(root, "clean", "checkpoints"), cfg, clean.Data.Classes),
+            Weights(Path.Combine(root, "early", "checkpoints"), cfg, early.Data.Classes)
+        );
         // an error that keeps coming back is not retried for ever
         Assert.Throws<System.Runtime.InteropServices.ExternalException>(() =>
-            TrainingRun.Execute(cfg with { Name = "always" }, root, ExistingRun.Refuse, new Objective([new AlwaysFailingTerm()])));
+            TrainingRun.Execute(
+                cfg with
+                {
+                    Name = "always",
+                },
+                root,
+                ExistingRun.Refuse,
+                new Objective([new AlwaysFailingTerm()])
+            )
+        );
     }
 
     [Fact]
@@ -160,8 +204,12 @@ public class TrainingTests
         var root = TestUtil.TempDir();
         var cfg = TestUtil.Tiny("learn", epochs: 4);
         var o = TrainingRun.Execute(cfg, root, ExistingRun.Refuse);
-        var losses = File.ReadAllLines(Path.Combine(root, "learn", "metrics.csv")).Skip(1)
-            .Select(l => l.Split(',')).Where(f => f[2] != "").Select(f => double.Parse(f[2], System.Globalization.CultureInfo.InvariantCulture)).ToList();
+        var losses = File.ReadAllLines(Path.Combine(root, "learn", "metrics.csv"))
+            .Skip(1)
+            .Select(l => l.Split(','))
+            .Where(f => f[2] != "")
+            .Select(f => double.Parse(f[2], System.Globalization.CultureInfo.InvariantCulture))
+            .ToList();
         Assert.True(losses.Count >= 2);
         Assert.True(losses[^1] < losses[0], $"loss did not fall: {string.Join(", ", losses)}");
         Assert.NotNull(o.Result.FinalEval);
@@ -196,16 +244,34 @@ public class TrainingTests
         {
             Train = tiny.Train with
             {
-                Optimizer = new OptimizerConfig { Type = optimizer, Lr = optimizer == "adamw" ? 1e-3 : 0.05, Nesterov = nesterov, WeightDecay = 1e-4 },
-                Schedule = new ScheduleConfig { Type = schedule, WarmupEpochs = 0, Milestones = [1], Gamma = 0.1 },
+                Optimizer = new OptimizerConfig
+                {
+                    Type = optimizer,
+                    Lr = optimizer == "adamw" ? 1e-3 : 0.05,
+                    Nesterov = nesterov,
+                    WeightDecay = 1e-4,
+                },
+                Schedule = new ScheduleConfig
+                {
+                    Type = schedule,
+                    WarmupEpochs = 0,
+                    Milestones = [1],
+                    Gamma = 0.1,
+                },
             },
         };
         var o = TrainingRun.Execute(cfg, root, ExistingRun.Refuse);
         Assert.True(double.IsFinite(o.Result.FinalLoss));
-        var lrs = File.ReadAllLines(Path.Combine(root, "opt", "metrics.csv")).Skip(1).Select(l => l.Split(',')[3]).Where(v => v != "")
-            .Select(v => double.Parse(v, System.Globalization.CultureInfo.InvariantCulture)).ToList();
-        if (schedule == "step") Assert.Equal(0.005, lrs[^1], 9);      // after the milestone at epoch 1: lr·γ
-        if (schedule == "constant") Assert.All(lrs, v => Assert.Equal(0.05, v, 9));
+        var lrs = File.ReadAllLines(Path.Combine(root, "opt", "metrics.csv"))
+            .Skip(1)
+            .Select(l => l.Split(',')[3])
+            .Where(v => v != "")
+            .Select(v => double.Parse(v, System.Globalization.CultureInfo.InvariantCulture))
+            .ToList();
+        if (schedule == "step")
+            Assert.Equal(0.005, lrs[^1], 9); // after the milestone at epoch 1: lr·γ
+        if (schedule == "constant")
+            Assert.All(lrs, v => Assert.Equal(0.05, v, 9));
     }
 
     [Fact]
@@ -227,7 +293,9 @@ public class TrainingTests
         AtomicFile.WriteAllText(p, "one");
         AtomicFile.WriteAllText(p, "two");
         Assert.Equal("two", File.ReadAllText(p));
-        Assert.Throws<InvalidOperationException>(() => AtomicFile.Write(p, _ => throw new InvalidOperationException("boom")));
+        Assert.Throws<InvalidOperationException>(() =>
+            AtomicFile.Write(p, _ => throw new InvalidOperationException("boom"))
+        );
         Assert.Equal("two", File.ReadAllText(p));
         Assert.Single(Directory.GetFiles(dir));
     }

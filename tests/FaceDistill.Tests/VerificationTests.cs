@@ -7,9 +7,19 @@ public class VerificationTests
     [Fact]
     public void PerfectlySeparableScoresGiveFullAccuracyAucOneEerZero()
     {
-        var scores = new List<double>(); var same = new List<bool>(); var folds = new List<int>();
+        var scores = new List<double>();
+        var same = new List<bool>();
+        var folds = new List<int>();
         for (int f = 0; f < 10; f++)
-            for (int i = 0; i < 20; i++) { scores.Add(0.6 + 0.01 * i); same.Add(true); folds.Add(f); scores.Add(0.1 + 0.01 * i); same.Add(false); folds.Add(f); }
+        for (int i = 0; i < 20; i++)
+        {
+            scores.Add(0.6 + 0.01 * i);
+            same.Add(true);
+            folds.Add(f);
+            scores.Add(0.1 + 0.01 * i);
+            same.Add(false);
+            folds.Add(f);
+        }
         var r = Verification.Evaluate(scores, same, folds);
         Assert.Equal(1.0, r.Accuracy, 9);
         Assert.Equal(0.0, r.AccuracyStd, 9);
@@ -41,14 +51,25 @@ public class VerificationTests
     public void ThresholdIsChosenOnTheOtherFolds()
     {
         // fold 0's pairs would need threshold 0.5, all other folds 0.15: fold 0 is judged with the others' threshold
-        var s = new List<double>(); var y = new List<bool>(); var f = new List<int>();
+        var s = new List<double>();
+        var y = new List<bool>();
+        var f = new List<int>();
         for (int k = 0; k < 4; k++)
         {
-            double hi = k == 0 ? 0.6 : 0.2, lo = k == 0 ? 0.4 : 0.1;
-            for (int i = 0; i < 5; i++) { s.Add(hi); y.Add(true); f.Add(k); s.Add(lo); y.Add(false); f.Add(k); }
+            double hi = k == 0 ? 0.6 : 0.2,
+                lo = k == 0 ? 0.4 : 0.1;
+            for (int i = 0; i < 5; i++)
+            {
+                s.Add(hi);
+                y.Add(true);
+                f.Add(k);
+                s.Add(lo);
+                y.Add(false);
+                f.Add(k);
+            }
         }
         var r = Verification.Evaluate(s, y, f);
-        Assert.Equal(0.5, r.FoldAccuracies[0], 9);       // negatives at 0.4 exceed the others' threshold
+        Assert.Equal(0.5, r.FoldAccuracies[0], 9); // negatives at 0.4 exceed the others' threshold
         Assert.Equal(1.0, r.FoldAccuracies[1], 9);
         Assert.Equal(0.875, r.Accuracy, 9);
     }

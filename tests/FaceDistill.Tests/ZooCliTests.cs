@@ -9,12 +9,14 @@ public class ZooCliTests
 {
     private static (int Code, string Out, string Err) Run(params string[] args) => CliHarness.Run(args);
 
-    private static string Sample(int i) => Path.Combine(TestUtil.Shared()!, "reference", "faceapi", "refs_cpu", "images", $"sample{i}.png");
+    private static string Sample(int i) =>
+        Path.Combine(TestUtil.Shared()!, "reference", "faceapi", "refs_cpu", "images", $"sample{i}.png");
 
     [SharedFact]
     public void AnalyzeWritesFacesAsJsonAndDraws()
     {
-        if (ModelZoo.Verify().Count > 0) return;
+        if (ModelZoo.Verify().Count > 0)
+            return;
         var dir = TestUtil.TempDir();
         var drawn = Path.Combine(dir, "drawn.png");
         var (code, stdout, err) = Run("analyze", Sample(1), "--draw", drawn, "-q");
@@ -36,9 +38,10 @@ public class ZooCliTests
         var dir = TestUtil.TempDir();
         var src = Path.Combine(dir, "in");
         Directory.CreateDirectory(Path.Combine(src, "a"));
-        ImageCodec.Save(new RgbImage(64, 64), Path.Combine(src, "a", "blank.png"));           // no face
-        File.WriteAllBytes(Path.Combine(src, "a", "broken.jpg"), [0xFF, 0xD8, 0xFF, 0x00]);  // truncated JPEG
-        if (TestUtil.Shared() is { } shared) File.Copy(Sample(2), Path.Combine(src, "a", "people.png"));
+        ImageCodec.Save(new RgbImage(64, 64), Path.Combine(src, "a", "blank.png")); // no face
+        File.WriteAllBytes(Path.Combine(src, "a", "broken.jpg"), [0xFF, 0xD8, 0xFF, 0x00]); // truncated JPEG
+        if (TestUtil.Shared() is { } shared)
+            File.Copy(Sample(2), Path.Combine(src, "a", "people.png"));
         var outDir = Path.Combine(dir, "out");
         var (code, stdout, err) = Run("align", src, outDir, "-q");
         Assert.True(code == 0, err);
@@ -74,10 +77,22 @@ public class TeacherBaselineViewTests
     public void TheTeachersAreMeasuredOnTheViewTheyAreGiven()
     {
         using var zoo = new FaceDistill.Faces.FaceAnalyzer();
-        var faces = new FaceDistill.Data.Synthetic.SyntheticFaces(new FaceDistill.Data.Synthetic.SyntheticOptions { Identities = 4, ImagesPerIdentity = 4, Size = 112, Seed = 3 });
+        var faces = new FaceDistill.Data.Synthetic.SyntheticFaces(
+            new FaceDistill.Data.Synthetic.SyntheticOptions
+            {
+                Identities = 4,
+                ImagesPerIdentity = 4,
+                Size = 112,
+                Seed = 3,
+            }
+        );
         var clean = FaceDistill.Evaluation.TeacherBaselines.AgeGender(zoo, faces);
         var again = FaceDistill.Evaluation.TeacherBaselines.AgeGender(zoo, faces, new(View: FaceViews.Parse("clean")));
-        var masked = FaceDistill.Evaluation.TeacherBaselines.AgeGender(zoo, faces, new(View: FaceViews.Parse("occluded:mask")));
+        var masked = FaceDistill.Evaluation.TeacherBaselines.AgeGender(
+            zoo,
+            faces,
+            new(View: FaceViews.Parse("occluded:mask"))
+        );
         Assert.Equal(clean.Age.Metrics["mae"], again.Age.Metrics["mae"], 6);
         // a mask over the lower half changes what the age net sees: its predictions (hence the MAE) move
         Assert.NotEqual(clean.Age.Metrics["mae"], masked.Age.Metrics["mae"], 3);
@@ -87,7 +102,15 @@ public class TeacherBaselineViewTests
     public void BaselineTakesAViewAndComputesTheLandmarksOfCrops()
     {
         var dir = TestUtil.TempDir();
-        var faces = new FaceDistill.Data.Synthetic.SyntheticFaces(new FaceDistill.Data.Synthetic.SyntheticOptions { Identities = 2, ImagesPerIdentity = 3, Size = 64, Seed = 4 });
+        var faces = new FaceDistill.Data.Synthetic.SyntheticFaces(
+            new FaceDistill.Data.Synthetic.SyntheticOptions
+            {
+                Identities = 2,
+                ImagesPerIdentity = 3,
+                Size = 64,
+                Seed = 4,
+            }
+        );
         for (int i = 0; i < faces.Count; i++)
         {
             var cls = Path.Combine(dir, "test", i % 2 == 0 ? "happy" : "sad");
@@ -107,7 +130,10 @@ public class TeacherBaselineViewTests
         ImageCodec.Save(faces.Image(0), Path.Combine(other, "0.png"));
         (code, _, err) = CliHarness.Run("models", "baseline", "fer2013", Path.Combine(dir, "other"), "-q");
         Assert.Equal(2, code);
-        Assert.StartsWith($"error: {Path.Combine(dir, "other")}: folder 'bored' is not an expression class", err.Trim());
+        Assert.StartsWith(
+            $"error: {Path.Combine(dir, "other")}: folder 'bored' is not an expression class",
+            err.Trim()
+        );
         Assert.Single(err.Trim().Split('\n'));
     }
 }

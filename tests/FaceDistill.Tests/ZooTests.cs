@@ -9,7 +9,8 @@ public sealed class ZooFactAttribute : FactAttribute
 {
     public ZooFactAttribute()
     {
-        if (ModelZoo.Verify().Count > 0) Skip = $"teacher weights not installed in {ModelZoo.ModelDir()} (run `facedistill models install`)";
+        if (ModelZoo.Verify().Count > 0)
+            Skip = $"teacher weights not installed in {ModelZoo.ModelDir()} (run `facedistill models install`)";
     }
 }
 
@@ -26,15 +27,18 @@ public class ZooTests
 
     private const string Json = """
         [{"paths": ["m.bin"], "weights": [
-          {"name": "q", "shape": [1, 3], "dtype": "float32", "quantization": {"dtype": "uint8", "scale": 0.5, "min": -1}},
+          {"name": "q", "shape": [1, 3], "dtype": "float32",
+               "quantization": {"dtype": "uint8", "scale": 0.5, "min": -1}},
           {"name": "f", "shape": [2], "dtype": "float32"}]}]
         """;
 
     private static byte[] Bin()
     {
         var bin = new byte[3 + 8];
-        bin[0] = 0; bin[1] = 3; bin[2] = 255;
-        BinaryPrimitives.WriteSingleLittleEndian(bin.AsSpan(3), 1.25f);   // float32 at an odd offset
+        bin[0] = 0;
+        bin[1] = 3;
+        bin[2] = 255;
+        BinaryPrimitives.WriteSingleLittleEndian(bin.AsSpan(3), 1.25f); // float32 at an odd offset
         BinaryPrimitives.WriteSingleLittleEndian(bin.AsSpan(7), -7.5f);
         return bin;
     }
@@ -61,13 +65,25 @@ public class ZooTests
         m = WriteManifest(dir, Json, [.. Bin(), 0]);
         Assert.Contains("extra data", Assert.Throws<FaceDistillException>(() => TfjsWeights.Load(m)).Message);
         m = WriteManifest(dir, "{not json", Bin());
-        Assert.Contains("malformed weights manifest", Assert.Throws<FaceDistillException>(() => TfjsWeights.Load(m)).Message);
+        Assert.Contains(
+            "malformed weights manifest",
+            Assert.Throws<FaceDistillException>(() => TfjsWeights.Load(m)).Message
+        );
         m = WriteManifest(dir, Json.Replace("\"m.bin\"", "\"gone.bin\""), Bin());
-        Assert.Contains("gone.bin: weights file named by", Assert.Throws<FaceDistillException>(() => TfjsWeights.Load(m)).Message);
+        Assert.Contains(
+            "gone.bin: weights file named by",
+            Assert.Throws<FaceDistillException>(() => TfjsWeights.Load(m)).Message
+        );
         var w = TfjsWeights.Load(WriteManifest(dir, Json, Bin()));
-        Assert.Contains("has shape [2], the network expects [3]", Assert.Throws<FaceDistillException>(() => w.Get("f", 3)).Message);
+        Assert.Contains(
+            "has shape [2], the network expects [3]",
+            Assert.Throws<FaceDistillException>(() => w.Get("f", 3)).Message
+        );
         Assert.Contains("has no weight 'nope'", Assert.Throws<FaceDistillException>(() => w.Get("nope")).Message);
-        Assert.Contains("not found", Assert.Throws<FaceDistillException>(() => TfjsWeights.Load(Path.Combine(dir, "none.json"))).Message);
+        Assert.Contains(
+            "not found",
+            Assert.Throws<FaceDistillException>(() => TfjsWeights.Load(Path.Combine(dir, "none.json"))).Message
+        );
     }
 
     [ZooFact]
@@ -87,7 +103,8 @@ public class ZooTests
         var home = TestUtil.TempDir();
         var dst = ModelZoo.ModelDir(home);
         Directory.CreateDirectory(dst);
-        foreach (var f in Directory.GetFiles(ModelZoo.ModelDir())) File.Copy(f, Path.Combine(dst, Path.GetFileName(f)));
+        foreach (var f in Directory.GetFiles(ModelZoo.ModelDir()))
+            File.Copy(f, Path.Combine(dst, Path.GetFileName(f)));
         Assert.Empty(ModelZoo.Verify(home));
         var bin = Path.Combine(dst, "age_gender_model.bin");
         var bytes = File.ReadAllBytes(bin);

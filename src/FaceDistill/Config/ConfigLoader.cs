@@ -24,21 +24,27 @@ public static class ConfigLoader
         DefaultIgnoreCondition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull,
     };
 
-    /// <summary>Loads <paramref name="path"/> (or the defaults when null) and applies <paramref name="overrides"/>.</summary>
+    /// <summary>Loads <paramref name="path"/> (or the defaults when null) and applies <paramref
+    /// name="overrides"/>.</summary>
     public static ExperimentConfig Load(string? path, IEnumerable<string>? overrides = null)
     {
         string source = path ?? "(defaults)";
         JsonObject root;
-        if (path is null) root = new JsonObject();
+        if (path is null)
+            root = new JsonObject();
         else
         {
-            if (!File.Exists(path)) throw FaceDistillException.ForFile(path, "config file not found");
+            if (!File.Exists(path))
+                throw FaceDistillException.ForFile(path, "config file not found");
             var text = File.ReadAllText(path);
             var ext = Path.GetExtension(path).ToLowerInvariant();
             JsonNode? node = ext is ".yaml" or ".yml" ? ParseYaml(text, path) : ParseJson(text, path);
-            root = node as JsonObject ?? throw FaceDistillException.ForFile(path, "the config must be an object at the top level");
+            root =
+                node as JsonObject
+                ?? throw FaceDistillException.ForFile(path, "the config must be an object at the top level");
         }
-        foreach (var o in overrides ?? []) ApplyOverride(root, o, source);
+        foreach (var o in overrides ?? [])
+            ApplyOverride(root, o, source);
         return FromNode(root, source);
     }
 
@@ -46,8 +52,14 @@ public static class ConfigLoader
     {
         CheckSchema(root, typeof(ExperimentConfig), "", source);
         ExperimentConfig cfg;
-        try { cfg = root.Deserialize<ExperimentConfig>(Json) ?? new ExperimentConfig(); }
-        catch (JsonException e) { throw FaceDistillException.ForFile(source, $"key '{e.Path?.TrimStart('$', '.')}': {e.Message}"); }
+        try
+        {
+            cfg = root.Deserialize<ExperimentConfig>(Json) ?? new ExperimentConfig();
+        }
+        catch (JsonException e)
+        {
+            throw FaceDistillException.ForFile(source, $"key '{e.Path?.TrimStart('$', '.')}': {e.Message}");
+        }
         return cfg;
     }
 
@@ -55,52 +67,100 @@ public static class ConfigLoader
 
     private static JsonNode? ParseJson(string text, string path)
     {
-        try { return JsonNode.Parse(text, documentOptions: new JsonDocumentOptions { CommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true }); }
-        catch (JsonException e) { throw FaceDistillException.ForFile(path, $"malformed JSON at line {e.LineNumber + 1}: {FirstSentence(e.Message)}"); }
+        try
+        {
+            return JsonNode.Parse(
+                text,
+                documentOptions: new JsonDocumentOptions
+                {
+                    CommentHandling = JsonCommentHandling.Skip,
+                    AllowTrailingCommas = true,
+                }
+            );
+        }
+        catch (JsonException e)
+        {
+            throw FaceDistillException.ForFile(
+                path,
+                $"malformed JSON at line {e.LineNumber + 1}: {FirstSentence(e.Message)}"
+            );
+        }
     }
 
-    private static string FirstSentence(string m) { int i = m.IndexOf(". "); return i > 0 ? m[..i] : m.TrimEnd('.'); }
+    private static string FirstSentence(string m)
+    {
+        int i = m.IndexOf(". ");
+        return i > 0 ? m[..i] : m.TrimEnd('.');
+    }
 
     private static JsonNode? ParseYaml(string text, string path)
     {
         var stream = new YamlStream();
-        try { stream.Load(new StringReader(text)); }
-        catch (YamlDotNet.Core.YamlException e) { throw FaceDistillException.ForFile(path, $"malformed YAML at line {e.Start.Line}: {e.Message}"); }
-        if (stream.Documents.Count == 0) return new JsonObject();
+        try
+        {
+            stream.Load(new StringReader(text));
+        }
+        catch (YamlDotNet.Core.YamlException e)
+        {
+            throw FaceDistillException.ForFile(path, $"malformed YAML at line {e.Start.Line}: {e.Message}");
+        }
+        if (stream.Documents.Count == 0)
+            return new JsonObject();
         return YamlToJson(stream.Documents[0].RootNode);
     }
 
-    private static JsonNode? YamlToJson(YamlNode node) => node switch
-    {
-        YamlMappingNode m => new JsonObject(m.Children.Select(kv => KeyValuePair.Create(((YamlScalarNode)kv.Key).Value ?? "", YamlToJson(kv.Value)))),
-        YamlSequenceNode s => new JsonArray(s.Children.Select(YamlToJson).ToArray()),
-        YamlScalarNode sc => Scalar(sc.Value, quoted: sc.Style is YamlDotNet.Core.ScalarStyle.SingleQuoted or YamlDotNet.Core.ScalarStyle.DoubleQuoted),
-        _ => null,
-    };
+    private static JsonNode? YamlToJson(YamlNode node) =>
+        node switch
+        {
+            YamlMappingNode m => new JsonObject(
+                m.Children.Select(kv => KeyValuePair.Create(((YamlScalarNode)kv.Key).Value ?? "", YamlToJson(kv.Value)))
+            ),
+            YamlSequenceNode s => new JsonArray(s.Children.Select(YamlToJson).ToArray()),
+            YamlScalarNode sc => Scalar(
+                sc.Value,
+                quoted: sc.Style is YamlDotNet.Core.ScalarStyle.SingleQuoted or YamlDotNet.Core.ScalarStyle.DoubleQuoted
+            ),
+            _ => null,
+        };
 
     /// <summary>Infers a scalar's type as YAML 1.2 core does: null, bool, integer, float, else string.</summary>
     private static JsonNode? Scalar(string? v, bool quoted)
     {
-        if (v is null) return null;
-        if (quoted) return JsonValue.Create(v);
-        if (v is "null" or "~" or "") return null;
-        if (v is "true" or "True") return JsonValue.Create(true);
-        if (v is "false" or "False") return JsonValue.Create(false);
-        if (long.TryParse(v, NumberStyles.Integer, CultureInfo.InvariantCulture, out var l)) return JsonValue.Create(l);
-        if (double.TryParse(v, NumberStyles.Float, CultureInfo.InvariantCulture, out var d)) return JsonValue.Create(d);
+        if (v is null)
+            return null;
+        if (quoted)
+            return JsonValue.Create(v);
+        if (v is "null" or "~" or "")
+            return null;
+        if (v is "true" or "True")
+            return JsonValue.Create(true);
+        if (v is "false" or "False")
+            return JsonValue.Create(false);
+        if (long.TryParse(v, NumberStyles.Integer, CultureInfo.InvariantCulture, out var l))
+            return JsonValue.Create(l);
+        if (double.TryParse(v, NumberStyles.Float, CultureInfo.InvariantCulture, out var d))
+            return JsonValue.Create(d);
         return JsonValue.Create(v);
     }
 
-    /// <summary>Applies <c>a.b.c=value</c>; the value is read as JSON (number, bool, array, null) or else as a string.</summary>
+    /// <summary>Applies <c>a.b.c=value</c>; the value is read as JSON (number, bool, array, null) or else as a
+    /// string.</summary>
     public static void ApplyOverride(JsonObject root, string assignment, string source)
     {
         int eq = assignment.IndexOf('=');
-        if (eq <= 0) throw new FaceDistillException($"--set '{assignment}': expected key=value (for example train.epochs=3)");
+        if (eq <= 0)
+            throw new FaceDistillException($"--set '{assignment}': expected key=value (for example train.epochs=3)");
         var key = assignment[..eq].Trim();
         var raw = assignment[(eq + 1)..].Trim();
         JsonNode? value;
-        try { value = JsonNode.Parse(raw); }
-        catch (JsonException) { value = JsonValue.Create(raw); }
+        try
+        {
+            value = JsonNode.Parse(raw);
+        }
+        catch (JsonException)
+        {
+            value = JsonValue.Create(raw);
+        }
         var parts = key.Split('.');
         var obj = root;
         var type = typeof(ExperimentConfig);
@@ -111,10 +171,16 @@ public static class ConfigLoader
                 obj[parts[i]] = value; // a method's own key, checked when the config is resolved
                 return;
             }
-            var prop = FindProperty(type, parts[i])
-                ?? throw new FaceDistillException($"--set {key}: unknown key '{string.Join('.', parts[..(i + 1)])}' (known here: {KnownKeys(type)})");
+            var prop =
+                FindProperty(type, parts[i])
+                ?? throw new FaceDistillException(
+                    $"--set {key}: unknown key '{string.Join('.', parts[..(i + 1)])}' (known here: {KnownKeys(type)})"
+                );
             var name = CamelCase(prop.Name);
-            var existingName = obj.Select(kv => kv.Key).FirstOrDefault(k => string.Equals(k, parts[i], StringComparison.OrdinalIgnoreCase)) ?? name;
+            var existingName =
+                obj.Select(kv => kv.Key)
+                    .FirstOrDefault(k => string.Equals(k, parts[i], StringComparison.OrdinalIgnoreCase))
+                ?? name;
             if (i == parts.Length - 1)
             {
                 // a string typed where a number/bool was meant stays a string and is rejected by the schema check
@@ -122,7 +188,11 @@ public static class ConfigLoader
             }
             else
             {
-                if (obj[existingName] is not JsonObject child) { child = new JsonObject(); obj[existingName] = child; }
+                if (obj[existingName] is not JsonObject child)
+                {
+                    child = new JsonObject();
+                    obj[existingName] = child;
+                }
                 obj = child;
                 type = prop.PropertyType;
             }
@@ -132,14 +202,25 @@ public static class ConfigLoader
     private static string CamelCase(string s) => char.ToLowerInvariant(s[0]) + s[1..];
 
     private static PropertyInfo? FindProperty(Type t, string key) =>
-        t.GetProperties(BindingFlags.Public | BindingFlags.Instance).FirstOrDefault(p => p.CanWrite && string.Equals(p.Name, key, StringComparison.OrdinalIgnoreCase)
-            && !p.IsDefined(typeof(System.Text.Json.Serialization.JsonExtensionDataAttribute), false));
+        t.GetProperties(BindingFlags.Public | BindingFlags.Instance)
+            .FirstOrDefault(p =>
+                p.CanWrite
+                && string.Equals(p.Name, key, StringComparison.OrdinalIgnoreCase)
+                && !p.IsDefined(typeof(System.Text.Json.Serialization.JsonExtensionDataAttribute), false)
+            );
 
     private static string KnownKeys(Type t) =>
-        string.Join(", ", t.GetProperties(BindingFlags.Public | BindingFlags.Instance)
-            .Where(p => p.CanWrite && !p.IsDefined(typeof(System.Text.Json.Serialization.JsonExtensionDataAttribute), false)).Select(p => CamelCase(p.Name)));
+        string.Join(
+            ", ",
+            t.GetProperties(BindingFlags.Public | BindingFlags.Instance)
+                .Where(p =>
+                    p.CanWrite && !p.IsDefined(typeof(System.Text.Json.Serialization.JsonExtensionDataAttribute), false)
+                )
+                .Select(p => CamelCase(p.Name))
+        );
 
-    /// <summary>Walks the JSON beside the record types: every key must exist, every value must have the right type.</summary>
+    /// <summary>Walks the JSON beside the record types: every key must exist, every value must have the right
+    /// type.</summary>
     private static void CheckSchema(JsonNode? node, Type type, string path, string source)
     {
         var underlying = Nullable.GetUnderlyingType(type);
@@ -148,53 +229,72 @@ public static class ConfigLoader
         string where = path.Length == 0 ? "the config" : $"key '{path}'";
         if (node is null)
         {
-            if (!nullable || type.IsArray || IsRecord(type)) throw FaceDistillException.ForFile(source, $"{where} must not be null");
+            if (!nullable || type.IsArray || IsRecord(type))
+                throw FaceDistillException.ForFile(source, $"{where} must not be null");
             return;
         }
         if (IsRecord(type))
         {
-            if (node is not JsonObject obj) throw FaceDistillException.ForFile(source, $"{where} must be an object, found {Describe(node)}");
+            if (node is not JsonObject obj)
+                throw FaceDistillException.ForFile(source, $"{where} must be an object, found {Describe(node)}");
             foreach (var (k, v) in obj)
             {
                 var prop = FindProperty(type, k);
                 var full = path.Length == 0 ? k : $"{path}.{k}";
-                if (prop is null && AcceptsExtraKeys(type)) continue; // checked by the registry that declares them
-                if (prop is null) throw FaceDistillException.ForFile(source, $"unknown key '{full}' (known here: {KnownKeys(type)})");
+                if (prop is null && AcceptsExtraKeys(type))
+                    continue; // checked by the registry that declares them
+                if (prop is null)
+                    throw FaceDistillException.ForFile(source, $"unknown key '{full}' (known here: {KnownKeys(type)})");
                 CheckSchema(v, prop.PropertyType, full, source);
             }
             return;
         }
         if (type.IsArray)
         {
-            if (node is not JsonArray arr) throw FaceDistillException.ForFile(source, $"{where} must be a list, found {Describe(node)}");
-            for (int i = 0; i < arr.Count; i++) CheckSchema(arr[i], type.GetElementType()!, $"{path}[{i}]", source);
+            if (node is not JsonArray arr)
+                throw FaceDistillException.ForFile(source, $"{where} must be a list, found {Describe(node)}");
+            for (int i = 0; i < arr.Count; i++)
+                CheckSchema(arr[i], type.GetElementType()!, $"{path}[{i}]", source);
             return;
         }
         var kind = node.GetValueKind();
-        bool ok = type == typeof(string) ? kind == JsonValueKind.String
+        bool ok =
+            type == typeof(string) ? kind == JsonValueKind.String
             : type == typeof(bool) ? kind is JsonValueKind.True or JsonValueKind.False
             : type == typeof(int) || type == typeof(long) ? kind == JsonValueKind.Number && IsInteger(node)
             : type == typeof(double) || type == typeof(float) ? kind == JsonValueKind.Number
             : true;
         if (!ok)
         {
-            string want = type == typeof(string) ? "a string" : type == typeof(bool) ? "true or false" : type == typeof(int) || type == typeof(long) ? "an integer" : "a number";
+            string want =
+                type == typeof(string) ? "a string"
+                : type == typeof(bool) ? "true or false"
+                : type == typeof(int) || type == typeof(long) ? "an integer"
+                : "a number";
             throw FaceDistillException.ForFile(source, $"{where} must be {want}, found {Describe(node)}");
         }
     }
 
-    private static bool IsInteger(JsonNode n) => n is JsonValue v && (v.TryGetValue<long>(out _) || (v.TryGetValue<double>(out var d) && d == Math.Floor(d) && Math.Abs(d) < 1e15) || (v.TryGetValue<JsonElement>(out var e) && e.TryGetInt64(out _)));
+    private static bool IsInteger(JsonNode n) =>
+        n is JsonValue v
+        && (
+            v.TryGetValue<long>(out _)
+            || (v.TryGetValue<double>(out var d) && d == Math.Floor(d) && Math.Abs(d) < 1e15)
+            || (v.TryGetValue<JsonElement>(out var e) && e.TryGetInt64(out _))
+        );
 
     private static bool AcceptsExtraKeys(Type t) =>
-        t.GetProperties().Any(p => p.IsDefined(typeof(System.Text.Json.Serialization.JsonExtensionDataAttribute), false));
+        t.GetProperties()
+            .Any(p => p.IsDefined(typeof(System.Text.Json.Serialization.JsonExtensionDataAttribute), false));
 
     private static bool IsRecord(Type t) => t.IsClass && t != typeof(string) && !t.IsArray;
 
-    private static string Describe(JsonNode n) => n.GetValueKind() switch
-    {
-        JsonValueKind.String => $"\"{n.GetValue<string>()}\"",
-        JsonValueKind.Object => "an object",
-        JsonValueKind.Array => "a list",
-        _ => n.ToJsonString(),
-    };
+    private static string Describe(JsonNode n) =>
+        n.GetValueKind() switch
+        {
+            JsonValueKind.String => $"\"{n.GetValue<string>()}\"",
+            JsonValueKind.Object => "an object",
+            JsonValueKind.Array => "a list",
+            _ => n.ToJsonString(),
+        };
 }

@@ -6,6 +6,7 @@ namespace FaceDistill.Config;
 public sealed record ExperimentConfig
 {
     public string Name { get; init; } = "run";
+
     /// <summary>recognition | expression | age | gender</summary>
     public string Task { get; init; } = "recognition";
     public string Description { get; init; } = "";
@@ -24,43 +25,60 @@ public sealed record ExperimentConfig
 /// </summary>
 public sealed record DistillConfig
 {
-    /// <summary>none | kd | dkd | gkd | feature | triplet | ddl (ddl needs no teacher: its easy branch is the clean view).
-    /// For the age task, kd is regression KD (L2 to the teacher's age).</summary>
+    /// <summary>none | kd | dkd | gkd | feature | triplet | ddl (ddl needs no teacher: its easy branch is the clean
+    /// view). For the age task, kd is regression KD (L2 to the teacher's age).</summary>
     public string Method { get; init; } = "none";
+
     /// <summary>Weight of the term (every method).</summary>
     public double Weight { get; init; } = 1;
-    /// <summary>The teacher: a FaceDistill run directory, zoo:&lt;net&gt;, or onnx:&lt;model.onnx&gt;. It sees the clean view.</summary>
+
+    /// <summary>The teacher: a FaceDistill run directory, zoo:&lt;net&gt;, or onnx:&lt;model.onnx&gt;. It sees the
+    /// clean view.</summary>
     public string? Teacher { get; init; }
+
     /// <summary>Georgescu et al.'s mixing weight: when set, loss = (1 − λ)·task + λ·term (and <see cref="Weight"/> is
     /// unused). Teacher methods.</summary>
     public double? Lambda { get; init; }
+
     /// <summary>Compute the teacher's outputs on the (un-augmented) training set once, into a memory-mapped cache under
     /// <c>cacheDir</c>, and read them instead of running the teacher every step. Teacher methods.</summary>
     public bool? Cache { get; init; }
     public string? CacheDir { get; init; }
+
     /// <summary>kd, dkd, gkd: softmax temperature τ.</summary>
     public double? Temperature { get; init; }
+
     /// <summary>GKD: weight of Binary-KD; DKD: of TCKD.</summary>
     public double? Alpha { get; init; }
+
     /// <summary>GKD: weight of Primary-KD; DKD: of NCKD.</summary>
     public double? Beta { get; init; }
+
     /// <summary>GKD: cumulative-probability threshold of the primary group.</summary>
     public double? Threshold { get; init; }
+
     /// <summary>GKD: a fixed top-k primary group instead of the threshold (0 = use the threshold).</summary>
     public int? TopK { get; init; }
+
     /// <summary>kd, dkd, gkd: linear ramp of the weight over this many epochs; 0 = constant.</summary>
     public double? RampEpochs { get; init; }
+
     /// <summary>kd, dkd, gkd: scale s of the centroid logits s·cos(e, μ_c) given to an embedding-only teacher
     /// (null = the student head's s).</summary>
     public double? CentroidScale { get; init; }
+
     /// <summary>feature: cosine | l2</summary>
     public string? FeatureLoss { get; init; }
+
     /// <summary>triplet: the margin α of max(0, ‖a−p‖² − ‖a−n‖² + α), on unit-length embeddings.</summary>
     public double? Margin { get; init; }
+
     /// <summary>triplet: the negative of each anchor — semihard, hardest, or random.</summary>
     public string? Mining { get; init; }
+
     /// <summary>triplet on the age task: the classes are age bins of this many years.</summary>
     public double? AgeBin { get; init; }
+
     /// <summary>ddl: the degraded view of the hard branch, e.g. lowres:16.</summary>
     public string? HardView { get; init; }
 
@@ -70,37 +88,50 @@ public sealed record DistillConfig
     public Dictionary<string, System.Text.Json.JsonElement>? Extra { get; init; }
 
     /// <summary>A method's own key (from <see cref="Extra"/>) as a number.</summary>
-    public double Number(string key) => Extra is not null && Extra.TryGetValue(key, out var v) && v.ValueKind == System.Text.Json.JsonValueKind.Number
-        ? v.GetDouble() : throw new InvalidOperationException($"distill.{key} is not set (resolve the config first)");
+    public double Number(string key) =>
+        Extra is not null && Extra.TryGetValue(key, out var v) && v.ValueKind == System.Text.Json.JsonValueKind.Number
+            ? v.GetDouble()
+            : throw new InvalidOperationException($"distill.{key} is not set (resolve the config first)");
 }
 
 public sealed record DataConfig
 {
     /// <summary>synthetic | folder | utkface | csv</summary>
     public string Source { get; init; } = "synthetic";
+
     /// <summary>Dataset folder (folder, utkface) or label file (csv).</summary>
     public string? Path { get; init; }
     public int ImageSize { get; init; } = 112;
-    /// <summary>Fraction of the shorter image side kept around the centre before resizing (LFW-style loose crops).</summary>
+
+    /// <summary>Fraction of the shorter image side kept around the centre before resizing (LFW-style loose
+    /// crops).</summary>
     public double CenterCrop { get; init; } = 1.0;
+
     /// <summary>skip | fail: what an undecodable image does.</summary>
     public string OnError { get; init; } = "skip";
     public int Workers { get; init; } = 2;
-    /// <summary>A fixed test set in the same format as <see cref="Path"/> (e.g. FER2013's test/ folder): evaluation uses it
-    /// instead of a held-out fraction of the training data.</summary>
+
+    /// <summary>A fixed test set in the same format as <see cref="Path"/> (e.g. FER2013's test/ folder): evaluation
+    /// uses it instead of a held-out fraction of the training data.</summary>
     public string? TestPath { get; init; }
+
     /// <summary>Cap on test images (0 = all), a seeded subset.</summary>
     public int MaxTestImages { get; init; }
-    /// <summary>Seed of the train/validation split and of the subsets (null = train.seed). Fix it to compare seeds on the
-    /// same held-out images.</summary>
+
+    /// <summary>Seed of the train/validation split and of the subsets (null = train.seed). Fix it to compare seeds on
+    /// the same held-out images.</summary>
     public int? SplitSeed { get; init; }
+
     /// <summary>Fraction held out for validation (classification/regression on real data).</summary>
     public double ValFraction { get; init; } = 0.1;
+
     /// <summary>Cap on training images (0 = all), taken after a seeded shuffle.</summary>
     public int MaxImages { get; init; }
+
     /// <summary>The view the student trains on (and is evaluated on, unless eval.view says otherwise): clean,
     /// occluded:mask, occluded:vr, occluded:sunglasses, lowres:16 … The teacher always sees the clean view.</summary>
     public string View { get; init; } = "clean";
+
     /// <summary>68 landmarks of file datasets, needed by occluded views: a landmarks CSV (path,x0,y0…x67,y67), or "zoo"
     /// to compute them once with face-api's landmark net (cached under runs/.landmarks).</summary>
     public string? Landmarks { get; init; }
@@ -112,6 +143,7 @@ public sealed record SyntheticConfig
 {
     public int Identities { get; init; } = 200;
     public int ImagesPerIdentity { get; init; } = 20;
+
     /// <summary>Held-out identities (never seen in training) for verification / validation.</summary>
     public int ValIdentities { get; init; } = 60;
     public int ValImagesPerIdentity { get; init; } = 10;
@@ -136,6 +168,7 @@ public sealed record ModelConfig
     /// <summary>mobilefacenet | iresnet18 | iresnet34 | iresnet50 | resnet50 | vggf | vgg16</summary>
     public string Backbone { get; init; } = "mobilefacenet";
     public int EmbeddingSize { get; init; } = 128;
+
     /// <summary>Channel width multiplier (iresnet, resnet50, vgg16) for fast experiments.</summary>
     public double Width { get; init; } = 1.0;
     public double Dropout { get; init; }
@@ -144,15 +177,21 @@ public sealed record ModelConfig
 
 public sealed record HeadConfig
 {
-    /// <summary>arcface | cosface | combined | softmax | multiface (classification tasks use softmax; age uses regression)</summary>
+    /// <summary>arcface | cosface | combined | softmax | multiface (classification tasks use softmax; age uses
+    /// regression)</summary>
     public string Type { get; init; } = "arcface";
-    /// <summary>MultiFace: number of groups K the embedding is split into (embeddingSize must be divisible by it).</summary>
+
+    /// <summary>MultiFace: number of groups K the embedding is split into (embeddingSize must be divisible by
+    /// it).</summary>
     public int Groups { get; init; } = 8;
+
     /// <summary>MultiFace: the margin head of each group (arcface | cosface | combined | softmax).</summary>
     public string GroupHead { get; init; } = "arcface";
+
     /// <summary>MultiFace: weight of an extra head on the full embedding (0 = none).</summary>
     public double FullWeight { get; init; }
     public double S { get; init; } = 64;
+
     /// <summary>Margins of the combined form cos(m1·θ + m2) − m3; null = the type's default.</summary>
     public double? M1 { get; init; }
     public double? M2 { get; init; }
@@ -166,14 +205,19 @@ public sealed record TrainConfig
     public int Seed { get; init; } = 1;
     public OptimizerConfig Optimizer { get; init; } = new();
     public ScheduleConfig Schedule { get; init; } = new();
+
     /// <summary>Max global gradient norm (0 = no clipping).</summary>
     public double ClipGradNorm { get; init; } = 5.0;
     public int CheckpointEvery { get; init; } = 200;
     public int KeepCheckpoints { get; init; } = 2;
+
     /// <summary>Evaluate every N epochs (and always at the end).</summary>
     public int EvalEvery { get; init; } = 1;
-    /// <summary>Start from the weights of this run directory (fine-tuning; parameters whose names and shapes match).</summary>
+
+    /// <summary>Start from the weights of this run directory (fine-tuning; parameters whose names and shapes
+    /// match).</summary>
     public string? Init { get; init; }
+
     /// <summary>libtorch intra-op threads (0 = all cores).</summary>
     public int Threads { get; init; }
 }
@@ -195,9 +239,11 @@ public sealed record ScheduleConfig
     /// <summary>cosine | step | constant (after linear warm-up)</summary>
     public string Type { get; init; } = "cosine";
     public double WarmupEpochs { get; init; } = 1;
+
     /// <summary>Step schedule: epochs at which the LR is multiplied by <see cref="Gamma"/>.</summary>
     public double[] Milestones { get; init; } = [];
     public double Gamma { get; init; } = 0.1;
+
     /// <summary>Cosine floor, as a fraction of the base LR.</summary>
     public double MinLrFraction { get; init; }
 }
@@ -206,19 +252,26 @@ public sealed record EvalConfig
 {
     /// <summary>Verification pair list (LFW pairs.txt format); synthetic data makes its own.</summary>
     public string? Pairs { get; init; }
+
     /// <summary>Image root of the pair list.</summary>
     public string? Images { get; init; }
     public double CenterCrop { get; init; } = 1.0;
+
     /// <summary>68 landmarks of the pair images, needed to evaluate occluded views: a landmarks CSV (e.g. the one
     /// <c>facedistill align</c> writes) or "zoo".</summary>
     public string? Landmarks { get; init; }
+
     /// <summary>The view evaluated on (null = data.view).</summary>
     public string? View { get; init; }
-    /// <summary>Verification with an occluded view: both | one — one side of every pair occluded, the other clean.</summary>
+
+    /// <summary>Verification with an occluded view: both | one — one side of every pair occluded, the other
+    /// clean.</summary>
     public string PairSides { get; init; } = "both";
+
     /// <summary>Flip test-time augmentation: embedding of image + embedding of its mirror.</summary>
     public bool Flip { get; init; } = true;
     public int BatchSize { get; init; } = 128;
+
     /// <summary>Synthetic verification pairs: same-identity pairs per fold (as many different ones).</summary>
     public int PairsPerFold { get; init; } = 100;
 }

@@ -13,7 +13,8 @@ public static class AtomicFile
 
     public static void WriteAllBytes(string path, byte[] bytes) => Write(path, tmp => File.WriteAllBytes(tmp, bytes));
 
-    /// <summary>Runs <paramref name="writer"/> on a temporary path, then renames it to <paramref name="path"/>.</summary>
+    /// <summary>Runs <paramref name="writer"/> on a temporary path, then renames it to <paramref
+    /// name="path"/>.</summary>
     public static void Write(string path, Action<string> writer)
     {
         var full = Path.GetFullPath(path);
@@ -23,12 +24,14 @@ public static class AtomicFile
         try
         {
             writer(tmp);
-            using (var fs = new FileStream(tmp, FileMode.Open, FileAccess.ReadWrite)) fs.Flush(flushToDisk: true);
+            using (var fs = new FileStream(tmp, FileMode.Open, FileAccess.ReadWrite))
+                fs.Flush(flushToDisk: true);
             File.Move(tmp, full, overwrite: true);
         }
         finally
         {
-            if (File.Exists(tmp)) File.Delete(tmp);
+            if (File.Exists(tmp))
+                File.Delete(tmp);
         }
     }
 
@@ -43,12 +46,14 @@ public static class AtomicFile
         {
             Directory.CreateDirectory(tmp);
             writer(tmp);
-            if (Directory.Exists(full)) Directory.Delete(full, recursive: true);
+            if (Directory.Exists(full))
+                Directory.Delete(full, recursive: true);
             Directory.Move(tmp, full);
         }
         finally
         {
-            if (Directory.Exists(tmp)) Directory.Delete(tmp, recursive: true);
+            if (Directory.Exists(tmp))
+                Directory.Delete(tmp, recursive: true);
         }
     }
 }

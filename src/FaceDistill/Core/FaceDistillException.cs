@@ -7,8 +7,11 @@ namespace FaceDistill.Core;
 /// </summary>
 public class FaceDistillException : Exception
 {
-    public FaceDistillException(string message) : base(message) { }
-    public FaceDistillException(string message, Exception inner) : base(message, inner) { }
+    public FaceDistillException(string message)
+        : base(message) { }
+
+    public FaceDistillException(string message, Exception inner)
+        : base(message, inner) { }
 
     public static FaceDistillException ForFile(string path, string problem) => new($"{path}: {problem}");
 }

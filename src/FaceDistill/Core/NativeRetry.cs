@@ -15,8 +15,14 @@ public static class NativeRetry
     {
         for (int i = 1; ; i++)
         {
-            try { return action(); }
-            catch (ExternalException) when (i < attempts) { Retries++; }
+            try
+            {
+                return action();
+            }
+            catch (ExternalException) when (i < attempts)
+            {
+                Retries++;
+            }
         }
     }
 }

@@ -7,7 +7,8 @@ public interface IProgressTask : IDisposable
 }
 
 /// <summary>Where long work reports its progress. The library only calls this interface; the command line installs a
-/// console implementation (bars with rate and ETA), a library user any other, and by default nothing is shown.</summary>
+/// console implementation (bars with rate and ETA), a library user any other, and by default nothing is
+/// shown.</summary>
 public interface IProgressReporter
 {
     IProgressTask Start(string description, long total);
@@ -30,6 +31,7 @@ public static class Progress
     private sealed class SilentTask : IProgressTask
     {
         public void Update(long done, string status = "") { }
+
         public void Dispose() { }
     }
 }

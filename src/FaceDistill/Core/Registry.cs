@@ -10,7 +10,8 @@ public interface INamed
 /// Named entries of one kind (distillation methods, backbones, heads, views, data sources), in registration order.
 /// A config names an entry; an unknown name is a one-line error listing the known ones.
 /// </summary>
-public sealed class Registry<T>(string kind, IEnumerable<T> entries) where T : INamed
+public sealed class Registry<T>(string kind, IEnumerable<T> entries)
+    where T : INamed
 {
     private readonly List<T> _entries = Unique(kind, entries);
 
@@ -22,11 +23,14 @@ public sealed class Registry<T>(string kind, IEnumerable<T> entries) where T : I
 
     public bool Contains(string name) => Find(name) is not null;
 
-    public T? Find(string name) => _entries.FirstOrDefault(e => string.Equals(e.Name, name, StringComparison.OrdinalIgnoreCase));
+    public T? Find(string name) =>
+        _entries.FirstOrDefault(e => string.Equals(e.Name, name, StringComparison.OrdinalIgnoreCase));
 
-    /// <summary>The entry called <paramref name="name"/>; otherwise an error naming the unknown name and the known ones.</summary>
+    /// <summary>The entry called <paramref name="name"/>; otherwise an error naming the unknown name and the known
+    /// ones.</summary>
     public T Get(string name) =>
-        Find(name) ?? throw new FaceDistillException($"unknown {Kind} '{name}' (expected one of {string.Join(", ", Names)})");
+        Find(name)
+        ?? throw new FaceDistillException($"unknown {Kind} '{name}' (expected one of {string.Join(", ", Names)})");
 
     /// <summary>A copy with one more entry (a plug-in, or a test's throw-away method).</summary>
     public Registry<T> With(T entry) => new(Kind, _entries.Append(entry));
@@ -35,7 +39,8 @@ public sealed class Registry<T>(string kind, IEnumerable<T> entries) where T : I
     {
         var list = entries.ToList();
         var twice = list.GroupBy(e => e.Name, StringComparer.OrdinalIgnoreCase).FirstOrDefault(g => g.Count() > 1);
-        if (twice is not null) throw new ArgumentException($"{kind} '{twice.Key}' is registered twice");
+        if (twice is not null)
+            throw new ArgumentException($"{kind} '{twice.Key}' is registered twice");
         return list;
     }
 }

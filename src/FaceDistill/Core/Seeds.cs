@@ -18,7 +18,8 @@ public static class Seeds
     public static int Derive(params long[] parts)
     {
         ulong h = 0x1234567UL;
-        foreach (var p in parts) h = Mix(h ^ (ulong)p);
+        foreach (var p in parts)
+            h = Mix(h ^ (ulong)p);
         return (int)(h & 0x7FFFFFFF);
     }
 
@@ -40,7 +41,8 @@ public static class Seeds
     /// <summary>Standard normal sample (Box–Muller).</summary>
     public static double NextGaussian(this Random rng)
     {
-        double u1 = 1.0 - rng.NextDouble(), u2 = rng.NextDouble();
+        double u1 = 1.0 - rng.NextDouble(),
+            u2 = rng.NextDouble();
         return Math.Sqrt(-2.0 * Math.Log(u1)) * Math.Cos(2 * Math.PI * u2);
     }
 

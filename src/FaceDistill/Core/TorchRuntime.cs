@@ -4,20 +4,18 @@ using static TorchSharp.torch;
 
 namespace FaceDistill.Core;
 
-/// <summary>
-/// Process-wide libtorch settings, applied before the first model is built.
+/// <summary> Process-wide libtorch settings, applied before the first model is built.
 /// <list type="bullet">
-/// <item>oneDNN is capped at AVX2 (<c>ONEDNN_MAX_CPU_ISA=AVX2</c>, unless the user set it). Measured here (libtorch 2.10
-/// via TorchSharp 0.107, AMD EPYC with AVX-512, 2 threads): oneDNN's AVX-512 convolution backward was non-deterministic
-/// and now and then wrote NaN gradients — an IResNet-18 forward/backward on fixed inputs differed between 30 repetitions
-/// and went non-finite; capped at AVX2 all repetitions were bit-identical and finite, at the same speed (oneDNN off
-/// altogether was also exact, but ~1.5× slower). The variable must be in the native environment before oneDNN's first
-/// primitive, so it is set with libc's <c>setenv</c> from a module initializer.</item>
-/// <item>NNPACK is switched off: it cannot initialise on such CPUs ("Unsupported hardware"), and libtorch would retry and
-/// warn on every convolution.</item>
+/// <item>oneDNN is capped at AVX2 (<c>ONEDNN_MAX_CPU_ISA=AVX2</c>, unless the user set it). Measured here (libtorch
+/// 2.10 via TorchSharp 0.107, AMD EPYC with AVX-512, 2 threads): oneDNN's AVX-512 convolution backward was
+/// non-deterministic and now and then wrote NaN gradients — an IResNet-18 forward/backward on fixed inputs differed
+/// between 30 repetitions and went non-finite; capped at AVX2 all repetitions were bit-identical and finite, at the
+/// same speed (oneDNN off altogether was also exact, but ~1.5× slower). The variable must be in the native environment
+/// before oneDNN's first primitive, so it is set with libc's <c>setenv</c> from a module initializer.</item>
+/// <item>NNPACK is switched off: it cannot initialise on such CPUs ("Unsupported hardware"), and libtorch would retry
+/// and warn on every convolution.</item>
 /// </list>
-/// <c>FACEDISTILL_MKLDNN=0</c> switches oneDNN off entirely.
-/// </summary>
+/// <c>FACEDISTILL_MKLDNN=0</c> switches oneDNN off entirely. </summary>
 public static class TorchRuntime
 {
     private static readonly object Gate = new();
@@ -31,25 +29,33 @@ public static class TorchRuntime
     {
         if (string.IsNullOrEmpty(Environment.GetEnvironmentVariable("ONEDNN_MAX_CPU_ISA")) && OperatingSystem.IsLinux())
         {
-            try { Native.setenv("ONEDNN_MAX_CPU_ISA", "AVX2", 0); }
-            catch (Exception e) when (e is EntryPointNotFoundException or DllNotFoundException) { /* not glibc: leave oneDNN as it is */ }
+            try
+            {
+                Native.setenv("ONEDNN_MAX_CPU_ISA", "AVX2", 0);
+            }
+            catch (Exception e) when (e is EntryPointNotFoundException or DllNotFoundException)
+            { /* not glibc: leave oneDNN as it is */
+            }
         }
         OneDnnMaxIsa = Marshal.PtrToStringAnsi(Native.getenv("ONEDNN_MAX_CPU_ISA")) ?? "";
     }
 
     public static void EnsureInitialized()
     {
-        if (_done) return;
+        if (_done)
+            return;
         lock (Gate)
         {
-            if (_done) return;
+            if (_done)
+                return;
             _done = true;
             using var _ = ones(1); // loads libtorch
             try
             {
                 var ctx = Native.GlobalContext();
                 Native.SetUserEnabledNNPACK(ctx, false);
-                if (Environment.GetEnvironmentVariable("FACEDISTILL_MKLDNN") == "0") Native.SetUserEnabledMkldnn(ctx, false);
+                if (Environment.GetEnvironmentVariable("FACEDISTILL_MKLDNN") == "0")
+                    Native.SetUserEnabledMkldnn(ctx, false);
                 MkldnnEnabled = Native.UserEnabledMkldnn(ctx);
             }
             catch (Exception e) when (e is EntryPointNotFoundException or DllNotFoundException)
@@ -71,11 +77,24 @@ public static class TorchRuntime
     private static class Native
     {
         private const string Lib = "libtorch_cpu";
-        [DllImport(Lib, EntryPoint = "_ZN2at13globalContextEv")] public static extern IntPtr GlobalContext();
-        [DllImport(Lib, EntryPoint = "_ZN2at7Context20setUserEnabledMkldnnEb")] public static extern void SetUserEnabledMkldnn(IntPtr ctx, [MarshalAs(UnmanagedType.U1)] bool enabled);
-        [DllImport(Lib, EntryPoint = "_ZN2at7Context20setUserEnabledNNPACKEb")] public static extern void SetUserEnabledNNPACK(IntPtr ctx, [MarshalAs(UnmanagedType.U1)] bool enabled);
-        [DllImport(Lib, EntryPoint = "_ZNK2at7Context17userEnabledMkldnnEv")] [return: MarshalAs(UnmanagedType.U1)] public static extern bool UserEnabledMkldnn(IntPtr ctx);
-        [DllImport("libc", CharSet = CharSet.Ansi)] public static extern int setenv(string name, string value, int overwrite);
-        [DllImport("libc", CharSet = CharSet.Ansi)] public static extern IntPtr getenv(string name);
+
+        [DllImport(Lib, EntryPoint = "_ZN2at13globalContextEv")]
+        public static extern IntPtr GlobalContext();
+
+        [DllImport(Lib, EntryPoint = "_ZN2at7Context20setUserEnabledMkldnnEb")]
+        public static extern void SetUserEnabledMkldnn(IntPtr ctx, [MarshalAs(UnmanagedType.U1)] bool enabled);
+
+        [DllImport(Lib, EntryPoint = "_ZN2at7Context20setUserEnabledNNPACKEb")]
+        public static extern void SetUserEnabledNNPACK(IntPtr ctx, [MarshalAs(UnmanagedType.U1)] bool enabled);
+
+        [DllImport(Lib, EntryPoint = "_ZNK2at7Context17userEnabledMkldnnEv")]
+        [return: MarshalAs(UnmanagedType.U1)]
+        public static extern bool UserEnabledMkldnn(IntPtr ctx);
+
+        [DllImport("libc", CharSet = CharSet.Ansi)]
+        public static extern int setenv(string name, string value, int overwrite);
+
+        [DllImport("libc", CharSet = CharSet.Ansi)]
+        public static extern IntPtr getenv(string name);
     }
 }

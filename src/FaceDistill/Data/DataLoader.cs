@@ -5,9 +5,14 @@ using FaceDistill.Core;
 namespace FaceDistill.Data;
 
 /// <summary>What to do with an image that cannot be decoded.</summary>
-public enum BadImagePolicy { Skip, Fail }
+public enum BadImagePolicy
+{
+    Skip,
+    Fail,
+}
 
-/// <summary>One batch: per view, <c>Count × 3 × Size × Size</c> floats in [-1, 1]; plus labels and dataset indices.</summary>
+/// <summary>One batch: per view, <c>Count × 3 × Size × Size</c> floats in [-1, 1]; plus labels and dataset
+/// indices.</summary>
 public sealed class Batch
 {
     public required int Count { get; init; }
@@ -29,28 +34,35 @@ public sealed record DataLoaderOptions
     public bool Shuffle { get; init; } = true;
     public bool DropLast { get; init; } = true;
     public int Seed { get; init; } = 1;
+
     /// <summary>Background decode/augment tasks in flight; also bounds memory (that many batches at most).</summary>
     public int Workers { get; init; } = 2;
     public AugmentOptions Augment { get; init; } = AugmentOptions.None;
     public BadImagePolicy OnBadImage { get; init; } = BadImagePolicy.Skip;
     public IReadOnlyList<FaceView> Views { get; init; } = [FaceView.Clean];
 
-    /// <summary>The training loader of a run: shuffled, full batches, the config's augmentation and bad-image policy.</summary>
-    public static DataLoaderOptions ForTraining(ExperimentConfig cfg) => new()
-    {
-        BatchSize = cfg.Train.BatchSize, ImageSize = cfg.Data.ImageSize, CenterCrop = cfg.Data.CenterCrop, Shuffle = true,
-        DropLast = true, Seed = cfg.Train.Seed, Workers = cfg.Data.Workers,
-        OnBadImage = cfg.Data.OnError == "fail" ? BadImagePolicy.Fail : BadImagePolicy.Skip,
-        Augment = AugmentOptions.From(cfg.Data.Augment),
-    };
+    /// <summary>The training loader of a run: shuffled, full batches, the config's augmentation and bad-image
+    /// policy.</summary>
+    public static DataLoaderOptions ForTraining(ExperimentConfig cfg) =>
+        new()
+        {
+            BatchSize = cfg.Train.BatchSize,
+            ImageSize = cfg.Data.ImageSize,
+            CenterCrop = cfg.Data.CenterCrop,
+            Shuffle = true,
+            DropLast = true,
+            Seed = cfg.Train.Seed,
+            Workers = cfg.Data.Workers,
+            OnBadImage = cfg.Data.OnError == "fail" ? BadImagePolicy.Fail : BadImagePolicy.Skip,
+            Augment = AugmentOptions.From(cfg.Data.Augment),
+        };
 }
 
-/// <summary>
-/// Decodes and augments batches on background threads, a bounded number of batches ahead, and yields them in a
-/// deterministic order: the permutation of epoch <c>e</c> and every random choice for sample <c>i</c> are pure functions
-/// of (seed, e, i). So the same seed gives the same batches, whatever the thread timing, and a resumed run can start at
-/// any batch. Undecodable images are skipped (replaced by the next good sample, counted) or fail the run, by policy.
-/// </summary>
+/// <summary> Decodes and augments batches on background threads, a bounded number of batches ahead, and yields them in
+/// a deterministic order: the permutation of epoch <c>e</c> and every random choice for sample <c>i</c> are pure
+/// functions of (seed, e, i). So the same seed gives the same batches, whatever the thread timing, and a resumed run
+/// can start at any batch. Undecodable images are skipped (replaced by the next good sample, counted) or fail the run,
+/// by policy. </summary>
 public sealed class DataLoader
 {
     private readonly IFaceDataset _data;
@@ -60,24 +72,28 @@ public sealed class DataLoader
 
     public DataLoader(IFaceDataset data, DataLoaderOptions options)
     {
-        if (data.Count == 0) throw new FaceDistillException("dataset is empty");
-        if (options.BatchSize <= 0) throw new ArgumentOutOfRangeException(nameof(options), "batch size must be positive");
+        if (data.Count == 0)
+            throw new FaceDistillException("dataset is empty");
+        if (options.BatchSize <= 0)
+            throw new ArgumentOutOfRangeException(nameof(options), "batch size must be positive");
         _data = data;
         Options = options;
     }
 
     public IFaceDataset Dataset => _data;
 
-    public int BatchesPerEpoch => Options.DropLast
-        ? Math.Max(1, _data.Count / Options.BatchSize)
-        : (_data.Count + Options.BatchSize - 1) / Options.BatchSize;
+    public int BatchesPerEpoch =>
+        Options.DropLast
+            ? Math.Max(1, _data.Count / Options.BatchSize)
+            : (_data.Count + Options.BatchSize - 1) / Options.BatchSize;
 
     /// <summary>Images skipped so far because they could not be decoded (path → reason).</summary>
     public IReadOnlyDictionary<int, string> BadImages => _bad;
 
-    public int[] Order(int epoch) => Options.Shuffle
-        ? Seeds.Permutation(_data.Count, Seeds.Derive(Options.Seed, epoch, 0x5EED))
-        : Enumerable.Range(0, _data.Count).ToArray();
+    public int[] Order(int epoch) =>
+        Options.Shuffle
+            ? Seeds.Permutation(_data.Count, Seeds.Derive(Options.Seed, epoch, 0x5EED))
+            : Enumerable.Range(0, _data.Count).ToArray();
 
     /// <summary>The batches of one epoch from <paramref name="startBatch"/> on, prepared in the background.</summary>
     public IEnumerable<Batch> Epoch(int epoch, int startBatch = 0, CancellationToken cancel = default)
@@ -89,18 +105,35 @@ public sealed class DataLoader
         int next = startBatch;
         try
         {
-            while (next < n && pending.Count < ahead) { int b = next++; pending.Enqueue(Task.Run(() => Build(order, epoch, b), cancel)); }
+            while (next < n && pending.Count < ahead)
+            {
+                int b = next++;
+                pending.Enqueue(Task.Run(() => Build(order, epoch, b), cancel));
+            }
             while (pending.Count > 0)
             {
                 var batch = pending.Dequeue().GetAwaiter().GetResult();
-                if (next < n) { int b = next++; pending.Enqueue(Task.Run(() => Build(order, epoch, b), cancel)); }
+                if (next < n)
+                {
+                    int b = next++;
+                    pending.Enqueue(Task.Run(() => Build(order, epoch, b), cancel));
+                }
                 yield return batch;
             }
         }
         finally
         {
             // let the producers finish before the enumerator is gone (no work left dangling)
-            foreach (var t in pending) { try { t.Wait(); } catch { /* surfaced on the consumer side already */ } }
+            foreach (var t in pending)
+            {
+                try
+                {
+                    t.Wait();
+                }
+                catch
+                { /* surfaced on the consumer side already */
+                }
+            }
         }
     }
 
@@ -108,7 +141,8 @@ public sealed class DataLoader
     {
         int start = b * Options.BatchSize;
         int count = Math.Min(Options.BatchSize, order.Length - start);
-        int size = Options.ImageSize, per = 3 * size * size;
+        int size = Options.ImageSize,
+            per = 3 * size * size;
         var views = Options.Views.ToDictionary(v => v.Name, _ => new float[count * per]);
         var labels = new FaceLabels[count];
         var indices = new int[count];
@@ -118,18 +152,41 @@ public sealed class DataLoader
             var (img, landmarks) = LoadOrSkip(ref idx);
             indices[k] = idx;
             labels[k] = _data.Labels(idx);
-            if (landmarks is not null && labels[k].Landmarks is null) labels[k] = labels[k] with { Landmarks = landmarks };
+            if (landmarks is not null && labels[k].Landmarks is null)
+                labels[k] = labels[k] with { Landmarks = landmarks };
             for (int v = 0; v < Options.Views.Count; v++)
             {
                 var view = Options.Views[v];
                 RgbImage src;
-                try { src = view.Transform is null ? img : view.Transform(img, labels[k], Seeds.Rng(Options.Seed, epoch, idx, 2 + v)); }
-                catch (FaceDistillException e) { throw new FaceDistillException($"{_data.Describe(idx)}: {e.Message}"); }
+                try
+                {
+                    src = view.Transform is null
+                        ? img
+                        : view.Transform(img, labels[k], Seeds.Rng(Options.Seed, epoch, idx, 2 + v));
+                }
+                catch (FaceDistillException e)
+                {
+                    throw new FaceDistillException($"{_data.Describe(idx)}: {e.Message}");
+                }
                 var rng = Options.Augment.IsIdentity ? null : Seeds.Rng(Options.Seed, epoch, idx, 1);
-                Augment.ToTensorData(src, size, Options.CenterCrop, Options.Augment, rng, views[view.Name].AsSpan(k * per, per));
+                Augment.ToTensorData(
+                    src,
+                    size,
+                    Options.CenterCrop,
+                    Options.Augment,
+                    rng,
+                    views[view.Name].AsSpan(k * per, per)
+                );
             }
         }
-        return new Batch { Count = count, Size = size, Views = views, Labels = labels, Indices = indices };
+        return new Batch
+        {
+            Count = count,
+            Size = size,
+            Views = views,
+            Labels = labels,
+            Indices = indices,
+        };
     }
 
     private (RgbImage Image, float[]? Landmarks) LoadOrSkip(ref int idx)

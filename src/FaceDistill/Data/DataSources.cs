@@ -14,11 +14,13 @@ public static class DataSources
 {
     public const string Synthetic = "synthetic";
 
-    public static readonly Registry<DataSource> Registry = new("data source",
-    [
-        new DataSource(Synthetic, false, null),
-        new DataSource("folder", false, FileFaceDataset.FromImageFolder),
-        new DataSource("utkface", false, (path, _) => FileFaceDataset.FromUtkFace(path, out int _)),
-        new DataSource("csv", true, (path, _) => FileFaceDataset.FromCsv(path)),
-    ]);
+    public static readonly Registry<DataSource> Registry = new(
+        "data source",
+        [
+            new DataSource(Synthetic, false, null),
+            new DataSource("folder", false, FileFaceDataset.FromImageFolder),
+            new DataSource("utkface", false, (path, _) => FileFaceDataset.FromUtkFace(path, out int _)),
+            new DataSource("csv", true, (path, _) => FileFaceDataset.FromCsv(path)),
+        ]
+    );
 }

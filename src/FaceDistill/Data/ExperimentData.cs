@@ -24,19 +24,30 @@ public sealed class ExperimentData
         public ReindexedIdentities(IFaceDataset inner)
         {
             _inner = inner;
-            _map = Enumerable.Range(0, inner.Count).Select(i => inner.Labels(i).Identity).Where(x => x >= 0).Distinct().OrderBy(x => x)
-                .Select((id, k) => (id, k)).ToDictionary(t => t.id, t => t.k);
+            _map = Enumerable
+                .Range(0, inner.Count)
+                .Select(i => inner.Labels(i).Identity)
+                .Where(x => x >= 0)
+                .Distinct()
+                .OrderBy(x => x)
+                .Select((id, k) => (id, k))
+                .ToDictionary(t => t.id, t => t.k);
         }
 
         public int Count => _inner.Count;
+
         public int ClassCount(FaceTask task) => task == FaceTask.Recognition ? _map.Count : _inner.ClassCount(task);
+
         public FaceLabels Labels(int index)
         {
             var l = _inner.Labels(index);
             return l with { Identity = l.Identity >= 0 ? _map[l.Identity] : -1 };
         }
+
         public RgbImage Image(int index) => _inner.Image(index);
+
         public string Describe(int index) => _inner.Describe(index);
+
         public (RgbImage Image, float[]? Landmarks) Load(int index) => _inner.Load(index);
     }
 }

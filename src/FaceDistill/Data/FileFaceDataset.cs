@@ -14,7 +14,12 @@ public sealed class FileFaceDataset : IFaceDataset
     public IReadOnlyList<string> ClassNames { get; }
     public string Root { get; }
 
-    public FileFaceDataset(string root, List<(string, FaceLabels)> items, Dictionary<FaceTask, int> classes, IReadOnlyList<string>? classNames = null)
+    public FileFaceDataset(
+        string root,
+        List<(string, FaceLabels)> items,
+        Dictionary<FaceTask, int> classes,
+        IReadOnlyList<string>? classNames = null
+    )
     {
         Root = root;
         _items = items;
@@ -23,34 +28,47 @@ public sealed class FileFaceDataset : IFaceDataset
     }
 
     public int Count => _items.Count;
+
     public int ClassCount(FaceTask task) => _classes.TryGetValue(task, out var n) ? n : 0;
+
     public FaceLabels Labels(int index) => _items[index].Labels;
+
     public RgbImage Image(int index) => ImageCodec.Load(_items[index].Path);
+
     public string Describe(int index) => _items[index].Path;
+
     public string PathOf(int index) => _items[index].Path;
 
     private static void RequireDirectory(string root)
     {
-        if (!Directory.Exists(root)) throw FaceDistillException.ForFile(root, "dataset directory not found");
+        if (!Directory.Exists(root))
+            throw FaceDistillException.ForFile(root, "dataset directory not found");
     }
 
-    /// <summary>
-    /// <c>root/&lt;class&gt;/*.jpg</c>. For <see cref="FaceTask.Expression"/> the folder names must be the 7 FER2013
-    /// class names (angry, disgust, fear, happy, neutral, sad, surprise); otherwise classes are the sorted folder names.
-    /// </summary>
+    /// <summary> <c>root/&lt;class&gt;/*.jpg</c>. For <see cref="FaceTask.Expression"/> the folder names must be the 7
+    /// FER2013 class names (angry, disgust, fear, happy, neutral, sad, surprise); otherwise classes are the sorted
+    /// folder names. </summary>
     public static FileFaceDataset FromImageFolder(string root, FaceTask task)
     {
         RequireDirectory(root);
         var dirs = Directory.GetDirectories(root).OrderBy(d => d, StringComparer.Ordinal).ToList();
-        if (dirs.Count == 0) throw FaceDistillException.ForFile(root, "no class folders (expected root/<class>/<image>)");
+        if (dirs.Count == 0)
+            throw FaceDistillException.ForFile(root, "no class folders (expected root/<class>/<image>)");
         var names = dirs.Select(Path.GetFileName).ToList();
         Func<int, FaceLabels> label;
         int classCount;
         if (task == FaceTask.Expression)
         {
-            var ids = names.Select(n => Enum.TryParse<Expression>(n, ignoreCase: true, out var e) ? (int)e : -1).ToList();
+            var ids = names
+                .Select(n => Enum.TryParse<Expression>(n, ignoreCase: true, out var e) ? (int)e : -1)
+                .ToList();
             var bad = names.Where((n, i) => ids[i] < 0).ToList();
-            if (bad.Count > 0) throw FaceDistillException.ForFile(root, $"folder '{bad[0]}' is not an expression class (expected {string.Join(", ", Enum.GetNames<Expression>()).ToLowerInvariant()})");
+            if (bad.Count > 0)
+                throw FaceDistillException.ForFile(
+                    root,
+                    $"folder '{bad[0]}' is not an expression class (expected "
+                        + $"{string.Join(", ", Enum.GetNames<Expression>()).ToLowerInvariant()})"
+                );
             label = i => new FaceLabels(Expression: ids[i]);
             classCount = 7;
             names = Enum.GetNames<Expression>().Select(n => n.ToLowerInvariant()).ToList()!;
@@ -67,9 +85,15 @@ public sealed class FileFaceDataset : IFaceDataset
         }
         var items = new List<(string, FaceLabels)>();
         for (int i = 0; i < dirs.Count; i++)
-            foreach (var f in Directory.EnumerateFiles(dirs[i]).Where(ImageCodec.IsImagePath).OrderBy(f => f, StringComparer.Ordinal))
+            foreach (
+                var f in Directory
+                    .EnumerateFiles(dirs[i])
+                    .Where(ImageCodec.IsImagePath)
+                    .OrderBy(f => f, StringComparer.Ordinal)
+            )
                 items.Add((f, label(i)));
-        if (items.Count == 0) throw FaceDistillException.ForFile(root, "no images found");
+        if (items.Count == 0)
+            throw FaceDistillException.ForFile(root, "no images found");
         return new FileFaceDataset(root, items, new() { [task] = classCount }, names!);
     }
 
@@ -80,23 +104,36 @@ public sealed class FileFaceDataset : IFaceDataset
         RequireDirectory(root);
         var items = new List<(string, FaceLabels)>();
         skipped = 0;
-        foreach (var f in Directory.EnumerateFiles(root, "*", SearchOption.AllDirectories).Where(ImageCodec.IsImagePath).OrderBy(f => f, StringComparer.Ordinal))
+        foreach (
+            var f in Directory
+                .EnumerateFiles(root, "*", SearchOption.AllDirectories)
+                .Where(ImageCodec.IsImagePath)
+                .OrderBy(f => f, StringComparer.Ordinal)
+        )
         {
-            if (TryParseUtkName(Path.GetFileName(f), out var age, out var gender)) items.Add((f, new FaceLabels(Age: age, Gender: gender)));
-            else skipped++;
+            if (TryParseUtkName(Path.GetFileName(f), out var age, out var gender))
+                items.Add((f, new FaceLabels(Age: age, Gender: gender)));
+            else
+                skipped++;
         }
-        if (items.Count == 0) throw FaceDistillException.ForFile(root, "no UTKFace-style images (age_gender_race_*.jpg) found");
+        if (items.Count == 0)
+            throw FaceDistillException.ForFile(root, "no UTKFace-style images (age_gender_race_*.jpg) found");
         return new FileFaceDataset(root, items, new() { [FaceTask.Gender] = 2 }, ["male", "female"]);
     }
 
     public static bool TryParseUtkName(string name, out float age, out int gender)
     {
-        age = float.NaN; gender = -1;
+        age = float.NaN;
+        gender = -1;
         var parts = name.Split('_');
-        if (parts.Length < 3) return false;
-        if (!int.TryParse(parts[0], NumberStyles.None, CultureInfo.InvariantCulture, out var a) || a < 0 || a > 130) return false;
-        if (!int.TryParse(parts[1], NumberStyles.None, CultureInfo.InvariantCulture, out var g) || g is < 0 or > 1) return false;
-        age = a; gender = g;
+        if (parts.Length < 3)
+            return false;
+        if (!int.TryParse(parts[0], NumberStyles.None, CultureInfo.InvariantCulture, out var a) || a < 0 || a > 130)
+            return false;
+        if (!int.TryParse(parts[1], NumberStyles.None, CultureInfo.InvariantCulture, out var g) || g is < 0 or > 1)
+            return false;
+        age = a;
+        gender = g;
         return true;
     }
 
@@ -106,48 +143,91 @@ public sealed class FileFaceDataset : IFaceDataset
     /// </summary>
     public static FileFaceDataset FromCsv(string csvPath)
     {
-        if (!File.Exists(csvPath)) throw FaceDistillException.ForFile(csvPath, "label file not found");
+        if (!File.Exists(csvPath))
+            throw FaceDistillException.ForFile(csvPath, "label file not found");
         var lines = File.ReadAllLines(csvPath);
-        if (lines.Length == 0) throw FaceDistillException.ForFile(csvPath, "label file is empty");
+        if (lines.Length == 0)
+            throw FaceDistillException.ForFile(csvPath, "label file is empty");
         var header = lines[0].Split(',').Select(h => h.Trim().ToLowerInvariant()).ToList();
         int col(string n) => header.IndexOf(n);
-        int iPath = col("path"), iId = col("identity"), iExpr = col("expression"), iAge = col("age"), iGender = col("gender");
-        if (iPath < 0) throw FaceDistillException.ForFile(csvPath, "header has no 'path' column");
-        if (iId < 0 && iExpr < 0 && iAge < 0 && iGender < 0) throw FaceDistillException.ForFile(csvPath, "header has no label column (identity, expression, age or gender)");
+        int iPath = col("path"),
+            iId = col("identity"),
+            iExpr = col("expression"),
+            iAge = col("age"),
+            iGender = col("gender");
+        if (iPath < 0)
+            throw FaceDistillException.ForFile(csvPath, "header has no 'path' column");
+        if (iId < 0 && iExpr < 0 && iAge < 0 && iGender < 0)
+            throw FaceDistillException.ForFile(
+                csvPath,
+                "header has no label column (identity, expression, age or gender)"
+            );
         var dir = Path.GetDirectoryName(Path.GetFullPath(csvPath))!;
         var items = new List<(string, FaceLabels)>();
         var identityNames = new Dictionary<string, int>();
         for (int ln = 1; ln < lines.Length; ln++)
         {
-            if (string.IsNullOrWhiteSpace(lines[ln])) continue;
+            if (string.IsNullOrWhiteSpace(lines[ln]))
+                continue;
             var f = lines[ln].Split(',');
-            if (f.Length != header.Count) throw FaceDistillException.ForFile(csvPath, $"line {ln + 1}: expected {header.Count} fields, found {f.Length}");
+            if (f.Length != header.Count)
+                throw FaceDistillException.ForFile(
+                    csvPath,
+                    $"line {ln + 1}: expected {header.Count} fields, found {f.Length}"
+                );
             string? cell(int i) => i >= 0 && f[i].Trim().Length > 0 ? f[i].Trim() : null;
             int intCell(int i, string name, int min, int max)
             {
                 var c = cell(i);
-                if (c is null) return -1;
-                if (!int.TryParse(c, NumberStyles.Integer, CultureInfo.InvariantCulture, out var v) || v < min || v > max)
-                    throw FaceDistillException.ForFile(csvPath, $"line {ln + 1}: {name} '{c}' is not an integer in [{min}, {max}]");
+                if (c is null)
+                    return -1;
+                if (
+                    !int.TryParse(c, NumberStyles.Integer, CultureInfo.InvariantCulture, out var v)
+                    || v < min
+                    || v > max
+                )
+                    throw FaceDistillException.ForFile(
+                        csvPath,
+                        $"line {ln + 1}: {name} '{c}' is not an integer in [{min}, {max}]"
+                    );
                 return v;
             }
             int identity = -1;
             if (cell(iId) is { } idName)
             {
-                if (!identityNames.TryGetValue(idName, out identity)) identityNames[idName] = identity = identityNames.Count;
+                if (!identityNames.TryGetValue(idName, out identity))
+                    identityNames[idName] = identity = identityNames.Count;
             }
             float age = float.NaN;
-            if (cell(iAge) is { } ageText && (!float.TryParse(ageText, NumberStyles.Float, CultureInfo.InvariantCulture, out age) || !float.IsFinite(age) || age < 0))
-                throw FaceDistillException.ForFile(csvPath, $"line {ln + 1}: age '{ageText}' is not a non-negative number");
+            if (
+                cell(iAge) is { } ageText
+                && (
+                    !float.TryParse(ageText, NumberStyles.Float, CultureInfo.InvariantCulture, out age)
+                    || !float.IsFinite(age)
+                    || age < 0
+                )
+            )
+                throw FaceDistillException.ForFile(
+                    csvPath,
+                    $"line {ln + 1}: age '{ageText}' is not a non-negative number"
+                );
             var rel = cell(iPath) ?? throw FaceDistillException.ForFile(csvPath, $"line {ln + 1}: empty path");
-            items.Add((Path.IsPathRooted(rel) ? rel : Path.Combine(dir, rel),
-                new FaceLabels(identity, intCell(iExpr, "expression", 0, 6), age, intCell(iGender, "gender", 0, 1))));
+            items.Add(
+                (
+                    Path.IsPathRooted(rel) ? rel : Path.Combine(dir, rel),
+                    new FaceLabels(identity, intCell(iExpr, "expression", 0, 6), age, intCell(iGender, "gender", 0, 1))
+                )
+            );
         }
-        if (items.Count == 0) throw FaceDistillException.ForFile(csvPath, "no rows");
+        if (items.Count == 0)
+            throw FaceDistillException.ForFile(csvPath, "no rows");
         var classes = new Dictionary<FaceTask, int>();
-        if (iId >= 0) classes[FaceTask.Recognition] = identityNames.Count;
-        if (iExpr >= 0) classes[FaceTask.Expression] = 7;
-        if (iGender >= 0) classes[FaceTask.Gender] = 2;
+        if (iId >= 0)
+            classes[FaceTask.Recognition] = identityNames.Count;
+        if (iExpr >= 0)
+            classes[FaceTask.Expression] = 7;
+        if (iGender >= 0)
+            classes[FaceTask.Gender] = 2;
         return new FileFaceDataset(dir, items, classes, identityNames.Keys.ToList());
     }
 }

@@ -3,17 +3,27 @@ using SkiaSharp;
 
 namespace FaceDistill.Data;
 
-/// <summary>Decodes and encodes images with SkiaSharp. Gray, RGB and RGBA (alpha composited over black) all load
-/// as <see cref="RgbImage"/>; a missing, truncated or corrupt file is a <see cref="FaceDistillException"/> naming it.</summary>
+/// <summary>Decodes and encodes images with SkiaSharp. Gray, RGB and RGBA (alpha composited over black) all load as
+/// <see cref="RgbImage"/>; a missing, truncated or corrupt file is a <see cref="FaceDistillException"/> naming
+/// it.</summary>
 public static class ImageCodec
 {
     public static RgbImage Load(string path)
     {
-        if (!File.Exists(path)) throw FaceDistillException.ForFile(path, "image file not found");
+        if (!File.Exists(path))
+            throw FaceDistillException.ForFile(path, "image file not found");
         byte[] bytes;
-        try { bytes = File.ReadAllBytes(path); }
-        catch (IOException e) { throw FaceDistillException.ForFile(path, $"cannot read image ({e.Message})"); }
-        return Path.GetExtension(path).Equals(".pgm", StringComparison.OrdinalIgnoreCase) ? DecodePgm(bytes, path) : Decode(bytes, path);
+        try
+        {
+            bytes = File.ReadAllBytes(path);
+        }
+        catch (IOException e)
+        {
+            throw FaceDistillException.ForFile(path, $"cannot read image ({e.Message})");
+        }
+        return Path.GetExtension(path).Equals(".pgm", StringComparison.OrdinalIgnoreCase)
+            ? DecodePgm(bytes, path)
+            : Decode(bytes, path);
     }
 
     /// <summary>Binary (P5) and plain (P2) 8-bit PGM, which Skia does not read (the ORL faces are PGM).</summary>
@@ -24,31 +34,55 @@ public static class ImageCodec
         {
             while (pos < bytes.Length)
             {
-                if (bytes[pos] == '#') { while (pos < bytes.Length && bytes[pos] != '\n') pos++; }
-                else if (char.IsWhiteSpace((char)bytes[pos])) pos++;
-                else break;
+                if (bytes[pos] == '#')
+                {
+                    while (pos < bytes.Length && bytes[pos] != '\n')
+                        pos++;
+                }
+                else if (char.IsWhiteSpace((char)bytes[pos]))
+                    pos++;
+                else
+                    break;
             }
             int start = pos;
-            while (pos < bytes.Length && !char.IsWhiteSpace((char)bytes[pos])) pos++;
+            while (pos < bytes.Length && !char.IsWhiteSpace((char)bytes[pos]))
+                pos++;
             return System.Text.Encoding.ASCII.GetString(bytes, start, pos - start);
         }
         var magic = Token();
-        if (magic is not ("P5" or "P2")) throw FaceDistillException.ForFile(nameForErrors, "not a PGM image (bad magic number)");
-        if (!int.TryParse(Token(), out var w) || !int.TryParse(Token(), out var h) || !int.TryParse(Token(), out var max) || w <= 0 || h <= 0 || max is <= 0 or > 255)
+        if (magic is not ("P5" or "P2"))
+            throw FaceDistillException.ForFile(nameForErrors, "not a PGM image (bad magic number)");
+        if (
+            !int.TryParse(Token(), out var w)
+            || !int.TryParse(Token(), out var h)
+            || !int.TryParse(Token(), out var max)
+            || w <= 0
+            || h <= 0
+            || max is <= 0 or > 255
+        )
             throw FaceDistillException.ForFile(nameForErrors, "malformed PGM header (only 8-bit PGM is supported)");
         var img = new RgbImage(w, h);
         if (magic == "P5")
         {
             pos++;
-            if (bytes.Length - pos < w * h) throw FaceDistillException.ForFile(nameForErrors, "image data is truncated");
-            for (int i = 0; i < w * h; i++) { byte v = (byte)(bytes[pos + i] * 255 / max); img.Pixels[3 * i] = img.Pixels[3 * i + 1] = img.Pixels[3 * i + 2] = v; }
+            if (bytes.Length - pos < w * h)
+                throw FaceDistillException.ForFile(nameForErrors, "image data is truncated");
+            for (int i = 0; i < w * h; i++)
+            {
+                byte v = (byte)(bytes[pos + i] * 255 / max);
+                img.Pixels[3 * i] = img.Pixels[3 * i + 1] = img.Pixels[3 * i + 2] = v;
+            }
         }
         else
         {
             for (int i = 0; i < w * h; i++)
             {
-                if (!int.TryParse(Token(), out var v)) throw FaceDistillException.ForFile(nameForErrors, "image data is truncated");
-                img.Pixels[3 * i] = img.Pixels[3 * i + 1] = img.Pixels[3 * i + 2] = (byte)(Math.Clamp(v, 0, max) * 255 / max);
+                if (!int.TryParse(Token(), out var v))
+                    throw FaceDistillException.ForFile(nameForErrors, "image data is truncated");
+                img.Pixels[3 * i] =
+                    img.Pixels[3 * i + 1] =
+                    img.Pixels[3 * i + 2] =
+                        (byte)(Math.Clamp(v, 0, max) * 255 / max);
             }
         }
         return img;
@@ -56,17 +90,22 @@ public static class ImageCodec
 
     public static RgbImage Decode(byte[] bytes, string nameForErrors)
     {
-        if (bytes.Length == 0) throw FaceDistillException.ForFile(nameForErrors, "image file is empty");
+        if (bytes.Length == 0)
+            throw FaceDistillException.ForFile(nameForErrors, "image file is empty");
         using var data = SKData.CreateCopy(bytes);
         using var codec = SKCodec.Create(data);
-        if (codec is null) throw FaceDistillException.ForFile(nameForErrors, "not a decodable image (corrupt or unsupported format)");
+        if (codec is null)
+            throw FaceDistillException.ForFile(nameForErrors, "not a decodable image (corrupt or unsupported format)");
         var info = new SKImageInfo(codec.Info.Width, codec.Info.Height, SKColorType.Rgba8888, SKAlphaType.Unpremul);
         using var bmp = new SKBitmap(info);
         var result = codec.GetPixels(info, bmp.GetPixels());
         if (result != SKCodecResult.Success)
-            throw FaceDistillException.ForFile(nameForErrors, result == SKCodecResult.IncompleteInput
-                ? "image data is truncated"
-                : $"image could not be decoded ({result})");
+            throw FaceDistillException.ForFile(
+                nameForErrors,
+                result == SKCodecResult.IncompleteInput
+                    ? "image data is truncated"
+                    : $"image could not be decoded ({result})"
+            );
         return FromBitmap(bmp);
     }
 
@@ -77,7 +116,9 @@ public static class ImageCodec
         bool owned = false;
         if (source.ColorType != SKColorType.Rgba8888 || source.AlphaType == SKAlphaType.Premul)
         {
-            bmp = new SKBitmap(new SKImageInfo(source.Width, source.Height, SKColorType.Rgba8888, SKAlphaType.Unpremul));
+            bmp = new SKBitmap(
+                new SKImageInfo(source.Width, source.Height, SKColorType.Rgba8888, SKAlphaType.Unpremul)
+            );
             if (!source.CopyTo(bmp, SKColorType.Rgba8888))
             {
                 using var canvas = new SKCanvas(bmp);
@@ -96,18 +137,23 @@ public static class ImageCodec
                 int a = src[i + 3];
                 if (a == 255)
                 {
-                    dst[j] = src[i]; dst[j + 1] = src[i + 1]; dst[j + 2] = src[i + 2];
+                    dst[j] = src[i];
+                    dst[j + 1] = src[i + 1];
+                    dst[j + 2] = src[i + 2];
                 }
                 else
                 {
-                    dst[j] = (byte)(src[i] * a / 255); dst[j + 1] = (byte)(src[i + 1] * a / 255); dst[j + 2] = (byte)(src[i + 2] * a / 255);
+                    dst[j] = (byte)(src[i] * a / 255);
+                    dst[j + 1] = (byte)(src[i + 1] * a / 255);
+                    dst[j + 2] = (byte)(src[i + 2] * a / 255);
                 }
             }
             return img;
         }
         finally
         {
-            if (owned) bmp.Dispose();
+            if (owned)
+                bmp.Dispose();
         }
     }
 
@@ -118,7 +164,10 @@ public static class ImageCodec
         var src = img.Pixels;
         for (int i = 0, j = 0; j < src.Length; i += 4, j += 3)
         {
-            dst[i] = src[j]; dst[i + 1] = src[j + 1]; dst[i + 2] = src[j + 2]; dst[i + 3] = 255;
+            dst[i] = src[j];
+            dst[i + 1] = src[j + 1];
+            dst[i + 2] = src[j + 2];
+            dst[i + 3] = 255;
         }
         return bmp;
     }
@@ -130,7 +179,8 @@ public static class ImageCodec
         SaveBitmap(bmp, path, jpegQuality);
     }
 
-    public static void SaveBitmap(SKBitmap bmp, string path, int jpegQuality = 92) => Plots.BitmapFile.Save(bmp, path, jpegQuality);
+    public static void SaveBitmap(SKBitmap bmp, string path, int jpegQuality = 92) =>
+        Plots.BitmapFile.Save(bmp, path, jpegQuality);
 
     public static readonly string[] Extensions = [".jpg", ".jpeg", ".png", ".bmp", ".gif", ".webp", ".pgm"];
 

@@ -9,11 +9,17 @@ public static class ImageFolder
     /// does not exist or holds no image.</summary>
     public static List<string> List(string path, bool allowFile = true)
     {
-        if (allowFile && File.Exists(path)) return [path];
-        if (!Directory.Exists(path)) throw FaceDistillException.ForFile(path, allowFile ? "no such image or folder" : "no such folder");
-        var files = Directory.EnumerateFiles(path, "*", SearchOption.AllDirectories).Where(ImageCodec.IsImagePath)
-            .Order(StringComparer.Ordinal).ToList();
-        if (files.Count == 0) throw FaceDistillException.ForFile(path, "folder holds no images");
+        if (allowFile && File.Exists(path))
+            return [path];
+        if (!Directory.Exists(path))
+            throw FaceDistillException.ForFile(path, allowFile ? "no such image or folder" : "no such folder");
+        var files = Directory
+            .EnumerateFiles(path, "*", SearchOption.AllDirectories)
+            .Where(ImageCodec.IsImagePath)
+            .Order(StringComparer.Ordinal)
+            .ToList();
+        if (files.Count == 0)
+            throw FaceDistillException.ForFile(path, "folder holds no images");
         return files;
     }
 }

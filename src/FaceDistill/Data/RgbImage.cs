@@ -6,16 +6,19 @@ public sealed class RgbImage
 {
     public int Width { get; }
     public int Height { get; }
+
     /// <summary>Pixels, <c>(y * Width + x) * 3 + channel</c>.</summary>
     public byte[] Pixels { get; }
 
     public RgbImage(int width, int height, byte[]? pixels = null)
     {
-        if (width <= 0 || height <= 0) throw new ArgumentOutOfRangeException(nameof(width), $"image size {width}x{height}");
+        if (width <= 0 || height <= 0)
+            throw new ArgumentOutOfRangeException(nameof(width), $"image size {width}x{height}");
         Width = width;
         Height = height;
         Pixels = pixels ?? new byte[width * height * 3];
-        if (Pixels.Length != width * height * 3) throw new ArgumentException($"expected {width * height * 3} bytes, got {Pixels.Length}");
+        if (Pixels.Length != width * height * 3)
+            throw new ArgumentException($"expected {width * height * 3} bytes, got {Pixels.Length}");
     }
 
     public byte this[int x, int y, int c] => Pixels[(y * Width + x) * 3 + c];
@@ -24,9 +27,13 @@ public sealed class RgbImage
     public RgbImage Crop(int x, int y, int w, int h)
     {
         if (x < 0 || y < 0 || w <= 0 || h <= 0 || x + w > Width || y + h > Height)
-            throw new ArgumentOutOfRangeException(nameof(x), $"crop ({x},{y},{w},{h}) outside a {Width}x{Height} image");
+            throw new ArgumentOutOfRangeException(
+                nameof(x),
+                $"crop ({x},{y},{w},{h}) outside a {Width}x{Height} image"
+            );
         var px = new byte[w * h * 3];
-        for (int r = 0; r < h; r++) Array.Copy(Pixels, ((y + r) * Width + x) * 3, px, r * w * 3, w * 3);
+        for (int r = 0; r < h; r++)
+            Array.Copy(Pixels, ((y + r) * Width + x) * 3, px, r * w * 3, w * 3);
         return new RgbImage(w, h, px);
     }
 }

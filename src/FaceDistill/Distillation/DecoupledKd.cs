@@ -13,9 +13,26 @@ namespace FaceDistill.Distillation;
 /// </summary>
 public static class DecoupledKd
 {
-    public static Tensor Loss(Tensor teacherLogits, Tensor studentLogits, Tensor labels, double temperature, double alpha, double beta) =>
-        GroupedKlDecomposition.Loss(teacherLogits, studentLogits, labels, temperature, alpha, beta: 0, lambda: beta,
-            PrimaryGroupRule.TargetOnly, threshold: 0, k: 0);
+    public static Tensor Loss(
+        Tensor teacherLogits,
+        Tensor studentLogits,
+        Tensor labels,
+        double temperature,
+        double alpha,
+        double beta
+    ) =>
+        GroupedKlDecomposition.Loss(
+            teacherLogits,
+            studentLogits,
+            labels,
+            temperature,
+            alpha,
+            beta: 0,
+            lambda: beta,
+            PrimaryGroupRule.TargetOnly,
+            threshold: 0,
+            k: 0
+        );
 
     public static readonly DistillMethod Method = new()
     {
@@ -32,9 +49,17 @@ public static class DecoupledKd
         },
         Create = (d, ctx) =>
         {
-            double t = d.Temperature!.Value, alpha = d.Alpha!.Value, beta = d.Beta!.Value;
-            return new LogitDistillation("dkd", ctx.RequireTeacher("dkd"), (zt, zs, y) => Loss(zt, zs, y, t, alpha, beta),
-                ctx.Classes, d.Weight, d.RampEpochs!.Value);
+            double t = d.Temperature!.Value,
+                alpha = d.Alpha!.Value,
+                beta = d.Beta!.Value;
+            return new LogitDistillation(
+                "dkd",
+                ctx.RequireTeacher("dkd"),
+                (zt, zs, y) => Loss(zt, zs, y, t, alpha, beta),
+                ctx.Classes,
+                d.Weight,
+                d.RampEpochs!.Value
+            );
         },
     };
 }

@@ -10,14 +10,17 @@ public enum TeacherOutput
 {
     /// <summary>No teacher (DDL: the easy branch is the student itself).</summary>
     None,
+
     /// <summary>Logits over the student's classes (an embedding-only teacher gets centroid logits); for the age task
     /// the teacher's predicted age.</summary>
     Logits,
+
     /// <summary>The teacher's embedding.</summary>
     Embedding,
 }
 
-/// <summary>What a method's term is built from: the teacher (null for methods without one) and the student's shape.</summary>
+/// <summary>What a method's term is built from: the teacher (null for methods without one) and the student's
+/// shape.</summary>
 public sealed record TermContext(OnlineTeacher? Teacher, int Classes, int EmbeddingSize, FaceTask Task)
 {
     public OnlineTeacher RequireTeacher(string method) =>
@@ -33,13 +36,17 @@ public sealed record TermContext(OnlineTeacher? Teacher, int Classes, int Embedd
 public sealed record DistillMethod : INamed
 {
     public required string Name { get; init; }
+
     /// <summary>The paper the method implements (for docs and messages).</summary>
     public required string Paper { get; init; }
     public required TeacherOutput Teacher { get; init; }
+
     /// <summary>The method's own keys under <c>distill.</c> and their defaults (null: optional, no default).</summary>
     public IReadOnlyDictionary<string, object?> Keys { get; init; } = new Dictionary<string, object?>();
+
     /// <summary>Checks of the resolved config beyond the keys' types (ranges, the task, the head).</summary>
     public Action<ExperimentConfig, ConfigChecks> Validate { get; init; } = (_, _) => { };
+
     /// <summary>The term, from the resolved <c>distill</c> section (every key of the method set).</summary>
     public required Func<DistillConfig, TermContext, IObjectiveTerm> Create { get; init; }
 

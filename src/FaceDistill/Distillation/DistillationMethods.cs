@@ -14,23 +14,26 @@ public static class DistillationMethods
     /// <summary>The value of <c>distill.method</c> that distils nothing.</summary>
     public const string None = "none";
 
-    public static readonly Registry<DistillMethod> Builtin = new("distillation method",
-    [
-        TeacherStudentKd.Method,
-        DecoupledKd.Method,
-        GroupedKd.Method,
-        FeatureDistillation.Method,
-        TripletDistillation.Method,
-        DistributionDistillationLoss.Method,
-    ]);
+    public static readonly Registry<DistillMethod> Builtin = new(
+        "distillation method",
+        [
+            TeacherStudentKd.Method,
+            DecoupledKd.Method,
+            GroupedKd.Method,
+            FeatureDistillation.Method,
+            TripletDistillation.Method,
+            DistributionDistillationLoss.Method,
+        ]
+    );
 
     private static readonly AsyncLocal<Registry<DistillMethod>?> Override = new();
 
-    /// <summary>The methods in effect: <see cref="Builtin"/>, or the registry of an enclosing <see cref="Use"/>.</summary>
+    /// <summary>The methods in effect: <see cref="Builtin"/>, or the registry of an enclosing <see
+    /// cref="Use"/>.</summary>
     public static Registry<DistillMethod> Registry => Override.Value ?? Builtin;
 
-    /// <summary>Runs the code of the returned scope with <paramref name="registry"/> in effect (for plug-ins and tests);
-    /// the scope follows the logical flow of the calling code only.</summary>
+    /// <summary>Runs the code of the returned scope with <paramref name="registry"/> in effect (for plug-ins and
+    /// tests); the scope follows the logical flow of the calling code only.</summary>
     public static IDisposable Use(Registry<DistillMethod> registry)
     {
         var previous = Override.Value;
@@ -48,7 +51,10 @@ public static class DistillationMethods
     /// <summary>Keys of every method with a teacher, with their defaults (stated once).</summary>
     public static readonly IReadOnlyDictionary<string, object?> TeacherKeys = new Dictionary<string, object?>
     {
-        ["teacher"] = null, ["lambda"] = null, ["cache"] = false, ["cacheDir"] = "runs/.teacher-cache",
+        ["teacher"] = null,
+        ["lambda"] = null,
+        ["cache"] = false,
+        ["cacheDir"] = "runs/.teacher-cache",
     };
 
     public static DistillMethod? Find(string name) => name == None ? null : Registry.Find(name);
@@ -64,20 +70,35 @@ public static class DistillationMethods
         var keys = new Dictionary<string, object?>();
         if (method is not null)
         {
-            if (method.NeedsTeacher) foreach (var (k, v) in TeacherKeys) keys[k] = v;
-            foreach (var (k, v) in method.Keys) keys[k] = v;
+            if (method.NeedsTeacher)
+                foreach (var (k, v) in TeacherKeys)
+                    keys[k] = v;
+            foreach (var (k, v) in method.Keys)
+                keys[k] = v;
         }
         var node = (JsonObject)JsonSerializer.SerializeToNode(d, ConfigLoader.Json)!;
         foreach (var (key, _) in node.ToList())
             if (!CommonKeys.Contains(key) && !keys.ContainsKey(key))
-                checks.Fail($"distill.{key}", $"is not read by distill.method '{d.Method}'" +
-                    (keys.Count > 0 ? $" (its keys: {string.Join(", ", keys.Keys)})" : ""));
+                checks.Fail(
+                    $"distill.{key}",
+                    $"is not read by distill.method '{d.Method}'"
+                        + (keys.Count > 0 ? $" (its keys: {string.Join(", ", keys.Keys)})" : "")
+                );
         foreach (var (key, value) in keys)
-            if (value is not null && node[key] is JsonValue given && Kind(given.GetValueKind()) != Kind(JsonSerializer.SerializeToNode(value)!.GetValueKind()))
-                checks.Fail($"distill.{key}", $"must be {(value is string ? "a string" : value is bool ? "true or false" : "a number")}, found {given.ToJsonString()}");
+            if (
+                value is not null
+                && node[key] is JsonValue given
+                && Kind(given.GetValueKind()) != Kind(JsonSerializer.SerializeToNode(value)!.GetValueKind())
+            )
+                checks.Fail(
+                    $"distill.{key}",
+                    $"must be {(value is string ? "a string" : value is bool ? "true or false" : "a number")}, found "
+                        + $"{given.ToJsonString()}"
+                );
         node["method"] = d.Method.ToLowerInvariant();
         foreach (var (key, value) in keys)
-            if (node[key] is null && value is not null) node[key] = JsonSerializer.SerializeToNode(value);
+            if (node[key] is null && value is not null)
+                node[key] = JsonSerializer.SerializeToNode(value);
         return node.Deserialize<DistillConfig>(ConfigLoader.Json)!;
     }
 
@@ -86,26 +107,33 @@ public static class DistillationMethods
     {
         var d = c.Distill;
         var method = Find(d.Method);
-        if (method is null) return;
+        if (method is null)
+            return;
         checks.NonNegative("distill.weight", d.Weight);
         if (method.NeedsTeacher)
         {
-            if (string.IsNullOrWhiteSpace(d.Teacher)) checks.Fail("distill.teacher", $"is required for distill.method '{d.Method}'");
-            if (d.Lambda is { } lambda) checks.Fraction("distill.lambda", lambda, allowZero: true);
+            if (string.IsNullOrWhiteSpace(d.Teacher))
+                checks.Fail("distill.teacher", $"is required for distill.method '{d.Method}'");
+            if (d.Lambda is { } lambda)
+                checks.Fraction("distill.lambda", lambda, allowZero: true);
         }
         method.Validate(c, checks);
     }
 
-    /// <summary>
-    /// The objective of a resolved <c>distill</c> section: the task loss plus the method's term. With Georgescu et al.'s
-    /// <c>distill.lambda</c> = λ the task loss weighs 1 − λ and the term λ (<see cref="TeacherStudentKd"/>).
-    /// </summary>
+    /// <summary> The objective of a resolved <c>distill</c> section: the task loss plus the method's term. With
+    /// Georgescu et al.'s <c>distill.lambda</c> = λ the task loss weighs 1 − λ and the term λ (<see
+    /// cref="TeacherStudentKd"/>). </summary>
     public static Objective CreateObjective(DistillConfig d, TermContext context, string studentView)
     {
         var method = Find(d.Method);
-        if (method is null) return new Objective([]) { StudentView = studentView };
+        if (method is null)
+            return new Objective([]) { StudentView = studentView };
         var term = method.Create(d.Lambda is { } l ? d with { Weight = l } : d, context);
-        return new Objective([term]) { StudentView = studentView, TaskWeight = d.Lambda is { } lambda ? 1 - lambda : 1 };
+        return new Objective([term])
+        {
+            StudentView = studentView,
+            TaskWeight = d.Lambda is { } lambda ? 1 - lambda : 1,
+        };
     }
 
     private static JsonValueKind Kind(JsonValueKind k) => k == JsonValueKind.False ? JsonValueKind.True : k;

@@ -19,22 +19,22 @@ public sealed record DdlOptions
 /// <summary>The parts of the loss, for logging.</summary>
 public sealed record DdlParts(double PositiveKl, double NegativeKl, double Order);
 
-/// <summary>
-/// Distribution Distillation Loss (Huang, Shen, Li, Tai, Li, Yang, Wu, Li, Huang — "Improving Face Recognition from
-/// Hard Samples via Distribution Distillation Loss", ECCV 2020). Easy samples (e.g. clean, frontal, high-resolution
-/// faces) act as the teacher: the similarity distributions the network reaches on them are targets for the
-/// distributions on hard samples (the same people, degraded: low resolution, masks, pose).
+/// <summary> Distribution Distillation Loss (Huang, Shen, Li, Tai, Li, Yang, Wu, Li, Huang — "Improving Face
+/// Recognition from Hard Samples via Distribution Distillation Loss", ECCV 2020). Easy samples (e.g. clean, frontal,
+/// high-resolution faces) act as the teacher: the similarity distributions the network reaches on them are targets for
+/// the distributions on hard samples (the same people, degraded: low resolution, masks, pose).
 /// <code>
-///   embeddings L2-normalised;  s⁺ = cos of every same-identity pair in the batch;  s⁻ = cos of each sample's hardest negative
-///   soft histogram over [−1, 1], bins t_r, Gaussian kernel:  h_r = Σ_i exp(−(s_i − t_r)² / 2σ²),  normalised to Σ_r h_r = 1
+///   embeddings L2-normalised;  s⁺ = cos of every same-identity pair in the batch;
+///   s⁻ = cos of each sample's hardest negative
+///   soft histogram over [−1, 1], bins t_r, Gaussian kernel:  h_r = Σ_i exp(−(s_i − t_r)² / 2σ²),
+///   normalised to Σ_r h_r = 1
 ///   P± = h(s± of the easy branch) (detached: the teacher),   Q± = h(s± of the hard branch)
 ///   L_DDL = 0.1 · KL(P⁺ ‖ Q⁺) + 0.02 · KL(P⁻ ‖ Q⁻) + 0.5 · Σ_branch (E[s⁻] − E[s⁺])       (order terms)
 /// </code>
 /// It is added to the margin loss (ArcFace/CosFace) of both branches. σ = 0.1 and the weights are the paper's defaults.
-/// As a training term (<see cref="DistributionDistillationTerm"/>) the easy branch is the student on the clean view, the
-/// hard branch the same network on a degraded view of the same faces. Config: <c>distill.method: ddl</c>, key
-/// <c>hardView</c> (e.g. <c>lowres:16</c>, <c>occluded:mask</c>); no teacher.
-/// </summary>
+/// As a training term (<see cref="DistributionDistillationTerm"/>) the easy branch is the student on the clean view,
+/// the hard branch the same network on a degraded view of the same faces. Config: <c>distill.method: ddl</c>, key
+/// <c>hardView</c> (e.g. <c>lowres:16</c>, <c>occluded:mask</c>); no teacher. </summary>
 public static class DistributionDistillationLoss
 {
     public const double Epsilon = 1e-8;
@@ -74,15 +74,24 @@ public static class DistributionDistillationLoss
 
     public static Tensor Kl(Tensor p, Tensor q) => (p * ((p + Epsilon).log() - (q + Epsilon).log())).sum();
 
-    /// <summary>L_DDL for one batch with an easy and a hard branch (same identities, typically the same images degraded).</summary>
-    public static Tensor Loss(Tensor easyEmbeddings, Tensor easyLabels, Tensor hardEmbeddings, Tensor hardLabels, DdlOptions? options, out DdlParts parts)
+    /// <summary>L_DDL for one batch with an easy and a hard branch (same identities, typically the same images
+    /// degraded).</summary>
+    public static Tensor Loss(
+        Tensor easyEmbeddings,
+        Tensor easyLabels,
+        Tensor hardEmbeddings,
+        Tensor hardLabels,
+        DdlOptions? options,
+        out DdlParts parts
+    )
     {
         var o = options ?? new DdlOptions();
         using var scope = NewDisposeScope();
         var (ePos, eNeg) = PairSimilarities(easyEmbeddings, easyLabels);
         var (hPos, hNeg) = PairSimilarities(hardEmbeddings, hardLabels);
         var loss = zeros(1, dtype: hardEmbeddings.dtype, device: hardEmbeddings.device).squeeze();
-        double klPos = 0, klNeg = 0;
+        double klPos = 0,
+            klNeg = 0;
         if (ePos.numel() > 0 && hPos.numel() > 0)
         {
             var kl = Kl(SoftHistogram(ePos.detach(), o.Bins, o.Sigma), SoftHistogram(hPos, o.Bins, o.Sigma));
@@ -96,8 +105,10 @@ public static class DistributionDistillationLoss
             loss = loss + kl * o.NegativeKlWeight;
         }
         var order = zeros_like(loss);
-        if (ePos.numel() > 0 && eNeg.numel() > 0) order = order + eNeg.mean() - ePos.mean();
-        if (hPos.numel() > 0 && hNeg.numel() > 0) order = order + hNeg.mean() - hPos.mean();
+        if (ePos.numel() > 0 && eNeg.numel() > 0)
+            order = order + eNeg.mean() - ePos.mean();
+        if (hPos.numel() > 0 && hNeg.numel() > 0)
+            order = order + hNeg.mean() - hPos.mean();
         loss = loss + order * o.OrderWeight;
         parts = new DdlParts(klPos, klNeg, Scalar(order));
         return loss.MoveToOuterDisposeScope();
@@ -113,7 +124,10 @@ public static class DistributionDistillationLoss
         {
             checks.Parses("distill.hardView", () => FaceViews.Parse(c.Distill.HardView!));
             if (c.Model.Head.Type == "multiface")
-                checks.Fail("distill.method", "'ddl' needs one margin head; model.head.type 'multiface' has one per group");
+                checks.Fail(
+                    "distill.method",
+                    "'ddl' needs one margin head; model.head.type 'multiface' has one per group"
+                );
         },
         Create = (d, _) => new DistributionDistillationTerm(d.HardView!, d.Weight),
     };
@@ -124,18 +138,27 @@ public static class DistributionDistillationLoss
 /// paper trains both branches with it; the clean one already has it as the task loss) and L_DDL between the two
 /// similarity distributions.
 /// </summary>
-public sealed class DistributionDistillationTerm(string hardView, double weight = 1, DdlOptions? options = null) : IObjectiveTerm
+public sealed class DistributionDistillationTerm(string hardView, double weight = 1, DdlOptions? options = null)
+    : IObjectiveTerm
 {
     public string Name => "ddl";
     public IReadOnlyList<string> Views => [hardView];
     public IEnumerable<TorchSharp.Modules.Parameter> Parameters => [];
+
     public double Weight(StepContext ctx) => weight;
 
     public Tensor Compute(StudentOutputs student, Batch batch, StepContext ctx)
     {
         var hard = student.EmbedView(hardView);
         var hardTask = student.TaskLoss(hard);
-        var ddl = DistributionDistillationLoss.Loss(student.Embedding, student.Labels, hard, student.Labels, options, out _);
+        var ddl = DistributionDistillationLoss.Loss(
+            student.Embedding,
+            student.Labels,
+            hard,
+            student.Labels,
+            options,
+            out _
+        );
         return hardTask + ddl;
     }
 }

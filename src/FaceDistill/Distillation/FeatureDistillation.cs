@@ -25,16 +25,19 @@ public sealed class FeatureDistillation : IObjectiveTerm
 
     public FeatureDistillation(OnlineTeacher teacher, int studentDim, string loss, double weight)
     {
-        if (loss is not ("cosine" or "l2")) throw new FaceDistillException($"feature distillation loss must be cosine or l2, not '{loss}'");
+        if (loss is not ("cosine" or "l2"))
+            throw new FaceDistillException($"feature distillation loss must be cosine or l2, not '{loss}'");
         _teacher = teacher;
         _cosine = loss == "cosine";
         _weight = weight;
-        if (studentDim != teacher.Teacher.EmbeddingSize) _projection = nn.Linear(studentDim, teacher.Teacher.EmbeddingSize, hasBias: false);
+        if (studentDim != teacher.Teacher.EmbeddingSize)
+            _projection = nn.Linear(studentDim, teacher.Teacher.EmbeddingSize, hasBias: false);
     }
 
     public string Name => "feature";
     public IReadOnlyList<string> Views => ["clean"];
     public IEnumerable<TorchSharp.Modules.Parameter> Parameters => _projection?.parameters() ?? [];
+
     public double Weight(StepContext ctx) => _weight;
 
     public static Tensor Loss(Tensor student, Tensor teacher, bool cosine)
@@ -52,8 +55,11 @@ public sealed class FeatureDistillation : IObjectiveTerm
 
     public Tensor Compute(StudentOutputs student, Batch batch, StepContext ctx)
     {
-        var t = _teacher.For(batch, ctx.Step).Embedding ?? throw new FaceDistillException($"teacher {_teacher.Teacher.Name} produces no embedding");
-        if (_projection is null) return Loss(student.Embedding, t, _cosine);
+        var t =
+            _teacher.For(batch, ctx.Step).Embedding
+            ?? throw new FaceDistillException($"teacher {_teacher.Teacher.Name} produces no embedding");
+        if (_projection is null)
+            return Loss(student.Embedding, t, _cosine);
         using var projected = _projection.call(student.Embedding);
         return Loss(projected, t, _cosine);
     }
@@ -65,6 +71,7 @@ public sealed class FeatureDistillation : IObjectiveTerm
         Teacher = TeacherOutput.Embedding,
         Keys = new Dictionary<string, object?> { ["featureLoss"] = "cosine" },
         Validate = (c, checks) => checks.OneOf("distill.featureLoss", c.Distill.FeatureLoss!, ["cosine", "l2"]),
-        Create = (d, ctx) => new FeatureDistillation(ctx.RequireTeacher("feature"), ctx.EmbeddingSize, d.FeatureLoss!, d.Weight),
+        Create = (d, ctx) =>
+            new FeatureDistillation(ctx.RequireTeacher("feature"), ctx.EmbeddingSize, d.FeatureLoss!, d.Weight),
     };
 }

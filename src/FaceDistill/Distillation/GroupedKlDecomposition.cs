@@ -8,8 +8,10 @@ public enum PrimaryGroupRule
 {
     /// <summary>Top classes until their cumulative probability reaches the threshold (GKD's adaptive rule).</summary>
     CumulativeProbability,
+
     /// <summary>The k most probable classes (GKD's fixed variant).</summary>
     TopK,
+
     /// <summary>The target class alone: this makes the decomposition DKD's target / non-target split.</summary>
     TargetOnly,
 }
@@ -19,7 +21,10 @@ public sealed record GroupedKl(Tensor Binary, Tensor Primary, Tensor Secondary, 
 {
     public void Dispose()
     {
-        Binary.Dispose(); Primary.Dispose(); Secondary.Dispose(); TeacherPrimaryMass.Dispose();
+        Binary.Dispose();
+        Primary.Dispose();
+        Secondary.Dispose();
+        TeacherPrimaryMass.Dispose();
     }
 }
 
@@ -57,7 +62,10 @@ public static class GroupedKlDecomposition
             Tensor keepSorted;
             if (rule == PrimaryGroupRule.TopK)
             {
-                keepSorted = arange(teacherProbs.shape[1], device: teacherProbs.device).lt(k).unsqueeze(0).expand_as(sorted);
+                keepSorted = arange(teacherProbs.shape[1], device: teacherProbs.device)
+                    .lt(k)
+                    .unsqueeze(0)
+                    .expand_as(sorted);
             }
             else
             {
@@ -72,15 +80,22 @@ public static class GroupedKlDecomposition
     }
 
     /// <summary>Binary, Primary and Secondary KL (per sample) of teacher vs student logits at temperature T.</summary>
-    public static GroupedKl Decompose(Tensor teacherLogits, Tensor studentLogits, Tensor primaryMask, double temperature)
+    public static GroupedKl Decompose(
+        Tensor teacherLogits,
+        Tensor studentLogits,
+        Tensor primaryMask,
+        double temperature
+    )
     {
         using var scope = NewDisposeScope();
         var pt = softmax(teacherLogits / temperature, 1);
         var ps = softmax(studentLogits / temperature, 1);
         var m = primaryMask.to(pt.dtype);
         var notM = 1 - m;
-        var tP = (pt * m).sum(1); var tS = (pt * notM).sum(1);
-        var sP = (ps * m).sum(1); var sS = (ps * notM).sum(1);
+        var tP = (pt * m).sum(1);
+        var tS = (pt * notM).sum(1);
+        var sP = (ps * m).sum(1);
+        var sS = (ps * notM).sum(1);
         Tensor Log(Tensor x) => (x + Epsilon).log();
         var binary = tP * (Log(tP) - Log(sP)) + tS * (Log(tS) - Log(sS));
         Tensor Within(Tensor mask, Tensor tMass, Tensor sMass)
@@ -91,19 +106,35 @@ public static class GroupedKlDecomposition
         }
         var primary = Within(m, tP, sP);
         var secondary = Within(notM, tS, sS);
-        return new GroupedKl(binary.MoveToOuterDisposeScope(), primary.MoveToOuterDisposeScope(),
-            secondary.MoveToOuterDisposeScope(), tP.MoveToOuterDisposeScope());
+        return new GroupedKl(
+            binary.MoveToOuterDisposeScope(),
+            primary.MoveToOuterDisposeScope(),
+            secondary.MoveToOuterDisposeScope(),
+            tP.MoveToOuterDisposeScope()
+        );
     }
 
     /// <summary>T²·mean(α·Binary + β·Primary + λ·Secondary) of teacher vs student logits (teacher detached).</summary>
-    public static Tensor Loss(Tensor teacherLogits, Tensor studentLogits, Tensor labels, double temperature, double alpha,
-        double beta, double lambda, PrimaryGroupRule rule, double threshold, int k)
+    public static Tensor Loss(
+        Tensor teacherLogits,
+        Tensor studentLogits,
+        Tensor labels,
+        double temperature,
+        double alpha,
+        double beta,
+        double lambda,
+        PrimaryGroupRule rule,
+        double threshold,
+        int k
+    )
     {
         using var scope = NewDisposeScope();
         using var pt = softmax(teacherLogits.detach() / temperature, 1);
         var mask = PrimaryMask(pt, labels, rule, threshold, k);
         using var parts = Decompose(teacherLogits.detach(), studentLogits, mask, temperature);
-        var loss = (parts.Binary * alpha + parts.Primary * beta + parts.Secondary * lambda).mean() * (temperature * temperature);
+        var loss =
+            (parts.Binary * alpha + parts.Primary * beta + parts.Secondary * lambda).mean()
+            * (temperature * temperature);
         return loss.MoveToOuterDisposeScope();
     }
 }

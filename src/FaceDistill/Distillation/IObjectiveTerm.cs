@@ -11,11 +11,14 @@ public sealed record StepContext(long Step, int Epoch, int StepsPerEpoch)
 }
 
 /// <summary>What the student produced for a batch: its embedding and head output (logits with margin, or age) on the
-/// training view; and, for terms that need them, the student on another view of the same batch and its task loss.</summary>
+/// training view; and, for terms that need them, the student on another view of the same batch and its task
+/// loss.</summary>
 public sealed record StudentOutputs(Tensor Embedding, Tensor HeadOutput, Tensor Labels)
 {
     /// <summary>The student's embedding of another view of the batch (e.g. "lowres:16"), with gradients.</summary>
-    public Func<string, Tensor> EmbedView { get; init; } = v => throw new InvalidOperationException($"view '{v}' is not available");
+    public Func<string, Tensor> EmbedView { get; init; } =
+        v => throw new InvalidOperationException($"view '{v}' is not available");
+
     /// <summary>The head's task loss (margin loss) for an embedding of the batch's samples.</summary>
     public Func<Tensor, Tensor> TaskLoss { get; init; } = _ => throw new InvalidOperationException("no task loss");
 }
@@ -27,8 +30,10 @@ public sealed record StudentOutputs(Tensor Embedding, Tensor HeadOutput, Tensor 
 public interface IObjectiveTerm
 {
     string Name { get; }
+
     /// <summary>Views of the batch the term needs besides the student's (e.g. "clean" for a teacher).</summary>
     IReadOnlyList<string> Views { get; }
+
     /// <summary>Trainable parameters the term owns (e.g. a projection to the teacher's embedding size).</summary>
     IEnumerable<TorchSharp.Modules.Parameter> Parameters { get; }
     double Weight(StepContext ctx);

@@ -19,13 +19,23 @@ public sealed class LogitDistillation : IObjectiveTerm
 {
     private readonly OnlineTeacher _teacher;
     private readonly LogitLoss _loss;
-    private readonly double _weight, _rampEpochs;
+    private readonly double _weight,
+        _rampEpochs;
 
-    public LogitDistillation(string name, OnlineTeacher teacher, LogitLoss loss, int studentClasses, double weight, double rampEpochs)
+    public LogitDistillation(
+        string name,
+        OnlineTeacher teacher,
+        LogitLoss loss,
+        int studentClasses,
+        double weight,
+        double rampEpochs
+    )
     {
         if (teacher.Classes != studentClasses)
-            throw new FaceDistillException($"teacher {teacher.Teacher.Name} has {teacher.Classes} classes, the student " +
-                                           $"{studentClasses}: logit distillation needs the same class set");
+            throw new FaceDistillException(
+                $"teacher {teacher.Teacher.Name} has {teacher.Classes} classes, the student "
+                    + $"{studentClasses}: logit distillation needs the same class set"
+            );
         (Name, _teacher, _loss, _weight, _rampEpochs) = (name, teacher, loss, weight, rampEpochs);
     }
 
@@ -38,33 +48,40 @@ public sealed class LogitDistillation : IObjectiveTerm
 
     public Tensor Compute(StudentOutputs student, Batch batch, StepContext ctx)
     {
-        var t = _teacher.For(batch, ctx.Step).Logits
+        var t =
+            _teacher.For(batch, ctx.Step).Logits
             ?? throw new FaceDistillException($"teacher {_teacher.Teacher.Name} produces no logits");
         return _loss(t, student.HeadOutput, student.Labels);
     }
 
     /// <summary>The keys every logit method reads besides its own.</summary>
     public static IEnumerable<KeyValuePair<string, object?>> SharedKeys =>
-    [
-        new("temperature", 4.0), new("rampEpochs", 0.0), new("centroidScale", null),
-    ];
+        [new("temperature", 4.0), new("rampEpochs", 0.0), new("centroidScale", null)];
 
-    /// <summary>The checks every logit method shares: ranges of the shared keys; one logit set (no MultiFace head).</summary>
+    /// <summary>The checks every logit method shares: ranges of the shared keys; one logit set (no MultiFace
+    /// head).</summary>
     public static void ValidateShared(ExperimentConfig c, ConfigChecks checks)
     {
         var d = c.Distill;
         checks.Positive("distill.temperature", d.Temperature!.Value);
         checks.NonNegative("distill.rampEpochs", d.RampEpochs!.Value);
-        if (d.CentroidScale is { } s) checks.Positive("distill.centroidScale", s);
+        if (d.CentroidScale is { } s)
+            checks.Positive("distill.centroidScale", s);
         if (c.Model.Head.Type == "multiface")
-            checks.Fail("distill.method", $"'{d.Method}' needs one logit set; model.head.type 'multiface' has one per group");
+            checks.Fail(
+                "distill.method",
+                $"'{d.Method}' needs one logit set; model.head.type 'multiface' has one per group"
+            );
     }
 
     /// <summary>DKD and GKD decompose class logits: the age task has none.</summary>
     public static void RequireClasses(ExperimentConfig c, ConfigChecks checks)
     {
         if (c.Task == "age")
-            checks.Fail("distill.method", $"'{c.Distill.Method}' needs class logits; task 'age' has none " +
-                                          "(use 'kd' for regression KD, or 'feature')");
+            checks.Fail(
+                "distill.method",
+                $"'{c.Distill.Method}' needs class logits; task 'age' has none "
+                    + "(use 'kd' for regression KD, or 'feature')"
+            );
     }
 }

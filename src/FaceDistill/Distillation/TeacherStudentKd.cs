@@ -22,7 +22,8 @@ namespace FaceDistill.Distillation;
 /// </summary>
 public static class TeacherStudentKd
 {
-    /// <summary>L_kd of the age task: mean squared difference of the student's and the teacher's predicted ages.</summary>
+    /// <summary>L_kd of the age task: mean squared difference of the student's and the teacher's predicted
+    /// ages.</summary>
     public static Tensor RegressionLoss(Tensor student, Tensor teacher)
     {
         using var d = student.reshape(-1) - teacher.detach().reshape(-1);
@@ -47,10 +48,17 @@ public static class TeacherStudentKd
         Create = (d, ctx) =>
         {
             var teacher = ctx.RequireTeacher("kd");
-            if (ctx.Task == FaceTask.Age) return new AgeTerm(teacher, d.Weight);
+            if (ctx.Task == FaceTask.Age)
+                return new AgeTerm(teacher, d.Weight);
             double t = d.Temperature!.Value;
-            return new LogitDistillation("kd", teacher, (zt, zs, _) => HintonKd.Loss(zt, zs, t), ctx.Classes, d.Weight,
-                d.RampEpochs!.Value);
+            return new LogitDistillation(
+                "kd",
+                teacher,
+                (zt, zs, _) => HintonKd.Loss(zt, zs, t),
+                ctx.Classes,
+                d.Weight,
+                d.RampEpochs!.Value
+            );
         },
     };
 
@@ -61,11 +69,13 @@ public static class TeacherStudentKd
         public string Name => "kd";
         public IReadOnlyList<string> Views => ["clean"];
         public IEnumerable<TorchSharp.Modules.Parameter> Parameters => [];
+
         public double Weight(StepContext ctx) => weight;
 
         public Tensor Compute(StudentOutputs student, Batch batch, StepContext ctx)
         {
-            var t = teacher.For(batch, ctx.Step).Logits
+            var t =
+                teacher.For(batch, ctx.Step).Logits
                 ?? throw new FaceDistillException($"teacher {teacher.Teacher.Name} produces no age output");
             using var age = t.dim() == 1 ? t.alias() : t[.., 0];
             return RegressionLoss(student.HeadOutput, age);

@@ -8,50 +8,65 @@ using static TorchSharp.torch;
 namespace FaceDistill.Distillation;
 
 /// <summary>How the negative of each anchor is chosen inside the batch.</summary>
-public enum TripletMining { SemiHard, Hardest, Random }
+public enum TripletMining
+{
+    SemiHard,
+    Hardest,
+    Random,
+}
 
-/// <summary>
-/// Triplet-loss KD (Georgescu et al. 2022): the anchor is the student's embedding of the occluded face, the positive the
-/// teacher's embedding of the full face of the same sample (hence of the same class), the negative a teacher embedding of
-/// a sample of a different class in the batch. On unit-length embeddings (the student's projected to the teacher's size
-/// by a learned linear map P when they differ):
+/// <summary> Triplet-loss KD (Georgescu et al. 2022): the anchor is the student's embedding of the occluded face, the
+/// positive the teacher's embedding of the full face of the same sample (hence of the same class), the negative a
+/// teacher embedding of a sample of a different class in the batch. On unit-length embeddings (the student's projected
+/// to the teacher's size by a learned linear map P when they differ):
 /// <code>
 ///   a_i = P·s_i / ‖P·s_i‖,  p_i = t_i / ‖t_i‖,  n_i = t_j / ‖t_j‖ with class(j) ≠ class(i)
 ///   L = mean_i max(0, ‖a_i − p_i‖² − ‖a_i − n_i‖² + α)
 /// </code>
-/// Mining: semi-hard (FaceNet; TensorFlow's <c>triplet_semihard_loss</c> rule) picks the closest negative that is farther
-/// than the positive, ‖a−n‖² &gt; ‖a−p‖², and the farthest negative when there is none; hardest picks the closest
-/// negative; random any negative. Anchors without a negative in the batch are left out. Added to the task loss.
-/// Classes: the task's label (identity, expression, gender), for age the bin ⌊age / ageBin⌋.
-/// Config: <c>distill.method: triplet</c>, keys <c>margin, mining, ageBin</c>.
-/// </summary>
+/// Mining: semi-hard (FaceNet; TensorFlow's <c>triplet_semihard_loss</c> rule) picks the closest negative that is
+/// farther than the positive, ‖a−n‖² &gt; ‖a−p‖², and the farthest negative when there is none; hardest picks the
+/// closest negative; random any negative. Anchors without a negative in the batch are left out. Added to the task loss.
+/// Classes: the task's label (identity, expression, gender), for age the bin ⌊age / ageBin⌋. Config: <c>distill.method:
+/// triplet</c>, keys <c>margin, mining, ageBin</c>. </summary>
 public sealed class TripletDistillation : IObjectiveTerm
 {
     private readonly OnlineTeacher _teacher;
     private readonly TorchSharp.Modules.Linear? _projection;
     private readonly FaceTask _task;
-    private readonly double _weight, _margin, _ageBin;
+    private readonly double _weight,
+        _margin,
+        _ageBin;
     private readonly TripletMining _mining;
 
-    public TripletDistillation(OnlineTeacher teacher, int studentDim, FaceTask task, double weight, double margin,
-        TripletMining mining, double ageBin)
+    public TripletDistillation(
+        OnlineTeacher teacher,
+        int studentDim,
+        FaceTask task,
+        double weight,
+        double margin,
+        TripletMining mining,
+        double ageBin
+    )
     {
         _teacher = teacher;
         (_task, _weight, _margin, _mining, _ageBin) = (task, weight, margin, mining, ageBin);
-        if (studentDim != teacher.Teacher.EmbeddingSize) _projection = nn.Linear(studentDim, teacher.Teacher.EmbeddingSize, hasBias: false);
+        if (studentDim != teacher.Teacher.EmbeddingSize)
+            _projection = nn.Linear(studentDim, teacher.Teacher.EmbeddingSize, hasBias: false);
     }
 
-    public static TripletMining ParseMining(string name) => name switch
-    {
-        "semihard" => TripletMining.SemiHard,
-        "hardest" => TripletMining.Hardest,
-        "random" => TripletMining.Random,
-        _ => throw new FaceDistillException($"unknown triplet mining '{name}' (semihard, hardest, random)"),
-    };
+    public static TripletMining ParseMining(string name) =>
+        name switch
+        {
+            "semihard" => TripletMining.SemiHard,
+            "hardest" => TripletMining.Hardest,
+            "random" => TripletMining.Random,
+            _ => throw new FaceDistillException($"unknown triplet mining '{name}' (semihard, hardest, random)"),
+        };
 
     public string Name => "triplet";
     public IReadOnlyList<string> Views => ["clean"];
     public IEnumerable<TorchSharp.Modules.Parameter> Parameters => _projection?.parameters() ?? [];
+
     public double Weight(StepContext ctx) => _weight;
 
     /// <summary>The loss for anchors <c>[N, D]</c>, positives <c>[N, D]</c> (also the pool of negatives) and per-sample
@@ -62,12 +77,14 @@ public sealed class TripletDistillation : IObjectiveTerm
         var a = nn.functional.normalize(anchors, dim: 1);
         var t = nn.functional.normalize(positives.detach(), dim: 1);
         var dap = (a - t).pow(2).sum(1);
-        // squared distances from every anchor to every teacher embedding: ‖a‖² + ‖t‖² − 2·a·t = 2 − 2·a·t on unit vectors
+        // squared distances from every anchor to every teacher embedding: ‖a‖² + ‖t‖² − 2·a·t = 2 − 2·a·t on unit
+        // vectors
         var dan = (2 - 2 * a.matmul(t.t())).clamp_min(0);
         var cls = tensor(classes);
         var different = cls.unsqueeze(1).ne(cls.unsqueeze(0));
         var valid = different.any(1);
-        if (!valid.any().item<bool>()) return zeros(1, requires_grad: false).sum().MoveToOuterDisposeScope();
+        if (!valid.any().item<bool>())
+            return zeros(1, requires_grad: false).sum().MoveToOuterDisposeScope();
         using var inf = tensor(float.PositiveInfinity);
         using var ninf = tensor(float.NegativeInfinity);
         Tensor chosen;
@@ -95,13 +112,17 @@ public sealed class TripletDistillation : IObjectiveTerm
         return hinge.masked_select(valid).mean().MoveToOuterDisposeScope();
     }
 
-    public long ClassOf(FaceLabels l) => _task == FaceTask.Age ? (long)Math.Floor(l.Age / _ageBin) : _task.ClassLabel(l);
+    public long ClassOf(FaceLabels l) =>
+        _task == FaceTask.Age ? (long)Math.Floor(l.Age / _ageBin) : _task.ClassLabel(l);
 
     public Tensor Compute(StudentOutputs student, Batch batch, StepContext ctx)
     {
-        var t = _teacher.For(batch, ctx.Step).Embedding ?? throw new FaceDistillException($"teacher {_teacher.Teacher.Name} produces no embedding");
+        var t =
+            _teacher.For(batch, ctx.Step).Embedding
+            ?? throw new FaceDistillException($"teacher {_teacher.Teacher.Name} produces no embedding");
         var classes = batch.Labels.Select(ClassOf).ToArray();
-        if (_projection is null) return Loss(student.Embedding, t, classes, _margin, _mining);
+        if (_projection is null)
+            return Loss(student.Embedding, t, classes, _margin, _mining);
         using var projected = _projection.call(student.Embedding);
         return Loss(projected, t, classes, _margin, _mining);
     }
@@ -111,14 +132,27 @@ public sealed class TripletDistillation : IObjectiveTerm
         Name = "triplet",
         Paper = "Georgescu et al., triplet-loss KD against occlusion, 2022",
         Teacher = TeacherOutput.Embedding,
-        Keys = new Dictionary<string, object?> { ["margin"] = 0.2, ["mining"] = "semihard", ["ageBin"] = 10.0 },
+        Keys = new Dictionary<string, object?>
+        {
+            ["margin"] = 0.2,
+            ["mining"] = "semihard",
+            ["ageBin"] = 10.0,
+        },
         Validate = (c, checks) =>
         {
             checks.Positive("distill.margin", c.Distill.Margin!.Value);
             checks.OneOf("distill.mining", c.Distill.Mining!, ["semihard", "hardest", "random"]);
             checks.Positive("distill.ageBin", c.Distill.AgeBin!.Value);
         },
-        Create = (d, ctx) => new TripletDistillation(ctx.RequireTeacher("triplet"), ctx.EmbeddingSize, ctx.Task, d.Weight,
-            d.Margin!.Value, ParseMining(d.Mining!), d.AgeBin!.Value),
+        Create = (d, ctx) =>
+            new TripletDistillation(
+                ctx.RequireTeacher("triplet"),
+                ctx.EmbeddingSize,
+                ctx.Task,
+                d.Weight,
+                d.Margin!.Value,
+                ParseMining(d.Mining!),
+                d.AgeBin!.Value
+            ),
     };
 }

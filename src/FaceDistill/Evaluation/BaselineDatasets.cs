@@ -12,7 +12,8 @@ public static class BaselineDatasets
 {
     public static readonly string[] Names = ["lfw", "fer2013", "utkface"];
 
-    public static PairList Lfw(string dir) => PairList.LoadLfw(Path.Combine(dir, "pairs.txt"), Path.Combine(dir, "lfw"));
+    public static PairList Lfw(string dir) =>
+        PairList.LoadLfw(Path.Combine(dir, "pairs.txt"), Path.Combine(dir, "lfw"));
 
     public static FileFaceDataset Fer2013(string dir)
     {
@@ -26,10 +27,12 @@ public static class BaselineDatasets
         return FileFaceDataset.FromUtkFace(Directory.Exists(utk) ? utk : dir, out skipped);
     }
 
-    /// <summary>A fixed random subset of <paramref name="count"/> images (all of them when 0 or more than there are).</summary>
+    /// <summary>A fixed random subset of <paramref name="count"/> images (all of them when 0 or more than there
+    /// are).</summary>
     public static IFaceDataset Subset(IFaceDataset d, int count, int seed)
     {
-        if (count <= 0 || count >= d.Count) return d;
+        if (count <= 0 || count >= d.Count)
+            return d;
         var idx = Enumerable.Range(0, d.Count).ToArray();
         new Random(seed).Shuffle(idx);
         return new SubsetDataset(d, idx.Take(count).Order().ToArray());
@@ -38,5 +41,7 @@ public static class BaselineDatasets
     /// <summary>The crops with the zoo's 68 landmarks when <paramref name="view"/> draws occluders from them (computed
     /// once per dataset and cached), else as they are.</summary>
     public static IFaceDataset ForView(FileFaceDataset d, FaceView? view, string? zooHome) =>
-        view is not null && FaceViews.IsOcclusion(view) ? DatasetLandmarks.Attach(d, DatasetLandmarks.Zoo, zooHome: zooHome) : d;
+        view is not null && FaceViews.IsOcclusion(view)
+            ? DatasetLandmarks.Attach(d, DatasetLandmarks.Zoo, zooHome: zooHome)
+            : d;
 }

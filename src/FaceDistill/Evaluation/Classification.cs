@@ -9,12 +9,18 @@ public sealed record ClassificationResult(double Accuracy, int[,] Confusion, boo
     {
         get
         {
-            double sum = 0; int n = 0;
+            double sum = 0;
+            int n = 0;
             for (int i = 0; i < Classes; i++)
             {
                 int row = 0;
-                for (int j = 0; j < Classes; j++) row += Confusion[i, j];
-                if (row > 0) { sum += (double)Confusion[i, i] / row; n++; }
+                for (int j = 0; j < Classes; j++)
+                    row += Confusion[i, j];
+                if (row > 0)
+                {
+                    sum += (double)Confusion[i, i] / row;
+                    n++;
+                }
             }
             return n == 0 ? 0 : sum / n;
         }
@@ -23,12 +29,18 @@ public sealed record ClassificationResult(double Accuracy, int[,] Confusion, boo
 
 public sealed record RegressionResult(double Mae, double Rmse, double[] AbsoluteErrors);
 
-/// <summary>Classification accuracy with a confusion matrix (rows = truth, columns = prediction); regression MAE.</summary>
+/// <summary>Classification accuracy with a confusion matrix (rows = truth, columns = prediction); regression
+/// MAE.</summary>
 public static class Metrics
 {
-    public static ClassificationResult Classification(IReadOnlyList<int> truth, IReadOnlyList<int> predicted, int classes)
+    public static ClassificationResult Classification(
+        IReadOnlyList<int> truth,
+        IReadOnlyList<int> predicted,
+        int classes
+    )
     {
-        if (truth.Count != predicted.Count || truth.Count == 0) throw new ArgumentException("truth and predictions must have the same, positive length");
+        if (truth.Count != predicted.Count || truth.Count == 0)
+            throw new ArgumentException("truth and predictions must have the same, positive length");
         var cm = new int[classes, classes];
         var correct = new bool[truth.Count];
         for (int i = 0; i < truth.Count; i++)
@@ -43,7 +55,8 @@ public static class Metrics
 
     public static RegressionResult Regression(IReadOnlyList<double> truth, IReadOnlyList<double> predicted)
     {
-        if (truth.Count != predicted.Count || truth.Count == 0) throw new ArgumentException("truth and predictions must have the same, positive length");
+        if (truth.Count != predicted.Count || truth.Count == 0)
+            throw new ArgumentException("truth and predictions must have the same, positive length");
         var err = truth.Select((t, i) => Math.Abs(t - predicted[i])).ToArray();
         return new RegressionResult(err.Average(), Math.Sqrt(err.Average(e => e * e)), err);
     }

@@ -19,7 +19,8 @@ public static class Comparison
         var rows = new List<ComparisonRow>();
         foreach (var (name, r) in results)
         {
-            if (r.Protocol != b.Protocol) throw new ArgumentException($"{name} was evaluated with {r.Protocol}, the baseline with {b.Protocol}");
+            if (r.Protocol != b.Protocol)
+                throw new ArgumentException($"{name} was evaluated with {r.Protocol}, the baseline with {b.Protocol}");
             bool isBase = ReferenceEquals(r, b);
             if (PerItemCorrectness(r.Detail) is var (acc, correct))
             {
@@ -32,34 +33,52 @@ public static class Comparison
             {
                 var bg = (RegressionResult)b.Detail;
                 Check(g.AbsoluteErrors.Length, bg.AbsoluteErrors.Length, name);
-                var t = isBase ? null : Significance.PairedPermutation(g.AbsoluteErrors.Select((e, i) => e - bg.AbsoluteErrors[i]).ToArray());
+                var t = isBase
+                    ? null
+                    : Significance.PairedPermutation(
+                        g.AbsoluteErrors.Select((e, i) => e - bg.AbsoluteErrors[i]).ToArray()
+                    );
                 rows.Add(new ComparisonRow(name, "mae", g.Mae, t?.PValue, t?.Test ?? "baseline"));
             }
-            else throw new ArgumentException($"{name}: nothing to compare in a {r.Protocol} result");
+            else
+                throw new ArgumentException($"{name}: nothing to compare in a {r.Protocol} result");
         }
         return rows;
     }
 
-    /// <summary>Accuracy and per-item correctness of a verification (per pair) or classification (per image) result.</summary>
-    private static (double Accuracy, bool[] Correct)? PerItemCorrectness(object detail) => detail switch
-    {
-        VerificationResult v => (v.Accuracy, v.Correct),
-        ClassificationResult c => (c.Accuracy, c.Correct),
-        _ => null,
-    };
+    /// <summary>Accuracy and per-item correctness of a verification (per pair) or classification (per image)
+    /// result.</summary>
+    private static (double Accuracy, bool[] Correct)? PerItemCorrectness(object detail) =>
+        detail switch
+        {
+            VerificationResult v => (v.Accuracy, v.Correct),
+            ClassificationResult c => (c.Accuracy, c.Correct),
+            _ => null,
+        };
 
     private static void Check(int n, int m, string name)
     {
-        if (n != m) throw new ArgumentException($"{name} was evaluated on {n} items, the baseline on {m}: comparisons must be paired");
+        if (n != m)
+            throw new ArgumentException(
+                $"{name} was evaluated on {n} items, the baseline on {m}: comparisons must be paired"
+            );
     }
 
-    public static string Markdown(IEnumerable<ComparisonRow> rows, IReadOnlyDictionary<string, IReadOnlyDictionary<string, double>>? extra = null)
+    public static string Markdown(
+        IEnumerable<ComparisonRow> rows,
+        IReadOnlyDictionary<string, IReadOnlyDictionary<string, double>>? extra = null
+    )
     {
         var sb = new StringBuilder("| model | metric | value | p vs baseline | test |\n|---|---|---:|---:|---|\n");
         foreach (var r in rows)
         {
-            string v = r.Metric == "mae" ? r.Value.ToString("F3", CultureInfo.InvariantCulture) : (100 * r.Value).ToString("F2", CultureInfo.InvariantCulture) + " %";
-            string p = r.PValue is { } pv ? pv.ToString(pv < 1e-3 ? "0.0e+0" : "F3", CultureInfo.InvariantCulture) : "—";
+            string v =
+                r.Metric == "mae"
+                    ? r.Value.ToString("F3", CultureInfo.InvariantCulture)
+                    : (100 * r.Value).ToString("F2", CultureInfo.InvariantCulture) + " %";
+            string p = r.PValue is { } pv
+                ? pv.ToString(pv < 1e-3 ? "0.0e+0" : "F3", CultureInfo.InvariantCulture)
+                : "—";
             sb.Append($"| {r.Name} | {r.Metric} | {v} | {p} | {r.Test} |\n");
         }
         return sb.ToString();

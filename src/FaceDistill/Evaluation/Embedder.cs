@@ -5,68 +5,136 @@ using static TorchSharp.torch;
 
 namespace FaceDistill.Evaluation;
 
-/// <summary>Runs a backbone (or head) over a dataset in order, without augmentation, in eval mode and without grad.</summary>
+/// <summary>Runs a backbone (or head) over a dataset in order, without augmentation, in eval mode and without
+/// grad.</summary>
 public static class Embedder
 {
-    /// <summary>L2-normalised embeddings <c>[N, D]</c>; with <paramref name="flip"/> the embedding of the image plus that of
-    /// its mirror image (the usual flip test-time augmentation), then normalised.</summary>
-    public static float[][] Embed(Backbone backbone, IFaceDataset data, double centerCrop, bool flip, int batchSize,
-        IProgress<int>? progress = null, FaceView? view = null) =>
-        Run(data, backbone.InputSize, centerCrop, batchSize, view, backbone, x =>
-        {
-            var e = backbone.call(x);
-            if (flip)
+    /// <summary>L2-normalised embeddings <c>[N, D]</c>; with <paramref name="flip"/> the embedding of the image plus
+    /// that of its mirror image (the usual flip test-time augmentation), then normalised.</summary>
+    public static float[][] Embed(
+        Backbone backbone,
+        IFaceDataset data,
+        double centerCrop,
+        bool flip,
+        int batchSize,
+        IProgress<int>? progress = null,
+        FaceView? view = null
+    ) =>
+        Run(
+            data,
+            backbone.InputSize,
+            centerCrop,
+            batchSize,
+            view,
+            backbone,
+            x =>
             {
-                using var xf = x.flip(3);
-                using var ef = backbone.call(xf);
-                e.add_(ef);
-            }
-            var n = nn.functional.normalize(e, dim: 1);
-            e.Dispose();
-            return n;
-        }, progress);
+                var e = backbone.call(x);
+                if (flip)
+                {
+                    using var xf = x.flip(3);
+                    using var ef = backbone.call(xf);
+                    e.add_(ef);
+                }
+                var n = nn.functional.normalize(e, dim: 1);
+                e.Dispose();
+                return n;
+            },
+            progress
+        );
 
-    /// <summary>Embeddings of a teacher (<see cref="Distillation.Teachers.ITeacher"/>), as <see cref="Embed"/> does for a
-    /// backbone: images at <paramref name="size"/> (what the students' teacher sees), flip TTA, L2-normalised.</summary>
-    public static float[][] Embed(Distillation.Teachers.ITeacher teacher, IFaceDataset data, int size, double centerCrop, bool flip, int batchSize,
-        IProgress<int>? progress = null, FaceView? view = null) =>
-        Run(data, size, centerCrop, batchSize, view, null, x =>
-        {
-            Tensor Emb(Tensor input)
+    /// <summary>Embeddings of a teacher (<see cref="Distillation.Teachers.ITeacher"/>), as <see cref="Embed"/> does for
+    /// a backbone: images at <paramref name="size"/> (what the students' teacher sees), flip TTA,
+    /// L2-normalised.</summary>
+    public static float[][] Embed(
+        Distillation.Teachers.ITeacher teacher,
+        IFaceDataset data,
+        int size,
+        double centerCrop,
+        bool flip,
+        int batchSize,
+        IProgress<int>? progress = null,
+        FaceView? view = null
+    ) =>
+        Run(
+            data,
+            size,
+            centerCrop,
+            batchSize,
+            view,
+            null,
+            x =>
             {
-                var o = teacher.Run(input);
-                o.Logits?.Dispose();
-                return o.Embedding ?? throw new Core.FaceDistillException($"teacher {teacher.Name} produces no embedding");
-            }
-            var e = Emb(x);
-            if (flip)
-            {
-                using var xf = x.flip(3);
-                using var ef = Emb(xf);
-                e.add_(ef);
-            }
-            var n = nn.functional.normalize(e, dim: 1);
-            e.Dispose();
-            return n;
-        }, progress);
+                Tensor Emb(Tensor input)
+                {
+                    var o = teacher.Run(input);
+                    o.Logits?.Dispose();
+                    return o.Embedding
+                        ?? throw new Core.FaceDistillException($"teacher {teacher.Name} produces no embedding");
+                }
+                var e = Emb(x);
+                if (flip)
+                {
+                    using var xf = x.flip(3);
+                    using var ef = Emb(xf);
+                    e.add_(ef);
+                }
+                var n = nn.functional.normalize(e, dim: 1);
+                e.Dispose();
+                return n;
+            },
+            progress
+        );
 
     /// <summary>Margin-free head outputs (logits or regression values) per image.</summary>
-    public static float[][] Predict(FaceModel model, IFaceDataset data, double centerCrop, int batchSize, IProgress<int>? progress = null,
-        FaceView? view = null) =>
-        Run(data, model.Backbone.InputSize, centerCrop, batchSize, view, model, x =>
-        {
-            var y = model.Predict(x);
-            return y.dim() == 1 ? y.unsqueeze(1) : y;
-        }, progress);
+    public static float[][] Predict(
+        FaceModel model,
+        IFaceDataset data,
+        double centerCrop,
+        int batchSize,
+        IProgress<int>? progress = null,
+        FaceView? view = null
+    ) =>
+        Run(
+            data,
+            model.Backbone.InputSize,
+            centerCrop,
+            batchSize,
+            view,
+            model,
+            x =>
+            {
+                var y = model.Predict(x);
+                return y.dim() == 1 ? y.unsqueeze(1) : y;
+            },
+            progress
+        );
 
-    private static float[][] Run(IFaceDataset data, int size, double centerCrop, int batchSize, FaceView? view, nn.Module? module, Func<Tensor, Tensor> f, IProgress<int>? progress)
+    private static float[][] Run(
+        IFaceDataset data,
+        int size,
+        double centerCrop,
+        int batchSize,
+        FaceView? view,
+        nn.Module? module,
+        Func<Tensor, Tensor> f,
+        IProgress<int>? progress
+    )
     {
         view ??= FaceView.Clean;
-        var loader = new DataLoader(data, new DataLoaderOptions
-        {
-            BatchSize = batchSize, ImageSize = size, CenterCrop = centerCrop, Shuffle = false, DropLast = false,
-            OnBadImage = BadImagePolicy.Fail, Views = [view],
-        });
+        var loader = new DataLoader(
+            data,
+            new DataLoaderOptions
+            {
+                BatchSize = batchSize,
+                ImageSize = size,
+                CenterCrop = centerCrop,
+                Shuffle = false,
+                DropLast = false,
+                OnBadImage = BadImagePolicy.Fail,
+                Views = [view],
+            }
+        );
         var result = new float[data.Count][];
         bool training = module?.training ?? false;
         module?.eval();
@@ -81,22 +149,31 @@ public static class Embedder
                 using var y = Core.NativeRetry.Run(() => f(x));
                 var flat = y.contiguous().data<float>().ToArray();
                 int d = (int)y.shape[1];
-                for (int k = 0; k < b.Count; k++) result[b.Indices[k]] = flat.AsSpan(k * d, d).ToArray();
+                for (int k = 0; k < b.Count; k++)
+                    result[b.Indices[k]] = flat.AsSpan(k * d, d).ToArray();
                 done += b.Count;
                 progress?.Report(done);
             }
         }
         finally
         {
-            if (training) module!.train();
+            if (training)
+                module!.train();
         }
         return result;
     }
 
     public static double Cosine(float[] a, float[] b)
     {
-        double s = 0, na = 0, nb = 0;
-        for (int i = 0; i < a.Length; i++) { s += a[i] * b[i]; na += a[i] * a[i]; nb += b[i] * b[i]; }
+        double s = 0,
+            na = 0,
+            nb = 0;
+        for (int i = 0; i < a.Length; i++)
+        {
+            s += a[i] * b[i];
+            na += a[i] * a[i];
+            nb += b[i] * b[i];
+        }
         return s / Math.Sqrt(Math.Max(na * nb, 1e-24));
     }
 }

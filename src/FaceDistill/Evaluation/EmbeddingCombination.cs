@@ -4,12 +4,12 @@ using static TorchSharp.torch;
 
 namespace FaceDistill.Evaluation;
 
-/// <summary>
-/// Georgescu et al.'s combination of students: the embeddings of models distilled in different ways (e.g. teacher–student
-/// KD and triplet-loss KD, optionally the fine-tuned model) are concatenated, and a linear model is trained on them —
-/// multinomial logistic regression for classes, ridge regression for age; for verification the concatenation of the
-/// unit-length embeddings is compared by cosine. Each model's block is standardised with the training set's mean and
-/// standard deviation, then divided by √(its width), so every model weighs the same whatever its embedding size.
+/// <summary> Georgescu et al.'s combination of students: the embeddings of models distilled in different ways (e.g.
+/// teacher–student KD and triplet-loss KD, optionally the fine-tuned model) are concatenated, and a linear model is
+/// trained on them — multinomial logistic regression for classes, ridge regression for age; for verification the
+/// concatenation of the unit-length embeddings is compared by cosine. Each model's block is standardised with the
+/// training set's mean and standard deviation, then divided by √(its width), so every model weighs the same whatever
+/// its embedding size.
 /// <code>
 ///   logistic:  min_W,b  −(1/N)·Σ_i log softmax(W·x_i + b)[y_i] + (γ/2)·‖W‖²     (full-batch Adam, 300 steps)
 ///   ridge:     w = (XᵀX + γ·I)⁻¹ Xᵀ(y − ȳ) on centred features, b = ȳ
@@ -17,33 +17,52 @@ namespace FaceDistill.Evaluation;
 /// </summary>
 public static class EmbeddingCombination
 {
-    /// <summary>Concatenates per-model feature blocks <c>[model][item][dim]</c>, standardised by the training blocks' statistics.</summary>
-    public static (float[][] Train, float[][] Test) Concatenate(IReadOnlyList<float[][]> trainBlocks, IReadOnlyList<float[][]> testBlocks)
+    /// <summary>Concatenates per-model feature blocks <c>[model][item][dim]</c>, standardised by the training blocks'
+    /// statistics.</summary>
+    public static (float[][] Train, float[][] Test) Concatenate(
+        IReadOnlyList<float[][]> trainBlocks,
+        IReadOnlyList<float[][]> testBlocks
+    )
     {
-        int n = trainBlocks[0].Length, m = testBlocks[0].Length;
+        int n = trainBlocks[0].Length,
+            m = testBlocks[0].Length;
         var train = new List<float>[n];
         var test = new List<float>[m];
-        for (int i = 0; i < n; i++) train[i] = [];
-        for (int i = 0; i < m; i++) test[i] = [];
+        for (int i = 0; i < n; i++)
+            train[i] = [];
+        for (int i = 0; i < m; i++)
+            test[i] = [];
         for (int b = 0; b < trainBlocks.Count; b++)
         {
             int d = trainBlocks[b][0].Length;
             for (int j = 0; j < d; j++)
             {
-                double mean = 0, sq = 0;
-                for (int i = 0; i < n; i++) mean += trainBlocks[b][i][j];
+                double mean = 0,
+                    sq = 0;
+                for (int i = 0; i < n; i++)
+                    mean += trainBlocks[b][i][j];
                 mean /= n;
-                for (int i = 0; i < n; i++) sq += Math.Pow(trainBlocks[b][i][j] - mean, 2);
+                for (int i = 0; i < n; i++)
+                    sq += Math.Pow(trainBlocks[b][i][j] - mean, 2);
                 double scale = 1 / (Math.Sqrt(sq / Math.Max(1, n - 1)) + 1e-6) / Math.Sqrt(d);
-                for (int i = 0; i < n; i++) train[i].Add((float)((trainBlocks[b][i][j] - mean) * scale));
-                for (int i = 0; i < m; i++) test[i].Add((float)((testBlocks[b][i][j] - mean) * scale));
+                for (int i = 0; i < n; i++)
+                    train[i].Add((float)((trainBlocks[b][i][j] - mean) * scale));
+                for (int i = 0; i < m; i++)
+                    test[i].Add((float)((testBlocks[b][i][j] - mean) * scale));
             }
         }
         return (train.Select(l => l.ToArray()).ToArray(), test.Select(l => l.ToArray()).ToArray());
     }
 
     /// <summary>Multinomial logistic regression; returns the predicted class of every test item.</summary>
-    public static int[] LogisticRegression(float[][] trainX, int[] trainY, float[][] testX, int classes, double l2 = 1e-3, int iterations = 300)
+    public static int[] LogisticRegression(
+        float[][] trainX,
+        int[] trainY,
+        float[][] testX,
+        int classes,
+        double l2 = 1e-3,
+        int iterations = 300
+    )
     {
         using var scope = NewDisposeScope();
         int d = trainX[0].Length;
@@ -83,18 +102,36 @@ public static class EmbeddingCombination
     /// <summary>Verification on concatenated unit-length embeddings of the pair images (one block per model).</summary>
     public static EvalReport Verify(IReadOnlyList<float[][]> blocks, PairList pairs)
     {
-        var joined = Enumerable.Range(0, blocks[0].Length).Select(i => blocks.SelectMany(b => b[i]).ToArray()).ToArray();
+        var joined = Enumerable
+            .Range(0, blocks[0].Length)
+            .Select(i => blocks.SelectMany(b => b[i]).ToArray())
+            .ToArray();
         var scores = pairs.Pairs.Select(p => Embedder.Cosine(joined[p.A], joined[p.B])).ToArray();
-        var r = Verification.Evaluate(scores, pairs.Pairs.Select(p => p.Same).ToArray(), pairs.Pairs.Select(p => p.Fold).ToArray());
-        var m = new Dictionary<string, double> { ["acc"] = r.Accuracy, ["acc_std"] = r.AccuracyStd, ["auc"] = r.Auc, ["eer"] = r.Eer };
-        foreach (var (far, tar) in r.TarAtFar) m[$"tar@far={far:0.###}"] = tar;
+        var r = Verification.Evaluate(
+            scores,
+            pairs.Pairs.Select(p => p.Same).ToArray(),
+            pairs.Pairs.Select(p => p.Fold).ToArray()
+        );
+        var m = new Dictionary<string, double>
+        {
+            ["acc"] = r.Accuracy,
+            ["acc_std"] = r.AccuracyStd,
+            ["auc"] = r.Auc,
+            ["eer"] = r.Eer,
+        };
+        foreach (var (far, tar) in r.TarAtFar)
+            m[$"tar@far={far:0.###}"] = tar;
         return new EvalReport("verification", m, r);
     }
 
     public static EvalReport Classification(int[] truth, int[] predicted, int classes)
     {
         var r = Metrics.Classification(truth, predicted, classes);
-        return new EvalReport("classification", new Dictionary<string, double> { ["acc"] = r.Accuracy, ["balanced_acc"] = r.BalancedAccuracy }, r);
+        return new EvalReport(
+            "classification",
+            new Dictionary<string, double> { ["acc"] = r.Accuracy, ["balanced_acc"] = r.BalancedAccuracy },
+            r
+        );
     }
 
     public static EvalReport Regression(double[] truth, double[] predicted)

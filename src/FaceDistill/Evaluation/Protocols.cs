@@ -19,7 +19,13 @@ public sealed record RunEvaluation(Func<FaceModel, EvalReport>? Evaluate, string
 public static class Protocols
 {
     public static readonly string[] VerificationColumns =
-        ["acc", "acc_std", "auc", "eer", .. Verification.StandardFars.Select(f => $"tar@far={f:0.###}")];
+    [
+        "acc",
+        "acc_std",
+        "auc",
+        "eer",
+        .. Verification.StandardFars.Select(f => $"tar@far={f:0.###}"),
+    ];
 
     public static RunEvaluation For(ExperimentConfig cfg, FaceTask task, ExperimentData data)
     {
@@ -28,14 +34,22 @@ public static class Protocols
         var view = FaceViews.Parse(cfg.Eval.View ?? cfg.Data.View);
         if (task == FaceTask.Recognition)
         {
-            if (data.Pairs is not { } pairs) return RunEvaluation.Nothing;
+            if (data.Pairs is not { } pairs)
+                return RunEvaluation.Nothing;
             bool oneSide = cfg.Eval.PairSides == "one";
-            return new RunEvaluation(m => Evaluator.Verify(m.Backbone, pairs, crop, cfg.Eval.Flip, bs, view: view, oneSide: oneSide),
-                VerificationColumns);
+            return new RunEvaluation(
+                m => Evaluator.Verify(m.Backbone, pairs, crop, cfg.Eval.Flip, bs, view: view, oneSide: oneSide),
+                VerificationColumns
+            );
         }
-        if (data.Validation is not { } validation) return RunEvaluation.Nothing;
-        if (task == FaceTask.Age) return new RunEvaluation(m => Evaluator.Regress(m, validation, crop, bs, view: view), ["mae", "rmse"]);
-        return new RunEvaluation(m => Evaluator.Classify(m, validation, task, crop, bs, view: view), ["acc", "balanced_acc"]);
+        if (data.Validation is not { } validation)
+            return RunEvaluation.Nothing;
+        if (task == FaceTask.Age)
+            return new RunEvaluation(m => Evaluator.Regress(m, validation, crop, bs, view: view), ["mae", "rmse"]);
+        return new RunEvaluation(
+            m => Evaluator.Classify(m, validation, task, crop, bs, view: view),
+            ["acc", "balanced_acc"]
+        );
     }
 
     /// <summary>
@@ -43,11 +57,16 @@ public static class Protocols
     /// embedded once (the clean one, which one-sided protocols pair with every other view, included): the same numbers
     /// as verifying each view alone, at a fraction of the cost.
     /// </summary>
-    public static IReadOnlyList<EvalReport> VerifyViews(Func<FaceView, IProgress<int>?, float[][]> embed, PairList pairs,
-        IReadOnlyList<string> views, bool oneSide)
+    public static IReadOnlyList<EvalReport> VerifyViews(
+        Func<FaceView, IProgress<int>?, float[][]> embed,
+        PairList pairs,
+        IReadOnlyList<string> views,
+        bool oneSide
+    )
     {
         var memo = new Dictionary<string, float[][]>();
-        float[][] Memoised(FaceView v, IProgress<int>? pr) => memo.TryGetValue(v.Name, out var e) ? e : memo[v.Name] = embed(v, pr);
+        float[][] Memoised(FaceView v, IProgress<int>? pr) =>
+            memo.TryGetValue(v.Name, out var e) ? e : memo[v.Name] = embed(v, pr);
         return views.Select(v => Evaluator.Verify(Memoised, pairs, null, FaceViews.Parse(v), oneSide)).ToList();
     }
 }

@@ -10,11 +10,15 @@ public sealed record VerificationResult
     public required double[] FoldThresholds { get; init; }
     public required double Auc { get; init; }
     public required double Eer { get; init; }
-    /// <summary>TAR at FAR = 1e-1, 1e-2, 1e-3 (only as far as the number of negative pairs allows: 1/FAR of them).</summary>
+
+    /// <summary>TAR at FAR = 1e-1, 1e-2, 1e-3 (only as far as the number of negative pairs allows: 1/FAR of
+    /// them).</summary>
     public required IReadOnlyDictionary<double, double> TarAtFar { get; init; }
     public required IReadOnlyList<RocPoint> Roc { get; init; }
+
     /// <summary>Per-pair correctness at the fold's threshold (for paired significance tests).</summary>
     public required bool[] Correct { get; init; }
+
     /// <summary>The pair scores and ground truth evaluated (for similarity-distribution plots).</summary>
     public double[] Scores { get; init; } = [];
     public bool[] Same { get; init; } = [];
@@ -31,11 +35,17 @@ public static class Verification
 {
     public static readonly double[] StandardFars = [1e-1, 1e-2, 1e-3];
 
-    public static VerificationResult Evaluate(IReadOnlyList<double> scores, IReadOnlyList<bool> same, IReadOnlyList<int> folds)
+    public static VerificationResult Evaluate(
+        IReadOnlyList<double> scores,
+        IReadOnlyList<bool> same,
+        IReadOnlyList<int> folds
+    )
     {
         int n = scores.Count;
-        if (n == 0 || same.Count != n || folds.Count != n) throw new ArgumentException("scores, labels and folds must have the same, positive length");
-        if (scores.Any(s => !double.IsFinite(s))) throw new ArgumentException("scores contain NaN or infinity");
+        if (n == 0 || same.Count != n || folds.Count != n)
+            throw new ArgumentException("scores, labels and folds must have the same, positive length");
+        if (scores.Any(s => !double.IsFinite(s)))
+            throw new ArgumentException("scores contain NaN or infinity");
         var foldIds = folds.Distinct().OrderBy(f => f).ToArray();
         var accs = new double[foldIds.Length];
         var ths = new double[foldIds.Length];
@@ -49,7 +59,8 @@ public static class Verification
             foreach (var i in test)
             {
                 correct[i] = scores[i] > ths[k] == same[i];
-                if (correct[i]) ok++;
+                if (correct[i])
+                    ok++;
             }
             accs[k] = (double)ok / test.Length;
         }
@@ -59,29 +70,41 @@ public static class Verification
         int negatives = same.Count(s => !s);
         var tar = new Dictionary<double, double>();
         foreach (var far in StandardFars)
-            if (negatives * far >= 1 - 1e-9) tar[far] = TarAtFar(scores, same, far);
+            if (negatives * far >= 1 - 1e-9)
+                tar[far] = TarAtFar(scores, same, far);
         return new VerificationResult
         {
-            Accuracy = mean, AccuracyStd = std, FoldAccuracies = accs, FoldThresholds = ths,
-            Auc = Auc(roc), Eer = Eer(roc), TarAtFar = tar, Roc = roc, Correct = correct,
-            Scores = scores.ToArray(), Same = same.ToArray(),
+            Accuracy = mean,
+            AccuracyStd = std,
+            FoldAccuracies = accs,
+            FoldThresholds = ths,
+            Auc = Auc(roc),
+            Eer = Eer(roc),
+            TarAtFar = tar,
+            Roc = roc,
+            Correct = correct,
+            Scores = scores.ToArray(),
+            Same = same.ToArray(),
         };
     }
 
-    /// <summary>The threshold t maximising accuracy of "same ⇔ score &gt; t"; candidates are midpoints of sorted scores.</summary>
+    /// <summary>The threshold t maximising accuracy of "same ⇔ score &gt; t"; candidates are midpoints of sorted
+    /// scores.</summary>
     public static double BestThreshold(double[] scores, bool[] same)
     {
         var order = Enumerable.Range(0, scores.Length).OrderBy(i => scores[i]).ToArray();
         int positives = same.Count(s => s);
         // threshold below everything: all predicted same → correct = positives
-        int best = positives, correct = positives;
+        int best = positives,
+            correct = positives;
         double bestT = scores[order[0]] - 1e-6;
         for (int j = 0; j < order.Length; j++)
         {
             // move order[j] to "different"
             correct += same[order[j]] ? -1 : 1;
             bool tie = j + 1 < order.Length && scores[order[j + 1]] == scores[order[j]];
-            if (tie) continue;
+            if (tie)
+                continue;
             if (correct > best)
             {
                 best = correct;
@@ -91,18 +114,26 @@ public static class Verification
         return bestT;
     }
 
-    /// <summary>ROC points from the highest threshold down: (FAR, TAR) at "score &gt; t" for every distinct score.</summary>
+    /// <summary>ROC points from the highest threshold down: (FAR, TAR) at "score &gt; t" for every distinct
+    /// score.</summary>
     public static List<RocPoint> Roc(IReadOnlyList<double> scores, IReadOnlyList<bool> same)
     {
-        int p = same.Count(s => s), q = same.Count - p;
-        if (p == 0 || q == 0) throw new ArgumentException("the ROC needs both same and different pairs");
+        int p = same.Count(s => s),
+            q = same.Count - p;
+        if (p == 0 || q == 0)
+            throw new ArgumentException("the ROC needs both same and different pairs");
         var order = Enumerable.Range(0, scores.Count).OrderByDescending(i => scores[i]).ToArray();
         var pts = new List<RocPoint> { new(double.PositiveInfinity, 0, 0) };
-        int tp = 0, fp = 0;
+        int tp = 0,
+            fp = 0;
         for (int j = 0; j < order.Length; j++)
         {
-            if (same[order[j]]) tp++; else fp++;
-            if (j + 1 < order.Length && scores[order[j + 1]] == scores[order[j]]) continue;
+            if (same[order[j]])
+                tp++;
+            else
+                fp++;
+            if (j + 1 < order.Length && scores[order[j + 1]] == scores[order[j]])
+                continue;
             pts.Add(new RocPoint(scores[order[j]], (double)fp / q, (double)tp / p));
         }
         return pts;
@@ -111,7 +142,8 @@ public static class Verification
     public static double Auc(IReadOnlyList<RocPoint> roc)
     {
         double a = 0;
-        for (int i = 1; i < roc.Count; i++) a += (roc[i].Far - roc[i - 1].Far) * (roc[i].Tar + roc[i - 1].Tar) / 2;
+        for (int i = 1; i < roc.Count; i++)
+            a += (roc[i].Far - roc[i - 1].Far) * (roc[i].Tar + roc[i - 1].Tar) / 2;
         return a;
     }
 
@@ -120,7 +152,8 @@ public static class Verification
     {
         for (int i = 1; i < roc.Count; i++)
         {
-            double d0 = roc[i - 1].Far - (1 - roc[i - 1].Tar), d1 = roc[i].Far - (1 - roc[i].Tar);
+            double d0 = roc[i - 1].Far - (1 - roc[i - 1].Tar),
+                d1 = roc[i].Far - (1 - roc[i].Tar);
             if (d0 <= 0 && d1 >= 0)
             {
                 double t = d1 == d0 ? 0 : -d0 / (d1 - d0);

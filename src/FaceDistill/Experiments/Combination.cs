@@ -10,7 +10,8 @@ namespace FaceDistill.Experiments;
 /// concatenated, a linear model on top (<see cref="EmbeddingCombination"/>).</summary>
 public static class Combination
 {
-    /// <summary>Georgescu et al.'s combination of the runs' embeddings (<see cref="EmbeddingCombination"/>), on <paramref name="view"/>.</summary>
+    /// <summary>Georgescu et al.'s combination of the runs' embeddings (<see cref="EmbeddingCombination"/>), on
+    /// <paramref name="view"/>.</summary>
     public static EvalReport Combine(IReadOnlyList<string> runDirs, string view)
     {
         var runs = runDirs.Select(d => TrainedRun.Load(d, [$"eval.view={view}"])).ToList();
@@ -24,14 +25,22 @@ public static class Combination
             if (task == FaceTask.Recognition)
             {
                 var pairs = first.Data.Pairs ?? throw FaceDistillException.ForFile(runDirs[0], "no verification pairs");
-                var blocks = runs.Select(r => Embedder.Embed(r.Model.Backbone, pairs.Images, crop, r.Config.Eval.Flip, bs, view: v)).ToList();
+                var blocks = runs.Select(r =>
+                        Embedder.Embed(r.Model.Backbone, pairs.Images, crop, r.Config.Eval.Flip, bs, view: v)
+                    )
+                    .ToList();
                 return EmbeddingCombination.Verify(blocks, pairs);
             }
             var test = first.Data.Validation ?? throw FaceDistillException.ForFile(runDirs[0], "no held-out images");
-            // the linear model learns from the training images as the students saw them (their training view), un-augmented
+            // the linear model learns from the training images as the students saw them (their training view),
+            // un-augmented
             var trainView = FaceViews.Parse(first.Config.Data.View);
-            var trainBlocks = runs.Select(r => Embedder.Embed(r.Model.Backbone, r.Data.Train, r.Data.EvalCenterCrop, false, bs, view: trainView)).ToList();
-            var testBlocks = runs.Select(r => Embedder.Embed(r.Model.Backbone, test, crop, false, bs, view: v)).ToList();
+            var trainBlocks = runs.Select(r =>
+                    Embedder.Embed(r.Model.Backbone, r.Data.Train, r.Data.EvalCenterCrop, false, bs, view: trainView)
+                )
+                .ToList();
+            var testBlocks = runs.Select(r => Embedder.Embed(r.Model.Backbone, test, crop, false, bs, view: v))
+                .ToList();
             var (xTrain, xTest) = EmbeddingCombination.Concatenate(trainBlocks, testBlocks);
             var trainIdx = Enumerable.Range(0, first.Data.Train.Count).ToArray();
             var testIdx = Enumerable.Range(0, test.Count).ToArray();
@@ -39,20 +48,32 @@ public static class Combination
             {
                 trainIdx = trainIdx.Where(i => !float.IsNaN(first.Data.Train.Labels(i).Age)).ToArray();
                 testIdx = testIdx.Where(i => !float.IsNaN(test.Labels(i).Age)).ToArray();
-                var pred = EmbeddingCombination.Ridge(trainIdx.Select(i => xTrain[i]).ToArray(), trainIdx.Select(i => (double)first.Data.Train.Labels(i).Age).ToArray(),
-                    testIdx.Select(i => xTest[i]).ToArray());
+                var pred = EmbeddingCombination.Ridge(
+                    trainIdx.Select(i => xTrain[i]).ToArray(),
+                    trainIdx.Select(i => (double)first.Data.Train.Labels(i).Age).ToArray(),
+                    testIdx.Select(i => xTest[i]).ToArray()
+                );
                 return EmbeddingCombination.Regression(testIdx.Select(i => (double)test.Labels(i).Age).ToArray(), pred);
             }
             trainIdx = trainIdx.Where(i => task.ClassLabel(first.Data.Train.Labels(i)) >= 0).ToArray();
             testIdx = testIdx.Where(i => task.ClassLabel(test.Labels(i)) >= 0).ToArray();
             int classes = Math.Max(first.Data.Classes, test.ClassCount(task));
-            var predicted = EmbeddingCombination.LogisticRegression(trainIdx.Select(i => xTrain[i]).ToArray(), trainIdx.Select(i => task.ClassLabel(first.Data.Train.Labels(i))).ToArray(),
-                testIdx.Select(i => xTest[i]).ToArray(), classes);
-            return EmbeddingCombination.Classification(testIdx.Select(i => task.ClassLabel(test.Labels(i))).ToArray(), predicted, classes);
+            var predicted = EmbeddingCombination.LogisticRegression(
+                trainIdx.Select(i => xTrain[i]).ToArray(),
+                trainIdx.Select(i => task.ClassLabel(first.Data.Train.Labels(i))).ToArray(),
+                testIdx.Select(i => xTest[i]).ToArray(),
+                classes
+            );
+            return EmbeddingCombination.Classification(
+                testIdx.Select(i => task.ClassLabel(test.Labels(i))).ToArray(),
+                predicted,
+                classes
+            );
         }
         finally
         {
-            foreach (var r in runs) r.Dispose();
+            foreach (var r in runs)
+                r.Dispose();
         }
     }
 }

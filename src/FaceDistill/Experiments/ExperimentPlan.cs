@@ -6,8 +6,7 @@ using FaceDistill.Runs;
 
 namespace FaceDistill.Experiments;
 
-/// <summary>
-/// An experiment: runs that differ in one axis (method), each with several seeds, evaluated identically on
+/// <summary> An experiment: runs that differ in one axis (method), each with several seeds, evaluated identically on
 /// one or more views, compared with paired tests against the declared baseline. A plain-data file:
 /// <code>
 /// { "name": "occlusion-synthetic", "description": "...", "budget": "about 5 min on 2 CPU cores",
@@ -15,12 +14,13 @@ namespace FaceDistill.Experiments;
 ///   "seeds": [1, 2], "views": ["clean", "occluded:vr"], "baseline": "finetune",
 ///   "runs": [ { "name": "teacher", "reference": true, "set": { "data.view": "clean" } },
 ///             { "name": "finetune", "set": { "train.init": "@teacher" } },
-///             { "name": "kd", "set": { "train.init": "@teacher", "distill.method": "kd", "distill.teacher": "@teacher" } } ],
+///             { "name": "kd", "set": { "train.init": "@teacher", "distill.method": "kd",
+///                                      "distill.teacher": "@teacher" } } ],
 ///   "combine": [ { "name": "kd+triplet", "of": ["kd", "triplet"] } ],
-///   "prepare": [ { "align": "../shared/datasets/lfw/lfw", "out": "runs/aligned/lfw", "detector": "ssd", "fallbackBox": 0.45 } ] }
+///   "prepare": [ { "align": "../shared/datasets/lfw/lfw", "out": "runs/aligned/lfw", "detector": "ssd",
+///                  "fallbackBox": 0.45 } ] }
 /// </code>
-/// <c>@run</c> in a value is that run's directory (for the same seed; a reference run's single directory).
-/// </summary>
+/// <c>@run</c> in a value is that run's directory (for the same seed; a reference run's single directory). </summary>
 public sealed class ExperimentPlan
 {
     public required string Name { get; init; }
@@ -31,59 +31,115 @@ public sealed class ExperimentPlan
     public required string Baseline { get; init; }
     public required IReadOnlyList<PlanRun> Runs { get; init; }
     public IReadOnlyList<PlanCombination> Combine { get; init; } = [];
+
     /// <summary>Convergence comparisons, method → its reference (e.g. MultiFace → the single-head run): steps until the
-    /// method's validation metric reaches the reference's final value (<see cref="Experiments.Convergence"/>).</summary>
+    /// method's validation metric reaches the reference's final value (<see
+    /// cref="Experiments.Convergence"/>).</summary>
     public IReadOnlyList<(string Method, string Reference)> Convergence { get; init; } = [];
+
     /// <summary>Data preparation run before the first training run (aligned copies of real datasets).</summary>
     public IReadOnlyList<AlignStep> Prepare { get; init; } = [];
+
     /// <summary>Evaluation views; empty = the base config's own (eval.view, else data.view).</summary>
     public IReadOnlyList<string> Views { get; init; } = [];
     public required string Source { get; init; }
 
     public static readonly string[] Keys =
-        ["name", "description", "budget", "base", "seeds", "views", "baseline", "runs", "combine", "prepare", "convergence"];
+    [
+        "name",
+        "description",
+        "budget",
+        "base",
+        "seeds",
+        "views",
+        "baseline",
+        "runs",
+        "combine",
+        "prepare",
+        "convergence",
+    ];
 
     /// <summary>True when the file is an experiment (it has <c>runs</c>) rather than a single run's config.</summary>
     public static bool IsPlan(string path)
     {
-        if (!File.Exists(path) || Path.GetExtension(path).ToLowerInvariant() != ".json") return false;
-        try { return PlanReader.Parse(File.ReadAllText(path)) is JsonObject o && o.ContainsKey("runs"); }
-        catch (JsonException) { return false; }
+        if (!File.Exists(path) || Path.GetExtension(path).ToLowerInvariant() != ".json")
+            return false;
+        try
+        {
+            return PlanReader.Parse(File.ReadAllText(path)) is JsonObject o && o.ContainsKey("runs");
+        }
+        catch (JsonException)
+        {
+            return false;
+        }
     }
 
     public static ExperimentPlan Load(string path, IEnumerable<string>? baseOverrides = null)
     {
         var reader = PlanReader.Open(path);
         var root = reader.Root;
-        foreach (var (k, _) in root) if (!Keys.Contains(k)) reader.Fail($"unknown key '{k}' (expected {string.Join(", ", Keys)})");
+        foreach (var (k, _) in root)
+            if (!Keys.Contains(k))
+                reader.Fail($"unknown key '{k}' (expected {string.Join(", ", Keys)})");
         var name = reader.Str(root, "name");
         if (name.IndexOfAny(Path.GetInvalidFileNameChars()) >= 0 || name is "." or "..")
             reader.Fail($"name '{name}' is not usable as a directory name");
-        var baseObj = (JsonObject)(root["base"] as JsonObject ?? throw reader.Error("key 'base' must be an object (a run config)")).DeepClone();
-        foreach (var o in baseOverrides ?? []) ConfigLoader.ApplyOverride(baseObj, o, path);
+        var baseObj = (JsonObject)
+            (
+                root["base"] as JsonObject ?? throw reader.Error("key 'base' must be an object (a run config)")
+            ).DeepClone();
+        foreach (var o in baseOverrides ?? [])
+            ConfigLoader.ApplyOverride(baseObj, o, path);
         var runs = reader.Runs();
         var baseline = reader.Str(root, "baseline");
-        if (!runs.Any(r => r.Name == baseline && !r.Reference)) reader.Fail($"baseline '{baseline}' is not one of the (non-reference) runs");
+        if (!runs.Any(r => r.Name == baseline && !r.Reference))
+            reader.Fail($"baseline '{baseline}' is not one of the (non-reference) runs");
         PlanReader.CheckBaselines(reader, runs);
         var plan = new ExperimentPlan
         {
-            Name = name, Description = reader.Str(root, "description", ""), Budget = reader.Str(root, "budget", ""), Base = baseObj,
-            Seeds = reader.Seeds(), Baseline = baseline, Runs = runs, Combine = reader.Combinations(runs), Views = reader.Views(),
-            Source = path, Prepare = reader.Prepare(), Convergence = reader.Convergence(runs),
+            Name = name,
+            Description = reader.Str(root, "description", ""),
+            Budget = reader.Str(root, "budget", ""),
+            Base = baseObj,
+            Seeds = reader.Seeds(),
+            Baseline = baseline,
+            Runs = runs,
+            Combine = reader.Combinations(runs),
+            Views = reader.Views(),
+            Source = path,
+            Prepare = reader.Prepare(),
+            Convergence = reader.Convergence(runs),
         };
         // every run's config must be valid before anything trains (other runs' directories are checked when they exist)
-        foreach (var r in runs) plan.Config(r, plan.Seeds[0], Path.Combine(Path.GetTempPath(), "facedistill-plan-check"), checkFiles: false);
+        foreach (var r in runs)
+            plan.Config(
+                r,
+                plan.Seeds[0],
+                Path.Combine(Path.GetTempPath(), "facedistill-plan-check"),
+                checkFiles: false
+            );
         return plan;
     }
 
     /// <summary>The same plan with other seeds (e.g. <c>--seeds 1</c> for a quick pass).</summary>
     public ExperimentPlan WithSeeds(int[] seeds)
     {
-        if (seeds.Length == 0 || seeds.Distinct().Count() != seeds.Length) throw FaceDistillException.ForFile(Source, "seeds: at least one, each once");
+        if (seeds.Length == 0 || seeds.Distinct().Count() != seeds.Length)
+            throw FaceDistillException.ForFile(Source, "seeds: at least one, each once");
         return new ExperimentPlan
         {
-            Name = Name, Description = Description, Budget = Budget, Base = Base, Seeds = seeds, Baseline = Baseline, Runs = Runs,
-            Combine = Combine, Views = Views, Source = Source, Prepare = Prepare, Convergence = Convergence,
+            Name = Name,
+            Description = Description,
+            Budget = Budget,
+            Base = Base,
+            Seeds = seeds,
+            Baseline = Baseline,
+            Runs = Runs,
+            Combine = Combine,
+            Views = Views,
+            Source = Source,
+            Prepare = Prepare,
+            Convergence = Convergence,
         };
     }
 
@@ -96,11 +152,12 @@ public sealed class ExperimentPlan
     public string BaselineOf(string method) => Runs.FirstOrDefault(r => r.Name == method)?.Against ?? Baseline;
 
     /// <summary>The directory of a run of this experiment under <paramref name="runsRoot"/>.</summary>
-    public string RunDirectory(string runsRoot, PlanRun r, int seed) => System.IO.Path.Combine(runsRoot, Name, RunName(r, seed));
+    public string RunDirectory(string runsRoot, PlanRun r, int seed) =>
+        System.IO.Path.Combine(runsRoot, Name, RunName(r, seed));
 
-    /// <summary>The config of run <paramref name="r"/> for <paramref name="seed"/>: the base, then train.seed and the run's
-    /// keys, <c>@run</c> references resolved to run directories.</summary>
-    /// <param name="checkFiles">false: directories of other runs (<c>@run</c>) are accepted though they do not exist yet.</param>
+    /// <summary>The config of run <paramref name="r"/> for <paramref name="seed"/>: the base, then train.seed and the
+    /// run's keys, <c>@run</c> references resolved to run directories.</summary> <param name="checkFiles">false:
+    /// directories of other runs (<c>@run</c>) are accepted though they do not exist yet.</param>
     public ExperimentConfig Config(PlanRun r, int seed, string runsRoot, bool checkFiles = true)
     {
         var node = (JsonObject)Base.DeepClone();
@@ -116,13 +173,21 @@ public sealed class ExperimentPlan
                 refs.Add(Path.GetFullPath(target));
                 v = JsonValue.Create(target);
             }
-            ConfigLoader.ApplyOverride(node, $"{key}={(v is null ? "null" : v.ToJsonString())}", $"{Source} (run {r.Name})");
+            ConfigLoader.ApplyOverride(
+                node,
+                $"{key}={(v is null ? "null" : v.ToJsonString())}",
+                $"{Source} (run {r.Name})"
+            );
         }
         bool Planned(string p)
         {
-            if (Prepare.Any(a => !a.Done && a.Creates(p))) return true;
+            if (Prepare.Any(a => !a.Done && a.Creates(p)))
+                return true;
             var full = Path.GetFullPath(p);
-            return !checkFiles && refs.Any(d => full == d || full.StartsWith(d + Path.DirectorySeparatorChar, StringComparison.Ordinal));
+            return !checkFiles
+                && refs.Any(d =>
+                    full == d || full.StartsWith(d + Path.DirectorySeparatorChar, StringComparison.Ordinal)
+                );
         }
         return RunConfig.FromNode(node, $"{Source} (run {r.Name})", Planned);
     }

@@ -10,14 +10,25 @@ namespace FaceDistill.Experiments;
 
 /// <summary>What one method of an experiment gave: per evaluation view, one report per seed (same seed order as the
 /// plan), and the training time of each seed.</summary>
-public sealed record MethodResult(string Name, string Kind, Dictionary<string, List<EvalReport>> Reports, List<double> TrainSeconds)
+public sealed record MethodResult(
+    string Name,
+    string Kind,
+    Dictionary<string, List<EvalReport>> Reports,
+    List<double> TrainSeconds
+)
 {
     /// <summary>The trained run directory of each seed (empty for teacher rows and combinations).</summary>
     public List<string> RunDirs { get; init; } = [];
     public bool IsReference => Kind == "reference";
 }
 
-public sealed record ExperimentResult(ExperimentPlan Plan, string Task, IReadOnlyList<string> Views, IReadOnlyList<MethodResult> Methods, string Directory);
+public sealed record ExperimentResult(
+    ExperimentPlan Plan,
+    string Task,
+    IReadOnlyList<string> Views,
+    IReadOnlyList<MethodResult> Methods,
+    string Directory
+);
 
 /// <summary>
 /// Runs an <see cref="ExperimentPlan"/>: every run for every seed (a run that already finished with the same config is
@@ -26,20 +37,32 @@ public sealed record ExperimentResult(ExperimentPlan Plan, string Task, IReadOnl
 /// </summary>
 public static class ExperimentRunner
 {
-    public static ExperimentResult Run(ExperimentPlan plan, string runsRoot, Action<string>? log = null, CancellationToken cancel = default)
+    public static ExperimentResult Run(
+        ExperimentPlan plan,
+        string runsRoot,
+        Action<string>? log = null,
+        CancellationToken cancel = default
+    )
     {
         log ??= Log.Info;
         var dir = Path.Combine(runsRoot, plan.Name);
         Directory.CreateDirectory(dir);
-        foreach (var step in plan.Prepare) DataPreparation.PrepareData(step, log);
+        foreach (var step in plan.Prepare)
+            DataPreparation.PrepareData(step, log);
         var baseCfg = plan.Config(plan.Run(plan.Baseline), plan.Seeds[0], runsRoot, checkFiles: false);
         var task = FaceTaskExtensions.Parse(baseCfg.Task);
         var views = plan.Views.Count > 0 ? plan.Views : [baseCfg.Eval.View ?? baseCfg.Data.View];
         var results = new List<MethodResult>();
-        int total = plan.Runs.Sum(r => r.Reference ? 1 : plan.Seeds.Length), done = 0;
+        int total = plan.Runs.Sum(r => r.Reference ? 1 : plan.Seeds.Length),
+            done = 0;
         foreach (var r in plan.Runs)
         {
-            var m = new MethodResult(r.Name, r.Reference ? "reference" : "run", views.ToDictionary(v => v, _ => new List<EvalReport>()), []);
+            var m = new MethodResult(
+                r.Name,
+                r.Reference ? "reference" : "run",
+                views.ToDictionary(v => v, _ => new List<EvalReport>()),
+                []
+            );
             foreach (var seed in r.Reference ? plan.Seeds.Take(1) : plan.Seeds)
             {
                 cancel.ThrowIfCancellationRequested();
@@ -48,7 +71,8 @@ public static class ExperimentRunner
                 {
                     var data = RunData.From(plan.Config(plan.Run(plan.Baseline), seed, runsRoot));
                     var teacherReports = EvaluateTeacher(r.Teacher, baseCfg, data, views);
-                    for (int k = 0; k < views.Count; k++) m.Reports[views[k]].Add(teacherReports[k]);
+                    for (int k = 0; k < views.Count; k++)
+                        m.Reports[views[k]].Add(teacherReports[k]);
                     continue;
                 }
                 var cfg = plan.Config(r, seed, runsRoot);
@@ -56,53 +80,101 @@ public static class ExperimentRunner
                 m.RunDirs.Add(runDir);
                 m.TrainSeconds.Add(TrainOrReuse(cfg, dir, runDir, cancel));
                 var reports = EvaluateViews(runDir, views);
-                for (int k = 0; k < views.Count; k++) m.Reports[views[k]].Add(reports[k]);
+                for (int k = 0; k < views.Count; k++)
+                    m.Reports[views[k]].Add(reports[k]);
             }
             results.Add(m);
         }
         foreach (var c in plan.Combine)
         {
             log($"combination {c.Name} = {string.Join(" + ", c.Of)}");
-            var m = new MethodResult(c.Name, "combination", views.ToDictionary(v => v, _ => new List<EvalReport>()), []);
+            var m = new MethodResult(
+                c.Name,
+                "combination",
+                views.ToDictionary(v => v, _ => new List<EvalReport>()),
+                []
+            );
             foreach (var seed in plan.Seeds)
-                foreach (var v in views)
-                    m.Reports[v].Add(Combination.Combine(c.Of.Select(o => plan.RunDirectory(runsRoot, plan.Run(o), seed)).ToList(), v));
+            foreach (var v in views)
+                m.Reports[v]
+                    .Add(
+                        Combination.Combine(
+                            c.Of.Select(o => plan.RunDirectory(runsRoot, plan.Run(o), seed)).ToList(),
+                            v
+                        )
+                    );
             results.Add(m);
         }
         return new ExperimentResult(plan, baseCfg.Task, views, results, dir);
     }
 
-    /// <summary>Trains the run unless it already finished with this very config; returns its training time in seconds.</summary>
+    /// <summary>Trains the run unless it already finished with this very config; returns its training time in
+    /// seconds.</summary>
     private static double TrainOrReuse(ExperimentConfig cfg, string root, string runDir, CancellationToken cancel)
     {
         var report = Path.Combine(runDir, "report.json");
         var configPath = Path.Combine(runDir, "config.json");
         if (File.Exists(report) && File.Exists(configPath) && RunConfig.SameAs(File.ReadAllText(configPath), cfg))
             return JsonNode.Parse(File.ReadAllText(report))?["seconds"]?.GetValue<double>() ?? double.NaN;
-        var outcome = TrainingRun.Execute(cfg, root, RunDirectory.HasRun(runDir) ? ExistingRun.Resume : ExistingRun.Refuse, cancel: cancel);
-        if (outcome.Result.Interrupted) throw new OperationCanceledException($"{runDir} was interrupted; run the experiment again to resume it");
+        var outcome = TrainingRun.Execute(
+            cfg,
+            root,
+            RunDirectory.HasRun(runDir) ? ExistingRun.Resume : ExistingRun.Refuse,
+            cancel: cancel
+        );
+        if (outcome.Result.Interrupted)
+            throw new OperationCanceledException($"{runDir} was interrupted; run the experiment again to resume it");
         return outcome.Result.Elapsed.TotalSeconds;
     }
 
-    /// <summary>The run's model evaluated on <paramref name="view"/> with the run's own protocol (pairs or held-out images).</summary>
+    /// <summary>The run's model evaluated on <paramref name="view"/> with the run's own protocol (pairs or held-out
+    /// images).</summary>
     public static EvalReport Evaluate(string runDir, string view)
     {
         using var run = TrainedRun.Load(runDir, [$"eval.view={view}"]);
         var evaluate = Protocols.For(run.Config, run.Task, run.Data).Evaluate;
-        return (evaluate ?? throw FaceDistillException.ForFile(runDir, "the run has nothing to evaluate on (no pairs or held-out images)"))(run.Model);
+        return (
+            evaluate
+            ?? throw FaceDistillException.ForFile(
+                runDir,
+                "the run has nothing to evaluate on (no pairs or held-out images)"
+            )
+        )(run.Model);
     }
 
-    /// <summary>A teacher evaluated as it is (a reference row): verification on the experiment's pairs, the images at the
-    /// students' input size (what the teacher sees while distilling), resized to the teacher's own input.</summary>
-    public static IReadOnlyList<EvalReport> EvaluateTeacher(string spec, ExperimentConfig cfg, ExperimentData data, IReadOnlyList<string> views)
+    /// <summary>A teacher evaluated as it is (a reference row): verification on the experiment's pairs, the images at
+    /// the students' input size (what the teacher sees while distilling), resized to the teacher's own input.</summary>
+    public static IReadOnlyList<EvalReport> EvaluateTeacher(
+        string spec,
+        ExperimentConfig cfg,
+        ExperimentData data,
+        IReadOnlyList<string> views
+    )
     {
         if (FaceTaskExtensions.Parse(cfg.Task) != FaceTask.Recognition)
-            throw new FaceDistillException($"teacher row '{spec}': only recognition experiments evaluate a teacher as it is");
-        var pairs = data.Pairs ?? throw new FaceDistillException($"teacher row '{spec}': the experiment has no verification pairs");
+            throw new FaceDistillException(
+                $"teacher row '{spec}': only recognition experiments evaluate a teacher as it is"
+            );
+        var pairs =
+            data.Pairs
+            ?? throw new FaceDistillException($"teacher row '{spec}': the experiment has no verification pairs");
         using var teacher = TeacherFactory.Create(spec);
         return Protocols.VerifyViews(
-            (v, pr) => Embedder.Embed(teacher, pairs.Images, cfg.Data.ImageSize, data.EvalCenterCrop, cfg.Eval.Flip, cfg.Eval.BatchSize, pr, v),
-            pairs, views, cfg.Eval.PairSides == "one");
+            (v, pr) =>
+                Embedder.Embed(
+                    teacher,
+                    pairs.Images,
+                    cfg.Data.ImageSize,
+                    data.EvalCenterCrop,
+                    cfg.Eval.Flip,
+                    cfg.Eval.BatchSize,
+                    pr,
+                    v
+                ),
+            pairs,
+            views,
+            cfg.Eval.PairSides == "one"
+        );
     }
 
     /// <summary>The run evaluated on every view. Verification embeds each view of the pair images once (the clean one,
@@ -115,10 +187,21 @@ public static class ExperimentRunner
             {
                 var c = run.Config;
                 return Protocols.VerifyViews(
-                    (v, pr) => Embedder.Embed(run.Model.Backbone, pairs.Images, run.Data.EvalCenterCrop, c.Eval.Flip, c.Eval.BatchSize, pr, v),
-                    pairs, views, c.Eval.PairSides == "one");
+                    (v, pr) =>
+                        Embedder.Embed(
+                            run.Model.Backbone,
+                            pairs.Images,
+                            run.Data.EvalCenterCrop,
+                            c.Eval.Flip,
+                            c.Eval.BatchSize,
+                            pr,
+                            v
+                        ),
+                    pairs,
+                    views,
+                    c.Eval.PairSides == "one"
+                );
             }
         return views.Select(v => Evaluate(runDir, v)).ToList();
     }
-
 }

@@ -17,18 +17,21 @@ public static class ExperimentTable
 {
     private static readonly CultureInfo Inv = CultureInfo.InvariantCulture;
 
-    public static (string Metric, bool HigherIsBetter, string Secondary) MetricsOf(string protocol) => protocol switch
-    {
-        "verification" => ("acc", true, "tar@far=0.01"),
-        "classification" => ("acc", true, "balanced_acc"),
-        _ => ("mae", false, "rmse"),
-    };
+    public static (string Metric, bool HigherIsBetter, string Secondary) MetricsOf(string protocol) =>
+        protocol switch
+        {
+            "verification" => ("acc", true, "tar@far=0.01"),
+            "classification" => ("acc", true, "balanced_acc"),
+            _ => ("mae", false, "rmse"),
+        };
 
-    /// <summary>The paired test of a method against the baseline, over the seeds both have (per-item outcomes concatenated).</summary>
+    /// <summary>The paired test of a method against the baseline, over the seeds both have (per-item outcomes
+    /// concatenated).</summary>
     public static TestResult? PValue(IReadOnlyList<EvalReport> baseline, IReadOnlyList<EvalReport> method)
     {
         int n = Math.Min(baseline.Count, method.Count);
-        if (n == 0 || ReferenceEquals(baseline, method)) return null;
+        if (n == 0 || ReferenceEquals(baseline, method))
+            return null;
         if (baseline[0].Detail is RegressionResult)
         {
             var diffs = new List<double>();
@@ -36,7 +39,8 @@ public static class ExperimentTable
             {
                 var a = ((RegressionResult)baseline[s].Detail).AbsoluteErrors;
                 var b = ((RegressionResult)method[s].Detail).AbsoluteErrors;
-                if (a.Length != b.Length) throw new ArgumentException("paired comparison on different test sets");
+                if (a.Length != b.Length)
+                    throw new ArgumentException("paired comparison on different test sets");
                 diffs.AddRange(b.Select((e, i) => e - a[i]));
             }
             return Significance.PairedPermutation(diffs);
@@ -47,7 +51,8 @@ public static class ExperimentTable
         {
             var a = Correct(baseline[s]);
             var b = Correct(method[s]);
-            if (a.Length != b.Length) throw new ArgumentException("paired comparison on different test sets");
+            if (a.Length != b.Length)
+                throw new ArgumentException("paired comparison on different test sets");
             ca.AddRange(a);
             cb.AddRange(b);
         }
@@ -58,30 +63,38 @@ public static class ExperimentTable
     /// none for reference rows and the baseline itself.</summary>
     private static (string? Against, TestResult? P) Test(ExperimentResult r, MethodResult m, string view)
     {
-        if (m.IsReference || m.Name == r.Plan.Baseline) return (null, null);
+        if (m.IsReference || m.Name == r.Plan.Baseline)
+            return (null, null);
         var against = r.Plan.BaselineOf(m.Name);
         return (against, PValue(r.Methods.First(x => x.Name == against).Reports[view], m.Reports[view]));
     }
 
-    private static bool[] Correct(EvalReport r) => r.Detail switch
-    {
-        VerificationResult v => v.Correct,
-        ClassificationResult c => c.Correct,
-        _ => throw new ArgumentException($"no per-item outcome in a {r.Protocol} result"),
-    };
+    private static bool[] Correct(EvalReport r) =>
+        r.Detail switch
+        {
+            VerificationResult v => v.Correct,
+            ClassificationResult c => c.Correct,
+            _ => throw new ArgumentException($"no per-item outcome in a {r.Protocol} result"),
+        };
 
     private static (double Mean, double Std) MeanStd(IEnumerable<double> xs)
     {
         var v = xs.Where(double.IsFinite).ToArray();
-        if (v.Length == 0) return (double.NaN, double.NaN);
+        if (v.Length == 0)
+            return (double.NaN, double.NaN);
         double m = v.Average();
         return (m, v.Length > 1 ? Math.Sqrt(v.Sum(x => (x - m) * (x - m)) / (v.Length - 1)) : double.NaN);
     }
 
-    private static string Fmt(string metric, double v) => !double.IsFinite(v) ? "—"
-        : metric == "mae" || metric == "rmse" ? v.ToString("F2", Inv) : (100 * v).ToString("F2", Inv);
+    private static string Fmt(string metric, double v) =>
+        !double.IsFinite(v) ? "—"
+        : metric == "mae" || metric == "rmse" ? v.ToString("F2", Inv)
+        : (100 * v).ToString("F2", Inv);
 
-    private static string P(TestResult? t) => t is null ? "—" : t.PValue < 1e-3 ? t.PValue.ToString("0.0e+0", Inv) : t.PValue.ToString("F3", Inv);
+    private static string P(TestResult? t) =>
+        t is null ? "—"
+        : t.PValue < 1e-3 ? t.PValue.ToString("0.0e+0", Inv)
+        : t.PValue.ToString("F3", Inv);
 
     public static string Markdown(ExperimentResult r)
     {
@@ -91,28 +104,48 @@ public static class ExperimentTable
         string unit = metric == "mae" ? "years" : "%";
         var sb = new StringBuilder();
         sb.AppendLine($"## {r.Plan.Name}");
-        if (r.Plan.Description.Length > 0) sb.AppendLine().AppendLine(r.Plan.Description);
-        sb.AppendLine().AppendLine($"Task: {r.Task}; seeds: {string.Join(", ", r.Plan.Seeds)}; {metric} in {unit} ({(higher ? "higher" : "lower")} is better), mean ± std over seeds; " +
-                                   $"p: paired {(metric == "mae" ? "permutation test on absolute errors" : "McNemar test")} against **{r.Plan.Baseline}**" +
-                                   (r.Plan.Runs.Any(x => x.Against is not null) ? " (rows marked \"vs X\": against X)" : "") + ", items pooled over seeds.");
+        if (r.Plan.Description.Length > 0)
+            sb.AppendLine().AppendLine(r.Plan.Description);
+        sb.AppendLine()
+            .AppendLine(
+                $"Task: {r.Task}; seeds: {string.Join(", ", r.Plan.Seeds)}; {metric} in {unit} "
+                    + $"({(higher ? "higher" : "lower")} is better), mean ± std over seeds; "
+                    + $"p: paired {(metric == "mae" ? "permutation test on absolute errors" : "McNemar test")} "
+                    + $"against **{r.Plan.Baseline}**"
+                    + (r.Plan.Runs.Any(x => x.Against is not null) ? " (rows marked \"vs X\": against X)" : "")
+                    + ", items pooled over seeds."
+            );
         sb.AppendLine();
         var header = new StringBuilder("| method |");
         var rule = new StringBuilder("|---|");
-        foreach (var v in r.Views) { header.Append($" {metric} ({v}) | p | {secondary} |"); rule.Append("---:|---:|---:|"); }
+        foreach (var v in r.Views)
+        {
+            header.Append($" {metric} ({v}) | p | {secondary} |");
+            rule.Append("---:|---:|---:|");
+        }
         header.Append(" train time (s) |");
         rule.Append("---:|");
         sb.AppendLine(header.ToString()).AppendLine(rule.ToString());
         foreach (var m in r.Methods)
         {
-            var label = m.Kind switch { "reference" => $"{m.Name} (reference)", "combination" => $"{m.Name} (combined)", _ => m.Name };
-            if (m.Name == r.Plan.Baseline) label = $"**{m.Name}** (baseline)";
-            if (!m.IsReference && r.Plan.BaselineOf(m.Name) is var own && own != r.Plan.Baseline) label += $" (vs {own})";
+            var label = m.Kind switch
+            {
+                "reference" => $"{m.Name} (reference)",
+                "combination" => $"{m.Name} (combined)",
+                _ => m.Name,
+            };
+            if (m.Name == r.Plan.Baseline)
+                label = $"**{m.Name}** (baseline)";
+            if (!m.IsReference && r.Plan.BaselineOf(m.Name) is var own && own != r.Plan.Baseline)
+                label += $" (vs {own})";
             sb.Append($"| {label} |");
             foreach (var v in r.Views)
             {
                 var reps = m.Reports[v];
                 var (mean, std) = MeanStd(reps.Select(x => x.Metrics[metric]));
-                var (smean, _) = MeanStd(reps.Select(x => x.Metrics.TryGetValue(secondary, out var y) ? y : double.NaN));
+                var (smean, _) = MeanStd(
+                    reps.Select(x => x.Metrics.TryGetValue(secondary, out var y) ? y : double.NaN)
+                );
                 string cell = Fmt(metric, mean) + (double.IsFinite(std) ? " ± " + Fmt(metric, std) : "");
                 var (_, p) = Test(r, m, v);
                 sb.Append($" {cell} | {P(p)} | {Fmt(secondary, smean)} |");
@@ -125,22 +158,35 @@ public static class ExperimentTable
 
     public static string Csv(ExperimentResult r)
     {
-        var keys = r.Methods.SelectMany(m => m.Reports.Values.SelectMany(l => l.SelectMany(x => x.Metrics.Keys))).Distinct().ToList();
-        var sb = new StringBuilder("method,kind,view,seed," + string.Join(',', keys) + ",p_vs_baseline,baseline,train_seconds\n");
+        var keys = r
+            .Methods.SelectMany(m => m.Reports.Values.SelectMany(l => l.SelectMany(x => x.Metrics.Keys)))
+            .Distinct()
+            .ToList();
+        var sb = new StringBuilder(
+            "method,kind,view,seed," + string.Join(',', keys) + ",p_vs_baseline,baseline,train_seconds\n"
+        );
         foreach (var m in r.Methods)
-            foreach (var v in r.Views)
+        foreach (var v in r.Views)
+        {
+            var (against, p) = Test(r, m, v);
+            for (int s = 0; s < m.Reports[v].Count; s++)
             {
-                var (against, p) = Test(r, m, v);
-                for (int s = 0; s < m.Reports[v].Count; s++)
-                {
-                    var rep = m.Reports[v][s];
-                    int seed = m.IsReference ? r.Plan.Seeds[0] : r.Plan.Seeds[s];
-                    double t = s < m.TrainSeconds.Count ? m.TrainSeconds[s] : double.NaN;
-                    sb.Append($"{m.Name},{m.Kind},{v},{seed},");
-                    sb.Append(string.Join(',', keys.Select(k => rep.Metrics.TryGetValue(k, out var x) ? x.ToString("G6", Inv) : "")));
-                    sb.Append($",{(p is null ? "" : p.PValue.ToString("G4", Inv))},{against ?? ""},{(double.IsFinite(t) ? t.ToString("F1", Inv) : "")}\n");
-                }
+                var rep = m.Reports[v][s];
+                int seed = m.IsReference ? r.Plan.Seeds[0] : r.Plan.Seeds[s];
+                double t = s < m.TrainSeconds.Count ? m.TrainSeconds[s] : double.NaN;
+                sb.Append($"{m.Name},{m.Kind},{v},{seed},");
+                sb.Append(
+                    string.Join(
+                        ',',
+                        keys.Select(k => rep.Metrics.TryGetValue(k, out var x) ? x.ToString("G6", Inv) : "")
+                    )
+                );
+                sb.Append(
+                    $",{(p is null ? "" : p.PValue.ToString("G4", Inv))},{against ?? ""},"
+                        + $"{(double.IsFinite(t) ? t.ToString("F1", Inv) : "")}\n"
+                );
             }
+        }
         return sb.ToString();
     }
 
@@ -152,27 +198,33 @@ public static class ExperimentTable
         var mean = new double[r.Methods.Count, r.Views.Count];
         var err = new double[r.Methods.Count, r.Views.Count];
         for (int i = 0; i < r.Methods.Count; i++)
-            for (int j = 0; j < r.Views.Count; j++)
-            {
-                var (m, s) = MeanStd(r.Methods[i].Reports[r.Views[j]].Select(x => x.Metrics[metric] * scale));
-                mean[i, j] = m;
-                err[i, j] = s;
-            }
-        new BarPlot($"{r.Plan.Name}: {metric} (mean ± std over seeds)", metric == "mae" ? "MAE (years)" : $"{metric} (%)")
-            .Save(path, r.Methods.Select(m => m.Name).ToList(), r.Views, mean, err);
+        for (int j = 0; j < r.Views.Count; j++)
+        {
+            var (m, s) = MeanStd(r.Methods[i].Reports[r.Views[j]].Select(x => x.Metrics[metric] * scale));
+            mean[i, j] = m;
+            err[i, j] = s;
+        }
+        new BarPlot(
+            $"{r.Plan.Name}: {metric} (mean ± std over seeds)",
+            metric == "mae" ? "MAE (years)" : $"{metric} (%)"
+        ).Save(path, r.Methods.Select(m => m.Name).ToList(), r.Views, mean, err);
     }
 
     /// <summary>Writes results.md, results.csv and results.png into the experiment's directory (atomically).</summary>
     public static string Write(ExperimentResult r)
     {
         var md = Markdown(r);
-        var (metric, higher, _) = MetricsOf(r.Methods.First(m => m.Name == r.Plan.Baseline).Reports[r.Views[0]][0].Protocol);
+        var (metric, higher, _) = MetricsOf(
+            r.Methods.First(m => m.Name == r.Plan.Baseline).Reports[r.Views[0]][0].Protocol
+        );
         md += Convergence.Markdown(r, "val_" + metric, higher);
-        if (Convergence.Plot(r, "val_" + metric, Path.Combine(r.Directory, "convergence.png"))) md += "\n![convergence](convergence.png)\n";
+        if (Convergence.Plot(r, "val_" + metric, Path.Combine(r.Directory, "convergence.png")))
+            md += "\n![convergence](convergence.png)\n";
         AtomicFile.WriteAllText(Path.Combine(r.Directory, "results.md"), md + $"\n![results](results.png)\n");
         AtomicFile.WriteAllText(Path.Combine(r.Directory, "results.csv"), Csv(r));
         Plot(r, Path.Combine(r.Directory, "results.png"));
-        if (r.Task == "recognition") SimilarityPlot.Write(r);
+        if (r.Task == "recognition")
+            SimilarityPlot.Write(r);
         return md;
     }
 }

@@ -3,20 +3,35 @@ using System.Text.Json.Nodes;
 namespace FaceDistill.Experiments;
 
 /// <summary>One run of an experiment: a name and the keys it sets on the base config. A reference run (e.g. the teacher
-/// trained on full faces) runs once, with the first seed, and is reported without a p-value. A run with a
-/// <see cref="Teacher"/> (e.g. <c>zoo:recognition</c>) trains nothing: that teacher's embeddings are evaluated as a
-/// reference row, on the images the students' teacher sees. <see cref="Against"/> names the run its p-values are computed
-/// against when that is not the experiment's baseline (e.g. a distilled MobileFaceNet against MobileFaceNet alone, in a
-/// table whose baseline is another student).</summary>
-public sealed record PlanRun(string Name, IReadOnlyList<(string Key, JsonNode? Value)> Set, bool Reference, string? Teacher = null, string? Against = null);
+/// trained on full faces) runs once, with the first seed, and is reported without a p-value. A run with a <see
+/// cref="Teacher"/> (e.g. <c>zoo:recognition</c>) trains nothing: that teacher's embeddings are evaluated as a
+/// reference row, on the images the students' teacher sees. <see cref="Against"/> names the run its p-values are
+/// computed against when that is not the experiment's baseline (e.g. a distilled MobileFaceNet against MobileFaceNet
+/// alone, in a table whose baseline is another student).</summary>
+public sealed record PlanRun(
+    string Name,
+    IReadOnlyList<(string Key, JsonNode? Value)> Set,
+    bool Reference,
+    string? Teacher = null,
+    string? Against = null
+);
 
-/// <summary>Georgescu et al.'s combination: the embeddings of these runs (same seed) concatenated, a linear model on top.</summary>
+/// <summary>Georgescu et al.'s combination: the embeddings of these runs (same seed) concatenated, a linear model on
+/// top.</summary>
 public sealed record PlanCombination(string Name, IReadOnlyList<string> Of);
 
-/// <summary>A data-preparation step of an experiment: <c>facedistill align</c> of <see cref="Input"/> into <see cref="Out"/>
-/// (ArcFace-aligned crops + landmarks.csv), run once before the first training run and skipped when <c>Out</c> already
-/// holds its landmarks.csv.</summary>
-public sealed record AlignStep(string Input, string Out, string? Landmarks, int Size, string Detector, double MinScore, double FallbackBox)
+/// <summary>A data-preparation step of an experiment: <c>facedistill align</c> of <see cref="Input"/> into <see
+/// cref="Out"/> (ArcFace-aligned crops + landmarks.csv), run once before the first training run and skipped when
+/// <c>Out</c> already holds its landmarks.csv.</summary>
+public sealed record AlignStep(
+    string Input,
+    string Out,
+    string? Landmarks,
+    int Size,
+    string Detector,
+    double MinScore,
+    double FallbackBox
+)
 {
     public bool Done => File.Exists(System.IO.Path.Combine(Out, "landmarks.csv"));
 
@@ -28,4 +43,3 @@ public sealed record AlignStep(string Input, string Out, string? Landmarks, int 
         return p == o || p.StartsWith(o + System.IO.Path.DirectorySeparatorChar, StringComparison.Ordinal);
     }
 }
-

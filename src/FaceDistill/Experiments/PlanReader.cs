@@ -10,28 +10,55 @@ namespace FaceDistill.Experiments;
 internal sealed class PlanReader
 {
     private static readonly string[] RunKeys = ["name", "set", "reference", "teacher", "baseline"];
-    private static readonly string[] AlignKeys = ["align", "out", "landmarks", "size", "detector", "minScore", "fallbackBox"];
+    private static readonly string[] AlignKeys =
+    [
+        "align",
+        "out",
+        "landmarks",
+        "size",
+        "detector",
+        "minScore",
+        "fallbackBox",
+    ];
 
     private readonly string _path;
 
     public JsonObject Root { get; }
 
-    private PlanReader(string path, JsonObject root) { _path = path; Root = root; }
+    private PlanReader(string path, JsonObject root)
+    {
+        _path = path;
+        Root = root;
+    }
 
     public static JsonNode? Parse(string text) =>
-        JsonNode.Parse(text, documentOptions: new JsonDocumentOptions { CommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true });
+        JsonNode.Parse(
+            text,
+            documentOptions: new JsonDocumentOptions
+            {
+                CommentHandling = JsonCommentHandling.Skip,
+                AllowTrailingCommas = true,
+            }
+        );
 
     public static PlanReader Open(string path)
     {
-        if (!File.Exists(path)) throw FaceDistillException.ForFile(path, "experiment file not found");
+        if (!File.Exists(path))
+            throw FaceDistillException.ForFile(path, "experiment file not found");
         try
         {
-            return new PlanReader(path, Parse(File.ReadAllText(path)) as JsonObject
-                ?? throw FaceDistillException.ForFile(path, "the experiment must be an object at the top level"));
+            return new PlanReader(
+                path,
+                Parse(File.ReadAllText(path)) as JsonObject
+                    ?? throw FaceDistillException.ForFile(path, "the experiment must be an object at the top level")
+            );
         }
         catch (JsonException e)
         {
-            throw FaceDistillException.ForFile(path, $"malformed JSON at line {e.LineNumber + 1}: {e.Message.Split(". ")[0]}");
+            throw FaceDistillException.ForFile(
+                path,
+                $"malformed JSON at line {e.LineNumber + 1}: {e.Message.Split(". ")[0]}"
+            );
         }
     }
 
@@ -41,47 +68,82 @@ internal sealed class PlanReader
 
     public string Str(JsonObject o, string key, string? fallback = null)
     {
-        if (o[key] is null) return fallback ?? throw Error($"key '{key}' is required");
-        try { return o[key]!.GetValue<string>(); }
-        catch (Exception e) when (e is InvalidOperationException or FormatException) { throw Error($"key '{key}' must be a string"); }
+        if (o[key] is null)
+            return fallback ?? throw Error($"key '{key}' is required");
+        try
+        {
+            return o[key]!.GetValue<string>();
+        }
+        catch (Exception e) when (e is InvalidOperationException or FormatException)
+        {
+            throw Error($"key '{key}' must be a string");
+        }
     }
 
     private double Num(JsonObject o, string key, double fallback, string where)
     {
-        if (o[key] is null) return fallback;
-        try { return o[key]!.GetValue<double>(); }
-        catch (Exception e) when (e is InvalidOperationException or FormatException) { throw Error($"{where}: '{key}' must be a number"); }
+        if (o[key] is null)
+            return fallback;
+        try
+        {
+            return o[key]!.GetValue<double>();
+        }
+        catch (Exception e) when (e is InvalidOperationException or FormatException)
+        {
+            throw Error($"{where}: '{key}' must be a number");
+        }
     }
 
     public int[] Seeds()
     {
         int[] seeds;
-        try { seeds = Root["seeds"]?.Deserialize<int[]>() ?? [1]; }
-        catch (JsonException) { throw Error("key 'seeds' must be a list of integers"); }
-        if (seeds.Length == 0 || seeds.Distinct().Count() != seeds.Length) Fail("key 'seeds' must list at least one seed, each once");
+        try
+        {
+            seeds = Root["seeds"]?.Deserialize<int[]>() ?? [1];
+        }
+        catch (JsonException)
+        {
+            throw Error("key 'seeds' must be a list of integers");
+        }
+        if (seeds.Length == 0 || seeds.Distinct().Count() != seeds.Length)
+            Fail("key 'seeds' must list at least one seed, each once");
         return seeds;
     }
 
     public string[] Views()
     {
         string[] views;
-        try { views = Root["views"]?.Deserialize<string[]>() ?? []; }
-        catch (JsonException) { throw Error("key 'views' must be a list of view names"); }
+        try
+        {
+            views = Root["views"]?.Deserialize<string[]>() ?? [];
+        }
+        catch (JsonException)
+        {
+            throw Error("key 'views' must be a list of view names");
+        }
         foreach (var v in views)
         {
-            try { FaceViews.Parse(v); }
-            catch (FaceDistillException e) { Fail($"views: {e.Message}"); }
+            try
+            {
+                FaceViews.Parse(v);
+            }
+            catch (FaceDistillException e)
+            {
+                Fail($"views: {e.Message}");
+            }
         }
         return views;
     }
 
     public List<PlanRun> Runs()
     {
-        if (Root["runs"] is not JsonArray runsArr || runsArr.Count == 0) throw Error("key 'runs' must be a non-empty list");
+        if (Root["runs"] is not JsonArray runsArr || runsArr.Count == 0)
+            throw Error("key 'runs' must be a non-empty list");
         var runs = new List<PlanRun>();
         foreach (var node in runsArr)
         {
-            if (node is not JsonObject r) throw Error("every entry of 'runs' must be an object");
+            if (node is not JsonObject r)
+                throw Error("every entry of 'runs' must be an object");
             runs.Add(Run(r, runs));
         }
         return runs;
@@ -90,29 +152,45 @@ internal sealed class PlanReader
     private PlanRun Run(JsonObject r, List<PlanRun> earlier)
     {
         foreach (var (k, _) in r)
-            if (!RunKeys.Contains(k)) Fail($"runs: unknown key '{k}' (expected {string.Join(", ", RunKeys)})");
+            if (!RunKeys.Contains(k))
+                Fail($"runs: unknown key '{k}' (expected {string.Join(", ", RunKeys)})");
         var rn = Str(r, "name");
-        if (earlier.Any(x => x.Name == rn)) Fail($"runs: '{rn}' appears twice");
+        if (earlier.Any(x => x.Name == rn))
+            Fail($"runs: '{rn}' appears twice");
         var set = new List<(string, JsonNode?)>();
         if (r["set"] is JsonObject s)
             foreach (var (k, v) in s)
             {
-                if (v is JsonValue jv && jv.TryGetValue<string>(out var str) && str.StartsWith('@') && !earlier.Any(x => x.Name == str[1..]))
+                if (
+                    v is JsonValue jv
+                    && jv.TryGetValue<string>(out var str)
+                    && str.StartsWith('@')
+                    && !earlier.Any(x => x.Name == str[1..])
+                )
                     Fail($"runs.{rn}.set.{k}: '{str}' does not name an earlier run");
                 set.Add((k, v?.DeepClone()));
             }
-        else if (r["set"] is not null) Fail($"runs.{rn}.set must be an object of config keys");
+        else if (r["set"] is not null)
+            Fail($"runs.{rn}.set must be an object of config keys");
         bool reference = r["reference"] is JsonValue refv && refv.TryGetValue<bool>(out var b) && b;
         string? teacher = r["teacher"] is null ? null : Str(r, "teacher");
         if (teacher is not null)
         {
-            if (set.Count > 0) Fail($"runs.{rn}: a teacher row evaluates '{teacher}' as it is and takes no 'set'");
-            if (!teacher.StartsWith("zoo:", StringComparison.Ordinal) && !teacher.StartsWith("onnx:", StringComparison.Ordinal))
-                Fail($"runs.{rn}.teacher: '{teacher}' must be zoo:<net> or onnx:<model> (a trained teacher is a reference run)");
+            if (set.Count > 0)
+                Fail($"runs.{rn}: a teacher row evaluates '{teacher}' as it is and takes no 'set'");
+            if (
+                !teacher.StartsWith("zoo:", StringComparison.Ordinal)
+                && !teacher.StartsWith("onnx:", StringComparison.Ordinal)
+            )
+                Fail(
+                    $"runs.{rn}.teacher: '{teacher}' must be zoo:<net> or onnx:<model> (a trained teacher is a "
+                        + $"reference run)"
+                );
             reference = true;
         }
         string? against = r["baseline"] is null ? null : Str(r, "baseline");
-        if (against is not null && reference) Fail($"runs.{rn}.baseline: a reference run has no p-value, so no baseline");
+        if (against is not null && reference)
+            Fail($"runs.{rn}.baseline: a reference run has no p-value, so no baseline");
         return new PlanRun(rn, set, reference, teacher, against);
     }
 
@@ -121,7 +199,8 @@ internal sealed class PlanReader
     {
         foreach (var r in runs.Where(r => r.Against is not null))
         {
-            if (r.Against == r.Name) reader.Fail($"runs.{r.Name}.baseline: a run cannot be its own baseline");
+            if (r.Against == r.Name)
+                reader.Fail($"runs.{r.Name}.baseline: a run cannot be its own baseline");
             if (!runs.Any(x => x.Name == r.Against && !x.Reference))
                 reader.Fail($"runs.{r.Name}.baseline: '{r.Against}' is not one of the (non-reference) runs");
         }
@@ -130,15 +209,19 @@ internal sealed class PlanReader
     public List<PlanCombination> Combinations(IReadOnlyList<PlanRun> runs)
     {
         var combine = new List<PlanCombination>();
-        if (Root["combine"] is not JsonArray comb) return combine;
+        if (Root["combine"] is not JsonArray comb)
+            return combine;
         foreach (var node in comb)
         {
-            if (node is not JsonObject c) throw Error("every entry of 'combine' must be an object");
+            if (node is not JsonObject c)
+                throw Error("every entry of 'combine' must be an object");
             var of = c["of"]?.Deserialize<string[]>() ?? [];
             var cn = Str(c, "name");
-            if (of.Length < 2) Fail($"combine.{cn}: 'of' must name at least two runs");
+            if (of.Length < 2)
+                Fail($"combine.{cn}: 'of' must name at least two runs");
             foreach (var o in of)
-                if (!runs.Any(r => r.Name == o && !r.Reference)) Fail($"combine.{cn}: '{o}' is not one of the (non-reference) runs");
+                if (!runs.Any(r => r.Name == o && !r.Reference))
+                    Fail($"combine.{cn}: '{o}' is not one of the (non-reference) runs");
             combine.Add(new PlanCombination(cn, of));
         }
         return combine;
@@ -147,20 +230,30 @@ internal sealed class PlanReader
     public List<AlignStep> Prepare()
     {
         var prepare = new List<AlignStep>();
-        if (Root["prepare"] is not JsonArray prep) return prepare;
+        if (Root["prepare"] is not JsonArray prep)
+            return prepare;
         foreach (var node in prep)
         {
             if (node is not JsonObject a || a["align"] is null)
                 throw Error("every entry of 'prepare' must be an object { \"align\": <folder>, \"out\": <folder>, … }");
             foreach (var (k, _) in a)
-                if (!AlignKeys.Contains(k)) Fail($"prepare: unknown key '{k}' (expected {string.Join(", ", AlignKeys)})");
-            var step = new AlignStep(Str(a, "align"), Str(a, "out"), a["landmarks"] is null ? null : Str(a, "landmarks"),
-                (int)Num(a, "size", 112, "prepare"), Str(a, "detector", "ssd"), Num(a, "minScore", 0.5, "prepare"),
-                Num(a, "fallbackBox", 0, "prepare"));
-            if (!Directory.Exists(step.Input)) throw FaceDistillException.ForFile(step.Input, "folder to align not found (prepare)");
+                if (!AlignKeys.Contains(k))
+                    Fail($"prepare: unknown key '{k}' (expected {string.Join(", ", AlignKeys)})");
+            var step = new AlignStep(
+                Str(a, "align"),
+                Str(a, "out"),
+                a["landmarks"] is null ? null : Str(a, "landmarks"),
+                (int)Num(a, "size", 112, "prepare"),
+                Str(a, "detector", "ssd"),
+                Num(a, "minScore", 0.5, "prepare"),
+                Num(a, "fallbackBox", 0, "prepare")
+            );
+            if (!Directory.Exists(step.Input))
+                throw FaceDistillException.ForFile(step.Input, "folder to align not found (prepare)");
             if (step.Landmarks is not null && !File.Exists(step.Landmarks))
                 throw FaceDistillException.ForFile(step.Landmarks, "landmarks file not found (prepare)");
-            if (step.Detector is not ("ssd" or "tiny")) Fail($"prepare: detector '{step.Detector}' is not one of ssd, tiny");
+            if (step.Detector is not ("ssd" or "tiny"))
+                Fail($"prepare: detector '{step.Detector}' is not one of ssd, tiny");
             if (step.Size < 16 || step.FallbackBox is < 0 or > 1 || step.MinScore is < 0 or > 1)
                 Fail("prepare: size must be ≥ 16, fallbackBox and minScore in [0, 1]");
             prepare.Add(step);
@@ -171,13 +264,19 @@ internal sealed class PlanReader
     public List<(string Method, string Reference)> Convergence(IReadOnlyList<PlanRun> runs)
     {
         var convergence = new List<(string, string)>();
-        if (Root["convergence"] is null) return convergence;
-        if (Root["convergence"] is not JsonObject conv) throw Error("key 'convergence' must be an object { \"method\": \"reference run\" }");
+        if (Root["convergence"] is null)
+            return convergence;
+        if (Root["convergence"] is not JsonObject conv)
+            throw Error("key 'convergence' must be an object { \"method\": \"reference run\" }");
         foreach (var (k, v) in conv)
         {
-            string reference = v is JsonValue cv && cv.TryGetValue<string>(out var rs) ? rs : throw Error($"convergence.{k} must name a run");
+            string reference =
+                v is JsonValue cv && cv.TryGetValue<string>(out var rs)
+                    ? rs
+                    : throw Error($"convergence.{k} must name a run");
             foreach (var n in new[] { k, reference })
-                if (!runs.Any(r => r.Name == n && r.Teacher is null)) Fail($"convergence: '{n}' is not one of the trained runs");
+                if (!runs.Any(r => r.Name == n && r.Teacher is null))
+                    Fail($"convergence: '{n}' is not one of the trained runs");
             convergence.Add((k, reference));
         }
         return convergence;

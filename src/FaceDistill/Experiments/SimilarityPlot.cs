@@ -22,22 +22,34 @@ public static class SimilarityPlot
             int b = (int)Math.Floor((Math.Clamp(v, -1, 1) + 1) / 2 * Bins);
             counts[Math.Min(b, Bins - 1)]++;
         }
-        double width = 2.0 / Bins, total = Math.Max(values.Count, 1);
-        return (Enumerable.Range(0, Bins).Select(i => -1 + (i + 0.5) * width).ToArray(), counts.Select(c => c / (total * width)).ToArray());
+        double width = 2.0 / Bins,
+            total = Math.Max(values.Count, 1);
+        return (
+            Enumerable.Range(0, Bins).Select(i => -1 + (i + 0.5) * width).ToArray(),
+            counts.Select(c => c / (total * width)).ToArray()
+        );
     }
 
-    /// <summary>Writes <c>similarity-&lt;method&gt;.png</c> for every method with verification results (first seed); returns
-    /// the files written.</summary>
+    /// <summary>Writes <c>similarity-&lt;method&gt;.png</c> for every method with verification results (first seed);
+    /// returns the files written.</summary>
     public static IReadOnlyList<string> Write(ExperimentResult r)
     {
         var written = new List<string>();
         foreach (var m in r.Methods)
         {
-            var plot = new LinePlot($"{m.Name}: pair similarities", "cosine similarity", "density") { XRange = (-1, 1) };
+            var plot = new LinePlot($"{m.Name}: pair similarities", "cosine similarity", "density")
+            {
+                XRange = (-1, 1),
+            };
             bool any = false;
             foreach (var v in r.Views)
             {
-                if (m.Reports[v].Count == 0 || m.Reports[v][0].Detail is not VerificationResult vr || vr.Scores.Length == 0) continue;
+                if (
+                    m.Reports[v].Count == 0
+                    || m.Reports[v][0].Detail is not VerificationResult vr
+                    || vr.Scores.Length == 0
+                )
+                    continue;
                 var pos = vr.Scores.Where((_, i) => vr.Same[i]).ToList();
                 var neg = vr.Scores.Where((_, i) => !vr.Same[i]).ToList();
                 var (x, dp) = Histogram(pos);
@@ -45,8 +57,11 @@ public static class SimilarityPlot
                 plot.Add($"different ({v})", x, Histogram(neg).Density);
                 any = true;
             }
-            if (!any) continue;
-            var safe = string.Concat(m.Name.Select(ch => char.IsLetterOrDigit(ch) || ch is '-' or '+' or '_' ? ch : '_'));
+            if (!any)
+                continue;
+            var safe = string.Concat(
+                m.Name.Select(ch => char.IsLetterOrDigit(ch) || ch is '-' or '+' or '_' ? ch : '_')
+            );
             var path = Path.Combine(r.Directory, $"similarity-{safe}.png");
             plot.Save(path);
             written.Add(path);

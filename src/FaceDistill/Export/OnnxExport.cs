@@ -11,7 +11,12 @@ namespace FaceDistill.Export;
 
 /// <summary>What an export wrote: the file, its outputs (name and width), and the largest difference between ONNX
 /// Runtime and TorchSharp on the check batch, relative to the largest output magnitude.</summary>
-public sealed record OnnxExportResult(string Path, IReadOnlyList<(string Name, long Width)> Outputs, double MaxDifference, long Bytes);
+public sealed record OnnxExportResult(
+    string Path,
+    IReadOnlyList<(string Name, long Width)> Outputs,
+    double MaxDifference,
+    long Bytes
+);
 
 /// <summary>
 /// Exports a trained <see cref="FaceModel"/> to ONNX for deployment (ONNX Runtime, InsightFace-style pipelines) in
@@ -27,10 +32,19 @@ public static class OnnxExport
     /// <summary>Relative tolerance of the ONNX Runtime check (float32 graphs with different kernels).</summary>
     public const double Tolerance = 1e-3;
 
-    public static OnnxExportResult Export(FaceModel model, FaceTask task, string path, IReadOnlyDictionary<string, string>? metadata = null)
+    public static OnnxExportResult Export(
+        FaceModel model,
+        FaceTask task,
+        string path,
+        IReadOnlyDictionary<string, string>? metadata = null
+    )
     {
         var backbone = model.Backbone;
-        if (backbone is not IOnnxExportable) throw FaceDistillException.ForFile(path, $"not written: backbone {backbone.GetType().Name} has no ONNX mapping");
+        if (backbone is not IOnnxExportable)
+            throw FaceDistillException.ForFile(
+                path,
+                $"not written: backbone {backbone.GetType().Name} has no ONNX mapping"
+            );
         int size = backbone.InputSize;
         var wasTraining = model.training;
         model.eval();
@@ -40,7 +54,8 @@ public static class OnnxExport
             // TorchSharp's outputs on a seeded batch: the reference the exported graph must reproduce, and the widths
             // of its outputs
             var x = rand([3, 3, size, size], generator: new Generator(20251201)) * 2 - 1;
-            Tensor emb, head;
+            Tensor emb,
+                head;
             using (no_grad())
             {
                 emb = model.Backbone.call(x);
@@ -62,8 +77,10 @@ public static class OnnxExport
             if (task != FaceTask.Recognition && model.Head is IOnnxExportable exportable)
             {
                 var h = exportable.ExportOnnx(g, e);
-                if (task == FaceTask.Age) Output("age", h, head, -1);
-                else Output("logits", h, head, -1, head.shape[1]);
+                if (task == FaceTask.Age)
+                    Output("age", h, head, -1);
+                else
+                    Output("logits", h, head, -1, head.shape[1]);
             }
             var meta = new Dictionary<string, string>
             {
@@ -73,11 +90,16 @@ public static class OnnxExport
                 ["facedistill.embedding_size"] = backbone.EmbeddingSize.ToString(),
                 ["facedistill.preprocessing"] = "RGB, NCHW, (pixel - 127.5) / 127.5; faces aligned as in training",
             };
-            foreach (var (k, v) in metadata ?? new Dictionary<string, string>()) meta[k] = v;
+            foreach (var (k, v) in metadata ?? new Dictionary<string, string>())
+                meta[k] = v;
             var bytes = g.ToModel(backbone.GetType().Name, meta);
             double diff = Check(bytes, x, expected);
             if (!(diff <= Tolerance))
-                throw FaceDistillException.ForFile(path, $"the exported graph disagrees with the model (relative difference {diff:G3} > {Tolerance}); not written");
+                throw FaceDistillException.ForFile(
+                    path,
+                    $"the exported graph disagrees with the model (relative difference {diff:G3} > {Tolerance}); not "
+                        + $"written"
+                );
             AtomicFile.WriteAllBytes(path, bytes);
             return new OnnxExportResult(path, outputs, diff, bytes.LongLength);
         }
@@ -87,12 +109,14 @@ public static class OnnxExport
         }
         finally
         {
-            if (wasTraining) model.train();
+            if (wasTraining)
+                model.train();
         }
     }
 
     /// <summary>Runs the serialised graph in ONNX Runtime on <paramref name="x"/> and compares each named output with
-    /// its expected tensor: the largest absolute difference, divided by the output's largest magnitude (at least 1).</summary>
+    /// its expected tensor: the largest absolute difference, divided by the output's largest magnitude (at least
+    /// 1).</summary>
     public static double Check(byte[] onnx, Tensor x, IReadOnlyDictionary<string, Tensor> expected)
     {
         using var session = new InferenceSession(onnx);
@@ -103,9 +127,11 @@ public static class OnnxExport
         {
             var reference = tensor.contiguous().data<float>().ToArray();
             var got = results.First(r => r.Name == name).AsEnumerable<float>().ToArray();
-            if (got.Length != reference.Length) return double.PositiveInfinity;
+            if (got.Length != reference.Length)
+                return double.PositiveInfinity;
             double scale = Math.Max(1, reference.Max(v => Math.Abs((double)v)));
-            for (int i = 0; i < got.Length; i++) worst = Math.Max(worst, Math.Abs(got[i] - reference[i]) / scale);
+            for (int i = 0; i < got.Length; i++)
+                worst = Math.Max(worst, Math.Abs(got[i] - reference[i]) / scale);
         }
         return worst;
     }

@@ -1,6 +1,6 @@
-using FaceDistill.Faces.Zoo;
 using FaceDistill.Core;
 using FaceDistill.Data;
+using FaceDistill.Faces.Zoo;
 
 namespace FaceDistill.Faces;
 
@@ -18,7 +18,12 @@ public sealed record AlignReport(int Aligned, List<string> NoFace, List<string> 
 /// </summary>
 public sealed class DatasetAligner(FaceAnalyzer zoo, int size = 112, double fallbackBox = 0)
 {
-    public AlignReport Run(string root, IReadOnlyList<string> files, string outDir, IReadOnlyDictionary<string, FaceLandmarks>? known = null)
+    public AlignReport Run(
+        string root,
+        IReadOnlyList<string> files,
+        string outDir,
+        IReadOnlyDictionary<string, FaceLandmarks>? known = null
+    )
     {
         var rows = new List<string> { LandmarkCsv.Header };
         var noFace = new List<string>();
@@ -31,36 +36,61 @@ public sealed class DatasetAligner(FaceAnalyzer zoo, int size = 112, double fall
                 var rel = Path.GetRelativePath(root, files[i]).Replace('\\', '/');
                 bar.Update(i + 1);
                 RgbImage img;
-                try { img = ImageCodec.Load(files[i]); }
-                catch (FaceDistillException e) { unreadable.Add($"{rel}\t{e.Message}"); continue; }
+                try
+                {
+                    img = ImageCodec.Load(files[i]);
+                }
+                catch (FaceDistillException e)
+                {
+                    unreadable.Add($"{rel}\t{e.Message}");
+                    continue;
+                }
                 FaceLandmarks? lm = null;
-                if (known is not null) known.TryGetValue(rel, out lm);
+                if (known is not null)
+                    known.TryGetValue(rel, out lm);
                 else
                 {
                     var best = NativeRetry.Run(() => zoo.Detect(img)).OrderByDescending(d => d.Score).Take(1).ToList();
                     if (best.Count == 0 && fallbackBox > 0)
                     {
                         double side = fallbackBox * Math.Min(img.Width, img.Height);
-                        best.Add(new FaceDetection(0, new FaceBox((img.Width - side) / 2, (img.Height - side) / 2, side, side)));
+                        best.Add(
+                            new FaceDetection(
+                                0,
+                                new FaceBox((img.Width - side) / 2, (img.Height - side) / 2, side, side)
+                            )
+                        );
                         fallback.Add(rel);
                     }
-                    if (best.Count > 0) lm = NativeRetry.Run(() => zoo.Locate(img, best)).Select(l => l.Landmarks).FirstOrDefault();
+                    if (best.Count > 0)
+                        lm = NativeRetry.Run(() => zoo.Locate(img, best)).Select(l => l.Landmarks).FirstOrDefault();
                 }
-                if (lm is null) { noFace.Add(rel); continue; }
-                var template = FaceAligner.ArcFaceTemplate.Select(p => new Point2(p.X * size / 112.0, p.Y * size / 112.0)).ToArray();
+                if (lm is null)
+                {
+                    noFace.Add(rel);
+                    continue;
+                }
+                var template = FaceAligner
+                    .ArcFaceTemplate.Select(p => new Point2(p.X * size / 112.0, p.Y * size / 112.0))
+                    .ToArray();
                 var (a, b, tx, ty) = FaceAligner.Similarity(lm.FivePoints(), template);
                 var crop = FaceAligner.Warp(img, a, b, tx, ty, size, size);
                 var outRel = Path.ChangeExtension(rel, ".png");
                 ImageCodec.Save(crop, Path.Combine(outDir, outRel));
-                var mapped = new FaceLandmarks(lm.Points.Select(p => new Point2(a * p.X - b * p.Y + tx, b * p.X + a * p.Y + ty)).ToArray());
+                var mapped = new FaceLandmarks(
+                    lm.Points.Select(p => new Point2(a * p.X - b * p.Y + tx, b * p.X + a * p.Y + ty)).ToArray()
+                );
                 rows.Add(LandmarkCsv.Row(outRel, mapped));
             }
         }
         Directory.CreateDirectory(outDir);
         AtomicFile.WriteAllText(Path.Combine(outDir, "landmarks.csv"), string.Join('\n', rows) + "\n");
-        if (noFace.Count > 0) AtomicFile.WriteAllText(Path.Combine(outDir, "no_face.txt"), string.Join('\n', noFace) + "\n");
-        if (unreadable.Count > 0) AtomicFile.WriteAllText(Path.Combine(outDir, "unreadable.txt"), string.Join('\n', unreadable) + "\n");
-        if (fallback.Count > 0) AtomicFile.WriteAllText(Path.Combine(outDir, "fallback.txt"), string.Join('\n', fallback) + "\n");
+        if (noFace.Count > 0)
+            AtomicFile.WriteAllText(Path.Combine(outDir, "no_face.txt"), string.Join('\n', noFace) + "\n");
+        if (unreadable.Count > 0)
+            AtomicFile.WriteAllText(Path.Combine(outDir, "unreadable.txt"), string.Join('\n', unreadable) + "\n");
+        if (fallback.Count > 0)
+            AtomicFile.WriteAllText(Path.Combine(outDir, "fallback.txt"), string.Join('\n', fallback) + "\n");
         return new AlignReport(rows.Count - 1, noFace, unreadable, fallback);
     }
 }

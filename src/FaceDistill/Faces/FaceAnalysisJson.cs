@@ -13,20 +13,35 @@ public static class FaceAnalysisJson
     private static readonly JsonSerializerOptions Options = new() { WriteIndented = true };
 
     public static object Image(string file, int width, int height, IEnumerable<FaceAnalysis> faces) =>
-        new { file, width, height, faces = faces.Select(Face).ToList() };
+        new
+        {
+            file,
+            width,
+            height,
+            faces = faces.Select(Face).ToList(),
+        };
 
-    public static object Face(FaceAnalysis f) => new
-    {
-        score = Math.Round(f.Detection.Score, 6),
-        box = new { x = R(f.Detection.Box.X), y = R(f.Detection.Box.Y), width = R(f.Detection.Box.Width), height = R(f.Detection.Box.Height) },
-        landmarks = f.Landmarks.Points.Select(pt => new[] { R(pt.X), R(pt.Y) }).ToArray(),
-        expression = f.Expression,
-        expressions = FaceExpressionNet.Labels.Zip(f.Expressions).ToDictionary(t => t.First, t => Math.Round(t.Second, 6)),
-        age = Math.Round(f.Age, 2),
-        gender = f.Gender,
-        genderProbability = Math.Round(f.GenderProbability, 4),
-        descriptor = f.Descriptor,
-    };
+    public static object Face(FaceAnalysis f) =>
+        new
+        {
+            score = Math.Round(f.Detection.Score, 6),
+            box = new
+            {
+                x = R(f.Detection.Box.X),
+                y = R(f.Detection.Box.Y),
+                width = R(f.Detection.Box.Width),
+                height = R(f.Detection.Box.Height),
+            },
+            landmarks = f.Landmarks.Points.Select(pt => new[] { R(pt.X), R(pt.Y) }).ToArray(),
+            expression = f.Expression,
+            expressions = FaceExpressionNet
+                .Labels.Zip(f.Expressions)
+                .ToDictionary(t => t.First, t => Math.Round(t.Second, 6)),
+            age = Math.Round(f.Age, 2),
+            gender = f.Gender,
+            genderProbability = Math.Round(f.GenderProbability, 4),
+            descriptor = f.Descriptor,
+        };
 
     /// <summary>One image's object alone, several images as a list.</summary>
     public static string Serialize(IReadOnlyList<object> images, bool single) =>

@@ -17,12 +17,17 @@ public sealed record FaceAnalysis(
     float[] Descriptor,
     CropRect LandmarkCrop,
     CropRect AlignedCrop,
-    CropRect DescriptorCrop)
+    CropRect DescriptorCrop
+)
 {
     public string Expression => FaceExpressionNet.Labels[Array.IndexOf(Expressions, Expressions.Max())];
 }
 
-public enum FaceDetectorKind { Ssd, Tiny }
+public enum FaceDetectorKind
+{
+    Ssd,
+    Tiny,
+}
 
 /// <summary>
 /// face-api's full pipeline (<c>detectAllFaces().withFaceLandmarks().withFaceExpressions().withAgeAndGender()
@@ -46,7 +51,10 @@ public sealed class FaceAnalyzer : IDisposable
     public double MinConfidence { get; init; } = 0.5;
     public int TinyInputSize { get; init; } = 416;
 
-    public FaceAnalyzer(string? home = null) { _home = home; }
+    public FaceAnalyzer(string? home = null)
+    {
+        _home = home;
+    }
 
     public SsdMobilenetV1 Ssd => _ssd ??= SsdMobilenetV1.Load(_home);
     public TinyFaceDetector Tiny => _tiny ??= TinyFaceDetector.Load(_home);
@@ -55,20 +63,36 @@ public sealed class FaceAnalyzer : IDisposable
     public AgeGenderNet AgeGender => _ageGender ??= AgeGenderNet.Load(_home);
     public FaceRecognitionNet Recognition => _recognition ??= FaceRecognitionNet.Load(_home);
 
-    public List<FaceDetection> Detect(RgbImage image) => Detector == FaceDetectorKind.Ssd
-        ? Ssd.Detect(image, MinConfidence)
-        : Tiny.Detect(image, TinyInputSize, MinConfidence);
+    public List<FaceDetection> Detect(RgbImage image) =>
+        Detector == FaceDetectorKind.Ssd
+            ? Ssd.Detect(image, MinConfidence)
+            : Tiny.Detect(image, TinyInputSize, MinConfidence);
 
     /// <summary>Landmarks for each detection (empty crops are skipped, as face-api does).</summary>
-    public List<(FaceDetection Detection, CropRect Crop, FaceLandmarks Landmarks)> Locate(RgbImage image, IReadOnlyList<FaceDetection> detections)
+    public List<(FaceDetection Detection, CropRect Crop, FaceLandmarks Landmarks)> Locate(
+        RgbImage image,
+        IReadOnlyList<FaceDetection> detections
+    )
     {
-        var kept = detections.Select(d => (d, crop: d.Box.ClipAndFloor(image.Width, image.Height))).Where(t => !t.crop.IsEmpty).ToList();
-        if (kept.Count == 0) return [];
+        var kept = detections
+            .Select(d => (d, crop: d.Box.ClipAndFloor(image.Width, image.Height)))
+            .Where(t => !t.crop.IsEmpty)
+            .ToList();
+        if (kept.Count == 0)
+            return [];
         var crops = kept.Select(t => image.Crop(t.crop.X, t.crop.Y, t.crop.Width, t.crop.Height)).ToList();
-        using var batch = NetInput.ToBatch(crops, FaceLandmark68Net.InputSize, centered: true, ZooNormalization.FaceMean);
+        using var batch = NetInput.ToBatch(
+            crops,
+            FaceLandmark68Net.InputSize,
+            centered: true,
+            ZooNormalization.FaceMean
+        );
         using var fc = Landmarks.Forward(batch);
         var raw = fc.data<float>().ToArray();
-        return kept.Select((t, i) => (t.d, t.crop, FaceLandmarks.FromNetOutput(raw.AsSpan(i * 136, 136), t.crop, t.d.Box))).ToList();
+        return kept.Select(
+                (t, i) => (t.d, t.crop, FaceLandmarks.FromNetOutput(raw.AsSpan(i * 136, 136), t.crop, t.d.Box))
+            )
+            .ToList();
     }
 
     public List<FaceAnalysis> Analyze(RgbImage image) => Analyze(image, Detect(image));
@@ -79,41 +103,86 @@ public sealed class FaceAnalyzer : IDisposable
         return Finish(located.Select(_ => image).ToList(), located);
     }
 
-    /// <summary>Expression, age/gender and descriptor for located faces (face i lies in images[i]), one batch per net.</summary>
-    private List<FaceAnalysis> Finish(IReadOnlyList<RgbImage> images, IReadOnlyList<(FaceDetection Detection, CropRect Crop, FaceLandmarks Landmarks)> located)
+    /// <summary>Expression, age/gender and descriptor for located faces (face i lies in images[i]), one batch per
+    /// net.</summary>
+    private List<FaceAnalysis> Finish(
+        IReadOnlyList<RgbImage> images,
+        IReadOnlyList<(FaceDetection Detection, CropRect Crop, FaceLandmarks Landmarks)> located
+    )
     {
-        if (located.Count == 0) return [];
+        if (located.Count == 0)
+            return [];
         var aligned = located.Select(l => l.Landmarks.AlignedRect()).ToList();
         var alignedCrops = aligned.Select((b, i) => b.ClipAndFloor(images[i].Width, images[i].Height)).ToList();
-        var dlibCrops = located.Select((l, i) => l.Landmarks.DlibRect(l.Crop.Width, l.Crop.Height).ClipAndFloor(images[i].Width, images[i].Height)).ToList();
+        var dlibCrops = located
+            .Select(
+                (l, i) =>
+                    l.Landmarks.DlibRect(l.Crop.Width, l.Crop.Height).ClipAndFloor(images[i].Width, images[i].Height)
+            )
+            .ToList();
         // A degenerate crop (landmarks off the image) falls back to the landmark crop rather than failing the batch.
         for (int i = 0; i < located.Count; i++)
         {
-            if (alignedCrops[i].IsEmpty) alignedCrops[i] = located[i].Crop;
-            if (dlibCrops[i].IsEmpty) dlibCrops[i] = located[i].Crop;
+            if (alignedCrops[i].IsEmpty)
+                alignedCrops[i] = located[i].Crop;
+            if (dlibCrops[i].IsEmpty)
+                dlibCrops[i] = located[i].Crop;
         }
 
         var alignedImages = alignedCrops.Select((c, i) => images[i].Crop(c.X, c.Y, c.Width, c.Height)).ToList();
-        using var x112 = NetInput.ToBatch(alignedImages, FaceExpressionNet.InputSize, centered: true, ZooNormalization.FaceMean);
+        using var x112 = NetInput.ToBatch(
+            alignedImages,
+            FaceExpressionNet.InputSize,
+            centered: true,
+            ZooNormalization.FaceMean
+        );
         using var logits = Expression.Forward(x112);
         using var probs = logits.softmax(1);
         var expr = probs.data<float>().ToArray();
         var (ageT, genderT) = AgeGender.Forward(x112);
-        float[] ages, genders;
-        using (ageT) using (genderT) using (var gp = genderT.softmax(1)) { ages = ageT.data<float>().ToArray(); genders = gp.data<float>().ToArray(); }
+        float[] ages,
+            genders;
+        using (ageT)
+        using (genderT)
+        using (var gp = genderT.softmax(1))
+        {
+            ages = ageT.data<float>().ToArray();
+            genders = gp.data<float>().ToArray();
+        }
 
         var dlibImages = dlibCrops.Select((c, i) => images[i].Crop(c.X, c.Y, c.Width, c.Height)).ToList();
-        using var x150 = NetInput.ToBatch(dlibImages, FaceRecognitionNet.InputSize, centered: true, ZooNormalization.FaceMean);
+        using var x150 = NetInput.ToBatch(
+            dlibImages,
+            FaceRecognitionNet.InputSize,
+            centered: true,
+            ZooNormalization.FaceMean
+        );
         using var desc = Recognition.Forward(x150);
         var d = desc.data<float>().ToArray();
 
-        int e = FaceExpressionNet.Labels.Length, k = FaceRecognitionNet.DescriptorSize;
-        return located.Select((l, i) =>
-        {
-            double pMale = genders[2 * i];
-            return new FaceAnalysis(l.Detection, l.Landmarks, aligned[i], expr.AsSpan(i * e, e).ToArray(), ages[i],
-                pMale > 0.5 ? "male" : "female", Math.Max(pMale, 1 - pMale), d.AsSpan(i * k, k).ToArray(), l.Crop, alignedCrops[i], dlibCrops[i]);
-        }).ToList();
+        int e = FaceExpressionNet.Labels.Length,
+            k = FaceRecognitionNet.DescriptorSize;
+        return located
+            .Select(
+                (l, i) =>
+                {
+                    double pMale = genders[2 * i];
+                    return new FaceAnalysis(
+                        l.Detection,
+                        l.Landmarks,
+                        aligned[i],
+                        expr.AsSpan(i * e, e).ToArray(),
+                        ages[i],
+                        pMale > 0.5 ? "male" : "female",
+                        Math.Max(pMale, 1 - pMale),
+                        d.AsSpan(i * k, k).ToArray(),
+                        l.Crop,
+                        alignedCrops[i],
+                        dlibCrops[i]
+                    );
+                }
+            )
+            .ToList();
     }
 
     /// <summary>
@@ -126,14 +195,18 @@ public sealed class FaceAnalyzer : IDisposable
         // Batch the landmark net across images (all crops of one size share a batch), then the rest per image batch.
         var located = new List<(FaceDetection, CropRect, FaceLandmarks)>();
         var whole = crops.Select(c => new FaceDetection(1, new FaceBox(0, 0, c.Width, c.Height))).ToList();
-        using (var batch = NetInput.ToBatch(crops, FaceLandmark68Net.InputSize, centered: true, ZooNormalization.FaceMean))
+        using (
+            var batch = NetInput.ToBatch(crops, FaceLandmark68Net.InputSize, centered: true, ZooNormalization.FaceMean)
+        )
         using (var fc = Landmarks.Forward(batch))
         {
             var raw = fc.data<float>().ToArray();
             for (int i = 0; i < crops.Count; i++)
             {
                 var rect = new CropRect(0, 0, crops[i].Width, crops[i].Height);
-                located.Add((whole[i], rect, FaceLandmarks.FromNetOutput(raw.AsSpan(i * 136, 136), rect, whole[i].Box)));
+                located.Add(
+                    (whole[i], rect, FaceLandmarks.FromNetOutput(raw.AsSpan(i * 136, 136), rect, whole[i].Box))
+                );
             }
         }
         return Finish(crops, located);
@@ -141,6 +214,11 @@ public sealed class FaceAnalyzer : IDisposable
 
     public void Dispose()
     {
-        _ssd?.Dispose(); _tiny?.Dispose(); _landmarks?.Dispose(); _expression?.Dispose(); _ageGender?.Dispose(); _recognition?.Dispose();
+        _ssd?.Dispose();
+        _tiny?.Dispose();
+        _landmarks?.Dispose();
+        _expression?.Dispose();
+        _ageGender?.Dispose();
+        _recognition?.Dispose();
     }
 }

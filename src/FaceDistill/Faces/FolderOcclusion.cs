@@ -1,7 +1,6 @@
 using FaceDistill.Core;
 using FaceDistill.Data;
 using FaceDistill.Data.Synthetic;
-
 using FaceDistill.Faces.Occlusion;
 using FaceDistill.Faces.Zoo;
 
@@ -26,24 +25,35 @@ public static class FolderOcclusion
     /// <summary>The built-in synthetic faces (12 identities × 4).</summary>
     public static Faces Synthetic(int seed)
     {
-        var s = new SyntheticFaces(new SyntheticOptions { Identities = 12, ImagesPerIdentity = 4, Size = 128, Seed = seed });
+        var s = new SyntheticFaces(
+            new SyntheticOptions
+            {
+                Identities = 12,
+                ImagesPerIdentity = 4,
+                Size = 128,
+                Seed = seed,
+            }
+        );
         return new Faces(s, i => $"synthetic_{i:D4}.png");
     }
 
-    /// <summary>The images of <paramref name="folder"/> with landmarks from <paramref name="landmarks"/> (a CSV, default
-    /// <c>landmarks.csv</c> in the folder, or <c>zoo</c>).</summary>
+    /// <summary>The images of <paramref name="folder"/> with landmarks from <paramref name="landmarks"/> (a CSV,
+    /// default <c>landmarks.csv</c> in the folder, or <c>zoo</c>).</summary>
     public static Faces Folder(string folder, string? landmarks)
     {
         var files = ImageFolder.List(folder, allowFile: false).Select(f => (f, new FaceLabels())).ToList();
         var spec = landmarks ?? Path.Combine(folder, "landmarks.csv");
         if (spec != DatasetLandmarks.Zoo && !File.Exists(spec))
-            throw FaceDistillException.ForFile(spec, "landmarks file not found (give --landmarks <csv> or --landmarks zoo)");
+            throw FaceDistillException.ForFile(
+                spec,
+                "landmarks file not found (give --landmarks <csv> or --landmarks zoo)"
+            );
         var ds = new FileFaceDataset(folder, files, []);
         return new Faces(DatasetLandmarks.Attach(ds, spec), i => Path.GetRelativePath(folder, ds.PathOf(i)));
     }
 
-    /// <summary>Writes every face with <paramref name="occluder"/> under <paramref name="outDir"/> (same relative paths);
-    /// faces without landmarks are skipped and listed.</summary>
+    /// <summary>Writes every face with <paramref name="occluder"/> under <paramref name="outDir"/> (same relative
+    /// paths); faces without landmarks are skipped and listed.</summary>
     public static OcclusionReport Write(Faces faces, Occluder occluder, string outDir, int seed)
     {
         int written = 0;
@@ -53,22 +63,29 @@ public static class FolderOcclusion
         {
             var (img, lm) = faces.Data.Load(i);
             bar.Update(i + 1);
-            if (lm is null) { missing.Add(faces.Data.Describe(i)); continue; }
+            if (lm is null)
+            {
+                missing.Add(faces.Data.Describe(i));
+                continue;
+            }
             ImageCodec.Save(occluder.Apply(img, lm, Seeds.Rng(seed, i)), Path.Combine(outDir, faces.Relative(i)));
             written++;
         }
         return new OcclusionReport(written, written, missing);
     }
 
-    /// <summary>Up to <paramref name="count"/> faces with landmarks, in a seeded order: the rows of a contact sheet.</summary>
+    /// <summary>Up to <paramref name="count"/> faces with landmarks, in a seeded order: the rows of a contact
+    /// sheet.</summary>
     public static List<(RgbImage, float[])> SheetRows(Faces faces, int count, int seed)
     {
         var rows = new List<(RgbImage, float[])>();
         foreach (var i in Seeds.Permutation(faces.Data.Count, seed))
         {
-            if (rows.Count >= count) break;
+            if (rows.Count >= count)
+                break;
             var (img, lm) = faces.Data.Load(i);
-            if (lm is not null) rows.Add((img, lm));
+            if (lm is not null)
+                rows.Add((img, lm));
         }
         return rows;
     }
@@ -76,23 +93,33 @@ public static class FolderOcclusion
     /// <summary>Photos with any number of faces: the tiny detector, 68 landmarks per face, the occluder on every face;
     /// written under <paramref name="outDir"/> when given. <paramref name="sheetRows"/> receives up to
     /// <paramref name="maxRows"/> faces for a contact sheet.</summary>
-    public static OcclusionReport Detected(string folder, Occluder occluder, string? outDir, int seed, int maxRows,
-        List<(RgbImage, float[])> sheetRows)
+    public static OcclusionReport Detected(
+        string folder,
+        Occluder occluder,
+        string? outDir,
+        int seed,
+        int maxRows,
+        List<(RgbImage, float[])> sheetRows
+    )
     {
         var files = ImageFolder.List(folder, allowFile: false);
         using var zoo = new FaceAnalyzer { Detector = FaceDetectorKind.Tiny };
-        int written = 0, found = 0;
+        int written = 0,
+            found = 0;
         using var bar = Progress.Start("occlude", files.Count);
         for (int f = 0; f < files.Count; f++)
         {
             var img = ImageCodec.Load(files[f]);
             var lms = zoo.Locate(img, zoo.Detect(img)).Select(l => l.Landmarks.ToXY()).ToList();
             found += lms.Count;
-            foreach (var lm in lms) if (sheetRows.Count < maxRows) sheetRows.Add((img, lm));
+            foreach (var lm in lms)
+                if (sheetRows.Count < maxRows)
+                    sheetRows.Add((img, lm));
             if (outDir is not null && lms.Count > 0)
             {
                 var result = img;
-                for (int k = 0; k < lms.Count; k++) result = occluder.Apply(result, lms[k], Seeds.Rng(seed, f, k));
+                for (int k = 0; k < lms.Count; k++)
+                    result = occluder.Apply(result, lms[k], Seeds.Rng(seed, f, k));
                 ImageCodec.Save(result, Path.Combine(outDir, Path.GetRelativePath(folder, files[f])));
                 written++;
             }

@@ -4,17 +4,18 @@ using FaceDistill.Faces;
 
 namespace FaceDistill.Faces;
 
-/// <summary>
-/// Reads a landmarks CSV: a header with a <c>path</c> column and <c>x0,y0 … x67,y67</c> (other columns ignored), as written
-/// by <c>facedistill synth</c>/<c>align</c> and shipped with celeba299. Paths are relative to the CSV's folder.
-/// </summary>
+/// <summary> Reads a landmarks CSV: a header with a <c>path</c> column and <c>x0,y0 … x67,y67</c> (other columns
+/// ignored), as written by <c>facedistill synth</c>/<c>align</c> and shipped with celeba299. Paths are relative to the
+/// CSV's folder. </summary>
 public static class LandmarkCsv
 {
     public static Dictionary<string, FaceLandmarks> Read(string csvPath)
     {
-        if (!File.Exists(csvPath)) throw FaceDistillException.ForFile(csvPath, "landmarks file not found");
+        if (!File.Exists(csvPath))
+            throw FaceDistillException.ForFile(csvPath, "landmarks file not found");
         var lines = File.ReadAllLines(csvPath);
-        if (lines.Length == 0) throw FaceDistillException.ForFile(csvPath, "empty landmarks file");
+        if (lines.Length == 0)
+            throw FaceDistillException.ForFile(csvPath, "empty landmarks file");
         var header = lines[0].Split(',').Select(h => h.Trim()).ToList();
         int pathCol = header.IndexOf("path");
         var xs = Enumerable.Range(0, FaceLandmarks.Count).Select(i => header.IndexOf($"x{i}")).ToArray();
@@ -24,14 +25,23 @@ public static class LandmarkCsv
         var result = new Dictionary<string, FaceLandmarks>(StringComparer.Ordinal);
         for (int l = 1; l < lines.Length; l++)
         {
-            if (string.IsNullOrWhiteSpace(lines[l])) continue;
+            if (string.IsNullOrWhiteSpace(lines[l]))
+                continue;
             var f = lines[l].Split(',');
-            if (f.Length < header.Count) throw FaceDistillException.ForFile(csvPath, $"line {l + 1}: {f.Length} fields, the header has {header.Count}");
+            if (f.Length < header.Count)
+                throw FaceDistillException.ForFile(
+                    csvPath,
+                    $"line {l + 1}: {f.Length} fields, the header has {header.Count}"
+                );
             var pts = new Point2[FaceLandmarks.Count];
             for (int i = 0; i < pts.Length; i++)
             {
-                if (!double.TryParse(f[xs[i]], NumberStyles.Float, CultureInfo.InvariantCulture, out var x) ||
-                    !double.TryParse(f[ys[i]], NumberStyles.Float, CultureInfo.InvariantCulture, out var y) || !double.IsFinite(x) || !double.IsFinite(y))
+                if (
+                    !double.TryParse(f[xs[i]], NumberStyles.Float, CultureInfo.InvariantCulture, out var x)
+                    || !double.TryParse(f[ys[i]], NumberStyles.Float, CultureInfo.InvariantCulture, out var y)
+                    || !double.IsFinite(x)
+                    || !double.IsFinite(y)
+                )
                     throw FaceDistillException.ForFile(csvPath, $"line {l + 1}: landmark {i} is not a number");
                 pts[i] = new Point2(x, y);
             }
@@ -40,8 +50,16 @@ public static class LandmarkCsv
         return result;
     }
 
-    public static string Header => "path," + string.Join(',', Enumerable.Range(0, FaceLandmarks.Count).Select(i => $"x{i},y{i}"));
+    public static string Header =>
+        "path," + string.Join(',', Enumerable.Range(0, FaceLandmarks.Count).Select(i => $"x{i},y{i}"));
 
     public static string Row(string path, FaceLandmarks lm) =>
-        path + "," + string.Join(',', lm.Points.Select(p => $"{p.X.ToString("F2", CultureInfo.InvariantCulture)},{p.Y.ToString("F2", CultureInfo.InvariantCulture)}"));
+        path
+        + ","
+        + string.Join(
+            ',',
+            lm.Points.Select(p =>
+                $"{p.X.ToString("F2", CultureInfo.InvariantCulture)},{p.Y.ToString("F2", CultureInfo.InvariantCulture)}"
+            )
+        );
 }

@@ -7,11 +7,9 @@ using SkiaSharp;
 
 namespace FaceDistill.Faces;
 
-/// <summary>
-/// Writes synthetic faces as an ordinary dataset (<c>facedistill synth</c>): <c>id&lt;k&gt;/&lt;n&gt;.png</c> (identity =
-/// folder), <c>labels.csv</c> (<c>path,identity,expression,age,gender</c>, readable by <c>data.source: csv</c>) and
-/// <c>landmarks.csv</c> (<see cref="LandmarkCsv"/>).
-/// </summary>
+/// <summary> Writes synthetic faces as an ordinary dataset (<c>facedistill synth</c>): <c>id&lt;k&gt;/&lt;n&gt;.png</c>
+/// (identity = folder), <c>labels.csv</c> (<c>path,identity,expression,age,gender</c>, readable by <c>data.source:
+/// csv</c>) and <c>landmarks.csv</c> (<see cref="LandmarkCsv"/>). </summary>
 public static class SyntheticDatasetWriter
 {
     public static void Write(SyntheticFaces ds, string dir)
@@ -25,7 +23,10 @@ public static class SyntheticDatasetWriter
                 var l = ds.Labels(i);
                 var rel = $"id{ds.Person(i).Id:D5}/{i % ds.Options.ImagesPerIdentity:D3}.png";
                 ImageCodec.Save(img, Path.Combine(dir, rel));
-                labels.Add($"{rel},id{ds.Person(i).Id:D5},{l.Expression},{l.Age.ToString(CultureInfo.InvariantCulture)},{l.Gender}");
+                labels.Add(
+                    $"{rel},id{ds.Person(i).Id:D5},{l.Expression},"
+                        + $"{l.Age.ToString(CultureInfo.InvariantCulture)},{l.Gender}"
+                );
                 marks.Add(LandmarkCsv.Row(rel, FaceLandmarks.FromXY(lm)));
                 bar.Update(i + 1);
             }
@@ -36,15 +37,17 @@ public static class SyntheticDatasetWriter
     /// <summary>A contact sheet: one row per identity, at most 8 × 8 faces.</summary>
     public static void Grid(SyntheticFaces ds, string path)
     {
-        int rows = Math.Min(8, ds.Options.Identities), cols = Math.Min(8, ds.Options.ImagesPerIdentity), s = ds.Options.Size;
+        int rows = Math.Min(8, ds.Options.Identities),
+            cols = Math.Min(8, ds.Options.ImagesPerIdentity),
+            s = ds.Options.Size;
         using var sheet = new SKBitmap(cols * s, rows * s);
         using (var canvas = new SKCanvas(sheet))
             for (int r = 0; r < rows; r++)
-                for (int c = 0; c < cols; c++)
-                {
-                    using var face = ImageCodec.ToBitmap(ds.Image(r * ds.Options.ImagesPerIdentity + c));
-                    canvas.DrawBitmap(face, c * s, r * s);
-                }
+            for (int c = 0; c < cols; c++)
+            {
+                using var face = ImageCodec.ToBitmap(ds.Image(r * ds.Options.ImagesPerIdentity + c));
+                canvas.DrawBitmap(face, c * s, r * s);
+            }
         BitmapFile.Save(sheet, path, jpegQuality: 85);
     }
 }

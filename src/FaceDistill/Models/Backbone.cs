@@ -11,7 +11,8 @@ public abstract class Backbone : nn.Module<Tensor, Tensor>
 {
     static Backbone() => Core.TorchRuntime.EnsureInitialized();
 
-    protected Backbone(string name, int inputSize, int embeddingSize) : base(name)
+    protected Backbone(string name, int inputSize, int embeddingSize)
+        : base(name)
     {
         InputSize = inputSize;
         EmbeddingSize = embeddingSize;
@@ -28,23 +29,52 @@ public abstract class Backbone : nn.Module<Tensor, Tensor>
         var wasTraining = features.training;
         features.eval();
         using var y = features.call(x);
-        if (wasTraining) features.train();
+        if (wasTraining)
+            features.train();
         return y.shape;
     }
 }
 
 internal static class Layers
 {
-    public static nn.Module<Tensor, Tensor> ConvBn(long cin, long cout, long k, long stride = 1, long pad = 0, long groups = 1) =>
-        nn.Sequential(nn.Conv2d(cin, cout, k, stride, pad, groups: groups, bias: false), nn.BatchNorm2d(cout));
+    public static nn.Module<Tensor, Tensor> ConvBn(
+        long cin,
+        long cout,
+        long k,
+        long stride = 1,
+        long pad = 0,
+        long groups = 1
+    ) => nn.Sequential(nn.Conv2d(cin, cout, k, stride, pad, groups: groups, bias: false), nn.BatchNorm2d(cout));
 
-    /// <summary>The VGG classifier stack: fc6 → ReLU → dropout → fc7 → ReLU → dropout → linear to the embedding.</summary>
-    public static nn.Module<Tensor, Tensor> VggClassifier(long inFeatures, long fcWidth, long embeddingSize, double dropout) =>
+    /// <summary>The VGG classifier stack: fc6 → ReLU → dropout → fc7 → ReLU → dropout → linear to the
+    /// embedding.</summary>
+    public static nn.Module<Tensor, Tensor> VggClassifier(
+        long inFeatures,
+        long fcWidth,
+        long embeddingSize,
+        double dropout
+    ) =>
         nn.Sequential(
-            nn.Linear(inFeatures, fcWidth), nn.ReLU(), nn.Dropout(dropout),
-            nn.Linear(fcWidth, fcWidth), nn.ReLU(), nn.Dropout(dropout),
-            nn.Linear(fcWidth, embeddingSize));
+            nn.Linear(inFeatures, fcWidth),
+            nn.ReLU(),
+            nn.Dropout(dropout),
+            nn.Linear(fcWidth, fcWidth),
+            nn.ReLU(),
+            nn.Dropout(dropout),
+            nn.Linear(fcWidth, embeddingSize)
+        );
 
-    public static nn.Module<Tensor, Tensor> ConvBnPRelu(long cin, long cout, long k, long stride = 1, long pad = 0, long groups = 1) =>
-        nn.Sequential(nn.Conv2d(cin, cout, k, stride, pad, groups: groups, bias: false), nn.BatchNorm2d(cout), nn.PReLU(cout));
+    public static nn.Module<Tensor, Tensor> ConvBnPRelu(
+        long cin,
+        long cout,
+        long k,
+        long stride = 1,
+        long pad = 0,
+        long groups = 1
+    ) =>
+        nn.Sequential(
+            nn.Conv2d(cin, cout, k, stride, pad, groups: groups, bias: false),
+            nn.BatchNorm2d(cout),
+            nn.PReLU(cout)
+        );
 }

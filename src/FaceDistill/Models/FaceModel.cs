@@ -11,7 +11,8 @@ public sealed class FaceModel : nn.Module
     public Backbone Backbone { get; }
     public Head Head { get; }
 
-    public FaceModel(Backbone backbone, Head head) : base("FaceModel")
+    public FaceModel(Backbone backbone, Head head)
+        : base("FaceModel")
     {
         Backbone = backbone;
         Head = head;

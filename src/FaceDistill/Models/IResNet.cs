@@ -1,6 +1,6 @@
+using FaceDistill.Models.Onnx;
 using TorchSharp;
 using static TorchSharp.torch;
-using FaceDistill.Models.Onnx;
 
 namespace FaceDistill.Models;
 
@@ -13,14 +13,17 @@ namespace FaceDistill.Models;
 /// </summary>
 public sealed class IResNet : Backbone, IOnnxExportable
 {
-    private readonly nn.Module<Tensor, Tensor> features, dropout, fc;
+    private readonly nn.Module<Tensor, Tensor> features,
+        dropout,
+        fc;
 
     private sealed class IBasicBlock : nn.Module<Tensor, Tensor>, IOnnxExportable
     {
         private readonly nn.Module<Tensor, Tensor> body;
         private readonly nn.Module<Tensor, Tensor>? downsample;
 
-        public IBasicBlock(long cin, long cout, long stride) : base("IBasicBlock")
+        public IBasicBlock(long cin, long cout, long stride)
+            : base("IBasicBlock")
         {
             body = nn.Sequential(
                 nn.BatchNorm2d(cin, eps: 1e-5),
@@ -28,47 +31,75 @@ public sealed class IResNet : Backbone, IOnnxExportable
                 nn.BatchNorm2d(cout, eps: 1e-5),
                 nn.PReLU(cout),
                 nn.Conv2d(cout, cout, 3, stride, 1, bias: false),
-                nn.BatchNorm2d(cout, eps: 1e-5));
+                nn.BatchNorm2d(cout, eps: 1e-5)
+            );
             if (stride != 1 || cin != cout)
-                downsample = nn.Sequential(nn.Conv2d(cin, cout, 1, stride, bias: false), nn.BatchNorm2d(cout, eps: 1e-5));
+                downsample = nn.Sequential(
+                    nn.Conv2d(cin, cout, 1, stride, bias: false),
+                    nn.BatchNorm2d(cout, eps: 1e-5)
+                );
             RegisterComponents();
         }
 
         public override Tensor forward(Tensor x)
         {
             var y = body.call(x);
-            if (downsample is null) return y.add_(x);
+            if (downsample is null)
+                return y.add_(x);
             using var s = downsample.call(x);
             return y.add_(s);
         }
 
-        public string ExportOnnx(OnnxGraph g, string x) => g.Node("Add", [g.Module(body, x), downsample is null ? x : g.Module(downsample, x)]);
+        public string ExportOnnx(OnnxGraph g, string x) =>
+            g.Node("Add", [g.Module(body, x), downsample is null ? x : g.Module(downsample, x)]);
     }
 
-    public static int[] BlocksFor(int depth) => depth switch
-    {
-        18 => [2, 2, 2, 2],
-        34 => [3, 4, 6, 3],
-        50 => [3, 4, 14, 3],
-        100 => [3, 13, 30, 3],
-        _ => throw new ArgumentException($"IResNet depth must be 18, 34, 50 or 100, got {depth}"),
-    };
+    public static int[] BlocksFor(int depth) =>
+        depth switch
+        {
+            18 => [2, 2, 2, 2],
+            34 => [3, 4, 6, 3],
+            50 => [3, 4, 14, 3],
+            100 => [3, 13, 30, 3],
+            _ => throw new ArgumentException($"IResNet depth must be 18, 34, 50 or 100, got {depth}"),
+        };
 
-    public IResNet(int depth = 18, int inputSize = 112, int embeddingSize = 512, double dropoutRate = 0.0, double widthMultiplier = 1.0)
+    public IResNet(
+        int depth = 18,
+        int inputSize = 112,
+        int embeddingSize = 512,
+        double dropoutRate = 0.0,
+        double widthMultiplier = 1.0
+    )
         : base($"IResNet{depth}", inputSize, embeddingSize)
     {
         var blocks = BlocksFor(depth);
         long W(long c) => Math.Max(8, (long)Math.Round(c * widthMultiplier));
-        var stem = nn.Sequential(nn.Conv2d(3, W(64), 3, 1, 1, bias: false), nn.BatchNorm2d(W(64), eps: 1e-5), nn.PReLU(W(64)));
+        var stem = nn.Sequential(
+            nn.Conv2d(3, W(64), 3, 1, 1, bias: false),
+            nn.BatchNorm2d(W(64), eps: 1e-5),
+            nn.PReLU(W(64))
+        );
         var layers = new List<nn.Module<Tensor, Tensor>>();
         long cin = W(64);
         long[] widths = [W(64), W(128), W(256), W(512)];
         for (int s = 0; s < 4; s++)
-            for (int b = 0; b < blocks[s]; b++) { layers.Add(new IBasicBlock(cin, widths[s], b == 0 ? 2 : 1)); cin = widths[s]; }
-        features = nn.Sequential(("stem", stem), ("stages", nn.Sequential(layers)), ("bn2", nn.BatchNorm2d(cin, eps: 1e-5)));
+        for (int b = 0; b < blocks[s]; b++)
+        {
+            layers.Add(new IBasicBlock(cin, widths[s], b == 0 ? 2 : 1));
+            cin = widths[s];
+        }
+        features = nn.Sequential(
+            ("stem", stem),
+            ("stages", nn.Sequential(layers)),
+            ("bn2", nn.BatchNorm2d(cin, eps: 1e-5))
+        );
         var shape = OutputShape(features, 3, inputSize);
         dropout = nn.Dropout(dropoutRate);
-        fc = nn.Sequential(nn.Linear(shape[1] * shape[2] * shape[3], embeddingSize), nn.BatchNorm1d(embeddingSize, eps: 1e-5));
+        fc = nn.Sequential(
+            nn.Linear(shape[1] * shape[2] * shape[3], embeddingSize),
+            nn.BatchNorm1d(embeddingSize, eps: 1e-5)
+        );
         RegisterComponents();
     }
 
@@ -80,5 +111,6 @@ public sealed class IResNet : Backbone, IOnnxExportable
         return fc.call(flat);
     }
 
-    public string ExportOnnx(OnnxGraph g, string x) => g.Module(fc, g.Node("Flatten", [g.Module(features, x)], ("axis", 1L)));
+    public string ExportOnnx(OnnxGraph g, string x) =>
+        g.Module(fc, g.Node("Flatten", [g.Module(features, x)], ("axis", 1L)));
 }

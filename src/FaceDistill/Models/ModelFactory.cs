@@ -13,7 +13,16 @@ public static class ModelFactory
         var task = FaceTaskExtensions.Parse(c.Task);
         var backbone = Backbones.Registry.Get(c.Model.Backbone).Create(c.Model, c.Data.ImageSize);
         // classification of attributes uses a plain softmax head unless a margin head is asked for explicitly
-        var head = task == FaceTask.Recognition || c.Model.Head.Type is not "arcface" ? c.Model.Head : c.Model.Head with { Type = "softmax" };
-        return new FaceModel(backbone, Heads.Heads.Create(new HeadContext(task, head, c.Model.EmbeddingSize, classes, ageMean)));
+        var head =
+            task == FaceTask.Recognition || c.Model.Head.Type is not "arcface"
+                ? c.Model.Head
+                : c.Model.Head with
+                {
+                    Type = "softmax",
+                };
+        return new FaceModel(
+            backbone,
+            Heads.Heads.Create(new HeadContext(task, head, c.Model.EmbeddingSize, classes, ageMean))
+        );
     }
 }

@@ -21,26 +21,38 @@ public sealed record ModelStats(string Name, int InputSize, long Parameters, lon
         foreach (var (_, m) in model.named_modules())
         {
             if (m is TorchSharp.Modules.Conv2d conv)
-                { var h = conv.register_forward_hook((mod, input, output) =>
-                {
-                    var w = conv.weight!.shape;
-                    macs += output.numel() * w[1] * w[2] * w[3];
-                    return output;
-                }); removers.Add(() => h.remove()); }
+            {
+                var h = conv.register_forward_hook(
+                    (mod, input, output) =>
+                    {
+                        var w = conv.weight!.shape;
+                        macs += output.numel() * w[1] * w[2] * w[3];
+                        return output;
+                    }
+                );
+                removers.Add(() => h.remove());
+            }
             else if (m is TorchSharp.Modules.Linear lin)
-                { var h = lin.register_forward_hook((mod, input, output) =>
-                {
-                    macs += output.numel() * lin.weight!.shape[1];
-                    return output;
-                }); removers.Add(() => h.remove()); }
+            {
+                var h = lin.register_forward_hook(
+                    (mod, input, output) =>
+                    {
+                        macs += output.numel() * lin.weight!.shape[1];
+                        return output;
+                    }
+                );
+                removers.Add(() => h.remove());
+            }
         }
         bool training = model.training;
         model.eval();
         using (no_grad())
         using (var x = zeros(1, 3, model.InputSize, model.InputSize))
         using (var y = model.call(x)) { }
-        if (training) model.train();
-        foreach (var r in removers) r();
+        if (training)
+            model.train();
+        foreach (var r in removers)
+            r();
         long parameters = model.parameters().Sum(p => p.numel());
         return new ModelStats(model.GetName(), model.InputSize, parameters, macs);
     }

@@ -1,6 +1,6 @@
+using FaceDistill.Models.Onnx;
 using TorchSharp;
 using static TorchSharp.torch;
-using FaceDistill.Models.Onnx;
 
 namespace FaceDistill.Models;
 
@@ -12,9 +12,16 @@ namespace FaceDistill.Models;
 /// </summary>
 public sealed class Vgg16 : Backbone, IOnnxExportable
 {
-    private readonly nn.Module<Tensor, Tensor> features, classifier;
+    private readonly nn.Module<Tensor, Tensor> features,
+        classifier;
 
-    public Vgg16(int inputSize = 224, int embeddingSize = 512, double dropout = 0.5, double widthMultiplier = 1.0, int fcWidth = 4096)
+    public Vgg16(
+        int inputSize = 224,
+        int embeddingSize = 512,
+        double dropout = 0.5,
+        double widthMultiplier = 1.0,
+        int fcWidth = 4096
+    )
         : base("Vgg16", inputSize, embeddingSize)
     {
         long W(long c) => Math.Max(4, (long)Math.Round(c * widthMultiplier));
@@ -22,7 +29,12 @@ public sealed class Vgg16 : Backbone, IOnnxExportable
         long cin = 3;
         foreach (var (c, n) in new (long, int)[] { (64, 2), (128, 2), (256, 3), (512, 3), (512, 3) })
         {
-            for (int i = 0; i < n; i++) { layers.Add(nn.Conv2d(cin, W(c), 3, 1, 1)); layers.Add(nn.ReLU()); cin = W(c); }
+            for (int i = 0; i < n; i++)
+            {
+                layers.Add(nn.Conv2d(cin, W(c), 3, 1, 1));
+                layers.Add(nn.ReLU());
+                cin = W(c);
+            }
             layers.Add(nn.MaxPool2d(2, 2));
         }
         layers.Add(nn.Flatten());

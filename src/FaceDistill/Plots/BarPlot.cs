@@ -2,23 +2,48 @@ using SkiaSharp;
 
 namespace FaceDistill.Plots;
 
-/// <summary>Grouped bars with error bars (SkiaSharp): one group per category (method), one bar per series (view).</summary>
+/// <summary>Grouped bars with error bars (SkiaSharp): one group per category (method), one bar per series
+/// (view).</summary>
 public sealed class BarPlot(string title, string yLabel)
 {
-    private static readonly SKColor[] Palette = [new(31, 119, 180), new(255, 127, 14), new(44, 160, 44), new(214, 39, 40), new(148, 103, 189)];
+    private static readonly SKColor[] Palette =
+    [
+        new(31, 119, 180),
+        new(255, 127, 14),
+        new(44, 160, 44),
+        new(214, 39, 40),
+        new(148, 103, 189),
+    ];
 
-    public void Save(string path, IReadOnlyList<string> categories, IReadOnlyList<string> series, double[,] mean, double[,] err, int width = 760, int height = 420)
+    public void Save(
+        string path,
+        IReadOnlyList<string> categories,
+        IReadOnlyList<string> series,
+        double[,] mean,
+        double[,] err,
+        int width = 760,
+        int height = 420
+    )
     {
         using var bmp = new SKBitmap(width, height);
         using var c = new SKCanvas(bmp);
         c.Clear(SKColors.White);
-        float left = 70, right = width - 20, top = 50, bottom = height - 80;
+        float left = 70,
+            right = width - 20,
+            top = 50,
+            bottom = height - 80;
         var values = new List<double>();
         for (int i = 0; i < categories.Count; i++)
-            for (int j = 0; j < series.Count; j++)
-                if (double.IsFinite(mean[i, j])) { values.Add(mean[i, j] + (double.IsFinite(err[i, j]) ? err[i, j] : 0)); values.Add(mean[i, j] - (double.IsFinite(err[i, j]) ? err[i, j] : 0)); }
-        double lo = Math.Min(0, values.DefaultIfEmpty(0).Min()), hi = values.DefaultIfEmpty(1).Max();
-        if (hi <= lo) hi = lo + 1;
+        for (int j = 0; j < series.Count; j++)
+            if (double.IsFinite(mean[i, j]))
+            {
+                values.Add(mean[i, j] + (double.IsFinite(err[i, j]) ? err[i, j] : 0));
+                values.Add(mean[i, j] - (double.IsFinite(err[i, j]) ? err[i, j] : 0));
+            }
+        double lo = Math.Min(0, values.DefaultIfEmpty(0).Min()),
+            hi = values.DefaultIfEmpty(1).Max();
+        if (hi <= lo)
+            hi = lo + 1;
         hi += 0.05 * (hi - lo);
         float Py(double y) => (float)(bottom - (y - lo) / (hi - lo) * (bottom - top));
         using var font = new SKFont(Fonts.Sans, 13);
@@ -37,16 +62,21 @@ public sealed class BarPlot(string title, string yLabel)
         c.RotateDegrees(-90, 16, (top + bottom) / 2);
         c.DrawText(yLabel, 16, (top + bottom) / 2 + 4, SKTextAlign.Center, small, ink);
         c.Restore();
-        float group = (right - left) / Math.Max(1, categories.Count), bar = group * 0.8f / Math.Max(1, series.Count);
+        float group = (right - left) / Math.Max(1, categories.Count),
+            bar = group * 0.8f / Math.Max(1, series.Count);
         for (int i = 0; i < categories.Count; i++)
         {
             float gx = left + i * group + group * 0.1f;
             for (int j = 0; j < series.Count; j++)
             {
-                if (!double.IsFinite(mean[i, j])) continue;
+                if (!double.IsFinite(mean[i, j]))
+                    continue;
                 using var fill = new SKPaint { Color = Palette[j % Palette.Length], IsAntialias = true };
                 float x = gx + j * bar;
-                c.DrawRect(new SKRect(x + 1, Math.Min(Py(mean[i, j]), Py(0)), x + bar - 1, Math.Max(Py(mean[i, j]), Py(0))), fill);
+                c.DrawRect(
+                    new SKRect(x + 1, Math.Min(Py(mean[i, j]), Py(0)), x + bar - 1, Math.Max(Py(mean[i, j]), Py(0))),
+                    fill
+                );
                 if (double.IsFinite(err[i, j]) && err[i, j] > 0)
                 {
                     float cx = x + bar / 2;

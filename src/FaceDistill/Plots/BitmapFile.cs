@@ -11,7 +11,8 @@ public static class BitmapFile
         var ext = Path.GetExtension(path).ToLowerInvariant();
         var format = ext is ".jpg" or ".jpeg" ? SKEncodedImageFormat.Jpeg : SKEncodedImageFormat.Png;
         using var image = SKImage.FromBitmap(bmp);
-        using var data = image.Encode(format, jpegQuality) ?? throw FaceDistillException.ForFile(path, "image encoding failed");
+        using var data =
+            image.Encode(format, jpegQuality) ?? throw FaceDistillException.ForFile(path, "image encoding failed");
         AtomicFile.WriteAllBytes(path, data.ToArray());
     }
 }

@@ -21,7 +21,8 @@ public static class Fonts
     private static readonly Lazy<SKTypeface> SansLazy = new(() =>
     {
         foreach (var path in Candidates)
-            if (File.Exists(path) && SKTypeface.FromFile(path) is { } tf) return tf;
+            if (File.Exists(path) && SKTypeface.FromFile(path) is { } tf)
+                return tf;
         return SKTypeface.Default;
     });
 

@@ -1,13 +1,13 @@
 using FaceDistill.Data;
-using FaceDistill.Models;
 using FaceDistill.Distillation.Teachers;
+using FaceDistill.Models;
 using static TorchSharp.torch;
 
 namespace FaceDistill.Runs;
 
-/// <summary>A model trained by FaceDistill, loaded from its run directory (config.json + latest checkpoint), as teacher:
-/// its embedding, and its margin-free head outputs as logits over the classes it was trained on (for an age run, one
-/// column: its predicted age, what regression KD distils).</summary>
+/// <summary>A model trained by FaceDistill, loaded from its run directory (config.json + latest checkpoint), as
+/// teacher: its embedding, and its margin-free head outputs as logits over the classes it was trained on (for an age
+/// run, one column: its predicted age, what regression KD distils).</summary>
 public sealed class CheckpointTeacher : ITeacher
 {
     private readonly FaceModel _model;
@@ -37,7 +37,8 @@ public sealed class CheckpointTeacher : ITeacher
         using var x = TeacherInput.Fit(images, InputSize);
         var embedding = _model.Backbone.call(x);
         var logits = _model.Head.call(embedding, null);
-        if (logits.dim() == 1) logits = logits.unsqueeze(1);
+        if (logits.dim() == 1)
+            logits = logits.unsqueeze(1);
         return new TeacherOutputs(embedding, logits);
     }
 

@@ -16,10 +16,34 @@ public static class Demo
         Data = new DataConfig
         {
             ImageSize = 64,
-            Synthetic = new SyntheticConfig { Identities = 80, ImagesPerIdentity = 20, ValIdentities = 60, ValImagesPerIdentity = 10, RenderSize = 64 },
+            Synthetic = new SyntheticConfig
+            {
+                Identities = 80,
+                ImagesPerIdentity = 20,
+                ValIdentities = 60,
+                ValImagesPerIdentity = 10,
+                RenderSize = 64,
+            },
         },
-        Model = new ModelConfig { Backbone = "mobilefacenet", EmbeddingSize = 128, Head = new HeadConfig { Type = "arcface", S = 32, M2 = 0.3 } },
-        Train = new TrainConfig { Epochs = 5, BatchSize = 64, CheckpointEvery = 100, EvalEvery = 5, Schedule = new ScheduleConfig { WarmupEpochs = 0.5 } },
+        Model = new ModelConfig
+        {
+            Backbone = "mobilefacenet",
+            EmbeddingSize = 128,
+            Head = new HeadConfig
+            {
+                Type = "arcface",
+                S = 32,
+                M2 = 0.3,
+            },
+        },
+        Train = new TrainConfig
+        {
+            Epochs = 5,
+            BatchSize = 64,
+            CheckpointEvery = 100,
+            EvalEvery = 5,
+            Schedule = new ScheduleConfig { WarmupEpochs = 0.5 },
+        },
         Eval = new EvalConfig { PairsPerFold = 100 },
     };
 
@@ -29,7 +53,13 @@ public static class Demo
         Description = "quick demo: tiny synthetic set, 2 epochs",
         Data = FullConfig.Data with
         {
-            Synthetic = FullConfig.Data.Synthetic with { Identities = 40, ImagesPerIdentity = 16, ValIdentities = 20, ValImagesPerIdentity = 6 },
+            Synthetic = FullConfig.Data.Synthetic with
+            {
+                Identities = 40,
+                ImagesPerIdentity = 16,
+                ValIdentities = 20,
+                ValImagesPerIdentity = 6,
+            },
         },
         Train = FullConfig.Train with { Epochs = 2, CheckpointEvery = 50, EvalEvery = 1 },
         Eval = new EvalConfig { PairsPerFold = 30 },

@@ -18,12 +18,20 @@ public static class FineTuning
         using (no_grad())
             foreach (var (name, t) in model.state_dict())
             {
-                if (from.TryGetValue(name, out var s) && s.shape.SequenceEqual(t.shape)) { t.copy_(s); copied++; }
-                else skipped.Add(name);
+                if (from.TryGetValue(name, out var s) && s.shape.SequenceEqual(t.shape))
+                {
+                    t.copy_(s);
+                    copied++;
+                }
+                else
+                    skipped.Add(name);
             }
-        if (copied == 0) throw FaceDistillException.ForFile(runDir, "no weight of that run fits this model (train.init)");
+        if (copied == 0)
+            throw FaceDistillException.ForFile(runDir, "no weight of that run fits this model (train.init)");
         if (skipped.Count > 0)
-            Log.Info($"train.init: {copied} tensors from {runDir}; {skipped.Count} kept at their initial values " +
-                     $"({string.Join(", ", skipped.Take(4))}{(skipped.Count > 4 ? ", …" : "")})");
+            Log.Info(
+                $"train.init: {copied} tensors from {runDir}; {skipped.Count} kept at their initial values "
+                    + $"({string.Join(", ", skipped.Take(4))}{(skipped.Count > 4 ? ", …" : "")})"
+            );
     }
 }

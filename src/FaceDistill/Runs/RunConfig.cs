@@ -5,15 +5,14 @@ using FaceDistill.Distillation;
 
 namespace FaceDistill.Runs;
 
-/// <summary>
-/// A run config made ready to use: read (<see cref="ConfigLoader"/>: syntax, keys, types), resolved (the chosen
-/// distillation method's defaults filled in; keys it does not read rejected) and checked (<see cref="RunConfigValidator"/>)
-/// — all before any work starts, each problem one line naming the file and the key.
+/// <summary> A run config made ready to use: read (<see cref="ConfigLoader"/>: syntax, keys, types), resolved (the
+/// chosen distillation method's defaults filled in; keys it does not read rejected) and checked (<see
+/// cref="RunConfigValidator"/>) — all before any work starts, each problem one line naming the file and the key.
 /// </summary>
 public static class RunConfig
 {
-    /// <summary>Loads <paramref name="path"/> (or the defaults when null), applies <paramref name="overrides"/>, resolves
-    /// and checks it.</summary>
+    /// <summary>Loads <paramref name="path"/> (or the defaults when null), applies <paramref name="overrides"/>,
+    /// resolves and checks it.</summary>
     public static ExperimentConfig Load(string? path, IEnumerable<string>? overrides = null) =>
         Resolve(ConfigLoader.Load(path, overrides), path ?? "(defaults)");
 
@@ -37,37 +36,63 @@ public static class RunConfig
     public static bool SameAs(string storedJson, ExperimentConfig cfg)
     {
         var current = ConfigLoader.ToJson(cfg);
-        if (storedJson == current) return true;
+        if (storedJson == current)
+            return true;
         JsonNode? stored;
-        try { stored = JsonNode.Parse(storedJson); }
-        catch (JsonException) { return false; }
-        if (stored is not JsonObject s || JsonNode.Parse(current) is not JsonObject now) return false;
+        try
+        {
+            stored = JsonNode.Parse(storedJson);
+        }
+        catch (JsonException)
+        {
+            return false;
+        }
+        if (stored is not JsonObject s || JsonNode.Parse(current) is not JsonObject now)
+            return false;
         if (s["distill"] is JsonObject d && now["distill"] is JsonObject nd)
             foreach (var (key, old) in LegacyDistillDefaults)
-                if (nd[key] is null && d[key] is { } v && Same(v, old)) d.Remove(key);
+                if (nd[key] is null && d[key] is { } v && Same(v, old))
+                    d.Remove(key);
         return Same(s, now);
     }
 
     private static double Number(JsonValue v) =>
-        double.Parse(v.ToJsonString(), System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture);
+        double.Parse(
+            v.ToJsonString(),
+            System.Globalization.NumberStyles.Float,
+            System.Globalization.CultureInfo.InvariantCulture
+        );
 
     /// <summary>JSON equality: objects regardless of key order, numbers by value.</summary>
-    private static bool Same(JsonNode? a, JsonNode? b) => (a, b) switch
-    {
-        (null, null) => true,
-        (JsonObject x, JsonObject y) => x.Count == y.Count && x.All(kv => y.ContainsKey(kv.Key) && Same(kv.Value, y[kv.Key])),
-        (JsonArray x, JsonArray y) => x.Count == y.Count && x.Zip(y).All(p => Same(p.First, p.Second)),
-        (JsonValue x, JsonValue y) when x.GetValueKind() == JsonValueKind.Number && y.GetValueKind() == JsonValueKind.Number =>
-            Number(x) == Number(y),
-        (JsonValue x, JsonValue y) => x.ToJsonString() == y.ToJsonString(),
-        _ => false,
-    };
+    private static bool Same(JsonNode? a, JsonNode? b) =>
+        (a, b) switch
+        {
+            (null, null) => true,
+            (JsonObject x, JsonObject y) => x.Count == y.Count
+                && x.All(kv => y.ContainsKey(kv.Key) && Same(kv.Value, y[kv.Key])),
+            (JsonArray x, JsonArray y) => x.Count == y.Count && x.Zip(y).All(p => Same(p.First, p.Second)),
+            (JsonValue x, JsonValue y)
+                when x.GetValueKind() == JsonValueKind.Number && y.GetValueKind() == JsonValueKind.Number => Number(x)
+                == Number(y),
+            (JsonValue x, JsonValue y) => x.ToJsonString() == y.ToJsonString(),
+            _ => false,
+        };
 
     /// <summary>The defaults every <c>distill.*</c> key had when they were shared by all methods.</summary>
     private static readonly (string Key, JsonNode Value)[] LegacyDistillDefaults =
     [
-        ("margin", 0.2), ("mining", "semihard"), ("ageBin", 10.0), ("hardView", "lowres:16"), ("temperature", 4.0),
-        ("alpha", 1.0), ("beta", 4.0), ("threshold", 0.93), ("topK", 0), ("rampEpochs", 0.0), ("featureLoss", "cosine"),
-        ("cache", false), ("cacheDir", "runs/.teacher-cache"),
+        ("margin", 0.2),
+        ("mining", "semihard"),
+        ("ageBin", 10.0),
+        ("hardView", "lowres:16"),
+        ("temperature", 4.0),
+        ("alpha", 1.0),
+        ("beta", 4.0),
+        ("threshold", 0.93),
+        ("topK", 0),
+        ("rampEpochs", 0.0),
+        ("featureLoss", "cosine"),
+        ("cache", false),
+        ("cacheDir", "runs/.teacher-cache"),
     ];
 }

@@ -22,7 +22,11 @@ public static class RunConfigValidator
     /// <summary>Checks a resolved config (<see cref="RunConfig.Resolve"/>).</summary>
     public static void Validate(ExperimentConfig c, ConfigChecks checks)
     {
-        if (string.IsNullOrWhiteSpace(c.Name) || c.Name.IndexOfAny(Path.GetInvalidFileNameChars()) >= 0 || c.Name is "." or "..")
+        if (
+            string.IsNullOrWhiteSpace(c.Name)
+            || c.Name.IndexOfAny(Path.GetInvalidFileNameChars()) >= 0
+            || c.Name is "." or ".."
+        )
             checks.Fail("name", $"'{c.Name}' is not usable as a run directory name");
         checks.OneOf("task", c.Task, Tasks);
         Data(c.Data, checks);
@@ -42,15 +46,20 @@ public static class RunConfigValidator
         var source = DataSources.Registry.Get(d.Source);
         if (d.Source != DataSources.Synthetic)
         {
-            if (string.IsNullOrWhiteSpace(d.Path)) checks.Fail("data.path", $"is required for data.source '{d.Source}'");
+            if (string.IsNullOrWhiteSpace(d.Path))
+                checks.Fail("data.path", $"is required for data.source '{d.Source}'");
             if (!(source.PathIsFile ? checks.FileOk(d.Path!) : checks.DirOk(d.Path!)))
-                throw FaceDistillException.ForFile(d.Path!, $"{(source.PathIsFile ? "label file" : "dataset directory")} not found (data.path)");
+                throw FaceDistillException.ForFile(
+                    d.Path!,
+                    $"{(source.PathIsFile ? "label file" : "dataset directory")} not found (data.path)"
+                );
         }
         checks.InRange("data.imageSize", d.ImageSize, 16, 512);
         checks.Fraction("data.centerCrop", d.CenterCrop);
         checks.OneOf("data.onError", d.OnError, ["skip", "fail"]);
         checks.InRange("data.workers", d.Workers, 1, 64);
-        if (!(d.ValFraction >= 0 && d.ValFraction < 1)) checks.Fail("data.valFraction", $"must be in [0, 1), found {d.ValFraction}");
+        if (!(d.ValFraction >= 0 && d.ValFraction < 1))
+            checks.Fail("data.valFraction", $"must be in [0, 1), found {d.ValFraction}");
         checks.NonNegative("data.maxImages", d.MaxImages);
         checks.Parses("data.view", () => FaceViews.Parse(d.View));
         checks.NonNegative("data.maxTestImages", d.MaxTestImages);
@@ -65,15 +74,18 @@ public static class RunConfigValidator
         {
             if (d.Source == DataSources.Synthetic)
                 checks.Fail("data.landmarks", "is not used with synthetic data (the renderer knows its landmarks)");
-            if (!checks.FileOk(d.Landmarks)) throw FaceDistillException.ForFile(d.Landmarks, "landmarks file not found (data.landmarks)");
+            if (!checks.FileOk(d.Landmarks))
+                throw FaceDistillException.ForFile(d.Landmarks, "landmarks file not found (data.landmarks)");
         }
     }
 
     private static void Synthetic(SyntheticConfig s, ConfigChecks checks)
     {
         checks.Positive("data.synthetic.identities", s.Identities);
-        if (s.ImagesPerIdentity < 2) checks.Fail("data.synthetic.imagesPerIdentity", $"must be at least 2, found {s.ImagesPerIdentity}");
-        if (s.ValIdentities < 2) checks.Fail("data.synthetic.valIdentities", $"must be at least 2, found {s.ValIdentities}");
+        if (s.ImagesPerIdentity < 2)
+            checks.Fail("data.synthetic.imagesPerIdentity", $"must be at least 2, found {s.ImagesPerIdentity}");
+        if (s.ValIdentities < 2)
+            checks.Fail("data.synthetic.valIdentities", $"must be at least 2, found {s.ValIdentities}");
         if (s.ValImagesPerIdentity < 2)
             checks.Fail("data.synthetic.valImagesPerIdentity", $"must be at least 2, found {s.ValImagesPerIdentity}");
         checks.InRange("data.synthetic.renderSize", s.RenderSize, 32, 512);
@@ -85,7 +97,10 @@ public static class RunConfigValidator
         checks.Fraction("data.augment.scaleMin", a.ScaleMin);
         checks.Fraction("data.augment.scaleMax", a.ScaleMax);
         if (a.ScaleMin > a.ScaleMax)
-            checks.Fail("data.augment.scaleMin", $"({a.ScaleMin}) must not exceed data.augment.scaleMax ({a.ScaleMax})");
+            checks.Fail(
+                "data.augment.scaleMin",
+                $"({a.ScaleMin}) must not exceed data.augment.scaleMax ({a.ScaleMax})"
+            );
         checks.Fraction("data.augment.shift", a.Shift, allowZero: true);
         checks.Fraction("data.augment.brightness", a.Brightness, allowZero: true);
         checks.Fraction("data.augment.contrast", a.Contrast, allowZero: true);
@@ -97,7 +112,8 @@ public static class RunConfigValidator
         checks.OneOf("model.backbone", m.Backbone, Backbones.Registry.Names);
         checks.Positive("model.embeddingSize", m.EmbeddingSize);
         checks.Positive("model.width", m.Width);
-        if (!(m.Dropout >= 0 && m.Dropout < 1)) checks.Fail("model.dropout", $"must be in [0, 1), found {m.Dropout}");
+        if (!(m.Dropout >= 0 && m.Dropout < 1))
+            checks.Fail("model.dropout", $"must be in [0, 1), found {m.Dropout}");
         if (Backbones.Registry.Get(m.Backbone).InputRule(imageSize) is { } problem)
             checks.Fail("data.imageSize", $"{problem} (for {m.Backbone})");
         checks.OneOf("model.head.type", m.Head.Type, Heads.Registry.Names);
@@ -114,7 +130,8 @@ public static class RunConfigValidator
         if (!(t.Optimizer.Momentum >= 0 && t.Optimizer.Momentum < 1))
             checks.Fail("train.optimizer.momentum", $"must be in [0, 1), found {t.Optimizer.Momentum}");
         checks.NonNegative("train.optimizer.weightDecay", t.Optimizer.WeightDecay);
-        if (t.Optimizer.Nesterov && t.Optimizer.Momentum == 0) checks.Fail("train.optimizer.nesterov", "needs a positive momentum");
+        if (t.Optimizer.Nesterov && t.Optimizer.Momentum == 0)
+            checks.Fail("train.optimizer.nesterov", "needs a positive momentum");
         checks.OneOf("train.schedule.type", t.Schedule.Type, Schedules);
         checks.NonNegative("train.schedule.warmupEpochs", t.Schedule.WarmupEpochs);
         checks.Fraction("train.schedule.gamma", t.Schedule.Gamma);
@@ -133,16 +150,24 @@ public static class RunConfigValidator
         checks.Positive("eval.batchSize", e.BatchSize);
         checks.Fraction("eval.centerCrop", e.CenterCrop);
         checks.Positive("eval.pairsPerFold", e.PairsPerFold);
-        if (e.View is not null) checks.Parses("eval.view", () => FaceViews.Parse(e.View));
+        if (e.View is not null)
+            checks.Parses("eval.view", () => FaceViews.Parse(e.View));
         checks.OneOf("eval.pairSides", e.PairSides, ["both", "one"]);
         if ((e.Pairs is null) != (e.Images is null))
-            checks.Fail(e.Pairs is null ? "eval.pairs" : "eval.images", "must be given together with " + (e.Pairs is null ? "eval.images" : "eval.pairs"));
-        if (e.Pairs is not null && !checks.FileOk(e.Pairs)) throw FaceDistillException.ForFile(e.Pairs, "pair list not found (eval.pairs)");
-        if (e.Images is not null && !checks.DirOk(e.Images)) throw FaceDistillException.ForFile(e.Images, "image directory not found (eval.images)");
+            checks.Fail(
+                e.Pairs is null ? "eval.pairs" : "eval.images",
+                "must be given together with " + (e.Pairs is null ? "eval.images" : "eval.pairs")
+            );
+        if (e.Pairs is not null && !checks.FileOk(e.Pairs))
+            throw FaceDistillException.ForFile(e.Pairs, "pair list not found (eval.pairs)");
+        if (e.Images is not null && !checks.DirOk(e.Images))
+            throw FaceDistillException.ForFile(e.Images, "image directory not found (eval.images)");
         if (e.Landmarks is not null && e.Landmarks != DatasetLandmarks.Zoo)
         {
-            if (e.Pairs is null) checks.Fail("eval.landmarks", "is only used with eval.pairs (synthetic pairs carry their landmarks)");
-            if (!checks.FileOk(e.Landmarks)) throw FaceDistillException.ForFile(e.Landmarks, "landmarks file not found (eval.landmarks)");
+            if (e.Pairs is null)
+                checks.Fail("eval.landmarks", "is only used with eval.pairs (synthetic pairs carry their landmarks)");
+            if (!checks.FileOk(e.Landmarks))
+                throw FaceDistillException.ForFile(e.Landmarks, "landmarks file not found (eval.landmarks)");
         }
     }
 }

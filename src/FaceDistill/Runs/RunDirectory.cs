@@ -4,7 +4,12 @@ using FaceDistill.Training;
 namespace FaceDistill.Runs;
 
 /// <summary>What to do when the run directory already holds a run.</summary>
-public enum ExistingRun { Refuse, Resume, Force }
+public enum ExistingRun
+{
+    Refuse,
+    Resume,
+    Force,
+}
 
 /// <summary>
 /// <c>runs/&lt;name&gt;/</c>: config.json (resolved), metrics.csv, checkpoints/, report.md and report.json.
@@ -20,7 +25,10 @@ public sealed class RunDirectory
     public string ReportPath => System.IO.Path.Combine(Path, "report.md");
     public string ReportJsonPath => System.IO.Path.Combine(Path, "report.json");
 
-    private RunDirectory(string path) { Path = path; }
+    private RunDirectory(string path)
+    {
+        Path = path;
+    }
 
     public static bool HasRun(string path) =>
         Directory.Exists(path) && Directory.EnumerateFileSystemEntries(path).Any();
@@ -32,7 +40,11 @@ public sealed class RunDirectory
             switch (mode)
             {
                 case ExistingRun.Refuse:
-                    throw FaceDistillException.ForFile(path, "run directory already exists; use --resume to continue it or --force to start over (the old run is kept aside)");
+                    throw FaceDistillException.ForFile(
+                        path,
+                        "run directory already exists; use --resume to continue it or --force to start over (the old "
+                            + "run is kept aside)"
+                    );
                 case ExistingRun.Force:
                     var aside = $"{path.TrimEnd('/')}.old-{DateTime.UtcNow:yyyyMMdd-HHmmss}";
                     Directory.Move(path, aside);

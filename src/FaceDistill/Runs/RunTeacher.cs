@@ -9,28 +9,51 @@ namespace FaceDistill.Runs;
 /// <summary>The teacher of a run, as its config asks for it.</summary>
 public static class RunTeacher
 {
-    /// <summary>
-    /// The teacher of <c>distill.teacher</c>, reading its cache when <c>distill.cache</c> is set. An embedding-only
-    /// teacher under a logit method gets <see cref="CentroidLogits"/> (which need the cache's embeddings of the training
-    /// set, so the cache is built even when distill.cache is off).
-    /// </summary>
-    public static OnlineTeacher Create(ExperimentConfig cfg, ExperimentData data, FaceTask task, DataLoaderOptions options)
+    /// <summary> The teacher of <c>distill.teacher</c>, reading its cache when <c>distill.cache</c> is set. An
+    /// embedding-only teacher under a logit method gets <see cref="CentroidLogits"/> (which need the cache's embeddings
+    /// of the training set, so the cache is built even when distill.cache is off). </summary>
+    public static OnlineTeacher Create(
+        ExperimentConfig cfg,
+        ExperimentData data,
+        FaceTask task,
+        DataLoaderOptions options
+    )
     {
         var d = cfg.Distill;
         var method = DistillationMethods.Find(d.Method)!;
         var teacher = TeacherFactory.Create(d.Teacher!);
-        bool centroidLogits = method.Teacher == TeacherOutput.Logits && task != FaceTask.Age && teacher.Classes == 0 && teacher.EmbeddingSize > 0;
+        bool centroidLogits =
+            method.Teacher == TeacherOutput.Logits
+            && task != FaceTask.Age
+            && teacher.Classes == 0
+            && teacher.EmbeddingSize > 0;
         bool cached = d.Cache == true;
-        if (!cached && !centroidLogits) return new OnlineTeacher(teacher);
-        var cache = TeacherOutputCache.OpenOrBuild(teacher, TeacherFactory.Fingerprint(d.Teacher!), data.Train, options, d.CacheDir!);
+        if (!cached && !centroidLogits)
+            return new OnlineTeacher(teacher);
+        var cache = TeacherOutputCache.OpenOrBuild(
+            teacher,
+            TeacherFactory.Fingerprint(d.Teacher!),
+            data.Train,
+            options,
+            d.CacheDir!
+        );
         CentroidLogits? centroids = null;
         if (centroidLogits)
         {
-            centroids = CentroidLogits.FromCache(cache, data.Train, task, data.Classes, d.CentroidScale ?? cfg.Model.Head.S);
-            Log.Info($"teacher {teacher.Name} has no logits: using s·cos to its {data.Classes} training-identity centroids " +
-                     $"(s = {centroids.Scale})");
+            centroids = CentroidLogits.FromCache(
+                cache,
+                data.Train,
+                task,
+                data.Classes,
+                d.CentroidScale ?? cfg.Model.Head.S
+            );
+            Log.Info(
+                $"teacher {teacher.Name} has no logits: using s·cos to its {data.Classes} training-identity centroids "
+                    + $"(s = {centroids.Scale})"
+            );
         }
-        if (cached) return new OnlineTeacher(teacher, cache: cache, centroids: centroids);
+        if (cached)
+            return new OnlineTeacher(teacher, cache: cache, centroids: centroids);
         cache.Dispose();
         return new OnlineTeacher(teacher, centroids: centroids);
     }

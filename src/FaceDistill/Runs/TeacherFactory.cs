@@ -5,11 +5,10 @@ using FaceDistill.Distillation.Teachers;
 
 namespace FaceDistill.Runs;
 
-/// <summary>
-/// Resolves a teacher spec from a config (<c>distill.teacher</c>):
-/// <c>zoo:recognition|expression|agegender</c> (the face-api ports), <c>onnx:model.onnx?size=…&amp;order=…&amp;mean=…&amp;std=…</c>
-/// (any exported model through ONNX Runtime), <c>run:&lt;dir&gt;</c> or a bare run directory (a FaceDistill checkpoint).
-/// </summary>
+/// <summary> Resolves a teacher spec from a config (<c>distill.teacher</c>):
+/// <c>zoo:recognition|expression|agegender</c> (the face-api ports),
+/// <c>onnx:model.onnx?size=…&amp;order=…&amp;mean=…&amp;std=…</c> (any exported model through ONNX Runtime),
+/// <c>run:&lt;dir&gt;</c> or a bare run directory (a FaceDistill checkpoint). </summary>
 public static class TeacherFactory
 {
     /// <summary>The zoo's teachers by name (<c>zoo:&lt;name&gt;</c>).</summary>
@@ -26,35 +25,52 @@ public static class TeacherFactory
         if (spec.StartsWith("zoo:", StringComparison.Ordinal))
         {
             checks.OneOf("distill.teacher", spec[4..], ZooTeachers);
-            if (method.Teacher != TeacherOutput.Logits) return;
+            if (method.Teacher != TeacherOutput.Logits)
+                return;
             if (c.Task == "age" && spec != "zoo:agegender")
-                checks.Fail("distill.teacher", $"regression KD on age needs an age teacher ('zoo:agegender' or an age run), not '{spec}'");
+                checks.Fail(
+                    "distill.teacher",
+                    $"regression KD on age needs an age teacher ('zoo:agegender' or an age run), not '{spec}'"
+                );
             // zoo:recognition only embeds: it gets centroid logits over the student's classes (CentroidLogits)
             if (c.Task != "age" && spec != "zoo:recognition")
-                checks.Fail("distill.method", $"'{method.Name}' needs the teacher's logits over the student's classes; '{spec}' has " +
-                                              "face-api's own (use 'feature')");
+                checks.Fail(
+                    "distill.method",
+                    $"'{method.Name}' needs the teacher's logits over the student's classes; '{spec}' has "
+                        + "face-api's own (use 'feature')"
+                );
         }
         else if (spec.StartsWith("onnx:", StringComparison.Ordinal))
         {
             var path = OnnxTeacherOptions.Parse(spec[5..]).Path;
-            if (!checks.FileOk(path)) throw FaceDistillException.ForFile(path, "ONNX teacher model not found (distill.teacher)");
+            if (!checks.FileOk(path))
+                throw FaceDistillException.ForFile(path, "ONNX teacher model not found (distill.teacher)");
         }
         else if (!checks.DirOk(RunDirectoryOf(spec)))
-            throw FaceDistillException.ForFile(RunDirectoryOf(spec), "teacher run directory not found (distill.teacher)");
+            throw FaceDistillException.ForFile(
+                RunDirectoryOf(spec),
+                "teacher run directory not found (distill.teacher)"
+            );
     }
 
-    private static string RunDirectoryOf(string spec) => spec.StartsWith("run:", StringComparison.Ordinal) ? spec[4..] : spec;
+    private static string RunDirectoryOf(string spec) =>
+        spec.StartsWith("run:", StringComparison.Ordinal) ? spec[4..] : spec;
 
     public static ITeacher Create(string spec)
     {
-        if (string.IsNullOrWhiteSpace(spec)) throw new FaceDistillException("distill.teacher: empty teacher spec");
-        if (spec.StartsWith("zoo:", StringComparison.Ordinal)) return ZooTeacher.Load(spec[4..]);
-        if (spec.StartsWith("run:", StringComparison.Ordinal)) return CheckpointTeacher.Load(spec[4..]);
-        if (spec.StartsWith("onnx:", StringComparison.Ordinal)) return new OnnxTeacher(OnnxTeacherOptions.Parse(spec[5..]));
+        if (string.IsNullOrWhiteSpace(spec))
+            throw new FaceDistillException("distill.teacher: empty teacher spec");
+        if (spec.StartsWith("zoo:", StringComparison.Ordinal))
+            return ZooTeacher.Load(spec[4..]);
+        if (spec.StartsWith("run:", StringComparison.Ordinal))
+            return CheckpointTeacher.Load(spec[4..]);
+        if (spec.StartsWith("onnx:", StringComparison.Ordinal))
+            return new OnnxTeacher(OnnxTeacherOptions.Parse(spec[5..]));
         return CheckpointTeacher.Load(spec);
     }
 
-    /// <summary>What identifies the teacher's weights: the zoo's recorded checksums, or a checkpoint's size and time.</summary>
+    /// <summary>What identifies the teacher's weights: the zoo's recorded checksums, or a checkpoint's size and
+    /// time.</summary>
     public static string Fingerprint(string spec)
     {
         if (spec.StartsWith("zoo:", StringComparison.Ordinal))
@@ -68,7 +84,22 @@ public static class TeacherFactory
             return spec + "|" + (File.Exists(path) ? Faces.Zoo.ModelZoo.Sha256(path) : "");
         }
         var dir = spec.StartsWith("run:", StringComparison.Ordinal) ? spec[4..] : spec;
-        var files = Directory.Exists(dir) ? Directory.EnumerateFiles(dir, "*", SearchOption.AllDirectories).Where(f => f.Contains("checkpoint")).Order(StringComparer.Ordinal).ToList() : [];
-        return spec + "|" + string.Join(";", files.Select(f => { var fi = new FileInfo(f); return $"{fi.Name}:{fi.Length}:{fi.LastWriteTimeUtc.Ticks}"; }));
+        var files = Directory.Exists(dir)
+            ? Directory
+                .EnumerateFiles(dir, "*", SearchOption.AllDirectories)
+                .Where(f => f.Contains("checkpoint"))
+                .Order(StringComparer.Ordinal)
+                .ToList()
+            : [];
+        return spec
+            + "|"
+            + string.Join(
+                ";",
+                files.Select(f =>
+                {
+                    var fi = new FileInfo(f);
+                    return $"{fi.Name}:{fi.Length}:{fi.LastWriteTimeUtc.Ticks}";
+                })
+            );
     }
 }

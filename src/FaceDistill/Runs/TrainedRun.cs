@@ -2,7 +2,6 @@ using FaceDistill.Config;
 using FaceDistill.Core;
 using FaceDistill.Data;
 using FaceDistill.Models;
-
 using FaceDistill.Training;
 
 namespace FaceDistill.Runs;
@@ -18,21 +17,32 @@ public sealed class TrainedRun : IDisposable
     public required string CheckpointPath { get; init; }
     public FaceTask Task => FaceTaskExtensions.Parse(Config.Task);
 
-    /// <summary>The override that drops a run's distillation section (its teacher is not needed to use its model).</summary>
+    /// <summary>The override that drops a run's distillation section (its teacher is not needed to use its
+    /// model).</summary>
     public const string NoDistillation = "distill={\"method\": \"none\"}";
 
     public static TrainedRun Load(string runDir, IEnumerable<string>? overrides = null, string? checkpoint = null)
     {
         var configPath = Path.Combine(runDir, "config.json");
-        if (!File.Exists(configPath)) throw FaceDistillException.ForFile(runDir, "not a FaceDistill run directory (no config.json)");
+        if (!File.Exists(configPath))
+            throw FaceDistillException.ForFile(runDir, "not a FaceDistill run directory (no config.json)");
         // the run's own teacher is not needed to use its model
         var cfg = RunConfig.Load(configPath, (overrides ?? []).Prepend(NoDistillation));
         var data = RunData.From(cfg);
         var model = ModelFactory.Create(cfg, data.Classes, data.AgeMean);
-        var ckpt = checkpoint ?? Checkpoint.Latest(Path.Combine(runDir, "checkpoints"))
+        var ckpt =
+            checkpoint
+            ?? Checkpoint.Latest(Path.Combine(runDir, "checkpoints"))
             ?? throw FaceDistillException.ForFile(runDir, "the run has no checkpoint");
         Checkpoint.LoadWeights(ckpt, model);
-        return new TrainedRun { Directory = runDir, Config = cfg, Data = data, Model = model, CheckpointPath = ckpt };
+        return new TrainedRun
+        {
+            Directory = runDir,
+            Config = cfg,
+            Data = data,
+            Model = model,
+            CheckpointPath = ckpt,
+        };
     }
 
     public void Dispose() => Model.Dispose();

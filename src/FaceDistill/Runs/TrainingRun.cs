@@ -18,15 +18,23 @@ public sealed record RunOutcome(RunDirectory Run, TrainResult Result, ModelStats
 /// </summary>
 public static class TrainingRun
 {
-    /// <summary>How often a run goes back to its last checkpoint after an internal libtorch error before giving up.</summary>
+    /// <summary>How often a run goes back to its last checkpoint after an internal libtorch error before giving
+    /// up.</summary>
     public const int MaxNativeRetries = 2;
 
     /// <param name="objective">An objective to train with instead of the config's (tests, plug-ins).</param>
-    public static RunOutcome Execute(ExperimentConfig cfg, string runsRoot, ExistingRun mode, Objective? objective = null,
-        long stopAfterStep = long.MaxValue, CancellationToken cancel = default)
+    public static RunOutcome Execute(
+        ExperimentConfig cfg,
+        string runsRoot,
+        ExistingRun mode,
+        Objective? objective = null,
+        long stopAfterStep = long.MaxValue,
+        CancellationToken cancel = default
+    )
     {
         cfg = RunConfig.Resolve(cfg, $"run '{cfg.Name}'");
-        if (cfg.Train.Threads > 0) set_num_threads(cfg.Train.Threads);
+        if (cfg.Train.Threads > 0)
+            set_num_threads(cfg.Train.Threads);
         var run = OpenRunDirectory(cfg, runsRoot, mode);
         var task = FaceTaskExtensions.Parse(cfg.Task);
         var data = RunData.From(cfg);
@@ -35,20 +43,38 @@ public static class TrainingRun
         var loaderOptions = DataLoaderOptions.ForTraining(cfg);
         bool needsTeacher = objective is null && DistillationMethods.Find(cfg.Distill.Method) is { NeedsTeacher: true };
         using var teacher = needsTeacher ? RunTeacher.Create(cfg, data, task, loaderOptions) : null;
-        objective = objective is null
-            ? DistillationMethods.CreateObjective(cfg.Distill, new TermContext(teacher, data.Classes, cfg.Model.EmbeddingSize, task),
-                cfg.Data.View)
+        objective =
+            objective is null
+                ? DistillationMethods.CreateObjective(
+                    cfg.Distill,
+                    new TermContext(teacher, data.Classes, cfg.Model.EmbeddingSize, task),
+                    cfg.Data.View
+                )
             : objective.StudentView == cfg.Data.View ? objective
             : new Objective(objective.Terms) { StudentView = cfg.Data.View, TaskWeight = objective.TaskWeight };
-        var loader = new DataLoader(data.Train, loaderOptions with
-        {
-            Views = [FaceView.Clean, .. objective.ExtraViews.Select(FaceViews.Parse)],
-        });
+        var loader = new DataLoader(
+            data.Train,
+            loaderOptions with
+            {
+                Views = [FaceView.Clean, .. objective.ExtraViews.Select(FaceViews.Parse)],
+            }
+        );
         var evaluation = Protocols.For(cfg, task, data);
-        var (result, stats) = Fit(cfg, run, data, new Trainer(cfg.Train, task, objective), loader, evaluation, mode, stopAfterStep, cancel);
+        var (result, stats) = Fit(
+            cfg,
+            run,
+            data,
+            new Trainer(cfg.Train, task, objective),
+            loader,
+            evaluation,
+            mode,
+            stopAfterStep,
+            cancel
+        );
         if (loader.BadImages.Count > 0)
             Log.Info($"skipped {loader.BadImages.Count} undecodable image(s), e.g. {loader.BadImages.Values.First()}");
-        if (!result.Interrupted) RunReport.Write(run.Path, cfg.Name, cfg.Task, stats, result, data.Train.Count);
+        if (!result.Interrupted)
+            RunReport.Write(run.Path, cfg.Name, cfg.Task, stats, result, data.Train.Count);
         return new RunOutcome(run, result, stats, data);
     }
 
@@ -56,17 +82,33 @@ public static class TrainingRun
     private static RunDirectory OpenRunDirectory(ExperimentConfig cfg, string runsRoot, ExistingRun mode)
     {
         var run = RunDirectory.Open(Path.Combine(runsRoot, cfg.Name), mode);
-        if (mode == ExistingRun.Resume && File.Exists(run.ConfigPath) && !RunConfig.SameAs(File.ReadAllText(run.ConfigPath), cfg))
-            throw FaceDistillException.ForFile(run.ConfigPath,
-                "the run was started with a different config; resume without changing it, or start a new run");
+        if (
+            mode == ExistingRun.Resume
+            && File.Exists(run.ConfigPath)
+            && !RunConfig.SameAs(File.ReadAllText(run.ConfigPath), cfg)
+        )
+            throw FaceDistillException.ForFile(
+                run.ConfigPath,
+                "the run was started with a different config; resume without changing it, or start a new run"
+            );
         AtomicFile.WriteAllText(run.ConfigPath, ConfigLoader.ToJson(cfg));
         return run;
     }
 
     /// <summary>The training loop with a fresh model per attempt: after an intermittent internal libtorch error the run
-    /// goes back to its last checkpoint (training is deterministic, so the result is that of an uninterrupted run).</summary>
-    private static (TrainResult, ModelStats) Fit(ExperimentConfig cfg, RunDirectory run, ExperimentData data, Trainer trainer,
-        DataLoader loader, RunEvaluation evaluation, ExistingRun mode, long stopAfterStep, CancellationToken cancel)
+    /// goes back to its last checkpoint (training is deterministic, so the result is that of an uninterrupted
+    /// run).</summary>
+    private static (TrainResult, ModelStats) Fit(
+        ExperimentConfig cfg,
+        RunDirectory run,
+        ExperimentData data,
+        Trainer trainer,
+        DataLoader loader,
+        RunEvaluation evaluation,
+        ExistingRun mode,
+        long stopAfterStep,
+        CancellationToken cancel
+    )
     {
         ModelStats? stats = null;
         for (int attempt = 0; ; attempt++)
@@ -75,17 +117,32 @@ public static class TrainingRun
             manual_seed(cfg.Train.Seed);
             using var model = ModelFactory.Create(cfg, data.Classes, data.AgeMean);
             stats ??= ModelStats.Measure(model.Backbone);
-            if (cfg.Train.Init is { } init && Checkpoint.Latest(run.CheckpointDir) is null) FineTuning.InitFrom(init, model);
+            if (cfg.Train.Init is { } init && Checkpoint.Latest(run.CheckpointDir) is null)
+                FineTuning.InitFrom(init, model);
             try
             {
                 bool resume = mode == ExistingRun.Resume || attempt > 0;
-                return (trainer.Fit(model, loader, run.Path, evaluation.Evaluate, evaluation.Columns, resume, stopAfterStep, cancel), stats);
+                return (
+                    trainer.Fit(
+                        model,
+                        loader,
+                        run.Path,
+                        evaluation.Evaluate,
+                        evaluation.Columns,
+                        resume,
+                        stopAfterStep,
+                        cancel
+                    ),
+                    stats
+                );
             }
             catch (System.Runtime.InteropServices.ExternalException e) when (attempt < MaxNativeRetries)
             {
                 var from = Checkpoint.Latest(run.CheckpointDir) ?? "the start";
-                Log.Warn($"libtorch raised an internal error ({e.Message.Split('\n')[0].Trim()}); " +
-                         $"continuing from {from} (retry {attempt + 1} of {MaxNativeRetries})");
+                Log.Warn(
+                    $"libtorch raised an internal error ({e.Message.Split('\n')[0].Trim()}); "
+                        + $"continuing from {from} (retry {attempt + 1} of {MaxNativeRetries})"
+                );
             }
         }
     }

@@ -8,29 +8,50 @@ namespace FaceDistill.Training;
 /// <summary>Trainer state beside the weights: where training stands and the best metric so far.</summary>
 /// <param name="TrainSeconds">training time of the steps up to this checkpoint, over every session that made them (a
 /// resumed run reports the time of the whole run, not of its last session)</param>
-public sealed record CheckpointState(long Step, int Epoch, double LastLoss, string ConfigHash, DateTime SavedUtc, double TrainSeconds = 0);
+public sealed record CheckpointState(
+    long Step,
+    int Epoch,
+    double LastLoss,
+    string ConfigHash,
+    DateTime SavedUtc,
+    double TrainSeconds = 0
+);
 
-/// <summary>
-/// Checkpoints: <c>checkpoints/step-000123/</c> with <c>model.bin</c> (TorchSharp weights and buffers), <c>optim.bin</c>
-/// (optimizer state: momentum / Adam moments) and <c>state.json</c>. A checkpoint directory is built under a temporary
-/// name and renamed into place, and <c>checkpoints/latest</c> is rewritten atomically after it, so a run killed at any
-/// moment resumes from a complete checkpoint. Only the newest <c>keep</c> checkpoints are kept.
+/// <summary> Checkpoints: <c>checkpoints/step-000123/</c> with <c>model.bin</c> (TorchSharp weights and buffers),
+/// <c>optim.bin</c> (optimizer state: momentum / Adam moments) and <c>state.json</c>. A checkpoint directory is built
+/// under a temporary name and renamed into place, and <c>checkpoints/latest</c> is rewritten atomically after it, so a
+/// run killed at any moment resumes from a complete checkpoint. Only the newest <c>keep</c> checkpoints are kept.
 /// </summary>
 public static class Checkpoint
 {
-    public static string Save(string checkpointDir, nn.Module model, optim.Optimizer? optimizer, CheckpointState state, int keep,
-        IReadOnlyList<TorchSharp.Modules.Parameter>? extra = null)
+    public static string Save(
+        string checkpointDir,
+        nn.Module model,
+        optim.Optimizer? optimizer,
+        CheckpointState state,
+        int keep,
+        IReadOnlyList<TorchSharp.Modules.Parameter>? extra = null
+    )
     {
         var dir = Path.Combine(checkpointDir, $"step-{state.Step:D7}");
-        AtomicFile.WriteDirectory(dir, tmp =>
-        {
-            model.save(Path.Combine(tmp, "model.bin"));
-            if (extra is { Count: > 0 }) SaveTensors(Path.Combine(tmp, "terms.bin"), extra);
-            ((TorchSharp.Modules.OptimizerHelper?)optimizer)?.save_state_dict(Path.Combine(tmp, "optim.bin"));
-            File.WriteAllText(Path.Combine(tmp, "state.json"), JsonSerializer.Serialize(state));
-        });
+        AtomicFile.WriteDirectory(
+            dir,
+            tmp =>
+            {
+                model.save(Path.Combine(tmp, "model.bin"));
+                if (extra is { Count: > 0 })
+                    SaveTensors(Path.Combine(tmp, "terms.bin"), extra);
+                ((TorchSharp.Modules.OptimizerHelper?)optimizer)?.save_state_dict(Path.Combine(tmp, "optim.bin"));
+                File.WriteAllText(Path.Combine(tmp, "state.json"), JsonSerializer.Serialize(state));
+            }
+        );
         AtomicFile.WriteAllText(Path.Combine(checkpointDir, "latest"), Path.GetFileName(dir));
-        foreach (var old in Directory.GetDirectories(checkpointDir, "step-*").OrderByDescending(d => d, StringComparer.Ordinal).Skip(keep))
+        foreach (
+            var old in Directory
+                .GetDirectories(checkpointDir, "step-*")
+                .OrderByDescending(d => d, StringComparer.Ordinal)
+                .Skip(keep)
+        )
             Directory.Delete(old, recursive: true);
         return dir;
     }
@@ -39,9 +60,12 @@ public static class Checkpoint
     public static string? Latest(string checkpointDir)
     {
         var pointer = Path.Combine(checkpointDir, "latest");
-        if (!File.Exists(pointer)) return null;
+        if (!File.Exists(pointer))
+            return null;
         var dir = Path.Combine(checkpointDir, File.ReadAllText(pointer).Trim());
-        return Directory.Exists(dir) ? dir : throw FaceDistillException.ForFile(pointer, $"points to a missing checkpoint {dir}");
+        return Directory.Exists(dir)
+            ? dir
+            : throw FaceDistillException.ForFile(pointer, $"points to a missing checkpoint {dir}");
     }
 
     public static CheckpointState LoadState(string dir)
@@ -49,7 +73,8 @@ public static class Checkpoint
         var path = Path.Combine(dir, "state.json");
         try
         {
-            return JsonSerializer.Deserialize<CheckpointState>(File.ReadAllText(path)) ?? throw FaceDistillException.ForFile(path, "empty checkpoint state");
+            return JsonSerializer.Deserialize<CheckpointState>(File.ReadAllText(path))
+                ?? throw FaceDistillException.ForFile(path, "empty checkpoint state");
         }
         catch (Exception e) when (e is JsonException or IOException)
         {
@@ -57,28 +82,41 @@ public static class Checkpoint
         }
     }
 
-    /// <summary>Loads weights (and optimizer state when given) from a checkpoint directory or a model.bin file.</summary>
+    /// <summary>Loads weights (and optimizer state when given) from a checkpoint directory or a model.bin
+    /// file.</summary>
     public static void LoadWeights(string pathOrDir, nn.Module model, optim.Optimizer? optimizer = null)
     {
         var modelPath = Directory.Exists(pathOrDir) ? Path.Combine(pathOrDir, "model.bin") : pathOrDir;
-        if (!File.Exists(modelPath)) throw FaceDistillException.ForFile(modelPath, "checkpoint weights not found");
+        if (!File.Exists(modelPath))
+            throw FaceDistillException.ForFile(modelPath, "checkpoint weights not found");
         try
         {
             model.load(modelPath, strict: true);
         }
         catch (Exception e) when (e is not FaceDistillException)
         {
-            throw FaceDistillException.ForFile(modelPath, $"weights do not fit this model or the file is damaged ({FirstLine(e.Message)})");
+            throw FaceDistillException.ForFile(
+                modelPath,
+                $"weights do not fit this model or the file is damaged ({FirstLine(e.Message)})"
+            );
         }
-        if (optimizer is null) return;
+        if (optimizer is null)
+            return;
         var optPath = Path.Combine(Path.GetDirectoryName(modelPath)!, "optim.bin");
-        if (!File.Exists(optPath)) throw FaceDistillException.ForFile(optPath, "optimizer state not found");
-        try { ((TorchSharp.Modules.OptimizerHelper)optimizer).load_state_dict(optPath); }
-        catch (Exception e) { throw FaceDistillException.ForFile(optPath, $"optimizer state is damaged ({FirstLine(e.Message)})"); }
+        if (!File.Exists(optPath))
+            throw FaceDistillException.ForFile(optPath, "optimizer state not found");
+        try
+        {
+            ((TorchSharp.Modules.OptimizerHelper)optimizer).load_state_dict(optPath);
+        }
+        catch (Exception e)
+        {
+            throw FaceDistillException.ForFile(optPath, $"optimizer state is damaged ({FirstLine(e.Message)})");
+        }
     }
 
-    /// <summary>Parameters owned by objective terms (e.g. a feature-KD projection): count, then per tensor its length and
-    /// float32 values.</summary>
+    /// <summary>Parameters owned by objective terms (e.g. a feature-KD projection): count, then per tensor its length
+    /// and float32 values.</summary>
     private static void SaveTensors(string path, IReadOnlyList<TorchSharp.Modules.Parameter> tensors)
     {
         using var w = new BinaryWriter(File.Create(path));
@@ -87,32 +125,44 @@ public static class Checkpoint
         {
             var v = t.detach().cpu().contiguous().data<float>().ToArray();
             w.Write(v.Length);
-            foreach (var x in v) w.Write(x);
+            foreach (var x in v)
+                w.Write(x);
         }
     }
 
     /// <summary>Restores the objective terms' parameters saved with a checkpoint.</summary>
     public static void LoadTerms(string checkpointDir, IReadOnlyList<TorchSharp.Modules.Parameter> tensors)
     {
-        if (tensors.Count == 0) return;
+        if (tensors.Count == 0)
+            return;
         var path = Path.Combine(checkpointDir, "terms.bin");
-        if (!File.Exists(path)) throw FaceDistillException.ForFile(path, "the checkpoint has no parameters for the objective's terms");
+        if (!File.Exists(path))
+            throw FaceDistillException.ForFile(path, "the checkpoint has no parameters for the objective's terms");
         try
         {
             using var r = new BinaryReader(File.OpenRead(path));
-            if (r.ReadInt32() != tensors.Count) throw FaceDistillException.ForFile(path, "holds parameters for a different set of objective terms");
+            if (r.ReadInt32() != tensors.Count)
+                throw FaceDistillException.ForFile(path, "holds parameters for a different set of objective terms");
             using var _ = no_grad();
             foreach (var t in tensors)
             {
                 int n = r.ReadInt32();
-                if (n != t.numel()) throw FaceDistillException.ForFile(path, $"a term parameter has {n} values, the term expects {t.numel()}");
+                if (n != t.numel())
+                    throw FaceDistillException.ForFile(
+                        path,
+                        $"a term parameter has {n} values, the term expects {t.numel()}"
+                    );
                 var v = new float[n];
-                for (int i = 0; i < n; i++) v[i] = r.ReadSingle();
+                for (int i = 0; i < n; i++)
+                    v[i] = r.ReadSingle();
                 using var src = tensor(v, t.shape);
                 t.copy_(src);
             }
         }
-        catch (EndOfStreamException) { throw FaceDistillException.ForFile(path, "truncated"); }
+        catch (EndOfStreamException)
+        {
+            throw FaceDistillException.ForFile(path, "truncated");
+        }
     }
 
     private static string FirstLine(string s) => s.Split('\n')[0].Trim();

@@ -7,15 +7,31 @@ namespace FaceDistill.Training;
 /// cosine: <c>lr_min + (lr − lr_min)·(1 + cos(π·p))/2</c> with p the fraction of post-warm-up steps done;
 /// step: <c>lr·γ^k</c> after k milestones; constant. A pure function of the step, so resuming needs no state.
 /// </summary>
-public sealed record LrSchedule(string Type, double BaseLr, long TotalSteps, long WarmupSteps, long[] MilestoneSteps, double Gamma, double MinLrFraction)
+public sealed record LrSchedule(
+    string Type,
+    double BaseLr,
+    long TotalSteps,
+    long WarmupSteps,
+    long[] MilestoneSteps,
+    double Gamma,
+    double MinLrFraction
+)
 {
     public static LrSchedule From(ScheduleConfig s, double baseLr, long stepsPerEpoch, int epochs) =>
-        new(s.Type, baseLr, stepsPerEpoch * epochs, (long)Math.Round(s.WarmupEpochs * stepsPerEpoch),
-            s.Milestones.Select(m => (long)Math.Round(m * stepsPerEpoch)).ToArray(), s.Gamma, s.MinLrFraction);
+        new(
+            s.Type,
+            baseLr,
+            stepsPerEpoch * epochs,
+            (long)Math.Round(s.WarmupEpochs * stepsPerEpoch),
+            s.Milestones.Select(m => (long)Math.Round(m * stepsPerEpoch)).ToArray(),
+            s.Gamma,
+            s.MinLrFraction
+        );
 
     public double At(long step)
     {
-        if (WarmupSteps > 0 && step < WarmupSteps) return BaseLr * (step + 1) / WarmupSteps;
+        if (WarmupSteps > 0 && step < WarmupSteps)
+            return BaseLr * (step + 1) / WarmupSteps;
         switch (Type)
         {
             case "cosine":

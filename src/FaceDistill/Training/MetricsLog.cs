@@ -4,11 +4,9 @@ using FaceDistill.Core;
 
 namespace FaceDistill.Training;
 
-/// <summary>
-/// <c>metrics.csv</c>: one row per logged step (step, epoch, loss, lr, images_per_s) and one per evaluation, with the
-/// evaluation metrics in their own columns (empty elsewhere). On resume, rows past the checkpoint's step are dropped, so
-/// the log matches the weights.
-/// </summary>
+/// <summary> <c>metrics.csv</c>: one row per logged step (step, epoch, loss, lr, images_per_s) and one per evaluation,
+/// with the evaluation metrics in their own columns (empty elsewhere). On resume, rows past the checkpoint's step are
+/// dropped, so the log matches the weights. </summary>
 public sealed class MetricsLog
 {
     private readonly string _path;
@@ -22,11 +20,16 @@ public sealed class MetricsLog
         var header = string.Join(',', BaseColumns.Concat(_evalColumns));
         if (resumeStep >= 0 && File.Exists(path))
         {
-            var kept = File.ReadAllLines(path).Skip(1)
-                .Where(l => long.TryParse(l.Split(',')[0], NumberStyles.Integer, CultureInfo.InvariantCulture, out var s) && s <= resumeStep);
+            var kept = File.ReadAllLines(path)
+                .Skip(1)
+                .Where(l =>
+                    long.TryParse(l.Split(',')[0], NumberStyles.Integer, CultureInfo.InvariantCulture, out var s)
+                    && s <= resumeStep
+                );
             AtomicFile.WriteAllText(path, string.Join('\n', kept.Prepend(header)) + "\n");
         }
-        else AtomicFile.WriteAllText(path, header + "\n");
+        else
+            AtomicFile.WriteAllText(path, header + "\n");
     }
 
     public void LogStep(long step, int epoch, double loss, double lr, double imagesPerSecond) =>
@@ -35,11 +38,26 @@ public sealed class MetricsLog
     public void LogEval(long step, int epoch, IReadOnlyDictionary<string, double> metrics) =>
         Append(step, epoch, double.NaN, double.NaN, double.NaN, metrics);
 
-    private void Append(long step, int epoch, double loss, double lr, double ips, IReadOnlyDictionary<string, double>? eval)
+    private void Append(
+        long step,
+        int epoch,
+        double loss,
+        double lr,
+        double ips,
+        IReadOnlyDictionary<string, double>? eval
+    )
     {
         static string F(double v) => double.IsNaN(v) ? "" : v.ToString("G6", CultureInfo.InvariantCulture);
         var sb = new StringBuilder();
-        sb.Append(step).Append(',').Append(epoch).Append(',').Append(F(loss)).Append(',').Append(F(lr)).Append(',').Append(F(ips));
+        sb.Append(step)
+            .Append(',')
+            .Append(epoch)
+            .Append(',')
+            .Append(F(loss))
+            .Append(',')
+            .Append(F(lr))
+            .Append(',')
+            .Append(F(ips));
         foreach (var c in _evalColumns)
             sb.Append(',').Append(eval is not null && eval.TryGetValue(c[4..], out var v) ? F(v) : "");
         File.AppendAllText(_path, sb.Append('\n').ToString());

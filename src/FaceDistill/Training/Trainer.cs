@@ -10,31 +10,47 @@ using static TorchSharp.torch;
 
 namespace FaceDistill.Training;
 
-public sealed record TrainResult(long Steps, double FinalLoss, EvalReport? FinalEval, bool Interrupted, string? LastCheckpoint, TimeSpan Elapsed);
+public sealed record TrainResult(
+    long Steps,
+    double FinalLoss,
+    EvalReport? FinalEval,
+    bool Interrupted,
+    string? LastCheckpoint,
+    TimeSpan Elapsed
+);
 
-/// <summary>
-/// The training loop: per step, LR from the schedule, loss from the <see cref="Objective"/>, backward, global-norm
-/// gradient clipping, optimizer step; a progress bar with loss, LR, images/s and ETA; metrics.csv; checkpoints every N
-/// steps and at the end (atomically); evaluation every few epochs. Deterministic on CPU: libtorch's RNG is reseeded from
-/// (seed, step) before every step and the data order is a function of (seed, epoch), so resuming from a checkpoint ends
-/// with the same weights as an uninterrupted run. A NaN/Inf loss stops the run before the optimizer step, keeping the
-/// last good checkpoint.
-/// </summary>
+/// <summary> The training loop: per step, LR from the schedule, loss from the <see cref="Objective"/>, backward,
+/// global-norm gradient clipping, optimizer step; a progress bar with loss, LR, images/s and ETA; metrics.csv;
+/// checkpoints every N steps and at the end (atomically); evaluation every few epochs. Deterministic on CPU: libtorch's
+/// RNG is reseeded from (seed, step) before every step and the data order is a function of (seed, epoch), so resuming
+/// from a checkpoint ends with the same weights as an uninterrupted run. A NaN/Inf loss stops the run before the
+/// optimizer step, keeping the last good checkpoint. </summary>
 public sealed class Trainer(TrainConfig config, FaceTask task, Objective objective)
 {
     public int LogEvery { get; init; } = 10;
 
-    public static Tensor LabelTensor(FaceTask task, Batch b) => task == FaceTask.Age
-        ? tensor(b.Labels.Select(l => l.Age).ToArray())
-        : tensor(b.Labels.Select(l => (long)task.ClassLabel(l)).ToArray());
+    public static Tensor LabelTensor(FaceTask task, Batch b) =>
+        task == FaceTask.Age
+            ? tensor(b.Labels.Select(l => l.Age).ToArray())
+            : tensor(b.Labels.Select(l => (long)task.ClassLabel(l)).ToArray());
 
     /// <summary>The checkpoint folder and the metrics log inside a run directory.</summary>
-    public const string CheckpointFolder = "checkpoints", MetricsFile = "metrics.csv";
+    public const string CheckpointFolder = "checkpoints",
+        MetricsFile = "metrics.csv";
 
-    public TrainResult Fit(FaceModel model, DataLoader train, string runDir, Func<FaceModel, EvalReport>? evaluate,
-        IReadOnlyList<string> evalColumns, bool resume, long stopAfterStep = long.MaxValue, CancellationToken cancel = default)
+    public TrainResult Fit(
+        FaceModel model,
+        DataLoader train,
+        string runDir,
+        Func<FaceModel, EvalReport>? evaluate,
+        IReadOnlyList<string> evalColumns,
+        bool resume,
+        long stopAfterStep = long.MaxValue,
+        CancellationToken cancel = default
+    )
     {
-        if (config.Threads > 0) set_num_threads(config.Threads);
+        if (config.Threads > 0)
+            set_num_threads(config.Threads);
         string checkpointDir = Path.Combine(runDir, CheckpointFolder);
         var clock = Stopwatch.StartNew();
         var termParameters = objective.Terms.SelectMany(t => t.Parameters).ToList();
@@ -43,7 +59,11 @@ public sealed class Trainer(TrainConfig config, FaceTask task, Objective objecti
         int spe = train.BatchesPerEpoch;
         long total = (long)spe * config.Epochs;
         var schedule = LrSchedule.From(config.Schedule, config.Optimizer.Lr, spe, config.Epochs);
-        string configHash = Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(System.Text.Json.JsonSerializer.Serialize(config))))[..12];
+        string configHash = Convert.ToHexString(
+            System.Security.Cryptography.SHA256.HashData(
+                System.Text.Encoding.UTF8.GetBytes(System.Text.Json.JsonSerializer.Serialize(config))
+            )
+        )[..12];
 
         long step = 0;
         double priorSeconds = 0; // time of the steps made before a resume
@@ -62,14 +82,22 @@ public sealed class Trainer(TrainConfig config, FaceTask task, Objective objecti
         }
         var log = new MetricsLog(Path.Combine(runDir, MetricsFile), evalColumns, resume ? step : -1);
         EvalReport? lastEval = null;
-        double lastLoss = double.NaN, ema = double.NaN, ips = 0;
+        double lastLoss = double.NaN,
+            ema = double.NaN,
+            ips = 0;
         var parts = new Dictionary<string, double>();
         model.train();
 
         string Save(int epoch)
         {
-            lastCheckpoint = Checkpoint.Save(checkpointDir, model, optimizer,
-                new CheckpointState(step, epoch, lastLoss, configHash, DateTime.UtcNow, Elapsed().TotalSeconds), config.KeepCheckpoints, termParameters);
+            lastCheckpoint = Checkpoint.Save(
+                checkpointDir,
+                model,
+                optimizer,
+                new CheckpointState(step, epoch, lastLoss, configHash, DateTime.UtcNow, Elapsed().TotalSeconds),
+                config.KeepCheckpoints,
+                termParameters
+            );
             savedStep = step;
             return lastCheckpoint;
         }
@@ -96,20 +124,33 @@ public sealed class Trainer(TrainConfig config, FaceTask task, Objective objecti
                         var images = batch.Tensor(objective.StudentView);
                         var labels = LabelTensor(task, batch);
                         parts.Clear();
-                        var loss = objective.Loss(model, images, labels, batch, new StepContext(step, epoch, spe), parts);
+                        var loss = objective.Loss(
+                            model,
+                            images,
+                            labels,
+                            batch,
+                            new StepContext(step, epoch, spe),
+                            parts
+                        );
                         double value = loss.item<float>();
                         if (!double.IsFinite(value))
                             throw new TrainingDivergedException(
-                                $"loss became {(double.IsNaN(value) ? "NaN" : "infinite")} at step {step + 1} (epoch {epoch + 1}; parts: {string.Join(", ", parts.Select(p => $"{p.Key}={p.Value:G4}"))}); " +
-                                $"training stopped, the last good checkpoint is {lastCheckpoint ?? "none (no checkpoint was written yet)"}; lower train.optimizer.lr or set train.clipGradNorm");
+                                $"loss became {(double.IsNaN(value) ? "NaN" : "infinite")} at step {step + 1} (epoch "
+                                    + $"{epoch + 1}; parts: "
+                                    + $"{string.Join(", ", parts.Select(p => $"{p.Key}={p.Value:G4}"))}); "
+                                    + $"training stopped, the last good checkpoint is "
+                                    + $"{lastCheckpoint ?? "none (no checkpoint was written yet)"}; lower "
+                                    + $"train.optimizer.lr or set train.clipGradNorm"
+                            );
                         optimizer.zero_grad();
                         loss.backward();
-                        if (config.ClipGradNorm > 0) nn.utils.clip_grad_norm_(parameters, config.ClipGradNorm);
+                        if (config.ClipGradNorm > 0)
+                            nn.utils.clip_grad_norm_(parameters, config.ClipGradNorm);
                         lastLoss = value;
                         ema = double.IsNaN(ema) ? value : 0.95 * ema + 0.05 * value;
                     }
-                    // outside the dispose scope: the optimizer creates its state (momentum, moments) lazily on the first
-                    // step, and a scope would free it at its end
+                    // outside the dispose scope: the optimizer creates its state (momentum, moments) lazily on the
+                    // first step, and a scope would free it at its end
                     optimizer.step();
                     step++;
                     windowImages += batch.Count;
@@ -119,9 +160,11 @@ public sealed class Trainer(TrainConfig config, FaceTask task, Objective objecti
                         window.Restart();
                         windowImages = 0;
                     }
-                    if (step % LogEvery == 0 || step == total) log.LogStep(step, epoch + 1, lastLoss, lr, ips);
+                    if (step % LogEvery == 0 || step == total)
+                        log.LogStep(step, epoch + 1, lastLoss, lr, ips);
                     bar.Update(step, $"epoch {epoch + 1}/{config.Epochs} loss {ema:F3} lr {lr:G3} {ips:F0} img/s");
-                    if (step % config.CheckpointEvery == 0) Save(epoch);
+                    if (step % config.CheckpointEvery == 0)
+                        Save(epoch);
                 }
                 bool last = epoch + 1 == config.Epochs;
                 if (evaluate is not null && ((epoch + 1) % config.EvalEvery == 0 || last))
@@ -132,7 +175,8 @@ public sealed class Trainer(TrainConfig config, FaceTask task, Objective objecti
                 }
             }
         }
-        if (savedStep != step) Save(config.Epochs - 1);
+        if (savedStep != step)
+            Save(config.Epochs - 1);
         if (lastEval is null && evaluate is not null)
         {
             lastEval = evaluate(model);

@@ -15,16 +15,17 @@ public sealed record SyntheticShot
     public float Scale { get; init; }
     public float ShiftX { get; init; }
     public float ShiftY { get; init; }
-    public float LightX { get; init; }      // -1 light from the left .. 1 from the right
+    public float LightX { get; init; } // -1 light from the left .. 1 from the right
     public float LightStrength { get; init; }
     public float Brightness { get; init; }
     public SKColor Background1 { get; init; }
     public SKColor Background2 { get; init; }
-    public float Noise { get; init; }       // Gaussian sigma, in 0..255 units
-    public float Blur { get; init; }        // Gaussian blur sigma, in pixels at 112 px
+    public float Noise { get; init; } // Gaussian sigma, in 0..255 units
+    public float Blur { get; init; } // Gaussian blur sigma, in pixels at 112 px
     public float HairJitter { get; init; }
 
-    /// <summary><paramref name="difficulty"/> scales every nuisance (pose, light, noise, blur): 0 gives frontal, clean shots.</summary>
+    /// <summary><paramref name="difficulty"/> scales every nuisance (pose, light, noise, blur): 0 gives frontal, clean
+    /// shots.</summary>
     public static SyntheticShot Create(int seed, int id, int image, float difficulty)
     {
         var r = Seeds.Rng(seed, id, image, 0x5407);

@@ -18,17 +18,21 @@ namespace FaceDistill.Distillation.Teachers;
 public sealed class CentroidLogits : IDisposable
 {
     private readonly Tensor _centroids; // [C, D], unit rows
-    private readonly Tensor? _mean;     // [1, D], subtracted from unit embeddings
+    private readonly Tensor? _mean; // [1, D], subtracted from unit embeddings
 
     public int Classes { get; }
     public double Scale { get; }
 
-    /// <param name="centroids">Class centroids (normalised here), in the centred space when <paramref name="mean"/> is given.</param>
-    /// <param name="mean">The mean unit embedding m to subtract (null: no centring).</param>
+    /// <param name="centroids">Class centroids (normalised here), in the centred space when <paramref name="mean"/> is
+    /// given.</param> <param name="mean">The mean unit embedding m to subtract (null: no centring).</param>
     public CentroidLogits(float[,] centroids, double scale, float[]? mean = null)
     {
-        if (!(scale > 0)) throw new FaceDistillException($"centroid logits: the scale must be positive, got {scale}");
-        if (mean is not null && mean.Length != centroids.GetLength(1)) throw new FaceDistillException($"centroid logits: mean has {mean.Length} dimensions, centroids {centroids.GetLength(1)}");
+        if (!(scale > 0))
+            throw new FaceDistillException($"centroid logits: the scale must be positive, got {scale}");
+        if (mean is not null && mean.Length != centroids.GetLength(1))
+            throw new FaceDistillException(
+                $"centroid logits: mean has {mean.Length} dimensions, centroids {centroids.GetLength(1)}"
+            );
         Classes = centroids.GetLength(0);
         Scale = scale;
         using var c = tensor(centroids);
@@ -36,11 +40,26 @@ public sealed class CentroidLogits : IDisposable
         _mean = mean is null ? null : tensor(mean).view(1, -1).detach();
     }
 
-    /// <summary>Centroids of the cached teacher embeddings of <paramref name="train"/> grouped by class (identity for recognition).</summary>
-    public static CentroidLogits FromCache(TeacherOutputCache cache, IFaceDataset train, FaceTask task, int classes, double scale)
+    /// <summary>Centroids of the cached teacher embeddings of <paramref name="train"/> grouped by class (identity for
+    /// recognition).</summary>
+    public static CentroidLogits FromCache(
+        TeacherOutputCache cache,
+        IFaceDataset train,
+        FaceTask task,
+        int classes,
+        double scale
+    )
     {
-        if (cache.EmbeddingSize == 0) throw FaceDistillException.ForFile(cache.Path, "the teacher produces no embedding to build class centroids from");
-        if (cache.Count != train.Count) throw FaceDistillException.ForFile(cache.Path, $"teacher cache holds {cache.Count} rows, the training set has {train.Count}");
+        if (cache.EmbeddingSize == 0)
+            throw FaceDistillException.ForFile(
+                cache.Path,
+                "the teacher produces no embedding to build class centroids from"
+            );
+        if (cache.Count != train.Count)
+            throw FaceDistillException.ForFile(
+                cache.Path,
+                $"teacher cache holds {cache.Count} rows, the training set has {train.Count}"
+            );
         int d = cache.EmbeddingSize;
         // unit embeddings of the whole training set (N × D floats: 3 MB for CelebA-299 at D = 128)
         var unit = new float[train.Count * d];
@@ -56,26 +75,37 @@ public sealed class CentroidLogits : IDisposable
             for (int k = 0; k < idx.Length; k++)
             {
                 int c = task.ClassLabel(train.Labels(idx[k]));
-                if (c < 0 || c >= classes) throw new FaceDistillException($"centroid logits: class {c} of training image {train.Describe(idx[k])} is outside 0..{classes - 1}");
+                if (c < 0 || c >= classes)
+                    throw new FaceDistillException(
+                        $"centroid logits: class {c} of training image {train.Describe(idx[k])} is outside "
+                            + $"0..{classes - 1}"
+                    );
                 label[idx[k]] = c;
                 double norm = 0;
-                for (int j = 0; j < d; j++) norm += (double)v[k * d + j] * v[k * d + j];
+                for (int j = 0; j < d; j++)
+                    norm += (double)v[k * d + j] * v[k * d + j];
                 float inv = norm > 0 ? (float)(1 / Math.Sqrt(norm)) : 0;
-                for (int j = 0; j < d; j++) unit[(long)idx[k] * d + j] = v[k * d + j] * inv;
+                for (int j = 0; j < d; j++)
+                    unit[(long)idx[k] * d + j] = v[k * d + j] * inv;
             }
         }
         var mean = new float[d];
         for (int i = 0; i < train.Count; i++)
-            for (int j = 0; j < d; j++) mean[j] += unit[(long)i * d + j] / train.Count;
+        for (int j = 0; j < d; j++)
+            mean[j] += unit[(long)i * d + j] / train.Count;
         var sum = new float[classes, d];
         var counts = new int[classes];
         for (int i = 0; i < train.Count; i++)
         {
-            for (int j = 0; j < d; j++) sum[label[i], j] += unit[(long)i * d + j] - mean[j];
+            for (int j = 0; j < d; j++)
+                sum[label[i], j] += unit[(long)i * d + j] - mean[j];
             counts[label[i]]++;
         }
         var empty = Enumerable.Range(0, classes).Where(c => counts[c] == 0).ToList();
-        if (empty.Count > 0) throw new FaceDistillException($"centroid logits: {empty.Count} classes have no training image (e.g. {empty[0]})");
+        if (empty.Count > 0)
+            throw new FaceDistillException(
+                $"centroid logits: {empty.Count} classes have no training image (e.g. {empty[0]})"
+            );
         return new CentroidLogits(sum, scale, mean);
     }
 
@@ -83,10 +113,15 @@ public sealed class CentroidLogits : IDisposable
     public Tensor Logits(Tensor embedding)
     {
         using var unit = F.normalize(embedding, dim: 1);
-        if (_mean is null) return Scale * unit.matmul(_centroids.T);
+        if (_mean is null)
+            return Scale * unit.matmul(_centroids.T);
         using var centred = F.normalize(unit - _mean, dim: 1);
         return Scale * centred.matmul(_centroids.T);
     }
 
-    public void Dispose() { _centroids.Dispose(); _mean?.Dispose(); }
+    public void Dispose()
+    {
+        _centroids.Dispose();
+        _mean?.Dispose();
+    }
 }

@@ -16,9 +16,12 @@ public interface ITeacher : IDisposable
     string Name { get; }
     int InputSize { get; }
     int EmbeddingSize { get; }
+
     /// <summary>Classes of the teacher's logits (0 when it has none).</summary>
     int Classes { get; }
-    /// <summary>Runs the teacher on images <c>[N, 3, S, S]</c> in [-1, 1] (resized to <see cref="InputSize"/> when needed).</summary>
+
+    /// <summary>Runs the teacher on images <c>[N, 3, S, S]</c> in [-1, 1] (resized to <see cref="InputSize"/> when
+    /// needed).</summary>
     TeacherOutputs Run(Tensor images);
 }
 

@@ -6,7 +6,12 @@ namespace FaceDistill.Distillation.Teachers;
 /// <summary>Runs a teacher on a batch's view once per step, shared by every term that needs it — or, with a
 /// <see cref="TeacherOutputCache"/>, reads the batch's rows from it instead of running the teacher. With
 /// <see cref="CentroidLogits"/>, an embedding-only teacher gets class logits from its embedding.</summary>
-public sealed class OnlineTeacher(ITeacher teacher, string view = "clean", TeacherOutputCache? cache = null, CentroidLogits? centroids = null) : IDisposable
+public sealed class OnlineTeacher(
+    ITeacher teacher,
+    string view = "clean",
+    TeacherOutputCache? cache = null,
+    CentroidLogits? centroids = null
+) : IDisposable
 {
     private long _step = -1;
     private TeacherOutputs? _outputs;
@@ -18,7 +23,8 @@ public sealed class OnlineTeacher(ITeacher teacher, string view = "clean", Teach
 
     public TeacherOutputs For(Batch batch, long step)
     {
-        if (_step == step && _outputs is not null) return _outputs;
+        if (_step == step && _outputs is not null)
+            return _outputs;
         if (cache is not null)
         {
             _outputs = WithCentroidLogits(cache.Rows(batch.Indices));
@@ -26,13 +32,24 @@ public sealed class OnlineTeacher(ITeacher teacher, string view = "clean", Teach
             return _outputs;
         }
         using var images = batch.Tensor(view);
-        _outputs = WithCentroidLogits(Teacher.Run(images)); // created inside the trainer's step scope: freed with the step's tensors
+        // created inside the trainer's step scope: freed with the step's tensors
+        _outputs = WithCentroidLogits(Teacher.Run(images));
         _step = step;
         return _outputs;
     }
 
     private TeacherOutputs WithCentroidLogits(TeacherOutputs o) =>
-        o.Logits is null && o.Embedding is not null && centroids is not null ? o with { Logits = centroids.Logits(o.Embedding) } : o;
+        o.Logits is null && o.Embedding is not null && centroids is not null
+            ? o with
+            {
+                Logits = centroids.Logits(o.Embedding),
+            }
+            : o;
 
-    public void Dispose() { Teacher.Dispose(); cache?.Dispose(); centroids?.Dispose(); }
+    public void Dispose()
+    {
+        Teacher.Dispose();
+        cache?.Dispose();
+        centroids?.Dispose();
+    }
 }

@@ -34,46 +34,87 @@ public sealed class TeacherOutputCache : IDisposable
     {
         Path = path;
         var len = new FileInfo(path).Length;
-        if (len < HeaderBytes) throw FaceDistillException.ForFile(path, "teacher cache truncated (delete it to rebuild)");
+        if (len < HeaderBytes)
+            throw FaceDistillException.ForFile(path, "teacher cache truncated (delete it to rebuild)");
         _file = MemoryMappedFile.CreateFromFile(path, FileMode.Open, null, 0, MemoryMappedFileAccess.Read);
         _view = _file.CreateViewAccessor(0, 0, MemoryMappedFileAccess.Read);
         var magic = new byte[4];
         _view.ReadArray(0, magic, 0, 4);
-        if (!magic.SequenceEqual(Magic) || _view.ReadInt32(4) != 1) throw FaceDistillException.ForFile(path, "not a FaceDistill teacher cache (delete it to rebuild)");
-        Count = _view.ReadInt32(8); EmbeddingSize = _view.ReadInt32(12); LogitSize = _view.ReadInt32(16);
-        if (len != HeaderBytes + 4L * Count * Row) throw FaceDistillException.ForFile(path, $"teacher cache has {len} bytes, its header promises {HeaderBytes + 4L * Count * Row} (delete it to rebuild)");
+        if (!magic.SequenceEqual(Magic) || _view.ReadInt32(4) != 1)
+            throw FaceDistillException.ForFile(path, "not a FaceDistill teacher cache (delete it to rebuild)");
+        Count = _view.ReadInt32(8);
+        EmbeddingSize = _view.ReadInt32(12);
+        LogitSize = _view.ReadInt32(16);
+        if (len != HeaderBytes + 4L * Count * Row)
+            throw FaceDistillException.ForFile(
+                path,
+                $"teacher cache has {len} bytes, its header promises {HeaderBytes + 4L * Count * Row} (delete it to "
+                    + $"rebuild)"
+            );
     }
 
     /// <summary>Hex key of everything the cached outputs depend on.</summary>
     public static string Key(string teacherFingerprint, IFaceDataset data, string preprocessing)
     {
         using var sha = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-        void Add(string s) { sha.AppendData(Encoding.UTF8.GetBytes(s)); sha.AppendData([0]); }
-        Add(teacherFingerprint); Add(preprocessing); Add(data.Count.ToString());
+        void Add(string s)
+        {
+            sha.AppendData(Encoding.UTF8.GetBytes(s));
+            sha.AppendData([0]);
+        }
+        Add(teacherFingerprint);
+        Add(preprocessing);
+        Add(data.Count.ToString());
         for (int i = 0; i < data.Count; i++)
         {
             var d = data.Describe(i);
             Add(d);
-            if (File.Exists(d)) { var fi = new FileInfo(d); Add($"{fi.Length}:{fi.LastWriteTimeUtc.Ticks}"); }
+            if (File.Exists(d))
+            {
+                var fi = new FileInfo(d);
+                Add($"{fi.Length}:{fi.LastWriteTimeUtc.Ticks}");
+            }
         }
         return Convert.ToHexString(sha.GetHashAndReset())[..24].ToLowerInvariant();
     }
 
     /// <summary>Opens the cache for this (teacher, data, preprocessing), computing it first when absent.</summary>
-    public static TeacherOutputCache OpenOrBuild(ITeacher teacher, string teacherFingerprint, IFaceDataset data, DataLoaderOptions preprocessing, string cacheDir)
+    public static TeacherOutputCache OpenOrBuild(
+        ITeacher teacher,
+        string teacherFingerprint,
+        IFaceDataset data,
+        DataLoaderOptions preprocessing,
+        string cacheDir
+    )
     {
-        string prep = $"size={preprocessing.ImageSize};crop={preprocessing.CenterCrop};view=clean;teacher={teacher.Name}";
+        string prep =
+            $"size={preprocessing.ImageSize};crop={preprocessing.CenterCrop};view=clean;teacher={teacher.Name}";
         var path = System.IO.Path.Combine(cacheDir, $"teacher-{Key(teacherFingerprint, data, prep)}.bin");
         bool built = false;
-        if (!File.Exists(path)) { Build(teacher, data, preprocessing, path); built = true; }
+        if (!File.Exists(path))
+        {
+            Build(teacher, data, preprocessing, path);
+            built = true;
+        }
         return new TeacherOutputCache(path) { WasBuilt = built };
     }
 
     private static void Build(ITeacher teacher, IFaceDataset data, DataLoaderOptions preprocessing, string path)
     {
-        var loader = new DataLoader(data, preprocessing with { Shuffle = false, DropLast = false, Augment = AugmentOptions.None, Views = [FaceView.Clean], OnBadImage = BadImagePolicy.Fail });
+        var loader = new DataLoader(
+            data,
+            preprocessing with
+            {
+                Shuffle = false,
+                DropLast = false,
+                Augment = AugmentOptions.None,
+                Views = [FaceView.Clean],
+                OnBadImage = BadImagePolicy.Fail,
+            }
+        );
         float[]? rows = null;
-        int emb = 0, logits = 0;
+        int emb = 0,
+            logits = 0;
         using (var bar = Progress.Start($"teacher cache ({teacher.Name})", data.Count))
         {
             int done = 0;
@@ -86,7 +127,8 @@ public sealed class TeacherOutputCache : IDisposable
                 {
                     emb = o.Embedding is null ? 0 : (int)o.Embedding.shape[1];
                     logits = o.Logits is null ? 0 : (int)o.Logits.shape[1];
-                    if (emb + logits == 0) throw new FaceDistillException($"teacher {teacher.Name} produced no outputs to cache");
+                    if (emb + logits == 0)
+                        throw new FaceDistillException($"teacher {teacher.Name} produced no outputs to cache");
                     rows = new float[(long)data.Count * (emb + logits)];
                 }
                 var e = o.Embedding?.contiguous().data<float>().ToArray();
@@ -94,8 +136,10 @@ public sealed class TeacherOutputCache : IDisposable
                 for (int k = 0; k < batch.Count; k++)
                 {
                     long at = (long)batch.Indices[k] * (emb + logits);
-                    if (e is not null) Array.Copy(e, k * emb, rows, at, emb);
-                    if (l is not null) Array.Copy(l, k * logits, rows, at + emb, logits);
+                    if (e is not null)
+                        Array.Copy(e, k * emb, rows, at, emb);
+                    if (l is not null)
+                        Array.Copy(l, k * logits, rows, at + emb, logits);
                 }
                 done += batch.Count;
                 bar.Update(done);
@@ -119,14 +163,21 @@ public sealed class TeacherOutputCache : IDisposable
         var row = new float[Row];
         for (int k = 0; k < indices.Count; k++)
         {
-            if ((uint)indices[k] >= (uint)Count) throw new FaceDistillException($"{Path}: sample {indices[k]} outside the cache ({Count} samples)");
+            if ((uint)indices[k] >= (uint)Count)
+                throw new FaceDistillException($"{Path}: sample {indices[k]} outside the cache ({Count} samples)");
             _view.ReadArray(HeaderBytes + 4L * indices[k] * Row, row, 0, Row);
             Array.Copy(row, 0, e, k * EmbeddingSize, EmbeddingSize);
             Array.Copy(row, EmbeddingSize, l, k * LogitSize, LogitSize);
         }
-        return new TeacherOutputs(EmbeddingSize > 0 ? tensor(e, [indices.Count, EmbeddingSize]) : null,
-            LogitSize > 0 ? tensor(l, [indices.Count, LogitSize]) : null);
+        return new TeacherOutputs(
+            EmbeddingSize > 0 ? tensor(e, [indices.Count, EmbeddingSize]) : null,
+            LogitSize > 0 ? tensor(l, [indices.Count, LogitSize]) : null
+        );
     }
 
-    public void Dispose() { _view.Dispose(); _file.Dispose(); }
+    public void Dispose()
+    {
+        _view.Dispose();
+        _file.Dispose();
+    }
 }

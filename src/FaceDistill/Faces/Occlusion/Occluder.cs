@@ -24,7 +24,9 @@ public abstract class Occluder
     public RgbImage Apply(RgbImage image, ReadOnlySpan<float> landmarks, Random rng)
     {
         if (landmarks.Length != 2 * FaceLandmarks.Count)
-            throw new FaceDistillException($"occluder '{Name}' needs {2 * FaceLandmarks.Count} landmark coordinates, got {landmarks.Length}");
+            throw new FaceDistillException(
+                $"occluder '{Name}' needs {2 * FaceLandmarks.Count} landmark coordinates, got {landmarks.Length}"
+            );
         var face = new FaceGeometry(landmarks);
         using var bmp = ImageCodec.ToBitmap(image);
         using (var canvas = new SKCanvas(bmp))
@@ -38,18 +40,21 @@ public abstract class Occluder
         return ImageCodec.FromBitmap(bmp);
     }
 
-    /// <summary>Parses the part of a view name after <c>occluded:</c>: <c>mask</c> (a random style), <c>mask:surgical</c>,
-    /// <c>mask:n95</c>, <c>mask:cloth</c>, <c>vr</c>, <c>sunglasses</c>.</summary>
+    /// <summary>Parses the part of a view name after <c>occluded:</c>: <c>mask</c> (a random style),
+    /// <c>mask:surgical</c>, <c>mask:n95</c>, <c>mask:cloth</c>, <c>vr</c>, <c>sunglasses</c>.</summary>
     public static Occluder Parse(string spec)
     {
         var parts = spec.Split(':');
         return parts[0] switch
         {
             "mask" when parts.Length == 1 => new SurgicalMask(null),
-            "mask" when parts.Length == 2 && Enum.TryParse<MaskStyle>(parts[1], ignoreCase: true, out var s) => new SurgicalMask(s),
+            "mask" when parts.Length == 2 && Enum.TryParse<MaskStyle>(parts[1], ignoreCase: true, out var s) =>
+                new SurgicalMask(s),
             "vr" when parts.Length == 1 => new VrHeadset(),
             "sunglasses" when parts.Length == 1 => new Sunglasses(),
-            _ => throw new FaceDistillException($"unknown occluder '{spec}' (expected mask, mask:surgical, mask:n95, mask:cloth, vr or sunglasses)"),
+            _ => throw new FaceDistillException(
+                $"unknown occluder '{spec}' (expected mask, mask:surgical, mask:n95, mask:cloth, vr or sunglasses)"
+            ),
         };
     }
 
@@ -69,8 +74,15 @@ public abstract class Occluder
         path.MoveTo(pts[0]);
         for (int i = 0; i < n; i++)
         {
-            SKPoint p0 = pts[(i - 1 + n) % n], p1 = pts[i], p2 = pts[(i + 1) % n], p3 = pts[(i + 2) % n];
-            path.CubicTo(p1 + new SKPoint((p2.X - p0.X) / 6, (p2.Y - p0.Y) / 6), p2 - new SKPoint((p3.X - p1.X) / 6, (p3.Y - p1.Y) / 6), p2);
+            SKPoint p0 = pts[(i - 1 + n) % n],
+                p1 = pts[i],
+                p2 = pts[(i + 1) % n],
+                p3 = pts[(i + 2) % n];
+            path.CubicTo(
+                p1 + new SKPoint((p2.X - p0.X) / 6, (p2.Y - p0.Y) / 6),
+                p2 - new SKPoint((p3.X - p1.X) / 6, (p3.Y - p1.Y) / 6),
+                p2
+            );
         }
         path.Close();
         return path;
@@ -85,24 +97,33 @@ public sealed class FaceGeometry
     public FaceGeometry(ReadOnlySpan<float> xy)
     {
         _p = new SKPoint[FaceLandmarks.Count];
-        for (int i = 0; i < _p.Length; i++) _p[i] = new SKPoint(xy[2 * i], xy[2 * i + 1]);
+        for (int i = 0; i < _p.Length; i++)
+            _p[i] = new SKPoint(xy[2 * i], xy[2 * i + 1]);
     }
 
     private FaceGeometry(SKPoint[] p) => _p = p;
 
     public SKPoint this[int i] => _p[i];
+
     public SKPoint Mean(int from, int to)
     {
-        float x = 0, y = 0;
-        for (int i = from; i <= to; i++) { x += _p[i].X; y += _p[i].Y; }
+        float x = 0,
+            y = 0;
+        for (int i = from; i <= to; i++)
+        {
+            x += _p[i].X;
+            y += _p[i].Y;
+        }
         return new SKPoint(x / (to - from + 1), y / (to - from + 1));
     }
 
     public SKPoint LeftEye => Mean(36, 41);
     public SKPoint RightEye => Mean(42, 47);
+
     /// <summary>In-plane rotation of the eye line (radians).</summary>
     public float Roll => MathF.Atan2(RightEye.Y - LeftEye.Y, RightEye.X - LeftEye.X);
     public SKPoint Centre => Mean(0, 67);
+
     /// <summary>Distance between the eye centres, the unit occluders are sized by.</summary>
     public float EyeDistance => SKPoint.Distance(LeftEye, RightEye);
     public float Left => _p.Take(17).Min(p => p.X);
@@ -111,8 +132,16 @@ public sealed class FaceGeometry
     /// <summary>The same face rotated by −roll about its centre (eye line horizontal).</summary>
     public FaceGeometry Upright()
     {
-        float a = -Roll, c = MathF.Cos(a), s = MathF.Sin(a);
+        float a = -Roll,
+            c = MathF.Cos(a),
+            s = MathF.Sin(a);
         var o = Centre;
-        return new FaceGeometry(_p.Select(p => new SKPoint(o.X + c * (p.X - o.X) - s * (p.Y - o.Y), o.Y + s * (p.X - o.X) + c * (p.Y - o.Y))).ToArray());
+        return new FaceGeometry(
+            _p.Select(p => new SKPoint(
+                    o.X + c * (p.X - o.X) - s * (p.Y - o.Y),
+                    o.Y + s * (p.X - o.X) + c * (p.Y - o.Y)
+                ))
+                .ToArray()
+        );
     }
 }

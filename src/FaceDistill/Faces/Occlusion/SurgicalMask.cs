@@ -2,7 +2,12 @@ using SkiaSharp;
 
 namespace FaceDistill.Faces.Occlusion;
 
-public enum MaskStyle { Surgical, N95, Cloth }
+public enum MaskStyle
+{
+    Surgical,
+    N95,
+    Cloth,
+}
 
 /// <summary>
 /// A face mask over the lower half of the face: from the nose bridge (between landmarks 28 and 29) down around the jaw
@@ -23,12 +28,19 @@ public sealed class SurgicalMask(MaskStyle? style) : Occluder
         float chin = f[8].Y + (kind == MaskStyle.N95 ? 0.18f : 0.1f) * u;
         float grow = kind == MaskStyle.N95 ? 0.1f * u : 0.04f * u;
         // outline: across the nose bridge, down the jaw line (slightly outside it), under the chin, back up
-        var pts = new List<SKPoint> { new(f[1].X - grow, top + 0.15f * u), new(f[28].X, top - 0.05f * u), new(f[15].X + grow, top + 0.15f * u) };
+        var pts = new List<SKPoint>
+        {
+            new(f[1].X - grow, top + 0.15f * u),
+            new(f[28].X, top - 0.05f * u),
+            new(f[15].X + grow, top + 0.15f * u),
+        };
         for (int j = 14; j >= 9; j--)
-            if (f[j].Y > top + 0.25f * u) pts.Add(new SKPoint(f[j].X + grow, f[j].Y + (j < 11 ? 0.05f * u : 0)));
+            if (f[j].Y > top + 0.25f * u)
+                pts.Add(new SKPoint(f[j].X + grow, f[j].Y + (j < 11 ? 0.05f * u : 0)));
         pts.Add(new SKPoint(f[8].X, chin));
         for (int j = 7; j >= 2; j--)
-            if (f[j].Y > top + 0.25f * u) pts.Add(new SKPoint(f[j].X - grow, f[j].Y + (j > 5 ? 0.05f * u : 0)));
+            if (f[j].Y > top + 0.25f * u)
+                pts.Add(new SKPoint(f[j].X - grow, f[j].Y + (j > 5 ? 0.05f * u : 0)));
         using var path = Smooth(pts);
         var colour = kind switch
         {
@@ -40,11 +52,22 @@ public sealed class SurgicalMask(MaskStyle? style) : Occluder
         using (var fill = new SKPaint { IsAntialias = true, Style = SKPaintStyle.Fill })
         {
             // soft shading: lighter in the middle, darker at the sides (the mask wraps around the face)
-            fill.Shader = SKShader.CreateLinearGradient(new SKPoint(bounds.Left, 0), new SKPoint(bounds.Right, 0),
-                [Shade(colour, 0.78f), colour, Shade(colour, 0.78f)], [0f, 0.5f, 1f], SKShaderTileMode.Clamp);
+            fill.Shader = SKShader.CreateLinearGradient(
+                new SKPoint(bounds.Left, 0),
+                new SKPoint(bounds.Right, 0),
+                [Shade(colour, 0.78f), colour, Shade(colour, 0.78f)],
+                [0f, 0.5f, 1f],
+                SKShaderTileMode.Clamp
+            );
             canvas.DrawPath(path, fill);
         }
-        using var line = new SKPaint { IsAntialias = true, Style = SKPaintStyle.Stroke, StrokeWidth = Math.Max(1, 0.03f * u), Color = Shade(colour, 0.7f) };
+        using var line = new SKPaint
+        {
+            IsAntialias = true,
+            Style = SKPaintStyle.Stroke,
+            StrokeWidth = Math.Max(1, 0.03f * u),
+            Color = Shade(colour, 0.7f),
+        };
         canvas.Save();
         canvas.ClipPath(path, antialias: true);
         if (kind == MaskStyle.Surgical)
@@ -57,7 +80,13 @@ public sealed class SurgicalMask(MaskStyle? style) : Occluder
             canvas.DrawLine(f[28].X, top, f[8].X, chin, line);
         canvas.Restore();
         // ear loops, from the mask's upper and lower corners towards the ears
-        using var loop = new SKPaint { IsAntialias = true, Style = SKPaintStyle.Stroke, StrokeWidth = Math.Max(1, 0.04f * u), Color = kind == MaskStyle.Cloth ? colour : new SKColor(245, 245, 245) };
+        using var loop = new SKPaint
+        {
+            IsAntialias = true,
+            Style = SKPaintStyle.Stroke,
+            StrokeWidth = Math.Max(1, 0.04f * u),
+            Color = kind == MaskStyle.Cloth ? colour : new SKColor(245, 245, 245),
+        };
         foreach (var (side, ear) in new[] { (pts[0], f[0]), (pts[2], f[16]) })
         {
             canvas.DrawLine(side, ear, loop);

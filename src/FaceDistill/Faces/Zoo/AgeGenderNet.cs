@@ -21,29 +21,44 @@ public sealed class AgeGenderNet : ZooNet
     public static readonly string[] GenderLabels = ["male", "female"];
 
     private sealed record Sep(Tensor Depthwise, Tensor Pointwise, Tensor Bias);
+
     private readonly Dictionary<string, Sep> _seps = new();
     private readonly Dictionary<string, (Tensor W, Tensor B)> _convs = new();
-    private readonly Tensor _ageW, _ageB, _genderW, _genderB;
+    private readonly Tensor _ageW,
+        _ageB,
+        _genderW,
+        _genderB;
 
-    public AgeGenderNet(TfjsWeights weights) : base(nameof(AgeGenderNet), weights)
+    public AgeGenderNet(TfjsWeights weights)
+        : base(nameof(AgeGenderNet), weights)
     {
         ConvW("entry_flow/conv_in", 3, 3, 32);
         Reduction("entry_flow/reduction_block_0", 32, 64);
         Reduction("entry_flow/reduction_block_1", 64, 128);
         foreach (var b in new[] { "middle_flow/main_block_0", "middle_flow/main_block_1" })
-            for (int i = 0; i < 3; i++) SepW($"{b}/separable_conv{i}", 128, 128);
+            for (int i = 0; i < 3; i++)
+                SepW($"{b}/separable_conv{i}", 128, 128);
         Reduction("exit_flow/reduction_block", 128, 256);
         SepW("exit_flow/separable_conv", 256, 512);
-        _ageW = Dense("fc/age/weights", 512, 1); _ageB = Vector("fc/age/bias", 1);
-        _genderW = Dense("fc/gender/weights", 512, 2); _genderB = Vector("fc/gender/bias", 2);
+        _ageW = Dense("fc/age/weights", 512, 1);
+        _ageB = Vector("fc/age/bias", 1);
+        _genderW = Dense("fc/gender/weights", 512, 2);
+        _genderB = Vector("fc/gender/bias", 2);
         CheckAllUsed();
     }
 
     public static AgeGenderNet Load(string? home = null) => new(TfjsWeights.Load(ModelZoo.Manifest(ModelName, home)));
 
-    private void ConvW(string p, int k, int cin, int cout) => _convs[p] = (Conv($"{p}/filters", k, k, cin, cout), Vector($"{p}/bias", cout));
+    private void ConvW(string p, int k, int cin, int cout) =>
+        _convs[p] = (Conv($"{p}/filters", k, k, cin, cout), Vector($"{p}/bias", cout));
+
     private void SepW(string p, int cin, int cout) =>
-        _seps[p] = new Sep(Depthwise($"{p}/depthwise_filter", 3, cin), Conv($"{p}/pointwise_filter", 1, 1, cin, cout), Vector($"{p}/bias", cout));
+        _seps[p] = new Sep(
+            Depthwise($"{p}/depthwise_filter", 3, cin),
+            Conv($"{p}/pointwise_filter", 1, 1, cin, cout),
+            Vector($"{p}/bias", cout)
+        );
+
     private void Reduction(string p, int cin, int cout)
     {
         SepW($"{p}/separable_conv0", cin, cout);
@@ -51,8 +66,17 @@ public sealed class AgeGenderNet : ZooNet
         ConvW($"{p}/expansion_conv", 1, cin, cout);
     }
 
-    private Tensor SepF(string p, Tensor x) { var s = _seps[p]; return TfOps.SeparableSame(x, s.Depthwise, s.Pointwise, s.Bias, 1); }
-    private Tensor ConvF(string p, Tensor x, long stride) { var (w, b) = _convs[p]; return TfOps.Conv2dSame(x, w, b, stride); }
+    private Tensor SepF(string p, Tensor x)
+    {
+        var s = _seps[p];
+        return TfOps.SeparableSame(x, s.Depthwise, s.Pointwise, s.Bias, 1);
+    }
+
+    private Tensor ConvF(string p, Tensor x, long stride)
+    {
+        var (w, b) = _convs[p];
+        return TfOps.Conv2dSame(x, w, b, stride);
+    }
 
     private Tensor ReductionF(string p, Tensor x, bool activateInput)
     {
@@ -83,7 +107,8 @@ public sealed class AgeGenderNet : ZooNet
         return TfOps.AvgPoolValid(x, 7, 2).flatten(1);
     }
 
-    /// <summary>Age in years <c>[N]</c> and gender logits <c>[N, 2]</c> for normalised inputs <c>[N, 3, 112, 112]</c>.</summary>
+    /// <summary>Age in years <c>[N]</c> and gender logits <c>[N, 2]</c> for normalised inputs <c>[N, 3, 112,
+    /// 112]</c>.</summary>
     public (Tensor Age, Tensor GenderLogits) Forward(Tensor input)
     {
         CheckInput(input, InputSize);

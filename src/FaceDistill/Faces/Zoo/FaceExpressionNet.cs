@@ -15,9 +15,11 @@ public sealed class FaceExpressionNet : ZooNet
     public static readonly string[] Labels = ["neutral", "happy", "sad", "angry", "fearful", "disgusted", "surprised"];
 
     private readonly FaceFeatureExtractor _features;
-    private readonly Tensor _fcW, _fcB;
+    private readonly Tensor _fcW,
+        _fcB;
 
-    public FaceExpressionNet(TfjsWeights weights) : base(nameof(FaceExpressionNet), weights)
+    public FaceExpressionNet(TfjsWeights weights)
+        : base(nameof(FaceExpressionNet), weights)
     {
         _features = new FaceFeatureExtractor(false, Conv, Depthwise, Vector);
         _fcW = Dense("fc/weights", _features.FeatureSize, Labels.Length);
@@ -25,7 +27,8 @@ public sealed class FaceExpressionNet : ZooNet
         CheckAllUsed();
     }
 
-    public static FaceExpressionNet Load(string? home = null) => new(TfjsWeights.Load(ModelZoo.Manifest(ModelName, home)));
+    public static FaceExpressionNet Load(string? home = null) =>
+        new(TfjsWeights.Load(ModelZoo.Manifest(ModelName, home)));
 
     /// <summary>Logits <c>[N, 7]</c> for normalised inputs <c>[N, 3, 112, 112]</c>.</summary>
     public Tensor Forward(Tensor input)

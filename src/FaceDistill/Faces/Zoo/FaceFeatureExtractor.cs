@@ -16,14 +16,19 @@ namespace FaceDistill.Faces.Zoo;
 public sealed class FaceFeatureExtractor
 {
     private sealed record Sep(Tensor Depthwise, Tensor Pointwise, Tensor Bias);
+
     private sealed record Block(Tensor? Conv0Filters, Tensor? Conv0Bias, List<Sep> Seps);
 
     private readonly List<Block> _blocks = [];
     public bool Tiny { get; }
     public int FeatureSize => Tiny ? 128 : 256;
 
-    internal FaceFeatureExtractor(bool tiny, Func<string, int, int, int, int, Tensor> conv, Func<string, int, int, Tensor> depthwise,
-        Func<string, int, Tensor> vector)
+    internal FaceFeatureExtractor(
+        bool tiny,
+        Func<string, int, int, int, int, Tensor> conv,
+        Func<string, int, int, Tensor> depthwise,
+        Func<string, int, Tensor> vector
+    )
     {
         Tiny = tiny;
         int[] channels = tiny ? [32, 64, 128] : [32, 64, 128, 256];
@@ -33,33 +38,58 @@ public sealed class FaceFeatureExtractor
         {
             int cout = channels[b];
             var seps = new List<Sep>();
-            Tensor? f0 = null, b0 = null;
+            Tensor? f0 = null,
+                b0 = null;
             for (int k = 0; k < convs; k++)
             {
                 string p = $"dense{b}/conv{k}";
-                if (k == 0 && b == 0) { f0 = conv($"{p}/filters", 3, 3, cin, cout); b0 = vector($"{p}/bias", cout); continue; }
+                if (k == 0 && b == 0)
+                {
+                    f0 = conv($"{p}/filters", 3, 3, cin, cout);
+                    b0 = vector($"{p}/bias", cout);
+                    continue;
+                }
                 int c = k == 0 ? cin : cout;
-                seps.Add(new Sep(depthwise($"{p}/depthwise_filter", 3, c), conv($"{p}/pointwise_filter", 1, 1, c, cout), vector($"{p}/bias", cout)));
+                seps.Add(
+                    new Sep(
+                        depthwise($"{p}/depthwise_filter", 3, c),
+                        conv($"{p}/pointwise_filter", 1, 1, c, cout),
+                        vector($"{p}/bias", cout)
+                    )
+                );
             }
             _blocks.Add(new Block(f0, b0, seps));
             cin = cout;
         }
     }
 
-    /// <summary>Features <c>[N, 256]</c> (tiny: 128) for normalised inputs <c>[N, 3, 112, 112]</c>; call inside a dispose scope.</summary>
+    /// <summary>Features <c>[N, 256]</c> (tiny: 128) for normalised inputs <c>[N, 3, 112, 112]</c>; call inside a
+    /// dispose scope.</summary>
     public Tensor Forward(Tensor x)
     {
         var output = x;
         foreach (var block in _blocks)
         {
             int s = 0;
-            Tensor SepConv(Tensor t, long stride) { var p = block.Seps[s++]; return TfOps.SeparableSame(t, p.Depthwise, p.Pointwise, p.Bias, stride); }
-            var out1 = (block.Conv0Filters is not null ? TfOps.Conv2dSame(output, block.Conv0Filters, block.Conv0Bias, 2) : SepConv(output, 2)).relu();
+            Tensor SepConv(Tensor t, long stride)
+            {
+                var p = block.Seps[s++];
+                return TfOps.SeparableSame(t, p.Depthwise, p.Pointwise, p.Bias, stride);
+            }
+            var out1 = (
+                block.Conv0Filters is not null
+                    ? TfOps.Conv2dSame(output, block.Conv0Filters, block.Conv0Bias, 2)
+                    : SepConv(output, 2)
+            ).relu();
             var out2 = SepConv(out1, 1);
             var sum12 = out1 + out2;
             var out3 = SepConv(sum12.relu(), 1);
             var sum123 = sum12 + out3;
-            if (Tiny) { output = sum123.relu(); continue; } // denseBlock3
+            if (Tiny)
+            {
+                output = sum123.relu();
+                continue;
+            } // denseBlock3
             var out4 = SepConv(sum123.relu(), 1);
             output = (sum123 + out4).relu();
         }

@@ -16,10 +16,12 @@ public sealed class FaceLandmark68Net : ZooNet
     public const string TinyModelName = "face_landmark_68_tiny_model";
 
     private readonly FaceFeatureExtractor _features;
-    private readonly Tensor _fcW, _fcB;
+    private readonly Tensor _fcW,
+        _fcB;
     public bool Tiny { get; }
 
-    public FaceLandmark68Net(TfjsWeights weights, bool tiny) : base(tiny ? "FaceLandmark68TinyNet" : nameof(FaceLandmark68Net), weights)
+    public FaceLandmark68Net(TfjsWeights weights, bool tiny)
+        : base(tiny ? "FaceLandmark68TinyNet" : nameof(FaceLandmark68Net), weights)
     {
         Tiny = tiny;
         _features = new FaceFeatureExtractor(tiny, Conv, Depthwise, Vector);

@@ -4,12 +4,10 @@ using F = TorchSharp.torch.nn.functional;
 
 namespace FaceDistill.Faces.Zoo;
 
-/// <summary>
-/// TensorFlow semantics on TorchSharp NCHW tensors (SPEC.md §0.3). TF "SAME" padding is asymmetric: per dimension
-/// <c>out = ceil(in/s)</c>, <c>total = max((out−1)·s + k − in, 0)</c>, <c>before = ⌊total/2⌋</c>, <c>after = total − before</c> —
-/// a stride-2 3×3 conv on an even input pads (0, 1), which torch's symmetric <c>padding=1</c> gets wrong by a pixel.
-/// Max pooling pads with −∞; every average pool in these nets is VALID.
-/// </summary>
+/// <summary> TensorFlow semantics on TorchSharp NCHW tensors (SPEC.md §0.3). TF "SAME" padding is asymmetric: per
+/// dimension <c>out = ceil(in/s)</c>, <c>total = max((out−1)·s + k − in, 0)</c>, <c>before = ⌊total/2⌋</c>, <c>after =
+/// total − before</c> — a stride-2 3×3 conv on an even input pads (0, 1), which torch's symmetric <c>padding=1</c> gets
+/// wrong by a pixel. Max pooling pads with −∞; every average pool in these nets is VALID. </summary>
 public static class TfOps
 {
     public static (long Before, long After) SamePad(long size, long kernel, long stride)
@@ -19,7 +17,8 @@ public static class TfOps
         return (total / 2, total - total / 2);
     }
 
-    /// <summary><c>tf.conv2d(x, w, stride, 'same') + bias</c>; <paramref name="weight"/> in torch layout <c>[O, I/groups, kh, kw]</c>.</summary>
+    /// <summary><c>tf.conv2d(x, w, stride, 'same') + bias</c>; <paramref name="weight"/> in torch layout <c>[O,
+    /// I/groups, kh, kw]</c>.</summary>
     public static Tensor Conv2dSame(Tensor x, Tensor weight, Tensor? bias, long stride, long groups = 1)
     {
         var (t, b) = SamePad(x.shape[2], weight.shape[2], stride);
@@ -39,14 +38,17 @@ public static class TfOps
     {
         var (t, b) = SamePad(x.shape[2], kernel, stride);
         var (l, r) = SamePad(x.shape[3], kernel, stride);
-        if (t + b + l + r == 0) return F.max_pool2d(x, [kernel, kernel], [stride, stride]);
+        if (t + b + l + r == 0)
+            return F.max_pool2d(x, [kernel, kernel], [stride, stride]);
         using var padded = F.pad(x, [l, r, t, b], value: double.NegativeInfinity);
         return F.max_pool2d(padded, [kernel, kernel], [stride, stride]);
     }
 
-    public static Tensor AvgPoolValid(Tensor x, long kernel, long stride) => F.avg_pool2d(x, [kernel, kernel], [stride, stride]);
+    public static Tensor AvgPoolValid(Tensor x, long kernel, long stride) =>
+        F.avg_pool2d(x, [kernel, kernel], [stride, stride]);
 
-    /// <summary>Separable conv as tfjs <c>separableConv2d(x, dw, pw, s, 'same') + bias</c>: depthwise (no bias) → 1×1 pointwise → bias.</summary>
+    /// <summary>Separable conv as tfjs <c>separableConv2d(x, dw, pw, s, 'same') + bias</c>: depthwise (no bias) → 1×1
+    /// pointwise → bias.</summary>
     public static Tensor SeparableSame(Tensor x, Tensor depthwise, Tensor pointwise, Tensor bias, long stride)
     {
         using var dw = Conv2dSame(x, depthwise, null, stride, groups: x.shape[1]);

@@ -16,7 +16,8 @@ public abstract class ZooNet : nn.Module
     private readonly TfjsWeights _weights;
     private readonly HashSet<string> _used = new(StringComparer.Ordinal);
 
-    protected ZooNet(string name, TfjsWeights weights) : base(name)
+    protected ZooNet(string name, TfjsWeights weights)
+        : base(name)
     {
         TorchRuntime.EnsureInitialized();
         _weights = weights;
@@ -28,7 +29,8 @@ public abstract class ZooNet : nn.Module
     protected Tensor Conv(string name, int kh, int kw, int cin, int cout) =>
         Keep(name, t => t.reshape(kh, kw, cin, cout).permute(3, 2, 0, 1), kh, kw, cin, cout);
 
-    /// <summary>Depthwise filter (multiplier 1): tfjs <c>[kh, kw, C, 1]</c> → torch <c>[C, 1, kh, kw]</c> (groups = C).</summary>
+    /// <summary>Depthwise filter (multiplier 1): tfjs <c>[kh, kw, C, 1]</c> → torch <c>[C, 1, kh, kw]</c> (groups =
+    /// C).</summary>
     protected Tensor Depthwise(string name, int k, int channels) =>
         Keep(name, t => t.reshape(k, k, channels, 1).permute(2, 3, 0, 1), k, k, channels, 1);
 
@@ -37,7 +39,8 @@ public abstract class ZooNet : nn.Module
 
     protected Tensor Vector(string name, int length) => Keep(name, t => t.alias(), length);
 
-    protected Tensor Raw(string name, params int[] shape) => Keep(name, t => t.reshape(shape.Select(s => (long)s).ToArray()), shape);
+    protected Tensor Raw(string name, params int[] shape) =>
+        Keep(name, t => t.reshape(shape.Select(s => (long)s).ToArray()), shape);
 
     private Tensor Keep(string name, Func<Tensor, Tensor> layout, params int[] tfShape)
     {
@@ -50,12 +53,19 @@ public abstract class ZooNet : nn.Module
         return t;
     }
 
-    /// <summary>Fails when the manifest holds weights this net did not consume (other than <paramref name="unused"/>).</summary>
+    /// <summary>Fails when the manifest holds weights this net did not consume (other than <paramref
+    /// name="unused"/>).</summary>
     protected void CheckAllUsed(Func<string, bool>? unused = null)
     {
-        var extra = _weights.Entries.Select(e => e.Name).Where(n => !_used.Contains(n) && !(unused?.Invoke(n) ?? false)).ToList();
+        var extra = _weights
+            .Entries.Select(e => e.Name)
+            .Where(n => !_used.Contains(n) && !(unused?.Invoke(n) ?? false))
+            .ToList();
         if (extra.Count > 0)
-            throw FaceDistillException.ForFile(_weights.ManifestPath, $"{extra.Count} weight(s) this {GetName()} does not use (first: '{extra[0]}') — wrong model file?");
+            throw FaceDistillException.ForFile(
+                _weights.ManifestPath,
+                $"{extra.Count} weight(s) this {GetName()} does not use (first: '{extra[0]}') — wrong model file?"
+            );
         eval();
     }
 
@@ -63,6 +73,9 @@ public abstract class ZooNet : nn.Module
     protected void CheckInput(Tensor x, long size)
     {
         if (x.dim() != 4 || x.shape[1] != 3 || (size > 0 && (x.shape[2] != size || x.shape[3] != size)))
-            throw new FaceDistillException($"{GetName()}: expected input [N,3,{(size > 0 ? size : "S")},{(size > 0 ? size : "S")}], got [{string.Join(",", x.shape)}]");
+            throw new FaceDistillException(
+                $"{GetName()}: expected input [N,3,{(size > 0 ? size : "S")},{(size > 0 ? size : "S")}], got "
+                    + $"[{string.Join(",", x.shape)}]"
+            );
     }
 }

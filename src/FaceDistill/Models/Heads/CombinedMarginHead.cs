@@ -1,6 +1,6 @@
+using FaceDistill.Models.Onnx;
 using TorchSharp;
 using static TorchSharp.torch;
-using FaceDistill.Models.Onnx;
 
 namespace FaceDistill.Models.Heads;
 
@@ -25,16 +25,28 @@ public sealed class CombinedMarginHead : Head, IOnnxExportable
     public double M2 { get; }
     public double M3 { get; }
 
-    public CombinedMarginHead(long embeddingSize, long classes, double s = 64, double m1 = 1, double m2 = 0.5, double m3 = 0)
+    public CombinedMarginHead(
+        long embeddingSize,
+        long classes,
+        double s = 64,
+        double m1 = 1,
+        double m2 = 0.5,
+        double m3 = 0
+    )
         : base("CombinedMarginHead")
     {
-        if (s <= 0) throw new ArgumentOutOfRangeException(nameof(s), "scale s must be positive");
-        S = s; M1 = m1; M2 = m2; M3 = m3;
+        if (s <= 0)
+            throw new ArgumentOutOfRangeException(nameof(s), "scale s must be positive");
+        S = s;
+        M1 = m1;
+        M2 = m2;
+        M3 = m3;
         weight = nn.Parameter(nn.init.normal_(empty(classes, embeddingSize), 0, 0.01));
         RegisterComponents();
     }
 
     public static CombinedMarginHead ArcFace(long d, long c, double s = 64, double m = 0.5) => new(d, c, s, 1, m, 0);
+
     public static CombinedMarginHead CosFace(long d, long c, double s = 64, double m = 0.35) => new(d, c, s, 1, 0, m);
 
     /// <summary>Cosines <c>[N, C]</c> between normalised embeddings and class centres.</summary>
@@ -50,14 +62,18 @@ public sealed class CombinedMarginHead : Head, IOnnxExportable
     {
         using var wn = nn.functional.normalize(weight.detach(), dim: 1);
         using var wt = wn.t();
-        var cos = g.Node("MatMul", [g.Node("LpNormalization", [x], ("axis", 1L), ("p", 2L)), g.Constant("centres", wt)]);
+        var cos = g.Node(
+            "MatMul",
+            [g.Node("LpNormalization", [x], ("axis", 1L), ("p", 2L)), g.Constant("centres", wt)]
+        );
         return g.Node("Mul", [cos, g.Constant("s", [(float)S], [1])]);
     }
 
     public override Tensor forward(Tensor x, Tensor? labels)
     {
         using var cos = Cosine(x);
-        if (labels is null) return cos * S;
+        if (labels is null)
+            return cos * S;
         return MarginLogits(cos, labels, S, M1, M2, M3);
     }
 

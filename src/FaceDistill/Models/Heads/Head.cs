@@ -1,13 +1,12 @@
+using FaceDistill.Models.Onnx;
 using TorchSharp;
 using static TorchSharp.torch;
-using FaceDistill.Models.Onnx;
 
 namespace FaceDistill.Models.Heads;
 
-/// <summary>
-/// A training head on top of an embedding: <c>(embedding [N, D], labels [N] or null) → outputs</c>. Classifier heads
-/// return logits <c>[N, C]</c> (with the margin applied only when labels are given); the regression head returns <c>[N]</c>.
-/// </summary>
+/// <summary> A training head on top of an embedding: <c>(embedding [N, D], labels [N] or null) → outputs</c>.
+/// Classifier heads return logits <c>[N, C]</c> (with the margin applied only when labels are given); the regression
+/// head returns <c>[N]</c>. </summary>
 public abstract class Head(string name) : nn.Module<Tensor, Tensor?, Tensor>(name)
 {
     /// <summary>The training loss of the head's outputs (cross-entropy for classifiers, L1 for regression).</summary>
@@ -19,7 +18,8 @@ public sealed class SoftmaxHead : Head, IOnnxExportable
 {
     private readonly nn.Module<Tensor, Tensor> fc;
 
-    public SoftmaxHead(long embeddingSize, long classes) : base("SoftmaxHead")
+    public SoftmaxHead(long embeddingSize, long classes)
+        : base("SoftmaxHead")
     {
         fc = nn.Linear(embeddingSize, classes);
         RegisterComponents();
@@ -37,16 +37,19 @@ public sealed class RegressionHead : Head, IOnnxExportable
 {
     private readonly nn.Module<Tensor, Tensor> fc;
 
-    public RegressionHead(long embeddingSize, double initialBias = 0) : base("RegressionHead")
+    public RegressionHead(long embeddingSize, double initialBias = 0)
+        : base("RegressionHead")
     {
         fc = nn.Linear(embeddingSize, 1);
-        using (no_grad()) fc.parameters().Last().fill_(initialBias);
+        using (no_grad())
+            fc.parameters().Last().fill_(initialBias);
         RegisterComponents();
     }
 
     public override Tensor forward(Tensor x, Tensor? labels) => fc.call(x).squeeze(1);
 
-    public string ExportOnnx(OnnxGraph g, string x) => g.Node("Reshape", [g.Module(fc, x), g.ConstantInt64("shape", [-1])]);
+    public string ExportOnnx(OnnxGraph g, string x) =>
+        g.Node("Reshape", [g.Module(fc, x), g.ConstantInt64("shape", [-1])]);
 
     public override Tensor Loss(Tensor outputs, Tensor labels) => nn.functional.l1_loss(outputs, labels);
 }

@@ -8,7 +8,11 @@ namespace FaceDistill.Models.Heads;
 public sealed record HeadContext(FaceTask Task, HeadConfig Config, int EmbeddingSize, int Classes, double AgeMean);
 
 /// <summary>A classification head as a config names it (<c>model.head.type</c>).</summary>
-public sealed record HeadKind(string Name, Func<HeadContext, Head> Create, Action<ModelConfig, ConfigChecks>? Validate = null) : INamed;
+public sealed record HeadKind(
+    string Name,
+    Func<HeadContext, Head> Create,
+    Action<ModelConfig, ConfigChecks>? Validate = null
+) : INamed;
 
 /// <summary>
 /// The registry of heads. Margins are those of the combined form cos(m1·θ + m2) − m3, the type's default unless
@@ -16,33 +20,49 @@ public sealed record HeadKind(string Name, Func<HeadContext, Head> Create, Actio
 /// </summary>
 public static class Heads
 {
-    public static readonly Registry<HeadKind> Registry = new("head",
-    [
-        new HeadKind("arcface", c => Margin(c, 1, 0.5, 0)),
-        new HeadKind("cosface", c => Margin(c, 1, 0, 0.35)),
-        new HeadKind("combined", c => Margin(c, 1, 0.3, 0.2)),
-        new HeadKind("softmax", c => new SoftmaxHead(c.EmbeddingSize, c.Classes)),
-        new HeadKind("multiface", MultiFace, ValidateMultiFace),
-    ]);
+    public static readonly Registry<HeadKind> Registry = new(
+        "head",
+        [
+            new HeadKind("arcface", c => Margin(c, 1, 0.5, 0)),
+            new HeadKind("cosface", c => Margin(c, 1, 0, 0.35)),
+            new HeadKind("combined", c => Margin(c, 1, 0.3, 0.2)),
+            new HeadKind("softmax", c => new SoftmaxHead(c.EmbeddingSize, c.Classes)),
+            new HeadKind("multiface", MultiFace, ValidateMultiFace),
+        ]
+    );
 
     /// <summary>Heads a MultiFace group may use.</summary>
     public static readonly string[] GroupHeads = ["arcface", "cosface", "combined", "softmax"];
 
     public static Head Create(HeadContext c)
     {
-        if (c.Task == FaceTask.Age) return new RegressionHead(c.EmbeddingSize, c.AgeMean);
-        if (c.Classes < 2) throw new FaceDistillException($"task '{c.Task}' needs at least 2 classes, the data has {c.Classes}");
+        if (c.Task == FaceTask.Age)
+            return new RegressionHead(c.EmbeddingSize, c.AgeMean);
+        if (c.Classes < 2)
+            throw new FaceDistillException($"task '{c.Task}' needs at least 2 classes, the data has {c.Classes}");
         return Registry.Get(c.Config.Type).Create(c);
     }
 
     private static Head Margin(HeadContext c, double m1, double m2, double m3) =>
-        new CombinedMarginHead(c.EmbeddingSize, c.Classes, c.Config.S, c.Config.M1 ?? m1, c.Config.M2 ?? m2, c.Config.M3 ?? m3);
+        new CombinedMarginHead(
+            c.EmbeddingSize,
+            c.Classes,
+            c.Config.S,
+            c.Config.M1 ?? m1,
+            c.Config.M2 ?? m2,
+            c.Config.M3 ?? m3
+        );
 
     private static Head MultiFace(HeadContext c)
     {
         var group = c.Config with { Type = c.Config.GroupHead };
-        return new MultiFaceHead(c.EmbeddingSize, c.Config.Groups, d => Create(c with { Config = group, EmbeddingSize = (int)d }),
-            c.Config.FullWeight > 0 ? Create(c with { Config = group }) : null, c.Config.FullWeight);
+        return new MultiFaceHead(
+            c.EmbeddingSize,
+            c.Config.Groups,
+            d => Create(c with { Config = group, EmbeddingSize = (int)d }),
+            c.Config.FullWeight > 0 ? Create(c with { Config = group }) : null,
+            c.Config.FullWeight
+        );
     }
 
     private static void ValidateMultiFace(ModelConfig m, ConfigChecks checks)

@@ -14,13 +14,18 @@ public sealed class ProtoWriter
 
     private void Raw(ulong v)
     {
-        while (v >= 0x80) { _buf.WriteByte((byte)(v | 0x80)); v >>= 7; }
+        while (v >= 0x80)
+        {
+            _buf.WriteByte((byte)(v | 0x80));
+            v >>= 7;
+        }
         _buf.WriteByte((byte)v);
     }
 
     private void Tag(int field, int wireType) => Raw((ulong)((field << 3) | wireType));
 
-    /// <summary>int32/int64/enum/bool field (wire type 0); negative values take ten bytes, as protobuf specifies.</summary>
+    /// <summary>int32/int64/enum/bool field (wire type 0); negative values take ten bytes, as protobuf
+    /// specifies.</summary>
     public ProtoWriter Varint(int field, long value)
     {
         Tag(field, 0);
@@ -34,7 +39,8 @@ public sealed class ProtoWriter
         Tag(field, 5);
         Span<byte> b = stackalloc byte[4];
         BitConverter.TryWriteBytes(b, value);
-        if (!BitConverter.IsLittleEndian) b.Reverse();
+        if (!BitConverter.IsLittleEndian)
+            b.Reverse();
         _buf.Write(b);
         return this;
     }
