@@ -51,7 +51,9 @@ public class SourceRulesTests
     {
         var root = RepoPaths.Root();
         var cited = Sources(root)
-            .SelectMany(f => Regex.Matches(File.ReadAllText(f), @"\b([A-Z][A-Za-z-]+\.md)\b").Select(m => (f, m.Value)))
+            .SelectMany(f =>
+                Regex.Matches(File.ReadAllText(f), @"(?<![/\w])([A-Z][A-Za-z-]+\.md)\b").Select(m => (f, m.Value))
+            )
             .Where(t =>
                 !File.Exists(Path.Combine(root, t.Value))
                 && !File.Exists(Path.Combine(root, "docs", t.Value))

@@ -4,7 +4,7 @@ using static TorchSharp.torch;
 
 namespace FaceDistill.Core;
 
-/// <summary> Process-wide libtorch settings, applied before the first model is built.
+/// <summary>Process-wide libtorch settings, applied before the first model is built.
 /// <list type="bullet">
 /// <item>oneDNN is capped at AVX2 (<c>ONEDNN_MAX_CPU_ISA=AVX2</c>, unless the user set it). Measured here (libtorch
 /// 2.10 via TorchSharp 0.107, AMD EPYC with AVX-512, 2 threads): oneDNN's AVX-512 convolution backward was
@@ -15,7 +15,7 @@ namespace FaceDistill.Core;
 /// <item>NNPACK is switched off: it cannot initialise on such CPUs ("Unsupported hardware"), and libtorch would retry
 /// and warn on every convolution.</item>
 /// </list>
-/// <c>FACEDISTILL_MKLDNN=0</c> switches oneDNN off entirely. </summary>
+/// <c>FACEDISTILL_MKLDNN=0</c> switches oneDNN off entirely.</summary>
 public static class TorchRuntime
 {
     private static readonly object Gate = new();

@@ -58,11 +58,11 @@ public sealed record DataLoaderOptions
         };
 }
 
-/// <summary> Decodes and augments batches on background threads, a bounded number of batches ahead, and yields them in
+/// <summary>Decodes and augments batches on background threads, a bounded number of batches ahead, and yields them in
 /// a deterministic order: the permutation of epoch <c>e</c> and every random choice for sample <c>i</c> are pure
 /// functions of (seed, e, i). So the same seed gives the same batches, whatever the thread timing, and a resumed run
 /// can start at any batch. Undecodable images are skipped (replaced by the next good sample, counted) or fail the run,
-/// by policy. </summary>
+/// by policy.</summary>
 public sealed class DataLoader
 {
     private readonly IFaceDataset _data;

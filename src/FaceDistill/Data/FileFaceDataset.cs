@@ -45,9 +45,9 @@ public sealed class FileFaceDataset : IFaceDataset
             throw FaceDistillException.ForFile(root, "dataset directory not found");
     }
 
-    /// <summary> <c>root/&lt;class&gt;/*.jpg</c>. For <see cref="FaceTask.Expression"/> the folder names must be the 7
+    /// <summary><c>root/&lt;class&gt;/*.jpg</c>. For <see cref="FaceTask.Expression"/> the folder names must be the 7
     /// FER2013 class names (angry, disgust, fear, happy, neutral, sad, surprise); otherwise classes are the sorted
-    /// folder names. </summary>
+    /// folder names.</summary>
     public static FileFaceDataset FromImageFolder(string root, FaceTask task)
     {
         RequireDirectory(root);

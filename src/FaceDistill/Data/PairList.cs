@@ -6,10 +6,10 @@ namespace FaceDistill.Data;
 /// <summary>One verification pair: indices into <see cref="PairList.Images"/>, ground truth, and its fold.</summary>
 public readonly record struct FacePair(int A, int B, bool Same, int Fold);
 
-/// <summary> Verification pairs over a set of images. Reads LFW's <c>pairs.txt</c> (View 2: header <c>folds n</c>, then
+/// <summary>Verification pairs over a set of images. Reads LFW's <c>pairs.txt</c> (View 2: header <c>folds n</c>, then
 /// per fold <c>n</c> lines <c>Name i j</c> (same) and <c>n</c> lines <c>NameA i NameB j</c> (different); images at
 /// <c>root/Name/Name_0001.jpg</c>, or .png for aligned copies), and makes balanced pairs for a labelled dataset (the
-/// synthetic held-out identities). </summary>
+/// synthetic held-out identities).</summary>
 public sealed class PairList
 {
     public IFaceDataset Images { get; }

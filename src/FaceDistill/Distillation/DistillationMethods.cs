@@ -120,9 +120,9 @@ public static class DistillationMethods
         method.Validate(c, checks);
     }
 
-    /// <summary> The objective of a resolved <c>distill</c> section: the task loss plus the method's term. With
+    /// <summary>The objective of a resolved <c>distill</c> section: the task loss plus the method's term. With
     /// Georgescu et al.'s <c>distill.lambda</c> = λ the task loss weighs 1 − λ and the term λ (<see
-    /// cref="TeacherStudentKd"/>). </summary>
+    /// cref="TeacherStudentKd"/>).</summary>
     public static Objective CreateObjective(DistillConfig d, TermContext context, string studentView)
     {
         var method = Find(d.Method);

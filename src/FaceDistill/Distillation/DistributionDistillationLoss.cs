@@ -19,7 +19,7 @@ public sealed record DdlOptions
 /// <summary>The parts of the loss, for logging.</summary>
 public sealed record DdlParts(double PositiveKl, double NegativeKl, double Order);
 
-/// <summary> Distribution Distillation Loss (Huang, Shen, Li, Tai, Li, Yang, Wu, Li, Huang — "Improving Face
+/// <summary>Distribution Distillation Loss (Huang, Shen, Li, Tai, Li, Yang, Wu, Li, Huang — "Improving Face
 /// Recognition from Hard Samples via Distribution Distillation Loss", ECCV 2020). Easy samples (e.g. clean, frontal,
 /// high-resolution faces) act as the teacher: the similarity distributions the network reaches on them are targets for
 /// the distributions on hard samples (the same people, degraded: low resolution, masks, pose).
@@ -34,7 +34,7 @@ public sealed record DdlParts(double PositiveKl, double NegativeKl, double Order
 /// It is added to the margin loss (ArcFace/CosFace) of both branches. σ = 0.1 and the weights are the paper's defaults.
 /// As a training term (<see cref="DistributionDistillationTerm"/>) the easy branch is the student on the clean view,
 /// the hard branch the same network on a degraded view of the same faces. Config: <c>distill.method: ddl</c>, key
-/// <c>hardView</c> (e.g. <c>lowres:16</c>, <c>occluded:mask</c>); no teacher. </summary>
+/// <c>hardView</c> (e.g. <c>lowres:16</c>, <c>occluded:mask</c>); no teacher.</summary>
 public static class DistributionDistillationLoss
 {
     public const double Epsilon = 1e-8;

@@ -3,14 +3,14 @@ using static TorchSharp.torch;
 
 namespace FaceDistill.Distillation;
 
-/// <summary> Grouped Knowledge Distillation (Zhao, Wang, Li, Liu, Zhang — "Grouped Knowledge Distillation for Deep Face
+/// <summary>Grouped Knowledge Distillation (Zhao, Wang, Li, Liu, Zhang — "Grouped Knowledge Distillation for Deep Face
 /// Recognition", AAAI 2023): <see cref="GroupedKlDecomposition"/> with the primary group chosen by the teacher,
 /// <code>
 ///   P = the teacher's top classes until Σ p^t ≥ τ (τ = 0.93; or a fixed top-k), target class always in P
 ///   L_GKD = T² · mean_i (α · Binary-KD + β · Primary-KD)     (α = 1, β = 4; Secondary-KD dropped)
 /// </code>
 /// The paper ramps the weight as <c>min(epoch / 10, 1)</c> (<c>distill.rampEpochs: 10</c>). Config: <c>distill.method:
-/// gkd</c>, keys <c>temperature, alpha, beta, threshold, topK, rampEpochs, centroidScale</c>. </summary>
+/// gkd</c>, keys <c>temperature, alpha, beta, threshold, topK, rampEpochs, centroidScale</c>.</summary>
 public static class GroupedKd
 {
     public static Tensor Loss(

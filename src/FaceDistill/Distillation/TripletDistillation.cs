@@ -15,7 +15,7 @@ public enum TripletMining
     Random,
 }
 
-/// <summary> Triplet-loss KD (Georgescu et al. 2022): the anchor is the student's embedding of the occluded face, the
+/// <summary>Triplet-loss KD (Georgescu et al. 2022): the anchor is the student's embedding of the occluded face, the
 /// positive the teacher's embedding of the full face of the same sample (hence of the same class), the negative a
 /// teacher embedding of a sample of a different class in the batch. On unit-length embeddings (the student's projected
 /// to the teacher's size by a learned linear map P when they differ):
@@ -27,7 +27,7 @@ public enum TripletMining
 /// farther than the positive, ‖a−n‖² &gt; ‖a−p‖², and the farthest negative when there is none; hardest picks the
 /// closest negative; random any negative. Anchors without a negative in the batch are left out. Added to the task loss.
 /// Classes: the task's label (identity, expression, gender), for age the bin ⌊age / ageBin⌋. Config: <c>distill.method:
-/// triplet</c>, keys <c>margin, mining, ageBin</c>. </summary>
+/// triplet</c>, keys <c>margin, mining, ageBin</c>.</summary>
 public sealed class TripletDistillation : IObjectiveTerm
 {
     private readonly OnlineTeacher _teacher;

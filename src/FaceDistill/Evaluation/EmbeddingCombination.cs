@@ -4,7 +4,7 @@ using static TorchSharp.torch;
 
 namespace FaceDistill.Evaluation;
 
-/// <summary> Georgescu et al.'s combination of students: the embeddings of models distilled in different ways (e.g.
+/// <summary>Georgescu et al.'s combination of students: the embeddings of models distilled in different ways (e.g.
 /// teacher–student KD and triplet-loss KD, optionally the fine-tuned model) are concatenated, and a linear model is
 /// trained on them — multinomial logistic regression for classes, ridge regression for age; for verification the
 /// concatenation of the unit-length embeddings is compared by cosine. Each model's block is standardised with the

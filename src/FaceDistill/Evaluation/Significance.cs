@@ -4,7 +4,7 @@ namespace FaceDistill.Evaluation;
 
 public sealed record TestResult(string Test, double Statistic, double PValue);
 
-/// <summary> Paired significance tests for comparing two models on the same test items (every comparison in a results
+/// <summary>Paired significance tests for comparing two models on the same test items (every comparison in a results
 /// table carries its p-value against the baseline).
 /// <list type="bullet">
 /// <item>McNemar (1947), for paired classification outcomes: with b = #(A right, B wrong) and c = #(A wrong, B right),

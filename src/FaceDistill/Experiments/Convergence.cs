@@ -5,10 +5,10 @@ using FaceDistill.Plots;
 
 namespace FaceDistill.Experiments;
 
-/// <summary> Convergence speed as MultiFace (Xu et al., 2021) measures it: the training steps a method needs before its
+/// <summary>Convergence speed as MultiFace (Xu et al., 2021) measures it: the training steps a method needs before its
 /// validation metric first reaches the final value of its reference (the single-head baseline), read from each run's
 /// <c>metrics.csv</c> (evaluations every <c>train.evalEvery</c> epochs), and the speed-up <c>steps_reference /
-/// steps_method</c>, where steps_reference is the step of the reference's last evaluation. </summary>
+/// steps_method</c>, where steps_reference is the step of the reference's last evaluation.</summary>
 public static class Convergence
 {
     private static readonly CultureInfo Inv = CultureInfo.InvariantCulture;

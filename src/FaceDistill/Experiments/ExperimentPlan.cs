@@ -6,7 +6,7 @@ using FaceDistill.Runs;
 
 namespace FaceDistill.Experiments;
 
-/// <summary> An experiment: runs that differ in one axis (method), each with several seeds, evaluated identically on
+/// <summary>An experiment: runs that differ in one axis (method), each with several seeds, evaluated identically on
 /// one or more views, compared with paired tests against the declared baseline. A plain-data file:
 /// <code>
 /// { "name": "occlusion-synthetic", "description": "...", "budget": "about 5 min on 2 CPU cores",
@@ -20,7 +20,7 @@ namespace FaceDistill.Experiments;
 ///   "prepare": [ { "align": "../shared/datasets/lfw/lfw", "out": "runs/aligned/lfw", "detector": "ssd",
 ///                  "fallbackBox": 0.45 } ] }
 /// </code>
-/// <c>@run</c> in a value is that run's directory (for the same seed; a reference run's single directory). </summary>
+/// <c>@run</c> in a value is that run's directory (for the same seed; a reference run's single directory).</summary>
 public sealed class ExperimentPlan
 {
     public required string Name { get; init; }

@@ -2,14 +2,14 @@ using FaceDistill.Data;
 
 namespace FaceDistill.Faces;
 
-/// <summary> The standard 5-point alignment of InsightFace/ArcFace: the least-squares similarity transform (Umeyama, no
+/// <summary>The standard 5-point alignment of InsightFace/ArcFace: the least-squares similarity transform (Umeyama, no
 /// reflection) that maps the eye centres, nose tip and mouth corners onto the 112×112 template
 /// <code>
 /// (38.2946, 51.6963) (73.5318, 51.5014) (56.0252, 71.7366) (41.5493, 92.3655) (70.7299, 92.2041)
 /// </code>
 /// then a bilinear warp (outside the image: black), as <c>cv2.warpAffine</c> with pixel centres at integer coordinates.
 /// In complex numbers, with centred points: <c>a = Σ conj(s̃ᵢ)·d̃ᵢ / Σ |s̃ᵢ|²</c>, <c>b = d̄ − a·s̄</c>, and <c>dst =
-/// a·src + b</c>. </summary>
+/// a·src + b</c>.</summary>
 public static class FaceAligner
 {
     public static readonly Point2[] ArcFaceTemplate =

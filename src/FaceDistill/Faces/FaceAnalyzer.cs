@@ -29,13 +29,11 @@ public enum FaceDetectorKind
     Tiny,
 }
 
-/// <summary>
-/// face-api's full pipeline (<c>detectAllFaces().withFaceLandmarks().withFaceExpressions().withAgeAndGender()
-/// .withFaceDescriptors()</c>, SPEC.md §6) on the TorchSharp ports: detect → 68 landmarks on the clipped, floored
-/// detection crop (shifted back by the unfloored box) → expression and age/gender on the <c>alignedRect</c> crop →
-/// descriptor on the dlib-aligned crop. All faces of an image go through each net as one batch. Nets load lazily
-/// from the model cache.
-/// </summary>
+/// <summary>face-api's full pipeline (<c>detectAllFaces().withFaceLandmarks().withFaceExpressions().withAgeAndGender()
+/// .withFaceDescriptors()</c>, faceapi/SPEC.md §6) on the TorchSharp ports: detect → 68 landmarks on the clipped,
+/// floored detection crop (shifted back by the unfloored box) → expression and age/gender on the <c>alignedRect</c>
+/// crop → descriptor on the dlib-aligned crop. All faces of an image go through each net as one batch. Nets load lazily
+/// from the model cache.</summary>
 public sealed class FaceAnalyzer : IDisposable
 {
     private readonly string? _home;

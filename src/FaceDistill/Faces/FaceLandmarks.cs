@@ -5,8 +5,8 @@ namespace FaceDistill.Faces;
 /// <summary>A 2-D point in image pixels.</summary>
 public readonly record struct Point2(double X, double Y);
 
-/// <summary> The 68 iBUG landmarks of one face, in image pixels, with face-api's derived crops (face-api spec,
-/// ../shared/reference/faceapi/SPEC.md §2, §6) and the five points of the standard ArcFace alignment. </summary>
+/// <summary>The 68 iBUG landmarks of one face, in image pixels, with face-api's derived crops (face-api spec,
+/// ../shared/reference/faceapi/SPEC.md §2, §6) and the five points of the standard ArcFace alignment.</summary>
 public sealed class FaceLandmarks
 {
     public const int Count = 68;
@@ -19,11 +19,11 @@ public sealed class FaceLandmarks
         Points = points;
     }
 
-    /// <summary> face-api's <c>FaceLandmark68NetBase.postProcess</c>: the net's 136 outputs (units of the padded 112²
+    /// <summary>face-api's <c>FaceLandmark68NetBase.postProcess</c>: the net's 136 outputs (units of the padded 112²
     /// square) → positions relative to a <paramref name="cropWidth"/>×<paramref name="cropHeight"/> crop (0..1).
     /// <c>scale = 112/max(cw, ch)</c>, <c>w = cw·scale</c>, <c>h = ch·scale</c> (unrounded), <c>pad = |w − h|/2</c> on
     /// the shorter side, <c>rel = (fc·112 − pad)/w</c> — note the net's input put ⌊diff/2⌋ before, not diff/2;
-    /// reproduced as is. </summary>
+    /// reproduced as is.</summary>
     public static Point2[] RelativeFromNetOutput(
         ReadOnlySpan<float> fc,
         int cropWidth,
@@ -89,7 +89,7 @@ public sealed class FaceLandmarks
     public Point2 RightEyeCenter => Mean(42, 47);
     public Point2 MouthCenter => Mean(48, 67);
 
-    /// <summary> face-api's dlib alignment (<c>align(null, {useDlibAlignment: true})</c>), the recognition net's crop:
+    /// <summary>face-api's dlib alignment (<c>align(null, {useDlibAlignment: true})</c>), the recognition net's crop:
     /// <c>size = ⌊mean(|mouth − eyeL|, |mouth − eyeR|)/0.45⌋</c>, <c>ref</c> = centre of the three centres, <c>x =
     /// ⌊max(0, ref.x − 0.5·size)⌋</c>, <c>y = ⌊max(0, ref.y − 0.43·size)⌋</c>, width = <c>min(size, cropWidth + x)</c>.
     /// </summary>

@@ -4,9 +4,9 @@ using FaceDistill.Faces;
 
 namespace FaceDistill.Faces;
 
-/// <summary> Reads a landmarks CSV: a header with a <c>path</c> column and <c>x0,y0 … x67,y67</c> (other columns
+/// <summary>Reads a landmarks CSV: a header with a <c>path</c> column and <c>x0,y0 … x67,y67</c> (other columns
 /// ignored), as written by <c>facedistill synth</c>/<c>align</c> and shipped with celeba299. Paths are relative to the
-/// CSV's folder. </summary>
+/// CSV's folder.</summary>
 public static class LandmarkCsv
 {
     public static Dictionary<string, FaceLandmarks> Read(string csvPath)

@@ -7,9 +7,9 @@ using SkiaSharp;
 
 namespace FaceDistill.Faces;
 
-/// <summary> Writes synthetic faces as an ordinary dataset (<c>facedistill synth</c>): <c>id&lt;k&gt;/&lt;n&gt;.png</c>
+/// <summary>Writes synthetic faces as an ordinary dataset (<c>facedistill synth</c>): <c>id&lt;k&gt;/&lt;n&gt;.png</c>
 /// (identity = folder), <c>labels.csv</c> (<c>path,identity,expression,age,gender</c>, readable by <c>data.source:
-/// csv</c>) and <c>landmarks.csv</c> (<see cref="LandmarkCsv"/>). </summary>
+/// csv</c>) and <c>landmarks.csv</c> (<see cref="LandmarkCsv"/>).</summary>
 public static class SyntheticDatasetWriter
 {
     public static void Write(SyntheticFaces ds, string dir)

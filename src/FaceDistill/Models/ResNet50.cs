@@ -4,10 +4,10 @@ using static TorchSharp.torch;
 
 namespace FaceDistill.Models;
 
-/// <summary> ResNet-50 (He et al., 2016), the backbone of Georgescu et al.'s occlusion experiments: conv7×7/2 64 →
+/// <summary>ResNet-50 (He et al., 2016), the backbone of Georgescu et al.'s occlusion experiments: conv7×7/2 64 →
 /// max-pool 3×3/2 → bottleneck stages [3, 4, 6, 3] (1×1 → 3×3 → 1×1 with 4× expansion; widths 64…512, outputs 256…2048)
 /// → global average pooling → FC to the embedding. <paramref name="widthMultiplier"/> scales every width (1.0 = the
-/// paper's net). </summary>
+/// paper's net).</summary>
 public sealed class ResNet50 : Backbone, IOnnxExportable
 {
     private readonly nn.Module<Tensor, Tensor> features,

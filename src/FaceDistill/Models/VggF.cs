@@ -4,10 +4,10 @@ using static TorchSharp.torch;
 
 namespace FaceDistill.Models;
 
-/// <summary> VGG-f, i.e. CNN-F (Chatfield et al., "Return of the Devil in the Details", 2014), one of Georgescu et
+/// <summary>VGG-f, i.e. CNN-F (Chatfield et al., "Return of the Devil in the Details", 2014), one of Georgescu et
 /// al.'s backbones: conv1 64×11×11/4 + LRN + max-pool 3/2; conv2 256×5×5 (pad 2) + LRN + max-pool 3/2; conv3–5 256×3×3
 /// (pad 1) + max-pool 3/2; fc6 4096 + dropout; fc7 4096 + dropout; then a linear layer to the embedding. At 224×224 the
-/// conv5 map is 6×6; other input sizes are handled by measuring the map (an input of at least 64 is needed). </summary>
+/// conv5 map is 6×6; other input sizes are handled by measuring the map (an input of at least 64 is needed).</summary>
 public sealed class VggF : Backbone, IOnnxExportable
 {
     private readonly nn.Module<Tensor, Tensor> features,

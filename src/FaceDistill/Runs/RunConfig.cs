@@ -5,7 +5,7 @@ using FaceDistill.Distillation;
 
 namespace FaceDistill.Runs;
 
-/// <summary> A run config made ready to use: read (<see cref="ConfigLoader"/>: syntax, keys, types), resolved (the
+/// <summary>A run config made ready to use: read (<see cref="ConfigLoader"/>: syntax, keys, types), resolved (the
 /// chosen distillation method's defaults filled in; keys it does not read rejected) and checked (<see
 /// cref="RunConfigValidator"/>) — all before any work starts, each problem one line naming the file and the key.
 /// </summary>

@@ -6,9 +6,9 @@ using FaceDistill.Faces;
 
 namespace FaceDistill.Runs;
 
-/// <summary> The <see cref="ExperimentData"/> a config asks for: the training set (synthetic, or a file dataset from
+/// <summary>The <see cref="ExperimentData"/> a config asks for: the training set (synthetic, or a file dataset from
 /// <see cref="DataSources"/> with its landmarks attached), the held-out identities or split, and the verification
-/// pairs. </summary>
+/// pairs.</summary>
 public static class RunData
 {
     public static ExperimentData From(ExperimentConfig c)

@@ -9,9 +9,9 @@ namespace FaceDistill.Runs;
 /// <summary>The teacher of a run, as its config asks for it.</summary>
 public static class RunTeacher
 {
-    /// <summary> The teacher of <c>distill.teacher</c>, reading its cache when <c>distill.cache</c> is set. An
+    /// <summary>The teacher of <c>distill.teacher</c>, reading its cache when <c>distill.cache</c> is set. An
     /// embedding-only teacher under a logit method gets <see cref="CentroidLogits"/> (which need the cache's embeddings
-    /// of the training set, so the cache is built even when distill.cache is off). </summary>
+    /// of the training set, so the cache is built even when distill.cache is off).</summary>
     public static OnlineTeacher Create(
         ExperimentConfig cfg,
         ExperimentData data,

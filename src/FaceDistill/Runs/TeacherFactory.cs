@@ -5,10 +5,10 @@ using FaceDistill.Distillation.Teachers;
 
 namespace FaceDistill.Runs;
 
-/// <summary> Resolves a teacher spec from a config (<c>distill.teacher</c>):
+/// <summary>Resolves a teacher spec from a config (<c>distill.teacher</c>):
 /// <c>zoo:recognition|expression|agegender</c> (the face-api ports),
 /// <c>onnx:model.onnx?size=…&amp;order=…&amp;mean=…&amp;std=…</c> (any exported model through ONNX Runtime),
-/// <c>run:&lt;dir&gt;</c> or a bare run directory (a FaceDistill checkpoint). </summary>
+/// <c>run:&lt;dir&gt;</c> or a bare run directory (a FaceDistill checkpoint).</summary>
 public static class TeacherFactory
 {
     /// <summary>The zoo's teachers by name (<c>zoo:&lt;name&gt;</c>).</summary>

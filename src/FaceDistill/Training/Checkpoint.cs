@@ -17,7 +17,7 @@ public sealed record CheckpointState(
     double TrainSeconds = 0
 );
 
-/// <summary> Checkpoints: <c>checkpoints/step-000123/</c> with <c>model.bin</c> (TorchSharp weights and buffers),
+/// <summary>Checkpoints: <c>checkpoints/step-000123/</c> with <c>model.bin</c> (TorchSharp weights and buffers),
 /// <c>optim.bin</c> (optimizer state: momentum / Adam moments) and <c>state.json</c>. A checkpoint directory is built
 /// under a temporary name and renamed into place, and <c>checkpoints/latest</c> is rewritten atomically after it, so a
 /// run killed at any moment resumes from a complete checkpoint. Only the newest <c>keep</c> checkpoints are kept.

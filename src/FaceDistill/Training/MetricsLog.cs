@@ -4,9 +4,9 @@ using FaceDistill.Core;
 
 namespace FaceDistill.Training;
 
-/// <summary> <c>metrics.csv</c>: one row per logged step (step, epoch, loss, lr, images_per_s) and one per evaluation,
+/// <summary><c>metrics.csv</c>: one row per logged step (step, epoch, loss, lr, images_per_s) and one per evaluation,
 /// with the evaluation metrics in their own columns (empty elsewhere). On resume, rows past the checkpoint's step are
-/// dropped, so the log matches the weights. </summary>
+/// dropped, so the log matches the weights.</summary>
 public sealed class MetricsLog
 {
     private readonly string _path;

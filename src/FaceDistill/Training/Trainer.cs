@@ -19,12 +19,12 @@ public sealed record TrainResult(
     TimeSpan Elapsed
 );
 
-/// <summary> The training loop: per step, LR from the schedule, loss from the <see cref="Objective"/>, backward,
+/// <summary>The training loop: per step, LR from the schedule, loss from the <see cref="Objective"/>, backward,
 /// global-norm gradient clipping, optimizer step; a progress bar with loss, LR, images/s and ETA; metrics.csv;
 /// checkpoints every N steps and at the end (atomically); evaluation every few epochs. Deterministic on CPU: libtorch's
 /// RNG is reseeded from (seed, step) before every step and the data order is a function of (seed, epoch), so resuming
 /// from a checkpoint ends with the same weights as an uninterrupted run. A NaN/Inf loss stops the run before the
-/// optimizer step, keeping the last good checkpoint. </summary>
+/// optimizer step, keeping the last good checkpoint.</summary>
 public sealed class Trainer(TrainConfig config, FaceTask task, Objective objective)
 {
     public int LogEvery { get; init; } = 10;

@@ -14,10 +14,10 @@ public sealed record SyntheticOptions
     public float Difficulty { get; init; } = 1f;
 }
 
-/// <summary> The built-in default dataset: procedurally drawn faces (<see cref="FaceRenderer"/>), every label known —
+/// <summary>The built-in default dataset: procedurally drawn faces (<see cref="FaceRenderer"/>), every label known —
 /// identity, expression, age, gender and 68 landmarks. Image <c>i</c> is person <c>FirstIdentity + i /
 /// ImagesPerIdentity</c>; everything is a pure function of (seed, identity, image), so any image can be redrawn on any
-/// thread, offline. </summary>
+/// thread, offline.</summary>
 public sealed class SyntheticFaces : IFaceDataset
 {
     private readonly SyntheticIdentity[] _people;

@@ -78,10 +78,10 @@ public sealed record OnnxTeacherOptions(
     }
 }
 
-/// <summary> Any exported model as teacher, run through ONNX Runtime on the CPU — e.g. an InsightFace ArcFace ONNX. The
+/// <summary>Any exported model as teacher, run through ONNX Runtime on the CPU — e.g. an InsightFace ArcFace ONNX. The
 /// student's view (<c>[N, 3, S, S]</c> in [−1, 1]) is mapped to 0..255, resized to <c>size</c>, put in the model's
 /// channel order and normalised <c>(x − mean)/std</c> per channel; the embedding is the named output (default: the
-/// first), logits an optional second named output. </summary>
+/// first), logits an optional second named output.</summary>
 public sealed class OnnxTeacher : ITeacher
 {
     private readonly InferenceSession _session;

@@ -5,7 +5,7 @@ using F = TorchSharp.torch.nn.functional;
 
 namespace FaceDistill.Distillation.Teachers;
 
-/// <summary> A face-api net as teacher (<c>zoo:recognition</c>, <c>zoo:expression</c>, <c>zoo:agegender</c>). The
+/// <summary>A face-api net as teacher (<c>zoo:recognition</c>, <c>zoo:expression</c>, <c>zoo:agegender</c>). The
 /// student's view (<c>[N, 3, S, S]</c> in [−1, 1], already a face crop) is mapped back to 0..255, resized bilinearly to
 /// the net's input and normalised as face-api does (<c>(x − mean)/255</c>).
 /// <list type="bullet">

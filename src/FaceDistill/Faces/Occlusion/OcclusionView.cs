@@ -3,10 +3,10 @@ using FaceDistill.Data;
 
 namespace FaceDistill.Faces.Occlusion;
 
-/// <summary> The <c>occluded:&lt;occluder&gt;</c> views: the face with an <see cref="Occluder"/> drawn from its
+/// <summary>The <c>occluded:&lt;occluder&gt;</c> views: the face with an <see cref="Occluder"/> drawn from its
 /// landmarks. The sample must carry its 68 landmarks (<see cref="FaceLabels.Landmarks"/>: the synthetic faces do, file
 /// datasets through <c>data.landmarks</c>); a sample without them is an error naming the image, never a silently clean
-/// view. </summary>
+/// view.</summary>
 public static class OcclusionView
 {
     public const string Prefix = "occluded:";

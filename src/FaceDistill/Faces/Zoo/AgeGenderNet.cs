@@ -5,7 +5,7 @@ namespace FaceDistill.Faces.Zoo;
 
 /// <summary>
 /// face-api's AgeGenderNet (<c>age_gender_model</c>), a TinyXception with two middle blocks on a 112×112 input
-/// (SPEC.md §3). <c>sep</c> = depthwise 3×3 SAME → pointwise → bias; <c>conv</c> = SAME conv + bias.
+/// (faceapi/SPEC.md §3). <c>sep</c> = depthwise 3×3 SAME → pointwise → bias; <c>conv</c> = SAME conv + bias.
 /// <code>
 /// reduction(x) = maxpool₃ₓ₃ˢ²ˢᵃᵐᵉ(sep₁(relu(sep₀(act(x))))) + conv₁ₓ₁ˢ²(x)      act = id for block 0, relu after
 /// main(x)      = sep₂(relu(sep₁(relu(sep₀(relu(x)))))) + x

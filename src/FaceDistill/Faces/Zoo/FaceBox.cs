@@ -7,9 +7,9 @@ public readonly record struct FaceBox(double X, double Y, double Width, double H
     public double Bottom => Y + Height;
     public double Area => Width * Height;
 
-    /// <summary> face-api's <c>clipAtImageBorders(W, H)</c> then floor (SPEC.md §6): <c>x = max(x, 0)</c>, <c>y =
-    /// max(y, 0)</c>, <c>w = min(right − x, W − x)</c>, <c>h = min(bottom − y, H − y)</c>, all four floored — the
-    /// integer crop its nets see. </summary>
+    /// <summary>face-api's <c>clipAtImageBorders(W, H)</c> then floor (faceapi/SPEC.md §6): <c>x = max(x, 0)</c>, <c>y
+    /// = max(y, 0)</c>, <c>w = min(right − x, W − x)</c>, <c>h = min(bottom − y, H − y)</c>, all four floored — the
+    /// integer crop its nets see.</summary>
     public CropRect ClipAndFloor(int imageWidth, int imageHeight)
     {
         double x = Math.Max(X, 0),

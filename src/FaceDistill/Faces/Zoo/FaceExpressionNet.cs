@@ -3,11 +3,9 @@ using F = TorchSharp.torch.nn.functional;
 
 namespace FaceDistill.Faces.Zoo;
 
-/// <summary>
-/// face-api's FaceExpressionNet (<c>face_expression_model</c>): <see cref="FaceFeatureExtractor"/> (full) → <c>fc</c>
-/// with 7 logits; probabilities are <c>softmax(logits)</c> over <see cref="Labels"/> in that order (SPEC.md §2). The
-/// pipeline feeds it the <c>alignedRect</c> crop.
-/// </summary>
+/// <summary>face-api's FaceExpressionNet (<c>face_expression_model</c>): <see cref="FaceFeatureExtractor"/> (full) →
+/// <c>fc</c> with 7 logits; probabilities are <c>softmax(logits)</c> over <see cref="Labels"/> in that order
+/// (faceapi/SPEC.md §2). The pipeline feeds it the <c>alignedRect</c> crop.</summary>
 public sealed class FaceExpressionNet : ZooNet
 {
     public const int InputSize = 112;

@@ -2,17 +2,15 @@ using static TorchSharp.torch;
 
 namespace FaceDistill.Faces.Zoo;
 
-/// <summary>
-/// face-api's (Tiny)FaceFeatureExtractor, the trunk of the 68-landmark nets and the expression net (SPEC.md §2): dense
-/// blocks of separable convs on a 112×112 input.
+/// <summary>face-api's (Tiny)FaceFeatureExtractor, the trunk of the 68-landmark nets and the expression net
+/// (faceapi/SPEC.md §2): dense blocks of separable convs on a 112×112 input.
 /// <code>
 /// out₁ = relu(first ? conv3ˣ³ˢ²(x) : sep(conv0, x, 2))
 /// out₂ = sep(conv1, out₁)          out₃ = sep(conv2, relu(out₁+out₂))          out₄ = sep(conv3, relu(out₁+out₂+out₃))
 /// denseBlock4 = relu(out₁+out₂+out₃+out₄),   denseBlock3 = relu(out₁+out₂+out₃)
 /// </code>
-/// Full: four blocks (32, 64, 128, 256 channels; 112→7) and a 7×7 stride-2 VALID average pool → 256. Tiny: three
-/// blocks (32, 64, 128; 112→14) and a 14×14 average pool → 128.
-/// </summary>
+/// Full: four blocks (32, 64, 128, 256 channels; 112→7) and a 7×7 stride-2 VALID average pool → 256. Tiny: three blocks
+/// (32, 64, 128; 112→14) and a 14×14 average pool → 128.</summary>
 public sealed class FaceFeatureExtractor
 {
     private sealed record Sep(Tensor Depthwise, Tensor Pointwise, Tensor Bias);

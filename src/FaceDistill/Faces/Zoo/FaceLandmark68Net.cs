@@ -3,12 +3,10 @@ using F = TorchSharp.torch.nn.functional;
 
 namespace FaceDistill.Faces.Zoo;
 
-/// <summary>
-/// face-api's FaceLandmark68Net (<c>face_landmark_68_model</c>) and FaceLandmark68TinyNet
+/// <summary>face-api's FaceLandmark68Net (<c>face_landmark_68_model</c>) and FaceLandmark68TinyNet
 /// (<c>face_landmark_68_tiny_model</c>): <see cref="FaceFeatureExtractor"/> → <c>fc</c> with 136 outputs, the 68 iBUG
-/// points as (x₀, y₀, x₁, y₁, …) in units of the padded 112×112 square — no sigmoid (SPEC.md §2). Map them to the crop
-/// with <see cref="FaceLandmarks.FromNetOutput"/>.
-/// </summary>
+/// points as (x₀, y₀, x₁, y₁, …) in units of the padded 112×112 square — no sigmoid (faceapi/SPEC.md §2). Map them to
+/// the crop with <see cref="FaceLandmarks.FromNetOutput"/>.</summary>
 public sealed class FaceLandmark68Net : ZooNet
 {
     public const int InputSize = 112;

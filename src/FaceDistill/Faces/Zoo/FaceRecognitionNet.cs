@@ -6,7 +6,7 @@ namespace FaceDistill.Faces.Zoo;
 
 /// <summary>
 /// face-api's FaceRecognitionNet (<c>face_recognition_model</c>): dlib's ResNet-34-style metric net, 150×150 input,
-/// 128-d descriptor (SPEC.md §1). Each conv layer is <c>conv + bias</c> followed by a per-channel scale layer
+/// 128-d descriptor (faceapi/SPEC.md §1). Each conv layer is <c>conv + bias</c> followed by a per-channel scale layer
 /// <c>y·s[c] + b[c]</c>.
 /// <code>
 /// residual(x)     = relu( S₂(conv₂(relu(S₁(conv₁(x))))) + x )                    3×3, stride 1, SAME

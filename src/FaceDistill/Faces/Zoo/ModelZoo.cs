@@ -7,18 +7,18 @@ using FaceDistill.Core;
 
 namespace FaceDistill.Faces.Zoo;
 
-/// <summary> The teacher zoo's weights: the MIT-licensed npm package <c>@vladmandic/face-api@1.7.15</c>, whose
+/// <summary>The teacher zoo's weights: the MIT-licensed npm package <c>@vladmandic/face-api@1.7.15</c>, whose
 /// <c>model/</c> folder holds seven pretrained nets as tfjs manifests + .bin files. They are installed from npm into a
 /// cache outside the repository (<c>$FACEDISTILL_HOME</c>, default <c>~/.cache/facedistill</c>) and never committed.
-/// Integrity: every manifest must parse with byte counts equal to the .bin sizes of SPEC.md's table, and SHA-256
-/// checksums recorded at install time catch later alteration. </summary>
+/// Integrity: every manifest must parse with byte counts equal to the .bin sizes of faceapi/SPEC.md's table, and
+/// SHA-256 checksums recorded at install time catch later alteration.</summary>
 public static class ModelZoo
 {
     public const string Package = "@vladmandic/face-api";
     public const string Version = "1.7.15";
 
-    /// <summary>Model name → expected .bin size in bytes (SPEC.md §0.1; the tiny landmark net's measured from the
-    /// package).</summary>
+    /// <summary>Model name → expected .bin size in bytes (faceapi/SPEC.md §0.1; the tiny landmark net's measured from
+    /// the package).</summary>
     public static readonly IReadOnlyDictionary<string, long> Models = new Dictionary<string, long>
     {
         ["face_recognition_model"] = 6_444_032,

@@ -18,7 +18,7 @@ public enum ZooNormalization
     Ssd,
 }
 
-/// <summary> face-api's <c>NetInput.toBatchTensor(inputSize, isCenter)</c> (face-api spec,
+/// <summary>face-api's <c>NetInput.toBatchTensor(inputSize, isCenter)</c> (face-api spec,
 /// ../shared/reference/faceapi/SPEC.md §0.4), reproduced exactly:
 /// <list type="number">
 /// <item>pad to a square at the original resolution with value 0 — centred (<c>after = round(diff/2)</c>, JS rounding,
@@ -28,7 +28,7 @@ public enum ZooNormalization
 /// stored as float32 — neither of torch's <c>interpolate</c> modes;</item>
 /// <item>the per-net normalisation, in float32, channel order R, G, B.</item>
 /// </list>
-/// The padding is never materialised: samples outside the image read 0. </summary>
+/// The padding is never materialised: samples outside the image read 0.</summary>
 public static class NetInput
 {
     /// <summary>The padded, resized image as float HWC (0..255 values), <c>size × size × 3</c>.</summary>

@@ -1,9 +1,9 @@
 namespace FaceDistill.Faces.Zoo;
 
-/// <summary>Greedy non-maximum suppression, in the two flavours face-api uses (SPEC.md §4, §5).</summary>
+/// <summary>Greedy non-maximum suppression, in the two flavours face-api uses (faceapi/SPEC.md §4, §5).</summary>
 public static class NonMaxSuppression
 {
-    /// <summary> The tiny detector's (<c>ops/nonMaxSuppression</c>): stable-sort ascending by score, repeatedly pop the
+    /// <summary>The tiny detector's (<c>ops/nonMaxSuppression</c>): stable-sort ascending by score, repeatedly pop the
     /// highest and drop every remaining box with IoU &gt; <paramref name="iouThreshold"/>. No cap on the count.
     /// </summary>
     public static List<int> Greedy(IReadOnlyList<FaceBox> boxes, IReadOnlyList<double> scores, double iouThreshold)
@@ -20,10 +20,10 @@ public static class NonMaxSuppression
         return pick;
     }
 
-    /// <summary> SSD's (<c>ssdMobilenetv1/nonMaxSuppression</c>): candidates with score &gt; <paramref
+    /// <summary>SSD's (<c>ssdMobilenetv1/nonMaxSuppression</c>): candidates with score &gt; <paramref
     /// name="minScore"/>, stable-sorted by descending score; a candidate is taken unless its IoU with an already taken
     /// box exceeds <paramref name="iouThreshold"/>; stop at <paramref name="maxResults"/>. Boxes as <c>[ymin, xmin,
-    /// ymax, xmax]</c>; corner order is normalised and a degenerate box has IoU 0. </summary>
+    /// ymax, xmax]</c>; corner order is normalised and a degenerate box has IoU 0.</summary>
     public static List<int> Ssd(
         IReadOnlyList<double[]> boxes,
         IReadOnlyList<double> scores,

@@ -9,8 +9,8 @@ namespace FaceDistill.Faces.Zoo;
 /// 512² input, and face scores.</summary>
 public sealed record SsdOutput(double[][] Boxes, double[] Scores);
 
-/// <summary> face-api's SsdMobilenetv1 (<c>ssd_mobilenetv1_model</c>, SPEC.md §5). Input 512², padded bottom/right,
-/// <c>x/127.5 − 1</c>.
+/// <summary>face-api's SsdMobilenetv1 (<c>ssd_mobilenetv1_model</c>, faceapi/SPEC.md §5). Input 512², padded
+/// bottom/right, <c>x/127.5 − 1</c>.
 /// <code>
 /// pw(x) = relu6(conv_same(x) + offset)          dw(x) = relu6(BN(depthwise3ˣ³_same(x)))
 /// BN(x) = (x − μ)/√(σ² + 0.001)·γ + β
@@ -139,7 +139,7 @@ public sealed class SsdMobilenetV1 : ZooNet
         return (torch.cat(boxes, 1).MoveToOuterDisposeScope(), torch.cat(classes, 1).MoveToOuterDisposeScope());
     }
 
-    /// <summary>Decodes one image's encodings against the anchors (SPEC.md §5).</summary>
+    /// <summary>Decodes one image's encodings against the anchors (faceapi/SPEC.md §5).</summary>
     public SsdOutput Decode(float[] encodings, float[] logits)
     {
         int count = _anchors.Length / 4;

@@ -4,10 +4,11 @@ using F = TorchSharp.torch.nn.functional;
 
 namespace FaceDistill.Faces.Zoo;
 
-/// <summary> TensorFlow semantics on TorchSharp NCHW tensors (SPEC.md §0.3). TF "SAME" padding is asymmetric: per
-/// dimension <c>out = ceil(in/s)</c>, <c>total = max((out−1)·s + k − in, 0)</c>, <c>before = ⌊total/2⌋</c>, <c>after =
-/// total − before</c> — a stride-2 3×3 conv on an even input pads (0, 1), which torch's symmetric <c>padding=1</c> gets
-/// wrong by a pixel. Max pooling pads with −∞; every average pool in these nets is VALID. </summary>
+/// <summary>TensorFlow semantics on TorchSharp NCHW tensors (faceapi/SPEC.md §0.3). TF "SAME" padding is asymmetric:
+/// per dimension <c>out = ceil(in/s)</c>, <c>total = max((out−1)·s + k − in, 0)</c>, <c>before = ⌊total/2⌋</c>,
+/// <c>after = total − before</c> — a stride-2 3×3 conv on an even input pads (0, 1), which torch's symmetric
+/// <c>padding=1</c> gets wrong by a pixel. Max pooling pads with −∞; every average pool in these nets is VALID.
+/// </summary>
 public static class TfOps
 {
     public static (long Before, long After) SamePad(long size, long kernel, long stride)

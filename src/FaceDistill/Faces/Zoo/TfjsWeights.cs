@@ -19,13 +19,13 @@ public sealed record TfjsEntry(string Name, int[] Shape, string Dtype, string? Q
     public long Bytes => Count * BytesPerValue;
 }
 
-/// <summary> Reads a TensorFlow.js weights manifest (<c>*-weights_manifest.json</c>) and its .bin shards, as
-/// @vladmandic/face-api ships them (SPEC.md §0.1): a JSON array of groups <c>{paths, weights: [{name, shape, dtype,
-/// quantization?}]}</c>; the values lie back to back in manifest order across the group's concatenated shards,
+/// <summary>Reads a TensorFlow.js weights manifest (<c>*-weights_manifest.json</c>) and its .bin shards, as
+/// @vladmandic/face-api ships them (faceapi/SPEC.md §0.1): a JSON array of groups <c>{paths, weights: [{name, shape,
+/// dtype, quantization?}]}</c>; the values lie back to back in manifest order across the group's concatenated shards,
 /// row-major in the tfjs shape, with no alignment. Quantized entries take one byte (uint8) or two (uint16) per value
 /// and decode as <c>(float)(q · (double)scale + (double)min)</c> — tfjs computes in double, then rounds to float32;
 /// plain entries are little-endian float32, possibly at odd offsets. Every byte count is checked against the shard
-/// sizes, so a truncated or padded file is an error naming it. </summary>
+/// sizes, so a truncated or padded file is an error naming it.</summary>
 public sealed class TfjsWeights
 {
     private readonly Dictionary<string, (TfjsEntry Entry, float[] Values)> _tensors = new(StringComparer.Ordinal);

@@ -5,9 +5,8 @@ using F = TorchSharp.torch.nn.functional;
 
 namespace FaceDistill.Faces.Zoo;
 
-/// <summary>
-/// face-api's TinyFaceDetector (<c>tiny_face_detector_model</c>), a separable-conv Tiny-YOLOv2 (SPEC.md §4). The input
-/// (default 416², a multiple of 32) is padded bottom/right, not centred.
+/// <summary>face-api's TinyFaceDetector (<c>tiny_face_detector_model</c>), a separable-conv Tiny-YOLOv2
+/// (faceapi/SPEC.md §4). The input (default 416², a multiple of 32) is padded bottom/right, not centred.
 /// <code>
 /// conv0: 3×3 VALID + bias, leaky₀.₁ → maxpool₂ₓ₂ˢ²ˢᵃᵐᵉ
 /// conv1..4: zero-pad 1, separable VALID + bias, leaky → maxpool₂ₓ₂ˢ²ˢᵃᵐᵉ;   conv5 likewise, then maxpool₂ₓ₂ˢ¹ˢᵃᵐᵉ

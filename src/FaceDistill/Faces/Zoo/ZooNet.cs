@@ -4,13 +4,11 @@ using static TorchSharp.torch;
 
 namespace FaceDistill.Faces.Zoo;
 
-/// <summary>
-/// Base of the face-api ports: turns tfjs weights into tensors in PyTorch layout (SPEC.md §0.2), checking each tfjs
-/// shape against the one the network expects, and registers them as buffers. The nets are inference-only (teachers);
-/// they run on the CPU in evaluation mode without gradients. After construction every manifest entry must have been
-/// used, apart from entries the subclass declares unused (SSD's graph constants) — so a manifest for another
-/// architecture is an error naming the file, never a silently half-loaded net.
-/// </summary>
+/// <summary>Base of the face-api ports: turns tfjs weights into tensors in PyTorch layout (faceapi/SPEC.md §0.2),
+/// checking each tfjs shape against the one the network expects, and registers them as buffers. The nets are
+/// inference-only (teachers); they run on the CPU in evaluation mode without gradients. After construction every
+/// manifest entry must have been used, apart from entries the subclass declares unused (SSD's graph constants) — so a
+/// manifest for another architecture is an error naming the file, never a silently half-loaded net.</summary>
 public abstract class ZooNet : nn.Module
 {
     private readonly TfjsWeights _weights;

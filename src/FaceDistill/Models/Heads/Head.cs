@@ -4,9 +4,9 @@ using static TorchSharp.torch;
 
 namespace FaceDistill.Models.Heads;
 
-/// <summary> A training head on top of an embedding: <c>(embedding [N, D], labels [N] or null) → outputs</c>.
+/// <summary>A training head on top of an embedding: <c>(embedding [N, D], labels [N] or null) → outputs</c>.
 /// Classifier heads return logits <c>[N, C]</c> (with the margin applied only when labels are given); the regression
-/// head returns <c>[N]</c>. </summary>
+/// head returns <c>[N]</c>.</summary>
 public abstract class Head(string name) : nn.Module<Tensor, Tensor?, Tensor>(name)
 {
     /// <summary>The training loss of the head's outputs (cross-entropy for classifiers, L1 for regression).</summary>

@@ -3,7 +3,7 @@ using static TorchSharp.torch;
 
 namespace FaceDistill.Models.Heads;
 
-/// <summary> MultiFace (Xu, Wang, Ji, Cui, Ren, Wang — "MultiFace: A Generic Training Mechanism for Boosting Face
+/// <summary>MultiFace (Xu, Wang, Ji, Cui, Ren, Wang — "MultiFace: A Generic Training Mechanism for Boosting Face
 /// Recognition Performance", 2021): the D-dimensional embedding is learned as an ensemble of K low-dimensional
 /// features. It is split into K groups of D/K dimensions, each with its own margin head (softmax, CosFace or ArcFace)
 /// over the same classes; at test time the groups are simply concatenated, i.e. the embedding is used as it is.
@@ -13,7 +13,7 @@ namespace FaceDistill.Models.Heads;
 /// </code>
 /// (The 1/K keeps the gradient scale of a single head; it is a constant factor on the paper's sum.) With labels the
 /// head returns the group logits stacked as <c>[N, K, C]</c> (<c>[N, K+1, C]</c> with the full-embedding head last);
-/// without labels, the mean of the margin-free group logits <c>[N, C]</c>. </summary>
+/// without labels, the mean of the margin-free group logits <c>[N, C]</c>.</summary>
 public sealed class MultiFaceHead : Head
 {
     private readonly TorchSharp.Modules.ModuleList<Head> groups;

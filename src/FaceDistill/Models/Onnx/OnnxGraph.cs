@@ -14,11 +14,11 @@ public interface IOnnxExportable
     string ExportOnnx(OnnxGraph graph, string input);
 }
 
-/// <summary> An ONNX graph (opset 13, IR version 7) built from TorchSharp modules in inference mode: the leaf layers
+/// <summary>An ONNX graph (opset 13, IR version 7) built from TorchSharp modules in inference mode: the leaf layers
 /// FaceDistill's backbones use map to single operators (Conv, BatchNormalization, PRelu, Relu, Gemm, MaxPool,
 /// GlobalAveragePool, LRN, Flatten; dropout disappears), <c>Sequential</c> chains its children, and modules with their
 /// own forward implement <see cref="IOnnxExportable"/>. Weights become initializers with the parameters' names.
-/// Anything else is refused with the module's type, rather than exported wrongly. </summary>
+/// Anything else is refused with the module's type, rather than exported wrongly.</summary>
 public sealed class OnnxGraph
 {
     public const int Opset = 13;
