@@ -14,103 +14,8 @@ public static class RunData
     public static ExperimentData From(ExperimentConfig c)
     {
         var task = FaceTaskExtensions.Parse(c.Task);
-        var d = c.Data;
-        IFaceDataset train;
-        IFaceDataset? val = null;
-        PairList? pairs = null;
-        if (d.Source == "synthetic")
-        {
-            var s = d.Synthetic;
-            train = new SyntheticFaces(
-                new SyntheticOptions
-                {
-                    Identities = s.Identities,
-                    ImagesPerIdentity = s.ImagesPerIdentity,
-                    Size = s.RenderSize,
-                    Seed = s.Seed,
-                    Difficulty = (float)s.Difficulty,
-                }
-            );
-            // held-out people: identity ids after the training ones, so never seen in training
-            val = new SyntheticFaces(
-                new SyntheticOptions
-                {
-                    Identities = s.ValIdentities,
-                    ImagesPerIdentity = s.ValImagesPerIdentity,
-                    FirstIdentity = s.Identities,
-                    Size = s.RenderSize,
-                    Seed = s.Seed,
-                    Difficulty = (float)s.Difficulty,
-                }
-            );
-        }
-        else
-        {
-            IFaceDataset Read(string path)
-            {
-                IFaceDataset ds = DataSources.Registry.Get(d.Source).Read!(path, task);
-                return d.Landmarks is null ? ds : DatasetLandmarks.Attach((FileFaceDataset)ds, d.Landmarks);
-            }
-            var all = Read(d.Path!);
-            int splitSeed = d.SplitSeed ?? c.Train.Seed;
-            var labelled = Enumerable.Range(0, all.Count).Where(i => HasLabel(task, all.Labels(i))).ToArray();
-            if (labelled.Length == 0)
-                throw FaceDistillException.ForFile(d.Path!, $"no image carries a {task} label");
-            var order = Seeds
-                .Permutation(labelled.Length, Seeds.Derive(splitSeed, 0xDA7A))
-                .Select(i => labelled[i])
-                .ToArray();
-            if (task == FaceTask.Recognition && c.Eval.Pairs is null)
-            {
-                // hold out whole identities: verification must be on people never trained on
-                var ids = order.Select(i => all.Labels(i).Identity).Distinct().ToArray();
-                var valIds = ids.Take((int)Math.Round(ids.Length * d.ValFraction)).ToHashSet();
-                val = new SubsetDataset(all, order.Where(i => valIds.Contains(all.Labels(i).Identity)).ToArray());
-                train = ExperimentData.Reindex(
-                    new SubsetDataset(all, order.Where(i => !valIds.Contains(all.Labels(i).Identity)).ToArray())
-                );
-            }
-            else if (d.TestPath is not null && task != FaceTask.Recognition)
-            {
-                var test = Read(d.TestPath);
-                var testIdx = Enumerable.Range(0, test.Count).Where(i => HasLabel(task, test.Labels(i))).ToArray();
-                if (d.MaxTestImages > 0 && testIdx.Length > d.MaxTestImages)
-                    testIdx = Seeds
-                        .Permutation(testIdx.Length, Seeds.Derive(splitSeed, 0x7E57))
-                        .Take(d.MaxTestImages)
-                        .Select(i => testIdx[i])
-                        .Order()
-                        .ToArray();
-                val = new SubsetDataset(test, testIdx);
-                train = new SubsetDataset(all, order);
-            }
-            else
-            {
-                int nVal = task == FaceTask.Recognition ? 0 : (int)Math.Round(order.Length * d.ValFraction);
-                if (d.MaxTestImages > 0)
-                    nVal = Math.Min(nVal, d.MaxTestImages);
-                val = nVal > 0 ? new SubsetDataset(all, order.Take(nVal).ToArray()) : null;
-                train = new SubsetDataset(all, order.Skip(nVal).ToArray());
-                if (task == FaceTask.Recognition)
-                    train = ExperimentData.Reindex(train);
-            }
-            if (d.MaxImages > 0 && train.Count > d.MaxImages)
-                train =
-                    task == FaceTask.Recognition
-                        ? ExperimentData.Reindex(new SubsetDataset(train, Enumerable.Range(0, d.MaxImages).ToArray()))
-                        : new SubsetDataset(train, Enumerable.Range(0, d.MaxImages).ToArray());
-        }
-        if (task == FaceTask.Recognition)
-        {
-            if (c.Eval.Pairs is not null)
-            {
-                pairs = PairList.LoadLfw(c.Eval.Pairs, c.Eval.Images!);
-                if (c.Eval.Landmarks is not null)
-                    pairs = pairs.WithImages(DatasetLandmarks.Attach((FileFaceDataset)pairs.Images, c.Eval.Landmarks));
-            }
-            else if (val is not null && val.Count > 0)
-                pairs = PairList.FromIdentities(val, 10, c.Eval.PairsPerFold, Seeds.Derive(c.Train.Seed, 0xFA1));
-        }
+        var (train, val) = c.Data.Source == DataSources.Synthetic ? Synthetic(c.Data.Synthetic) : Files(c, task);
+        var pairs = task == FaceTask.Recognition ? Pairs(c, val) : null;
         int classes = task == FaceTask.Age ? 1 : train.ClassCount(task);
         var ages = Enumerable
             .Range(0, Math.Min(train.Count, 5000))
@@ -124,8 +29,126 @@ public static class RunData
             Pairs = pairs,
             Classes = classes,
             AgeMean = ages.Length > 0 ? ages.Average() : 30,
-            EvalCenterCrop = c.Eval.Pairs is not null ? c.Eval.CenterCrop : d.CenterCrop,
+            EvalCenterCrop = c.Eval.Pairs is not null ? c.Eval.CenterCrop : c.Data.CenterCrop,
         };
+    }
+
+    /// <summary>Synthetic identities for training, and held-out people (identity ids after the training ones, so
+    /// never seen in training).</summary>
+    private static (IFaceDataset Train, IFaceDataset Val) Synthetic(SyntheticConfig s)
+    {
+        SyntheticFaces Faces(int identities, int images, int first) =>
+            new(
+                new SyntheticOptions
+                {
+                    Identities = identities,
+                    ImagesPerIdentity = images,
+                    FirstIdentity = first,
+                    Size = s.RenderSize,
+                    Seed = s.Seed,
+                    Difficulty = (float)s.Difficulty,
+                }
+            );
+        return (
+            Faces(s.Identities, s.ImagesPerIdentity, 0),
+            Faces(s.ValIdentities, s.ValImagesPerIdentity, s.Identities)
+        );
+    }
+
+    /// <summary>A file dataset split by a seeded permutation: whole identities held out for recognition without a pair
+    /// list, <c>data.testPath</c> as the test set when given, else a held-out fraction; capped by
+    /// <c>data.maxImages</c>.</summary>
+    private static (IFaceDataset Train, IFaceDataset? Val) Files(ExperimentConfig c, FaceTask task)
+    {
+        var d = c.Data;
+        IFaceDataset Read(string path)
+        {
+            IFaceDataset ds = DataSources.Registry.Get(d.Source).Read!(path, task);
+            return d.Landmarks is null ? ds : DatasetLandmarks.Attach((FileFaceDataset)ds, d.Landmarks);
+        }
+        var all = Read(d.Path!);
+        int splitSeed = d.SplitSeed ?? c.Train.Seed;
+        var labelled = Enumerable.Range(0, all.Count).Where(i => HasLabel(task, all.Labels(i))).ToArray();
+        if (labelled.Length == 0)
+            throw FaceDistillException.ForFile(d.Path!, $"no image carries a {task} label");
+        var order = Seeds
+            .Permutation(labelled.Length, Seeds.Derive(splitSeed, 0xDA7A))
+            .Select(i => labelled[i])
+            .ToArray();
+        var (train, val) =
+            task == FaceTask.Recognition && c.Eval.Pairs is null ? HeldOutIdentities(all, order, d.ValFraction)
+            : d.TestPath is not null && task != FaceTask.Recognition
+                ? TestSet(Read(d.TestPath), all, order, d, task, splitSeed)
+            : HeldOutFraction(all, order, d, task);
+        if (d.MaxImages > 0 && train.Count > d.MaxImages)
+            train =
+                task == FaceTask.Recognition
+                    ? ExperimentData.Reindex(new SubsetDataset(train, Enumerable.Range(0, d.MaxImages).ToArray()))
+                    : new SubsetDataset(train, Enumerable.Range(0, d.MaxImages).ToArray());
+        return (train, val);
+    }
+
+    /// <summary>Verification must be on people never trained on: whole identities are held out.</summary>
+    private static (IFaceDataset, IFaceDataset?) HeldOutIdentities(IFaceDataset all, int[] order, double fraction)
+    {
+        var ids = order.Select(i => all.Labels(i).Identity).Distinct().ToArray();
+        var valIds = ids.Take((int)Math.Round(ids.Length * fraction)).ToHashSet();
+        var val = new SubsetDataset(all, order.Where(i => valIds.Contains(all.Labels(i).Identity)).ToArray());
+        var train = ExperimentData.Reindex(
+            new SubsetDataset(all, order.Where(i => !valIds.Contains(all.Labels(i).Identity)).ToArray())
+        );
+        return (train, val);
+    }
+
+    private static (IFaceDataset, IFaceDataset?) TestSet(
+        IFaceDataset test,
+        IFaceDataset all,
+        int[] order,
+        DataConfig d,
+        FaceTask task,
+        int splitSeed
+    )
+    {
+        var testIdx = Enumerable.Range(0, test.Count).Where(i => HasLabel(task, test.Labels(i))).ToArray();
+        if (d.MaxTestImages > 0 && testIdx.Length > d.MaxTestImages)
+            testIdx = Seeds
+                .Permutation(testIdx.Length, Seeds.Derive(splitSeed, 0x7E57))
+                .Take(d.MaxTestImages)
+                .Select(i => testIdx[i])
+                .Order()
+                .ToArray();
+        return (new SubsetDataset(all, order), new SubsetDataset(test, testIdx));
+    }
+
+    private static (IFaceDataset, IFaceDataset?) HeldOutFraction(
+        IFaceDataset all,
+        int[] order,
+        DataConfig d,
+        FaceTask task
+    )
+    {
+        int nVal = task == FaceTask.Recognition ? 0 : (int)Math.Round(order.Length * d.ValFraction);
+        if (d.MaxTestImages > 0)
+            nVal = Math.Min(nVal, d.MaxTestImages);
+        IFaceDataset? val = nVal > 0 ? new SubsetDataset(all, order.Take(nVal).ToArray()) : null;
+        IFaceDataset train = new SubsetDataset(all, order.Skip(nVal).ToArray());
+        return (task == FaceTask.Recognition ? ExperimentData.Reindex(train) : train, val);
+    }
+
+    /// <summary>The verification pairs: the config's pair list (with its landmarks), else pairs drawn from the
+    /// held-out identities.</summary>
+    private static PairList? Pairs(ExperimentConfig c, IFaceDataset? val)
+    {
+        if (c.Eval.Pairs is not null)
+        {
+            var pairs = PairList.LoadLfw(c.Eval.Pairs, c.Eval.Images!);
+            return c.Eval.Landmarks is null
+                ? pairs
+                : pairs.WithImages(DatasetLandmarks.Attach((FileFaceDataset)pairs.Images, c.Eval.Landmarks));
+        }
+        return val is not null && val.Count > 0
+            ? PairList.FromIdentities(val, 10, c.Eval.PairsPerFold, Seeds.Derive(c.Train.Seed, 0xFA1))
+            : null;
     }
 
     private static bool HasLabel(FaceTask task, FaceLabels l) =>

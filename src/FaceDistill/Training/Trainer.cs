@@ -116,42 +116,19 @@ public sealed class Trainer(TrainConfig config, FaceTask task, Objective objecti
                         Save(epoch);
                         return new TrainResult(step, lastLoss, lastEval, true, lastCheckpoint, Elapsed());
                     }
-                    manual_seed(Seeds.Derive(config.Seed, step, 0x7A1));
                     double lr = schedule.At(step);
-                    OptimizerFactory.SetLr(optimizer, lr);
-                    using (var scope = NewDisposeScope())
-                    {
-                        var images = batch.Tensor(objective.StudentView);
-                        var labels = LabelTensor(task, batch);
-                        parts.Clear();
-                        var loss = objective.Loss(
-                            model,
-                            images,
-                            labels,
-                            batch,
-                            new StepContext(step, epoch, spe),
-                            parts
-                        );
-                        double value = loss.item<float>();
-                        if (!double.IsFinite(value))
-                            throw new TrainingDivergedException(
-                                $"loss became {(double.IsNaN(value) ? "NaN" : "infinite")} at step {step + 1} (epoch "
-                                    + $"{epoch + 1}; parts: "
-                                    + $"{string.Join(", ", parts.Select(p => $"{p.Key}={p.Value:G4}"))}); "
-                                    + $"training stopped, the last good checkpoint is "
-                                    + $"{lastCheckpoint ?? "none (no checkpoint was written yet)"}; lower "
-                                    + $"train.optimizer.lr or set train.clipGradNorm"
-                            );
-                        optimizer.zero_grad();
-                        loss.backward();
-                        if (config.ClipGradNorm > 0)
-                            nn.utils.clip_grad_norm_(parameters, config.ClipGradNorm);
-                        lastLoss = value;
-                        ema = double.IsNaN(ema) ? value : 0.95 * ema + 0.05 * value;
-                    }
-                    // outside the dispose scope: the optimizer creates its state (momentum, moments) lazily on the
-                    // first step, and a scope would free it at its end
-                    optimizer.step();
+                    double value = TrainStep(
+                        model,
+                        optimizer,
+                        parameters,
+                        batch,
+                        new StepContext(step, epoch, spe),
+                        lr,
+                        parts,
+                        lastCheckpoint
+                    );
+                    lastLoss = value;
+                    ema = double.IsNaN(ema) ? value : 0.95 * ema + 0.05 * value;
                     step++;
                     windowImages += batch.Count;
                     if (window.Elapsed.TotalSeconds >= 1 || step == total)
@@ -183,5 +160,49 @@ public sealed class Trainer(TrainConfig config, FaceTask task, Objective objecti
             log.LogEval(step, config.Epochs, lastEval.Metrics);
         }
         return new TrainResult(step, lastLoss, lastEval, false, lastCheckpoint, Elapsed());
+    }
+
+    /// <summary>One optimisation step: libtorch's RNG reseeded from (seed, step), the LR set, the objective's loss
+    /// (its parts into <paramref name="parts"/>), a non-finite loss stopped before the update, backward, clipping,
+    /// optimizer step. Returns the loss.</summary>
+    private double TrainStep(
+        FaceModel model,
+        optim.Optimizer optimizer,
+        List<TorchSharp.Modules.Parameter> parameters,
+        Batch batch,
+        StepContext ctx,
+        double lr,
+        Dictionary<string, double> parts,
+        string? lastCheckpoint
+    )
+    {
+        manual_seed(Seeds.Derive(config.Seed, ctx.Step, 0x7A1));
+        OptimizerFactory.SetLr(optimizer, lr);
+        double value;
+        using (var scope = NewDisposeScope())
+        {
+            var images = batch.Tensor(objective.StudentView);
+            var labels = LabelTensor(task, batch);
+            parts.Clear();
+            var loss = objective.Loss(model, images, labels, batch, ctx, parts);
+            value = loss.item<float>();
+            if (!double.IsFinite(value))
+                throw new TrainingDivergedException(
+                    $"loss became {(double.IsNaN(value) ? "NaN" : "infinite")} at step {ctx.Step + 1} (epoch "
+                        + $"{ctx.Epoch + 1}; parts: "
+                        + $"{string.Join(", ", parts.Select(p => $"{p.Key}={p.Value:G4}"))}); "
+                        + $"training stopped, the last good checkpoint is "
+                        + $"{lastCheckpoint ?? "none (no checkpoint was written yet)"}; lower "
+                        + $"train.optimizer.lr or set train.clipGradNorm"
+                );
+            optimizer.zero_grad();
+            loss.backward();
+            if (config.ClipGradNorm > 0)
+                nn.utils.clip_grad_norm_(parameters, config.ClipGradNorm);
+        }
+        // outside the dispose scope: the optimizer creates its state (momentum, moments) lazily on the first step,
+        // and a scope would free it at its end
+        optimizer.step();
+        return value;
     }
 }
