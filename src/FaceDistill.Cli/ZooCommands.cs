@@ -26,6 +26,11 @@ internal static class ZooCommands
         {
             Description = "Skip the demo images (fixed inputs and face tensors only)",
         };
+        var humanRefs = new Option<string>("--human-refs")
+        {
+            Description = "The reference folder of human's graph models (refs_cpu/faceres.json, crops/)",
+            DefaultValueFactory = _ => "scripts/reference/human",
+        };
         var cmd = new Command(
             "verify",
             "Compare every port with the original face-api's reference outputs; exit 3 beyond tolerance"
@@ -33,6 +38,7 @@ internal static class ZooCommands
         {
             refs,
             noImages,
+            humanRefs,
             home,
         };
         cmd.SetAction(p =>
@@ -44,6 +50,19 @@ internal static class ZooCommands
                     !p.GetValue(noImages),
                     m => Console.Error.WriteLine($"checking {m}")
                 );
+                var human = p.GetValue(humanRefs)!;
+                if (FaceDistill.Faces.Zoo.HumanZoo.Verify(p.GetValue(home)).Count == 0 && Directory.Exists(human))
+                {
+                    Console.Error.WriteLine("checking faceres (imported tfjs graph)");
+                    using var faceres = FaceRes.Load(p.GetValue(home));
+                    diffs.AddRange(
+                        GraphReferenceCheck.FaceRes(
+                            faceres,
+                            Path.Combine(human, "refs_cpu", "faceres.json"),
+                            Path.Combine(human, "crops")
+                        )
+                    );
+                }
                 var notes = diffs.Select(d => d.Note).Where(n => n is not null).Distinct().ToList();
                 Console.WriteLine($"{"net", -20} {"case", -58} {"max |diff|", 16} {"tolerance", 10}");
                 foreach (var d in diffs)

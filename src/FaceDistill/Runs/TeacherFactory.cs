@@ -12,7 +12,7 @@ namespace FaceDistill.Runs;
 public static class TeacherFactory
 {
     /// <summary>The zoo's teachers by name (<c>zoo:&lt;name&gt;</c>).</summary>
-    public static readonly string[] ZooTeachers = ["recognition", "expression", "agegender"];
+    public static readonly string[] ZooTeachers = ["recognition", "expression", "agegender", "faceres"];
 
     /// <summary>
     /// Checks <c>distill.teacher</c> for a method that needs one: the spec names something that exists (a zoo net, an
@@ -32,8 +32,8 @@ public static class TeacherFactory
                     "distill.teacher",
                     $"regression KD on age needs an age teacher ('zoo:agegender' or an age run), not '{spec}'"
                 );
-            // zoo:recognition only embeds: it gets centroid logits over the student's classes (CentroidLogits)
-            if (c.Task != "age" && spec != "zoo:recognition")
+            // zoo:recognition and zoo:faceres only embed: they get centroid logits over the student's classes
+            if (c.Task != "age" && spec is not ("zoo:recognition" or "zoo:faceres"))
                 checks.Fail(
                     "distill.method",
                     $"'{method.Name}' needs the teacher's logits over the student's classes; '{spec}' has "
@@ -60,6 +60,8 @@ public static class TeacherFactory
     {
         if (string.IsNullOrWhiteSpace(spec))
             throw new FaceDistillException("distill.teacher: empty teacher spec");
+        if (spec == "zoo:faceres")
+            return FaceResTeacher.Load();
         if (spec.StartsWith("zoo:", StringComparison.Ordinal))
             return ZooTeacher.Load(spec[4..]);
         if (spec.StartsWith("run:", StringComparison.Ordinal))
@@ -75,7 +77,8 @@ public static class TeacherFactory
     {
         if (spec.StartsWith("zoo:", StringComparison.Ordinal))
         {
-            var sums = Path.Combine(Faces.Zoo.ModelZoo.ModelDir(), "checksums.json");
+            var zooDir = spec == "zoo:faceres" ? Faces.Zoo.HumanZoo.ModelDir() : Faces.Zoo.ModelZoo.ModelDir();
+            var sums = Path.Combine(zooDir, "checksums.json");
             return spec + "|" + (File.Exists(sums) ? File.ReadAllText(sums) : Faces.Zoo.ModelZoo.Version);
         }
         if (spec.StartsWith("onnx:", StringComparison.Ordinal))

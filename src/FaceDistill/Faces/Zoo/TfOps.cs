@@ -64,4 +64,32 @@ public static class TfOps
         using var m = x * ww;
         return m + bb;
     }
+
+    /// <summary><c>tf.image.resizeBilinear(x, [h, w], alignCorners = false)</c> with TF's legacy sampling (no half-pixel
+    /// centres): output pixel i samples input position <c>i·in/out</c>, interpolating its two neighbours (the last one
+    /// clamped). On NCHW tensors.</summary>
+    public static Tensor ResizeBilinearLegacy(Tensor x, long height, long width)
+    {
+        using var scope = NewDisposeScope();
+        var y = Axis(x, 2, height);
+        return Axis(y, 3, width).MoveToOuterDisposeScope();
+    }
+
+    private static Tensor Axis(Tensor x, int dim, long size)
+    {
+        long n = x.shape[dim];
+        if (n == size)
+            return x.alias();
+        double scale = (double)n / size;
+        var src = Enumerable.Range(0, (int)size).Select(i => i * scale).ToArray();
+        var lo = src.Select(v => (long)Math.Floor(v)).ToArray();
+        var hi = lo.Select(v => Math.Min(v + 1, n - 1)).ToArray();
+        var frac = src.Select((v, i) => (float)(v - lo[i])).ToArray();
+        var shape = Enumerable.Repeat(1L, (int)x.dim()).ToArray();
+        shape[dim] = size;
+        var f = tensor(frac).to(x.dtype).reshape(shape);
+        var a = x.index_select(dim, tensor(lo));
+        var b = x.index_select(dim, tensor(hi));
+        return a + (b - a) * f;
+    }
 }

@@ -1,0 +1,67 @@
+using System.Text.Json;
+using FaceDistill.Core;
+using FaceDistill.Data;
+using FaceDistill.Faces.Zoo;
+using static TorchSharp.torch;
+
+namespace FaceDistill.Faces;
+
+/// <summary>
+/// The imported graph models against the outputs of the JavaScript original (<c>scripts/reference/human</c>): the fixed
+/// pattern and the face crops of the reference file, through the same preprocessing; per output the largest absolute
+/// difference relative to the largest reference magnitude (tolerance <see cref="Tolerance"/>).
+/// </summary>
+public static class GraphReferenceCheck
+{
+    public const double Tolerance = 1e-4;
+
+    /// <summary>The fixed pattern of the reference harness, NCHW: value(n, y, x, c) = (n·131 + y·17 + x·29 + c·71) mod 256.</summary>
+    public static Tensor Pattern(int n, int size, int channels = 3)
+    {
+        var v = new float[n * channels * size * size];
+        for (int b = 0; b < n; b++)
+        for (int c = 0; c < channels; c++)
+        for (int y = 0; y < size; y++)
+        for (int x = 0; x < size; x++)
+            v[((b * channels + c) * size + y) * size + x] = (b * 131 + y * 17 + x * 29 + c * 71) % 256;
+        return tensor(v, [n, channels, size, size]);
+    }
+
+    /// <summary>faceres against <paramref name="refsJson"/> (crops read from <paramref name="cropsDir"/>).</summary>
+    public static List<ReferenceDiff> FaceRes(FaceRes net, string refsJson, string cropsDir)
+    {
+        if (!File.Exists(refsJson))
+            throw FaceDistillException.ForFile(refsJson, "reference outputs not found");
+        using var doc = JsonDocument.Parse(File.ReadAllText(refsJson));
+        var diffs = new List<ReferenceDiff>();
+        foreach (var c in doc.RootElement.GetProperty("cases").EnumerateArray())
+        {
+            var name = c.GetProperty("name").GetString()!;
+            using var input =
+                name == "pattern"
+                    ? Pattern(2, Zoo.FaceRes.InputSize)
+                    : Zoo.FaceRes.Input(ImageCodec.Load(Path.Combine(cropsDir, name)));
+            using var o = net.Forward(input);
+            var got = new Dictionary<string, Tensor>
+            {
+                [Zoo.FaceRes.DescriptorOutput] = o.Descriptor,
+                [Zoo.FaceRes.AgeOutput] = o.Age,
+                [Zoo.FaceRes.MaleOutput] = o.Male,
+            };
+            foreach (var output in c.GetProperty("outputs").EnumerateObject())
+            {
+                var expected = output.Value.GetProperty("values").EnumerateArray().Select(e => e.GetSingle()).ToArray();
+                var actual = got[output.Name].contiguous().data<float>().ToArray();
+                if (actual.Length != expected.Length)
+                    throw FaceDistillException.ForFile(
+                        refsJson,
+                        $"{name}/{output.Name}: {actual.Length} values, the reference has {expected.Length}"
+                    );
+                double scale = Math.Max(expected.Max(Math.Abs), 1e-12);
+                double worst = expected.Select((e, i) => Math.Abs(e - actual[i])).Max() / scale;
+                diffs.Add(new ReferenceDiff("faceres", $"{name} {output.Name}", worst, Tolerance, "rel"));
+            }
+        }
+        return diffs;
+    }
+}

@@ -1,0 +1,261 @@
+using System.Text.Json;
+using FaceDistill.Core;
+using FaceDistill.Distillation.Teachers;
+using static TorchSharp.torch;
+
+namespace FaceDistill.Tests;
+
+/// <summary>The tfjs graph importer: its ops on a small graph written by the test, its errors, and faceres against the
+/// JavaScript original (when human's models are installed).</summary>
+public class GraphImportTests
+{
+    private static string Write(
+        string dir,
+        object topology,
+        IEnumerable<(string Name, long[] Shape, float[] Values)> weights,
+        string dtype = "float32"
+    )
+    {
+        var specs = new List<object>();
+        var bytes = new List<byte>();
+        foreach (var (name, shape, values) in weights)
+        {
+            if (dtype == "float16")
+            {
+                specs.Add(
+                    new
+                    {
+                        name,
+                        shape,
+                        dtype = "float32",
+                        quantization = new { dtype = "float16" },
+                    }
+                );
+                foreach (var v in values)
+                    bytes.AddRange(BitConverter.GetBytes((Half)v));
+            }
+            else
+            {
+                specs.Add(
+                    new
+                    {
+                        name,
+                        shape,
+                        dtype = "float32",
+                    }
+                );
+                foreach (var v in values)
+                    bytes.AddRange(BitConverter.GetBytes(v));
+            }
+        }
+        File.WriteAllBytes(Path.Combine(dir, "w.bin"), bytes.ToArray());
+        var model = new
+        {
+            format = "graph-model",
+            modelTopology = topology,
+            weightsManifest = new[] { new { paths = new[] { "w.bin" }, weights = specs } },
+        };
+        var path = Path.Combine(dir, "model.json");
+        File.WriteAllText(path, JsonSerializer.Serialize(model));
+        return path;
+    }
+
+    private static object Node(string name, string op, string[]? input = null, object? attr = null) =>
+        new
+        {
+            name,
+            op,
+            input = input ?? [],
+            attr = attr ?? new { },
+        };
+
+    private static string B64(string s) => Convert.ToBase64String(System.Text.Encoding.UTF8.GetBytes(s));
+
+    /// <summary>input (NHWC 1×4×4×2) → SAME 3×3 conv, stride 2 → + per-channel bias → Relu6 → Mean over H, W → MatMul.</summary>
+    private static string SmallGraph(string dir, string dtype = "float32")
+    {
+        var conv = Enumerable.Range(0, 3 * 3 * 2 * 3).Select(i => (i % 7 - 3) * 0.1f).ToArray();
+        var nodes = new[]
+        {
+            Node("x", "Placeholder"),
+            Node("k", "Const"),
+            Node("b", "Const"),
+            Node("six", "Const"),
+            Node("axes", "Const"),
+            Node("fc", "Const"),
+            Node(
+                "conv",
+                "Conv2D",
+                ["x", "k"],
+                new
+                {
+                    strides = new { list = new { i = new[] { "1", "2", "2", "1" } } },
+                    padding = new { s = B64("SAME") },
+                }
+            ),
+            Node("add", "Add", ["conv", "b"]),
+            Node("relu", "Relu", ["add"]),
+            Node("clip", "Minimum", ["relu", "six"]),
+            Node("mean", "Mean", ["clip", "axes"], new { keep_dims = new { b = false } }),
+            Node("out", "MatMul", ["mean", "fc"]),
+        };
+        var path = Write(
+            dir,
+            new { node = nodes },
+            [
+                ("k", [3, 3, 2, 3], conv),
+                ("b", [3], [0.5f, -0.2f, 0.1f]),
+                ("six", [], [6f]),
+                ("fc", [3, 2], [1, 0, 0, 1, 1, 1]),
+            ],
+            dtype
+        );
+        // the int32 axes constant: appended as a second weight group
+        var model = JsonSerializer.Deserialize<Dictionary<string, JsonElement>>(File.ReadAllText(path))!;
+        File.WriteAllBytes(Path.Combine(dir, "axes.bin"), [.. BitConverter.GetBytes(1), .. BitConverter.GetBytes(2)]);
+        var manifest = JsonSerializer.Deserialize<List<object>>(model["weightsManifest"].GetRawText())!;
+        manifest.Add(
+            new
+            {
+                paths = new[] { "axes.bin" },
+                weights = new[]
+                {
+                    new
+                    {
+                        name = "axes",
+                        shape = new[] { 2 },
+                        dtype = "int32",
+                    },
+                },
+            }
+        );
+        File.WriteAllText(
+            path,
+            JsonSerializer.Serialize(
+                new
+                {
+                    format = "graph-model",
+                    modelTopology = model["modelTopology"],
+                    weightsManifest = manifest,
+                }
+            )
+        );
+        return path;
+    }
+
+    [Fact]
+    public void ASmallGraphComputesWhatTensorFlowWould()
+    {
+        var dir = TestUtil.TempDir();
+        var graph = TfjsGraph.Load(SmallGraph(dir));
+        using var module = new TfjsGraphModule(graph);
+        Assert.Equal(["out"], graph.Outputs);
+        // NHWC input 1×4×4×2, values v = y·8 + x·2 + c, given to the module as NCHW
+        var nhwc = Enumerable.Range(0, 32).Select(i => (float)i).ToArray();
+        using var x = tensor(nhwc, [1, 4, 4, 2]).permute(0, 3, 1, 2).contiguous();
+        using var y = module.Run(x)["out"];
+        // by hand: SAME with stride 2 on 4 pads (0, 1) per axis; out[oy, ox, co] = Σ k[ky, kx, ci, co]·in[2oy+ky, 2ox+kx, ci]
+        var k = Enumerable.Range(0, 54).Select(i => (i % 7 - 3) * 0.1).ToArray();
+        double[] bias = [0.5, -0.2, 0.1];
+        var mean = new double[3];
+        for (int oy = 0; oy < 2; oy++)
+        for (int ox = 0; ox < 2; ox++)
+        for (int co = 0; co < 3; co++)
+        {
+            double s = bias[co];
+            for (int ky = 0; ky < 3; ky++)
+            for (int kx = 0; kx < 3; kx++)
+            for (int ci = 0; ci < 2; ci++)
+            {
+                int iy = 2 * oy + ky,
+                    ix = 2 * ox + kx;
+                if (iy < 4 && ix < 4)
+                    s += k[((ky * 3 + kx) * 2 + ci) * 3 + co] * nhwc[(iy * 4 + ix) * 2 + ci];
+            }
+            mean[co] += Math.Clamp(s, 0, 6) / 4;
+        }
+        double[] expected = [mean[0] + mean[2], mean[1] + mean[2]];
+        var got = y.data<float>().ToArray();
+        Assert.Equal(expected[0], got[0], 4);
+        Assert.Equal(expected[1], got[1], 4);
+        // the weights are parameters (a student can fine-tune them)
+        Assert.Equal(4, module.parameters().Count());
+    }
+
+    [Fact]
+    public void Float16WeightsDecodeAndBadGraphsAreOneLineErrorsNamingTheNode()
+    {
+        var dir = TestUtil.TempDir();
+        var g16 = TfjsGraph.Load(SmallGraph(dir, "float16"));
+        Assert.Equal(0.5f, g16.Constants["b"].Floats![0]);
+        Assert.Equal(-0.2f, g16.Constants["b"].Floats![1], 3);
+        // an unknown op
+        var bad = TestUtil.TempDir();
+        var path = Write(bad, new { node = new[] { Node("x", "Placeholder"), Node("y", "FancyOp", ["x"]) } }, []);
+        var e = Assert.Throws<FaceDistillException>(() => new TfjsGraphModule(TfjsGraph.Load(path)));
+        Assert.Contains("node 'y': op 'FancyOp' is not supported", e.Message);
+        Assert.Contains("model.json", e.Message);
+        // a missing shard, a short shard
+        File.Delete(Path.Combine(dir, "w.bin"));
+        Assert.Contains(
+            "w.bin: weight shard",
+            Assert.Throws<FaceDistillException>(() => TfjsGraph.Load(Path.Combine(dir, "model.json"))).Message
+        );
+        File.WriteAllBytes(Path.Combine(dir, "w.bin"), new byte[10]);
+        Assert.Contains(
+            "runs past the end",
+            Assert.Throws<FaceDistillException>(() => TfjsGraph.Load(Path.Combine(dir, "model.json"))).Message
+        );
+        // an input that names nothing
+        var dangling = TestUtil.TempDir();
+        var p2 = Write(dangling, new { node = new[] { Node("y", "Relu", ["nowhere"]) } }, []);
+        Assert.Contains(
+            "node 'y': input 'nowhere'",
+            Assert.Throws<FaceDistillException>(() => TfjsGraph.Load(p2)).Message
+        );
+    }
+
+    [Fact]
+    public void TfLegacyResizeSamplesAtIndexTimesScale()
+    {
+        // 2 → 4: positions 0, 0.5, 1, 1.5 → [a, (a+b)/2, b, b] (the last neighbour clamped)
+        using var x = tensor(new float[] { 10, 20 }, [1, 1, 1, 2]);
+        using var y = TfOps.ResizeBilinearLegacy(x, 1, 4);
+        Assert.Equal([10f, 15f, 20f, 20f], y.data<float>().ToArray());
+    }
+
+    [HumanFact]
+    public void FaceResMatchesTheJavaScriptOriginal()
+    {
+        var refs = Path.Combine(RepoPaths.Root(), "scripts", "reference", "human");
+        using var net = FaceRes.Load();
+        var diffs = GraphReferenceCheck.FaceRes(
+            net,
+            Path.Combine(refs, "refs_cpu", "faceres.json"),
+            Path.Combine(refs, "crops")
+        );
+        Assert.Equal(9, diffs.Count);
+        Assert.All(diffs, d => Assert.True(d.Passed, $"{d.Case}: {d.MaxDiff:G3} > {d.Tolerance}"));
+    }
+
+    [HumanFact]
+    public void FaceResIsATeacherWithA1024dEmbedding()
+    {
+        using var teacher = TeacherFactory.Create("zoo:faceres");
+        using var x = rand(2, 3, 112, 112) * 2 - 1;
+        var o = teacher.Run(x);
+        Assert.Equal([2L, 1024L], o.Embedding!.shape);
+        Assert.Null(o.Logits);
+        Assert.Equal("zoo:faceres", teacher.Name);
+    }
+}
+
+/// <summary>A test that needs human's models in the cache (<c>facedistill models install</c>); skipped otherwise.</summary>
+public sealed class HumanFactAttribute : FactAttribute
+{
+    public HumanFactAttribute()
+    {
+        if (FaceDistill.Faces.Zoo.HumanZoo.Verify().Count > 0)
+            Skip = "human's models are not installed (run `facedistill models install`)";
+    }
+}
