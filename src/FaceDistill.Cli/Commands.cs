@@ -430,8 +430,10 @@ internal static class Commands
                     Console.Error.WriteLine($"error: {problem}");
                 if (problems.Count == 0)
                     Console.WriteLine(
-                        $"all {FaceDistill.Faces.Zoo.ModelZoo.Models.Count + FaceDistill.Faces.Zoo.HumanZoo.Models.Count} "
-                            + $"models present and intact in {FaceDistill.Faces.Zoo.ModelZoo.ModelDir(p.GetValue(dir))} "
+                        $"all {FaceDistill.Faces.Zoo.ModelZoo.Models.Count + FaceDistill.Faces.Zoo.HumanZoo.Models.Count}"
+                            + " "
+                            + $"models present and intact in "
+                            + $"{FaceDistill.Faces.Zoo.ModelZoo.ModelDir(p.GetValue(dir))} "
                             + $"and {FaceDistill.Faces.Zoo.HumanZoo.ModelDir(p.GetValue(dir))}"
                     );
                 return problems.Count == 0 ? 0 : 2;

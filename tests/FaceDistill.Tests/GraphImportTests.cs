@@ -71,7 +71,8 @@ public class GraphImportTests
 
     private static string B64(string s) => Convert.ToBase64String(System.Text.Encoding.UTF8.GetBytes(s));
 
-    /// <summary>input (NHWC 1×4×4×2) → SAME 3×3 conv, stride 2 → + per-channel bias → Relu6 → Mean over H, W → MatMul.</summary>
+    /// <summary>input (NHWC 1×4×4×2) → SAME 3×3 conv, stride 2 → + per-channel bias → Relu6 → Mean over H, W →
+    /// MatMul.</summary>
     private static string SmallGraph(string dir, string dtype = "float32")
     {
         var conv = Enumerable.Range(0, 3 * 3 * 2 * 3).Select(i => (i % 7 - 3) * 0.1f).ToArray();
@@ -154,7 +155,8 @@ public class GraphImportTests
         var nhwc = Enumerable.Range(0, 32).Select(i => (float)i).ToArray();
         using var x = tensor(nhwc, [1, 4, 4, 2]).permute(0, 3, 1, 2).contiguous();
         using var y = module.Run(x)["out"];
-        // by hand: SAME with stride 2 on 4 pads (0, 1) per axis; out[oy, ox, co] = Σ k[ky, kx, ci, co]·in[2oy+ky, 2ox+kx, ci]
+        // by hand: SAME with stride 2 on 4 pads (0, 1) per axis; out[oy, ox, co] = Σ k[ky, kx, ci, co]·in[2oy+ky,
+        // 2ox+kx, ci]
         var k = Enumerable.Range(0, 54).Select(i => (i % 7 - 3) * 0.1).ToArray();
         double[] bias = [0.5, -0.2, 0.1];
         var mean = new double[3];
@@ -250,7 +252,8 @@ public class GraphImportTests
     }
 }
 
-/// <summary>A test that needs human's models in the cache (<c>facedistill models install</c>); skipped otherwise.</summary>
+/// <summary>A test that needs human's models in the cache (<c>facedistill models install</c>); skipped
+/// otherwise.</summary>
 public sealed class HumanFactAttribute : FactAttribute
 {
     public HumanFactAttribute()

@@ -15,7 +15,8 @@ public static class GraphReferenceCheck
 {
     public const double Tolerance = 1e-4;
 
-    /// <summary>The fixed pattern of the reference harness, NCHW: value(n, y, x, c) = (n·131 + y·17 + x·29 + c·71) mod 256.</summary>
+    /// <summary>The fixed pattern of the reference harness, NCHW: value(n, y, x, c) = (n·131 + y·17 + x·29 + c·71) mod
+    /// 256.</summary>
     public static Tensor Pattern(int n, int size, int channels = 3)
     {
         var v = new float[n * channels * size * size];

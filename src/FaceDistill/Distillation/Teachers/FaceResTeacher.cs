@@ -3,11 +3,9 @@ using static TorchSharp.torch;
 
 namespace FaceDistill.Distillation.Teachers;
 
-/// <summary>
-/// <c>zoo:faceres</c>: human's faceres as a teacher. The student's view (<c>[N, 3, S, S]</c> in [−1, 1], a face crop) is
-/// mapped to [0, 1] and preprocessed as human does (<see cref="FaceRes.Input(Tensor)"/>). Embedding = the 1024-d
-/// descriptor; no logits (logit methods get centroid logits).
-/// </summary>
+/// <summary><c>zoo:faceres</c>: human's faceres as a teacher. The student's view (<c>[N, 3, S, S]</c> in [−1, 1], a
+/// face crop) is mapped to [0, 1] and preprocessed as human does (<see cref="FaceRes.Input(Tensor)"/>). Embedding = the
+/// 1024-d descriptor; no logits (logit methods get centroid logits).</summary>
 public sealed class FaceResTeacher(FaceRes net) : ITeacher
 {
     public string Name => "zoo:faceres";

@@ -15,13 +15,12 @@ public sealed record FaceResOutputs(Tensor Descriptor, Tensor Age, Tensor Male) 
     }
 }
 
-/// <summary>
-/// <c>faceres</c> of <c>@vladmandic/human</c> (HSE-asavchenko's face model, https://github.com/HSE-asavchenko/HSE_FaceRec_tf):
-/// a MobileNet-v1 (3.5 M parameters, float16 weights) on 224×224 RGB face crops with pixels 0–255, imported from its
-/// tfjs graph (<see cref="TfjsGraphModule"/>). Outputs <c>global_pooling/Mean</c> (descriptor), <c>age_pred/Softmax</c>,
-/// <c>gender_pred/Sigmoid</c>. human feeds it a face crop in [0, 1], resized with
-/// <c>tf.image.resizeBilinear(…, alignCorners = false)</c> and multiplied by 255 (<see cref="Input"/>).
-/// </summary>
+/// <summary><c>faceres</c> of <c>@vladmandic/human</c> (HSE-asavchenko's face model,
+/// https://github.com/HSE-asavchenko/HSE_FaceRec_tf): a MobileNet-v1 (3.5 M parameters, float16 weights) on 224×224 RGB
+/// face crops with pixels 0–255, imported from its tfjs graph (<see cref="TfjsGraphModule"/>). Outputs
+/// <c>global_pooling/Mean</c> (descriptor), <c>age_pred/Softmax</c>, <c>gender_pred/Sigmoid</c>. human feeds it a face
+/// crop in [0, 1], resized with <c>tf.image.resizeBilinear(…, alignCorners = false)</c> and multiplied by 255 (<see
+/// cref="Input"/>).</summary>
 public sealed class FaceRes : IDisposable
 {
     public const int InputSize = 224;
@@ -50,7 +49,8 @@ public sealed class FaceRes : IDisposable
         return new FaceResOutputs(o[DescriptorOutput], o[AgeOutput], o[MaleOutput]);
     }
 
-    /// <summary>human's preprocessing of face crops in [0, 1] (NCHW): TF-legacy bilinear resize to 224, × 255.</summary>
+    /// <summary>human's preprocessing of face crops in [0, 1] (NCHW): TF-legacy bilinear resize to 224, ×
+    /// 255.</summary>
     public static Tensor Input(Tensor crops01)
     {
         using var resized = TfOps.ResizeBilinearLegacy(crops01, InputSize, InputSize);

@@ -62,7 +62,8 @@ public static class HumanZoo
         return problems;
     }
 
-    /// <summary>Installs the package's models from npm (idempotent: nothing happens when a verified copy exists).</summary>
+    /// <summary>Installs the package's models from npm (idempotent: nothing happens when a verified copy
+    /// exists).</summary>
     public static string Install(string? home = null, Action<string>? log = null)
     {
         var dir = ModelDir(home);

@@ -65,9 +65,9 @@ public static class TfOps
         return m + bb;
     }
 
-    /// <summary><c>tf.image.resizeBilinear(x, [h, w], alignCorners = false)</c> with TF's legacy sampling (no half-pixel
-    /// centres): output pixel i samples input position <c>i·in/out</c>, interpolating its two neighbours (the last one
-    /// clamped). On NCHW tensors.</summary>
+    /// <summary><c>tf.image.resizeBilinear(x, [h, w], alignCorners = false)</c> with TF's legacy sampling (no
+    /// half-pixel centres): output pixel i samples input position <c>i·in/out</c>, interpolating its two neighbours
+    /// (the last one clamped). On NCHW tensors.</summary>
     public static Tensor ResizeBilinearLegacy(Tensor x, long height, long width)
     {
         using var scope = NewDisposeScope();

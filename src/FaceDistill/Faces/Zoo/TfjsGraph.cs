@@ -4,7 +4,8 @@ using FaceDistill.Core;
 namespace FaceDistill.Faces.Zoo;
 
 /// <summary>One node of a tfjs graph model: its op, its inputs (node names, <c>:k</c> output suffixes dropped) and its
-/// attributes as tfjs writes them (<c>{"i": "2"}</c>, <c>{"list": {"i": [...]}}</c>, <c>{"s": base64}</c>, …).</summary>
+/// attributes as tfjs writes them (<c>{"i": "2"}</c>, <c>{"list": {"i": [...]}}</c>, <c>{"s": base64}</c>,
+/// …).</summary>
 public sealed record GraphNode(string Name, string Op, IReadOnlyList<string> Inputs, JsonElement Attrs)
 {
     public bool Has(string attr) => Attrs.ValueKind == JsonValueKind.Object && Attrs.TryGetProperty(attr, out _);

@@ -348,7 +348,8 @@ public sealed class TfjsGraphModule : nn.Module
         return new Value(F.pad(x.T, [p[4], p[5], p[2], p[3], p[6], p[7]]), true);
     }
 
-    /// <summary>TF reshapes in NHWC order: an NCHW activation goes back to NHWC first; a rank-4 result comes to NCHW.</summary>
+    /// <summary>TF reshapes in NHWC order: an NCHW activation goes back to NHWC first; a rank-4 result comes to
+    /// NCHW.</summary>
     private static Value Reshape(Value x, long[] shape)
     {
         var t = x.Nchw ? x.T.permute(0, 2, 3, 1) : x.T;
@@ -413,7 +414,8 @@ public sealed class TfjsGraphModule : nn.Module
         Depthwise,
     }
 
-    /// <summary>Which constants are convolution kernels (input 1 of a convolution), to be stored in torch layout.</summary>
+    /// <summary>Which constants are convolution kernels (input 1 of a convolution), to be stored in torch
+    /// layout.</summary>
     private static Dictionary<string, KernelKind> KernelKinds(TfjsGraph g)
     {
         var kinds = new Dictionary<string, KernelKind>(StringComparer.Ordinal);
