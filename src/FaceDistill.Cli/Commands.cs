@@ -428,11 +428,10 @@ internal static class Commands
                 problems.AddRange(FaceDistill.Faces.Zoo.HumanZoo.Verify(p.GetValue(dir)));
                 foreach (var problem in problems)
                     Console.Error.WriteLine($"error: {problem}");
+                int count = FaceDistill.Faces.Zoo.ModelZoo.Models.Count + FaceDistill.Faces.Zoo.HumanZoo.Models.Count;
                 if (problems.Count == 0)
                     Console.WriteLine(
-                        $"all {FaceDistill.Faces.Zoo.ModelZoo.Models.Count + FaceDistill.Faces.Zoo.HumanZoo.Models.Count}"
-                            + " "
-                            + $"models present and intact in "
+                        $"all {count} models present and intact in "
                             + $"{FaceDistill.Faces.Zoo.ModelZoo.ModelDir(p.GetValue(dir))} "
                             + $"and {FaceDistill.Faces.Zoo.HumanZoo.ModelDir(p.GetValue(dir))}"
                     );
