@@ -462,6 +462,49 @@ public class RecognitionExperimentTests
     }
 
     [Fact]
+    public void ATableOfTeachersAloneTakesATeacherRowAsItsBaseline()
+    {
+        var dir = TestUtil.TempDir();
+        string runs =
+            "\"runs\": [ { \"name\": \"a\", \"teacher\": \"zoo:recognition\" }, "
+            + "{ \"name\": \"b\", \"teacher\": \"zoo:faceres\" } ]";
+        var plan = ExperimentPlan.Load(Plan(dir, $"{{ \"name\": \"x\", {Base}, \"baseline\": \"a\", {runs} }}"));
+        Assert.Equal("a", plan.Baseline);
+        Assert.All(plan.Runs, r => Assert.True(r.Reference));
+        // with one trained run the baseline must be a trained run
+        string mixed = "\"runs\": [ { \"name\": \"a\", \"teacher\": \"zoo:recognition\" }, { \"name\": \"ft\" } ]";
+        Assert.Contains(
+            "baseline 'a' is not one of the (non-reference) runs",
+            Assert
+                .Throws<FaceDistillException>(() =>
+                    ExperimentPlan.Load(Plan(dir, $"{{ \"name\": \"x\", {Base}, \"baseline\": \"a\", {mixed} }}"))
+                )
+                .Message
+        );
+        // the table tests every other teacher against the baseline teacher, pair by pair
+        static Evaluation.EvalReport Rep(bool[] correct) =>
+            new(
+                "classification",
+                new Dictionary<string, double> { ["acc"] = correct.Average(c => c ? 1.0 : 0), ["balanced_acc"] = 0 },
+                new Evaluation.ClassificationResult(correct.Average(c => c ? 1.0 : 0), new int[2, 2], correct)
+            );
+        var a = Enumerable.Range(0, 60).Select(i => i % 3 != 0).ToArray();
+        var b = Enumerable.Range(0, 60).Select(i => i % 10 != 0).ToArray();
+        var result = new ExperimentResult(
+            plan,
+            "expression",
+            ["clean"],
+            [
+                new MethodResult("a", "reference", new() { ["clean"] = [Rep(a)] }, []),
+                new MethodResult("b", "reference", new() { ["clean"] = [Rep(b)] }, []),
+            ],
+            dir
+        );
+        var csv = ExperimentTable.Csv(result).Split('\n');
+        Assert.Contains(csv, l => l.StartsWith("b,reference,clean") && l.Contains(",a,"));
+    }
+
+    [Fact]
     public void ARealDataStyleRecognitionPlanAlignsItsDataAndEvaluatesMaskedLfwStylePairs()
     {
         // the shape of configs/recognition/celeba299-lfw.json on a few synthetic faces: a folder of identity-labelled

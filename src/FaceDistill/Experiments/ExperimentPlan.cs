@@ -92,7 +92,9 @@ public sealed class ExperimentPlan
             ConfigLoader.ApplyOverride(baseObj, o, path);
         var runs = reader.Runs();
         var baseline = reader.Str(root, "baseline");
-        if (!runs.Any(r => r.Name == baseline && !r.Reference))
+        // a table of teachers alone (every run a teacher row) takes one of them as its baseline
+        bool teachersOnly = runs.All(r => r.Teacher is not null);
+        if (!runs.Any(r => r.Name == baseline && (!r.Reference || teachersOnly)))
             reader.Fail($"baseline '{baseline}' is not one of the (non-reference) runs");
         PlanReader.CheckBaselines(reader, runs);
         var plan = new ExperimentPlan

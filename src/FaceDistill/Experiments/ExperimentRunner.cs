@@ -70,7 +70,16 @@ public static class ExperimentRunner
                 if (r.Teacher is not null)
                 {
                     var data = RunData.From(plan.Config(plan.Run(plan.Baseline), seed, runsRoot));
+                    var clock = System.Diagnostics.Stopwatch.StartNew();
                     var teacherReports = EvaluateTeacher(r.Teacher, baseCfg, data, views);
+                    if (data.Pairs is { } evaluated)
+                    {
+                        double ms = 1000 * clock.Elapsed.TotalSeconds / (views.Count * evaluated.Images.Count);
+                        log(
+                            $"{r.Teacher}: {clock.Elapsed.TotalSeconds:F0} s for {views.Count} view(s) of "
+                                + $"{evaluated.Images.Count} images ({ms:F1} ms per face and view, loading included)"
+                        );
+                    }
                     for (int k = 0; k < views.Count; k++)
                         m.Reports[views[k]].Add(teacherReports[k]);
                     continue;

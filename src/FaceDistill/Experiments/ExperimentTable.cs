@@ -60,10 +60,12 @@ public static class ExperimentTable
     }
 
     /// <summary>The run a method is tested against (its own baseline, else the experiment's) and the test on one view;
-    /// none for reference rows and the baseline itself.</summary>
+    /// none for reference rows (unless the baseline is itself a teacher row: a table of teachers) and the
+    /// baseline.</summary>
     private static (string? Against, TestResult? P) Test(ExperimentResult r, MethodResult m, string view)
     {
-        if (m.IsReference || m.Name == r.Plan.Baseline)
+        bool teacherTable = r.Methods.First(x => x.Name == r.Plan.Baseline).IsReference;
+        if ((m.IsReference && !teacherTable) || m.Name == r.Plan.Baseline)
             return (null, null);
         var against = r.Plan.BaselineOf(m.Name);
         return (against, PValue(r.Methods.First(x => x.Name == against).Reports[view], m.Reports[view]));
