@@ -80,7 +80,7 @@ public class MethodRegistryTests
     {
         var e = Assert.Throws<FaceDistillException>(() => RunConfig.Load(null, ["distill.method=shrink"]));
         Assert.Contains(
-            "key 'distill.method' is 'shrink', expected one of none, kd, dkd, gkd, feature, triplet, ddl",
+            "key 'distill.method' is 'shrink', expected one of none, kd, dkd, gkd, feature, triplet, ddl, labelfree",
             e.Message
         );
     }
@@ -113,10 +113,10 @@ public class MethodRegistryTests
     [Fact]
     public void EveryRegistryListsItsEntriesAndNamesTheUnknownOne()
     {
-        Assert.Equal(["clean", "lowres", "occluded"], FaceViews.Registry.Names);
+        Assert.Equal(["clean", "lowres", "occluded", "mix"], FaceViews.Registry.Names);
         Assert.Contains("mobilefacenet", FaceDistill.Models.Backbones.Registry.Names);
         Assert.Contains("multiface", FaceDistill.Models.Heads.Heads.Registry.Names);
-        Assert.Equal(["synthetic", "folder", "utkface", "csv"], DataSources.Registry.Names);
+        Assert.Equal(["synthetic", "folder", "utkface", "csv", "pool"], DataSources.Registry.Names);
         Assert.Contains(
             "unknown backbone 'resnet9'",
             Assert.Throws<FaceDistillException>(() => FaceDistill.Models.Backbones.Registry.Get("resnet9")).Message

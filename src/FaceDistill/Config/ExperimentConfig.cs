@@ -96,8 +96,12 @@ public sealed record DistillConfig
 
 public sealed record DataConfig
 {
-    /// <summary>synthetic | folder | utkface | csv</summary>
+    /// <summary>synthetic | folder | utkface | csv | pool</summary>
     public string Source { get; init; } = "synthetic";
+
+    /// <summary>pool: the image folders of a face pool without labels (label-free distillation), scanned once into a
+    /// manifest under <c>runs/.pool</c>; duplicates (same content) are used once.</summary>
+    public string[]? Pool { get; init; }
 
     /// <summary>Dataset folder (folder, utkface) or label file (csv).</summary>
     public string? Path { get; init; }

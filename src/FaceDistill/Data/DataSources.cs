@@ -14,6 +14,9 @@ public static class DataSources
 {
     public const string Synthetic = "synthetic";
 
+    /// <summary>A face pool without labels (<c>data.pool</c>): read by <see cref="FacePool"/>.</summary>
+    public const string Pool = "pool";
+
     public static readonly Registry<DataSource> Registry = new(
         "data source",
         [
@@ -21,6 +24,7 @@ public static class DataSources
             new DataSource("folder", false, FileFaceDataset.FromImageFolder),
             new DataSource("utkface", false, (path, _) => FileFaceDataset.FromUtkFace(path, out int _)),
             new DataSource("csv", true, (path, _) => FileFaceDataset.FromCsv(path)),
+            new DataSource(Pool, false, null),
         ]
     );
 }

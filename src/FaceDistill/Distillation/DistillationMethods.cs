@@ -23,6 +23,7 @@ public static class DistillationMethods
             FeatureDistillation.Method,
             TripletDistillation.Method,
             DistributionDistillationLoss.Method,
+            LabelFreeDistillation.Method,
         ]
     );
 

@@ -20,15 +20,10 @@ public static class DatasetLandmarks
     /// <summary>Where zoo landmarks of datasets are cached (relative to the working directory).</summary>
     public static readonly string DefaultCacheDir = Path.Combine("runs", ".landmarks");
 
-    public static IFaceDataset Attach(
-        FileFaceDataset data,
-        string spec,
-        string? cacheDir = null,
-        string? zooHome = null
-    )
+    public static IFaceDataset Attach(IFaceDataset data, string spec, string? cacheDir = null, string? zooHome = null)
     {
         cacheDir ??= DefaultCacheDir;
-        var paths = Enumerable.Range(0, data.Count).Select(i => Path.GetFullPath(data.PathOf(i))).ToArray();
+        var paths = Enumerable.Range(0, data.Count).Select(i => Path.GetFullPath(data.Describe(i))).ToArray();
         string csv = spec == Zoo ? ComputeOrReuse(paths, cacheDir, zooHome) : spec;
         var map = LandmarkCsv.Read(csv);
         var root = Path.GetDirectoryName(Path.GetFullPath(csv))!;

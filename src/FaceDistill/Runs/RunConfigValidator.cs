@@ -38,13 +38,42 @@ public static class RunConfigValidator
         if (DistillationMethods.Find(c.Distill.Method) is { NeedsTeacher: true } method)
             TeacherFactory.Validate(c, method, checks);
         Eval(c.Eval, checks);
+        if (c.Data.Source == DataSources.Pool)
+            LabelFree(c, checks);
+    }
+
+    /// <summary>A face pool has no labels: the run learns from a teacher's embeddings alone and is verified on a pair
+    /// list.</summary>
+    private static void LabelFree(ExperimentConfig c, ConfigChecks checks)
+    {
+        if (c.Task != "recognition")
+            checks.Fail("task", $"is '{c.Task}'; a face pool (data.source 'pool') trains recognition");
+        if (c.Model.Head.Type != "none")
+            checks.Fail("model.head.type", "must be 'none' with a face pool (there are no identities)");
+        if (DistillationMethods.Find(c.Distill.Method) is not { Teacher: TeacherOutput.Embedding })
+            checks.Fail(
+                "distill.method",
+                $"is '{c.Distill.Method}'; a face pool needs an embedding distiller (labelfree, feature)"
+            );
+        if (c.Eval.Pairs is null)
+            checks.Fail("eval.pairs", "is required with a face pool (it has no held-out identities)");
     }
 
     private static void Data(DataConfig d, ConfigChecks checks)
     {
         checks.OneOf("data.source", d.Source, DataSources.Registry.Names);
         var source = DataSources.Registry.Get(d.Source);
-        if (d.Source != DataSources.Synthetic)
+        if (d.Pool is not null && d.Source != DataSources.Pool)
+            checks.Fail("data.pool", $"is only read by data.source '{DataSources.Pool}'");
+        if (d.Source == DataSources.Pool)
+        {
+            if (d.Pool is not { Length: > 0 })
+                checks.Fail("data.pool", "must list the folders of the face pool");
+            foreach (var f in d.Pool!)
+                if (!checks.DirOk(f))
+                    throw FaceDistillException.ForFile(f, "face-pool folder not found (data.pool)");
+        }
+        else if (d.Source != DataSources.Synthetic)
         {
             if (string.IsNullOrWhiteSpace(d.Path))
                 checks.Fail("data.path", $"is required for data.source '{d.Source}'");
@@ -70,7 +99,7 @@ public static class RunConfigValidator
             if (!(source.PathIsFile ? checks.FileOk(d.TestPath) : checks.DirOk(d.TestPath)))
                 throw FaceDistillException.ForFile(d.TestPath, "test set not found (data.testPath)");
         }
-        if (d.Landmarks is not null && d.Landmarks != DatasetLandmarks.Zoo)
+        if (d.Landmarks is not null && d.Landmarks != DatasetLandmarks.Zoo && d.Source != DataSources.Pool)
         {
             if (d.Source == DataSources.Synthetic)
                 checks.Fail("data.landmarks", "is not used with synthetic data (the renderer knows its landmarks)");

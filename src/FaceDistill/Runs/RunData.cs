@@ -14,7 +14,10 @@ public static class RunData
     public static ExperimentData From(ExperimentConfig c)
     {
         var task = FaceTaskExtensions.Parse(c.Task);
-        var (train, val) = c.Data.Source == DataSources.Synthetic ? Synthetic(c.Data.Synthetic) : Files(c, task);
+        var (train, val) =
+            c.Data.Source == DataSources.Synthetic ? Synthetic(c.Data.Synthetic)
+            : c.Data.Source == DataSources.Pool ? (Pool(c.Data), null)
+            : Files(c, task);
         var pairs = task == FaceTask.Recognition ? Pairs(c, val) : null;
         int classes = task == FaceTask.Age ? 1 : train.ClassCount(task);
         var ages = Enumerable
@@ -86,6 +89,28 @@ public static class RunData
                     ? ExperimentData.Reindex(new SubsetDataset(train, Enumerable.Range(0, d.MaxImages).ToArray()))
                     : new SubsetDataset(train, Enumerable.Range(0, d.MaxImages).ToArray());
         return (train, val);
+    }
+
+    /// <summary>Where face-pool manifests are cached (relative to the working directory).</summary>
+    public static readonly string PoolCacheDir = Path.Combine("runs", ".pool");
+
+    /// <summary>The face pool of <c>data.pool</c> without duplicate content, its landmarks attached when
+    /// <c>data.landmarks</c> is set (occluded views), capped by <c>data.maxImages</c> (a seeded part).</summary>
+    private static IFaceDataset Pool(DataConfig d)
+    {
+        var sources = d.Pool!.Select(f => new PoolSource(f, Path.GetFileName(Path.GetFullPath(f).TrimEnd('/'))))
+            .ToList();
+        IFaceDataset pool = FacePool.Open(sources, PoolCacheDir).Distinct();
+        if (d.MaxImages > 0 && pool.Count > d.MaxImages)
+            pool = new SubsetDataset(
+                pool,
+                Seeds
+                    .Permutation(pool.Count, Seeds.Derive(d.SplitSeed ?? 0, 0x9001))
+                    .Take(d.MaxImages)
+                    .Order()
+                    .ToArray()
+            );
+        return d.Landmarks is null ? pool : DatasetLandmarks.Attach(pool, d.Landmarks);
     }
 
     /// <summary>Verification must be on people never trained on: whole identities are held out.</summary>

@@ -13,6 +13,16 @@ public abstract class Head(string name) : nn.Module<Tensor, Tensor?, Tensor>(nam
     public abstract Tensor Loss(Tensor outputs, Tensor labels);
 }
 
+/// <summary>No head: for label-free training, where the distillation term is the whole loss. Outputs the embedding;
+/// its loss is 0.</summary>
+public sealed class NoHead() : Head("NoHead")
+{
+    public override Tensor forward(Tensor x, Tensor? labels) => x;
+
+    public override Tensor Loss(Tensor outputs, Tensor labels) =>
+        zeros([], dtype: outputs.dtype, device: outputs.device);
+}
+
 /// <summary>Plain softmax classifier: <c>z = W·x + b</c>, loss cross-entropy.</summary>
 public sealed class SoftmaxHead : Head, IOnnxExportable
 {

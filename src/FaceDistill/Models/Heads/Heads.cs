@@ -28,6 +28,7 @@ public static class Heads
             new HeadKind("combined", c => Margin(c, 1, 0.3, 0.2)),
             new HeadKind("softmax", c => new SoftmaxHead(c.EmbeddingSize, c.Classes)),
             new HeadKind("multiface", MultiFace, ValidateMultiFace),
+            new HeadKind("none", _ => new NoHead()),
         ]
     );
 
@@ -38,6 +39,8 @@ public static class Heads
     {
         if (c.Task == FaceTask.Age)
             return new RegressionHead(c.EmbeddingSize, c.AgeMean);
+        if (c.Config.Type == "none")
+            return new NoHead();
         if (c.Classes < 2)
             throw new FaceDistillException($"task '{c.Task}' needs at least 2 classes, the data has {c.Classes}");
         return Registry.Get(c.Config.Type).Create(c);

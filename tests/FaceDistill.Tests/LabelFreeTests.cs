@@ -1,0 +1,164 @@
+using FaceDistill.Config;
+using FaceDistill.Core;
+using FaceDistill.Data;
+using FaceDistill.Data.Synthetic;
+using FaceDistill.Distillation;
+using static TorchSharp.torch;
+
+namespace FaceDistill.Tests;
+
+/// <summary>Label-free distillation over a face pool: the loss, the mixed views, and a tiny run end to end.</summary>
+public class LabelFreeTests
+{
+    [Fact]
+    public void TheLossIsCosinePlusSimilarityPreserving()
+    {
+        using var t = tensor(new float[] { 1, 0, 0, 1, 1, 1 }, [3, 2]);
+        // the teacher itself: no loss
+        Assert.Equal(0, LabelFreeDistillation.Loss(t, t, 1).item<float>(), 5);
+        // a scaled student keeps every cosine and every row-normalised similarity: still no loss
+        using var scaled = t * 3;
+        Assert.Equal(0, LabelFreeDistillation.Loss(scaled, t, 1).item<float>(), 5);
+        // a rotated student: cosine term by hand; the Gram matrix of a rotation is unchanged, so L_SP = 0
+        using var rot = tensor(new float[] { 0, 1, -1, 0, -1, 1 }, [3, 2]);
+        Assert.Equal(1.0, LabelFreeDistillation.Loss(rot, t, 0).item<float>(), 5);
+        Assert.Equal(0, LabelFreeDistillation.SimilarityPreserving(rot, t).item<float>(), 5);
+        // collapsing every face to one point breaks the batch's similarities: L_SP > 0
+        using var collapsed = tensor(new float[] { 1, 1, 1, 1, 1, 1 }, [3, 2]);
+        Assert.True(LabelFreeDistillation.SimilarityPreserving(collapsed, t).item<float>() > 0.05);
+    }
+
+    [Fact]
+    public void MixedViewsPickOneViewPerSampleDeterministically()
+    {
+        var view = FaceViews.Parse("mix:lowres:8@0.5");
+        var faces = new SyntheticFaces(
+            new SyntheticOptions
+            {
+                Identities = 1,
+                ImagesPerIdentity = 1,
+                Size = 48,
+            }
+        );
+        var (img, lm) = faces.Load(0);
+        var labels = new FaceLabels() with { Landmarks = lm };
+        int degraded = Enumerable
+            .Range(0, 40)
+            .Count(i => !view.Transform!(img, labels, Seeds.Rng(1, i)).Pixels.SequenceEqual(img.Pixels));
+        Assert.InRange(degraded, 10, 30);
+        Assert.Equal(
+            view.Transform!(img, labels, Seeds.Rng(1, 5)).Pixels,
+            view.Transform!(img, labels, Seeds.Rng(1, 5)).Pixels
+        );
+        Assert.Contains(
+            "add up to more than 1",
+            Assert.Throws<FaceDistillException>(() => FaceViews.Parse("mix:lowres:8@0.7,occluded:vr@0.5")).Message
+        );
+        Assert.Contains(
+            "<view>@<rate>",
+            Assert.Throws<FaceDistillException>(() => FaceViews.Parse("mix:lowres:8")).Message
+        );
+        Assert.True(FaceViews.IsOcclusion(FaceViews.Parse("mix:lowres:8@0.2,occluded:mask@0.3")));
+    }
+
+    [Fact]
+    public void AStudentLearnsFromAPoolWithoutLabels()
+    {
+        var root = TestUtil.TempDir();
+        // the teacher: a tiny recognizer trained with labels
+        var teacherCfg = TestUtil.Tiny("pool-teacher", epochs: 2);
+        TrainingRun.Execute(teacherCfg, root, ExistingRun.Refuse);
+        // the pool: synthetic faces written as images (other identities than the teacher's), labels thrown away
+        var pool = Path.Combine(root, "pool");
+        SyntheticDatasetWriter.Write(
+            new SyntheticFaces(
+                new SyntheticOptions
+                {
+                    Identities = 10,
+                    ImagesPerIdentity = 6,
+                    Size = 48,
+                    Seed = 21,
+                }
+            ),
+            pool
+        );
+        File.Delete(Path.Combine(pool, "labels.csv"));
+        // verification pairs: LFW layout over held-out synthetic people
+        var lfw = Path.Combine(root, "lfw");
+        var gallery = new SyntheticFaces(
+            new SyntheticOptions
+            {
+                Identities = 4,
+                ImagesPerIdentity = 3,
+                Size = 48,
+                Seed = 33,
+            }
+        );
+        for (int i = 0; i < gallery.Count; i++)
+            ImageCodec.Save(gallery.Image(i), Path.Combine(lfw, $"P{i / 3}", $"P{i / 3}_{i % 3 + 1:D4}.png"));
+        var pairs = Path.Combine(root, "pairs.txt");
+        File.WriteAllLines(
+            pairs,
+            ["2 2", "P0 1 2", "P1 1 2", "P0 1 P1 1", "P2 1 P3 1", "P2 1 3", "P3 2 3", "P0 2 P2 2", "P1 3 P3 3"]
+        );
+        var overrides = new[]
+        {
+            "name=pool-student",
+            "data.source=pool",
+            $"data.pool=[\"{pool}\"]",
+            $"data.landmarks={pool}/landmarks.csv",
+            "data.view=mix:occluded:mask@0.3,lowres:16@0.3",
+            "data.imageSize=32",
+            "model.backbone=iresnet18",
+            "model.width=0.125",
+            "model.embeddingSize=16",
+            "model.head.type=none",
+            "train.epochs=6",
+            "train.batchSize=12",
+            "train.threads=2",
+            "train.optimizer.type=adamw",
+            "train.optimizer.lr=0.003",
+            "distill.method=labelfree",
+            $"distill.teacher={Path.Combine(root, "pool-teacher")}",
+            "distill.cache=true",
+            $"distill.cacheDir={Path.Combine(root, "cache")}",
+            $"eval.pairs={pairs}",
+            "eval.view=clean",
+            $"eval.images={lfw}",
+            "eval.flip=false",
+        };
+        var cfg = RunConfig.Load(null, overrides);
+        Assert.Equal(1.0, cfg.Distill.Number("relational"));
+        var run = TrainingRun.Execute(cfg, root, ExistingRun.Refuse);
+        Assert.Equal(60, run.Data.Train.Count);
+        Assert.Equal(0, run.Data.Classes);
+        Assert.True(double.IsFinite(run.Result.FinalLoss));
+        Assert.NotNull(run.Result.FinalEval);
+        Assert.Single(Directory.GetFiles(Path.Combine(root, "cache"), "teacher-*.bin"));
+        // the loss fell: the student moved towards the teacher
+        var losses = File.ReadAllLines(Path.Combine(run.Run.Path, "metrics.csv"))
+            .Skip(1)
+            .Select(l => l.Split(','))
+            .Where(f => f.Length > 2 && f[2].Length > 0)
+            .Select(f => double.Parse(f[2], System.Globalization.CultureInfo.InvariantCulture))
+            .ToList();
+        Assert.True(losses[^1] < losses[0], $"loss {losses[0]} → {losses[^1]}");
+        // what a pool run needs is checked before any work
+        Assert.Contains(
+            "model.head.type",
+            Assert
+                .Throws<FaceDistillException>(() =>
+                    RunConfig.Load(null, overrides.Where(o => !o.StartsWith("model.head")).ToArray())
+                )
+                .Message
+        );
+        Assert.Contains(
+            "data.pool",
+            Assert
+                .Throws<FaceDistillException>(() =>
+                    RunConfig.Load(null, ["data.source=folder", $"data.path={pool}", $"data.pool=[\"{pool}\"]"])
+                )
+                .Message
+        );
+    }
+}
