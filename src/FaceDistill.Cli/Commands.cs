@@ -100,17 +100,38 @@ internal static class Commands
         set_num_threads(threads > 0 ? threads : Environment.ProcessorCount);
     }
 
+    private static readonly List<System.Runtime.InteropServices.PosixSignalRegistration> Signals = [];
+
+    /// <summary>A token that Ctrl+C (SIGINT) and SIGTERM cancel: the run writes a checkpoint and stops (exit 130).
+    /// A second signal is not intercepted.</summary>
     internal static CancellationToken CtrlC()
     {
         var cts = new CancellationTokenSource();
+        void Stop(string what)
+        {
+            Console.Error.WriteLine($"{what}: writing a checkpoint; continue later with --resume");
+            cts.Cancel();
+        }
         Console.CancelKeyPress += (_, e) =>
         {
             if (cts.IsCancellationRequested)
                 return;
             e.Cancel = true;
-            Console.Error.WriteLine("interrupted: writing a checkpoint; continue later with --resume");
-            cts.Cancel();
+            Stop("interrupted");
         };
+        lock (Signals)
+            Signals.Add(
+                System.Runtime.InteropServices.PosixSignalRegistration.Create(
+                    System.Runtime.InteropServices.PosixSignal.SIGTERM,
+                    ctx =>
+                    {
+                        if (cts.IsCancellationRequested)
+                            return;
+                        ctx.Cancel = true;
+                        Stop("terminated");
+                    }
+                )
+            );
         return cts.Token;
     }
 

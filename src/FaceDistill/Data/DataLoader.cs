@@ -108,7 +108,7 @@ public sealed class DataLoader
             while (next < n && pending.Count < ahead)
             {
                 int b = next++;
-                pending.Enqueue(Task.Run(() => Build(order, epoch, b), cancel));
+                pending.Enqueue(Task.Run(() => Build(order, epoch, b)));
             }
             while (pending.Count > 0)
             {
@@ -116,7 +116,7 @@ public sealed class DataLoader
                 if (next < n)
                 {
                     int b = next++;
-                    pending.Enqueue(Task.Run(() => Build(order, epoch, b), cancel));
+                    pending.Enqueue(Task.Run(() => Build(order, epoch, b)));
                 }
                 yield return batch;
             }

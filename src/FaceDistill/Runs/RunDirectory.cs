@@ -47,6 +47,8 @@ public sealed class RunDirectory
                     );
                 case ExistingRun.Force:
                     var aside = $"{path.TrimEnd('/')}.old-{DateTime.UtcNow:yyyyMMdd-HHmmss}";
+                    for (int k = 2; Directory.Exists(aside) || File.Exists(aside); k++)
+                        aside = $"{path.TrimEnd('/')}.old-{DateTime.UtcNow:yyyyMMdd-HHmmss}-{k}";
                     Directory.Move(path, aside);
                     Log.Info($"moved the previous run to {aside}");
                     break;

@@ -60,10 +60,10 @@ public static class RunReport
             parameters = stats.Parameters,
             flops = stats.Flops,
             steps = result.Steps,
-            finalLoss = result.FinalLoss,
+            finalLoss = Finite(result.FinalLoss),
             seconds = result.Elapsed.TotalSeconds,
             protocol = result.FinalEval?.Protocol,
-            metrics = result.FinalEval?.Metrics,
+            metrics = result.FinalEval?.Metrics.ToDictionary(kv => kv.Key, kv => Finite(kv.Value)),
             checkpoint = result.LastCheckpoint,
         };
         AtomicFile.WriteAllText(
@@ -71,6 +71,10 @@ public static class RunReport
             JsonSerializer.Serialize(json, new JsonSerializerOptions { WriteIndented = true })
         );
     }
+
+    /// <summary>A number for JSON: non-finite values (a loss of no step, a metric the pairs cannot give) are
+    /// null.</summary>
+    private static double? Finite(double v) => double.IsFinite(v) ? v : null;
 
     /// <summary>Plots the training loss of metrics.csv against the step; false when there is nothing to plot.</summary>
     public static bool LossCurve(string metricsCsv, string pngPath, string name)

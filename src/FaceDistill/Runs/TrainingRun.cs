@@ -95,6 +95,9 @@ public static class TrainingRun
         return run;
     }
 
+    private static bool HasLoggedSteps(string metricsCsv) =>
+        File.Exists(metricsCsv) && File.ReadLines(metricsCsv).Skip(1).Any();
+
     /// <summary>The training loop with a fresh model per attempt: after an intermittent internal libtorch error the run
     /// goes back to its last checkpoint (training is deterministic, so the result is that of an uninterrupted
     /// run).</summary>
@@ -111,6 +114,16 @@ public static class TrainingRun
     )
     {
         ModelStats? stats = null;
+        if (
+            mode == ExistingRun.Resume
+            && Checkpoint.Latest(run.CheckpointDir) is null
+            && HasLoggedSteps(run.MetricsPath)
+        )
+            throw FaceDistillException.ForFile(
+                run.Path,
+                "cannot resume: the run has logged steps but no checkpoint is left; --force starts it over (the old "
+                    + "run is kept aside)"
+            );
         for (int attempt = 0; ; attempt++)
         {
             // the seed fixes the initial weights, and a checkpoint (if any) the trained state

@@ -8,10 +8,11 @@ namespace FaceDistill.Training;
 /// <summary>Trainer state beside the weights: where training stands and the best metric so far.</summary>
 /// <param name="TrainSeconds">training time of the steps up to this checkpoint, over every session that made them (a
 /// resumed run reports the time of the whole run, not of its last session)</param>
+/// <param name="LastLoss">the loss of the last step; null before the first (no non-finite number reaches JSON)</param>
 public sealed record CheckpointState(
     long Step,
     int Epoch,
-    double LastLoss,
+    double? LastLoss,
     string ConfigHash,
     DateTime SavedUtc,
     double TrainSeconds = 0
@@ -57,15 +58,35 @@ public static class Checkpoint
     }
 
     /// <summary>The newest complete checkpoint, or null when there is none.</summary>
+    /// <summary>The newest checkpoint: the one <c>latest</c> names, or — when that pointer is gone — the highest
+    /// complete <c>step-*</c> folder (weights and state present); null when there is none.</summary>
     public static string? Latest(string checkpointDir)
     {
         var pointer = Path.Combine(checkpointDir, "latest");
         if (!File.Exists(pointer))
-            return null;
+            return NewestComplete(checkpointDir);
         var dir = Path.Combine(checkpointDir, File.ReadAllText(pointer).Trim());
         return Directory.Exists(dir)
             ? dir
             : throw FaceDistillException.ForFile(pointer, $"points to a missing checkpoint {dir}");
+    }
+
+    private static string? NewestComplete(string checkpointDir)
+    {
+        if (!Directory.Exists(checkpointDir))
+            return null;
+        var newest = Directory
+            .GetDirectories(checkpointDir, "step-*")
+            .Order(StringComparer.Ordinal)
+            .Reverse()
+            .FirstOrDefault(d =>
+                File.Exists(Path.Combine(d, "model.bin")) && File.Exists(Path.Combine(d, "state.json"))
+            );
+        if (newest is not null)
+            Log.Info(
+                $"{Path.Combine(checkpointDir, "latest")} is missing: using the newest complete checkpoint, {newest}"
+            );
+        return newest;
     }
 
     public static CheckpointState LoadState(string dir)

@@ -81,8 +81,13 @@ public sealed class Trainer(TrainConfig config, FaceTask task, Objective objecti
             Log.Info($"resuming from {latest} (step {step} of {total})");
         }
         var log = new MetricsLog(Path.Combine(runDir, MetricsFile), evalColumns, resume ? step : -1);
+        double resumedLoss = lastCheckpoint is null
+            ? double.NaN
+            : Checkpoint.LoadState(lastCheckpoint).LastLoss ?? double.NaN;
+        if (step >= total && lastCheckpoint is not null)
+            Log.Info($"the run had finished its {total} steps: evaluating it and writing its report");
         EvalReport? lastEval = null;
-        double lastLoss = double.NaN,
+        double lastLoss = resumedLoss,
             ema = double.NaN,
             ips = 0;
         var parts = new Dictionary<string, double>();
@@ -94,7 +99,14 @@ public sealed class Trainer(TrainConfig config, FaceTask task, Objective objecti
                 checkpointDir,
                 model,
                 optimizer,
-                new CheckpointState(step, epoch, lastLoss, configHash, DateTime.UtcNow, Elapsed().TotalSeconds),
+                new CheckpointState(
+                    step,
+                    epoch,
+                    double.IsFinite(lastLoss) ? lastLoss : null,
+                    configHash,
+                    DateTime.UtcNow,
+                    Elapsed().TotalSeconds
+                ),
                 config.KeepCheckpoints,
                 termParameters
             );
