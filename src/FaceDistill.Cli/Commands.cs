@@ -270,6 +270,13 @@ internal static class Commands
             DefaultValueFactory = _ => 1.0,
         };
         var noFlip = new Option<bool>("--no-flip") { Description = "Disable flip test-time augmentation" };
+        var view = new Option<string>("--view")
+        {
+            Description =
+                "The view of the evaluation images: clean (the images as they are, e.g. photos of real masks), "
+                + "occluded:mask, lowres:16, …",
+            DefaultValueFactory = _ => "clean",
+        };
         var roc = new Option<string?>("--roc") { Description = "Write the ROC curve (verification) to this PNG" };
         var cmd = new Command("eval", "Evaluate a trained checkpoint and print a table")
         {
@@ -279,6 +286,7 @@ internal static class Commands
             images,
             crop,
             noFlip,
+            view,
             roc,
             QuietOption,
             ThreadsOption,
@@ -289,7 +297,7 @@ internal static class Commands
                 Common(p);
                 var runDir = p.GetValue(run)!;
                 var cfgPath = Path.Combine(runDir, "config.json");
-                var overrides = new List<string>();
+                var overrides = new List<string> { $"eval.view={p.GetValue(view)}" };
                 if (p.GetValue(pairs) is { } pp)
                 {
                     if (p.GetValue(images) is not { } ii)

@@ -127,6 +127,16 @@ public class LabelFreeTests
             $"eval.images={lfw}",
             "eval.flip=false",
         };
+        // the evaluation's view is checked before training: the pool's mixed view needs landmarks the pair images lack
+        var probe = Assert.Throws<FaceDistillException>(() =>
+            TrainingRun.Execute(
+                RunConfig.Load(null, [.. overrides.Where(o => o != "eval.view=clean"), "name=probe"]),
+                root,
+                ExistingRun.Refuse
+            )
+        );
+        Assert.Contains("cannot run", probe.Message);
+        Assert.False(Directory.Exists(Path.Combine(root, "probe", "checkpoints")));
         var cfg = RunConfig.Load(null, overrides);
         Assert.Equal(1.0, cfg.Distill.Number("relational"));
         var run = TrainingRun.Execute(cfg, root, ExistingRun.Refuse);

@@ -52,6 +52,32 @@ public static class Protocols
         );
     }
 
+    /// <summary>Checks, before any training, that the evaluation can run: its view applies to the first evaluation
+    /// image (an occluded view needs landmarks the evaluation images may lack).</summary>
+    public static void Probe(ExperimentConfig cfg, FaceTask task, ExperimentData data)
+    {
+        var view = FaceViews.Parse(cfg.Eval.View ?? cfg.Data.View);
+        var images = task == FaceTask.Recognition ? data.Pairs?.Images : data.Validation;
+        if (view.Transform is null || images is null || images.Count == 0)
+            return;
+        var (img, landmarks) = images.Load(0);
+        var labels = images.Labels(0);
+        if (landmarks is not null && labels.Landmarks is null)
+            labels = labels with { Landmarks = landmarks };
+        try
+        {
+            if (FaceViews.IsOcclusion(view) && labels.Landmarks is null)
+                throw new Core.FaceDistillException("its occluders need the faces' 68 landmarks (eval.landmarks)");
+            view.Transform(img, labels, new Random(0));
+        }
+        catch (Core.FaceDistillException e)
+        {
+            throw new Core.FaceDistillException(
+                $"{images.Describe(0)}: the evaluation on view '{view.Name}' cannot run ({e.Message}); set eval.view"
+            );
+        }
+    }
+
     /// <summary>
     /// Verification of one embedding function on several views of the same pairs. Each view of the pair images is
     /// embedded once (the clean one, which one-sided protocols pair with every other view, included): the same numbers

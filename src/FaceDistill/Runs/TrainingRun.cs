@@ -38,6 +38,7 @@ public static class TrainingRun
         var run = OpenRunDirectory(cfg, runsRoot, mode);
         var task = FaceTaskExtensions.Parse(cfg.Task);
         var data = RunData.From(cfg);
+        Protocols.Probe(cfg, task, data); // before any training: the final evaluation must be able to run
         // the terms' own parameters (e.g. a feature-KD projection) start from the seed too, not from leftover RNG state
         manual_seed(Seeds.Derive(cfg.Train.Seed, 0x7E4));
         var loaderOptions = DataLoaderOptions.ForTraining(cfg);

@@ -8,6 +8,8 @@ namespace FaceDistill.Training;
 /// <summary>Trainer state beside the weights: where training stands and the best metric so far.</summary>
 /// <param name="TrainSeconds">training time of the steps up to this checkpoint, over every session that made them (a
 /// resumed run reports the time of the whole run, not of its last session)</param>
+/// <param name="Threads">libtorch's intra-op threads of the run: a resumed run uses the same (results are bit-identical
+/// only at a fixed thread count)</param>
 /// <param name="LastLoss">the loss of the last step; null before the first (no non-finite number reaches JSON)</param>
 public sealed record CheckpointState(
     long Step,
@@ -15,7 +17,8 @@ public sealed record CheckpointState(
     double? LastLoss,
     string ConfigHash,
     DateTime SavedUtc,
-    double TrainSeconds = 0
+    double TrainSeconds = 0,
+    int Threads = 0
 );
 
 /// <summary>Checkpoints: <c>checkpoints/step-000123/</c> with <c>model.bin</c> (TorchSharp weights and buffers),

@@ -75,6 +75,14 @@ public sealed class Trainer(TrainConfig config, FaceTask task, Objective objecti
             Checkpoint.LoadWeights(latest, model, optimizer);
             Checkpoint.LoadTerms(latest, termParameters);
             var state = Checkpoint.LoadState(latest);
+            if (config.Threads == 0 && state.Threads > 0 && state.Threads != get_num_threads())
+            {
+                Log.Info(
+                    $"resuming with the run's {state.Threads} libtorch threads (results are exact only at one thread "
+                        + $"count)"
+                );
+                set_num_threads(state.Threads);
+            }
             step = savedStep = state.Step;
             priorSeconds = state.TrainSeconds;
             lastCheckpoint = latest;
