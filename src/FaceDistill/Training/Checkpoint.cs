@@ -28,6 +28,47 @@ public sealed record CheckpointState(
 /// </summary>
 public static class Checkpoint
 {
+    /// <summary>The SHA-256 of every file of a checkpoint, written with it and checked whenever it is loaded.</summary>
+    public const string ManifestFile = "sha256.json";
+
+    private static string Sha256(string path)
+    {
+        using var f = File.OpenRead(path);
+        return Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(f)).ToLowerInvariant();
+    }
+
+    /// <summary>Checks the files of a checkpoint against its manifest: a file changed since it was written (a flipped
+    /// block, a truncated copy) is an error naming it. Checkpoints written before manifests existed pass
+    /// unchecked.</summary>
+    public static void CheckIntegrity(string dir)
+    {
+        var manifest = Path.Combine(dir, ManifestFile);
+        if (!File.Exists(manifest))
+            return;
+        Dictionary<string, string>? sums;
+        try
+        {
+            sums = JsonSerializer.Deserialize<Dictionary<string, string>>(File.ReadAllText(manifest));
+        }
+        catch (JsonException)
+        {
+            sums = null;
+        }
+        if (sums is null)
+            throw FaceDistillException.ForFile(manifest, "unreadable checkpoint manifest");
+        foreach (var (file, sum) in sums)
+        {
+            var path = Path.Combine(dir, file);
+            if (!File.Exists(path))
+                throw FaceDistillException.ForFile(path, "missing from its checkpoint");
+            if (Sha256(path) != sum)
+                throw FaceDistillException.ForFile(
+                    path,
+                    "changed since the checkpoint was written (SHA-256 differs): the file is damaged"
+                );
+        }
+    }
+
     public static string Save(
         string checkpointDir,
         nn.Module model,
@@ -47,6 +88,11 @@ public static class Checkpoint
                     SaveTensors(Path.Combine(tmp, "terms.bin"), extra);
                 ((TorchSharp.Modules.OptimizerHelper?)optimizer)?.save_state_dict(Path.Combine(tmp, "optim.bin"));
                 File.WriteAllText(Path.Combine(tmp, "state.json"), JsonSerializer.Serialize(state));
+                var sums = Directory
+                    .GetFiles(tmp)
+                    .Order(StringComparer.Ordinal)
+                    .ToDictionary(f => Path.GetFileName(f), Sha256);
+                File.WriteAllText(Path.Combine(tmp, ManifestFile), JsonSerializer.Serialize(sums));
             }
         );
         AtomicFile.WriteAllText(Path.Combine(checkpointDir, "latest"), Path.GetFileName(dir));
@@ -113,6 +159,7 @@ public static class Checkpoint
         var modelPath = Directory.Exists(pathOrDir) ? Path.Combine(pathOrDir, "model.bin") : pathOrDir;
         if (!File.Exists(modelPath))
             throw FaceDistillException.ForFile(modelPath, "checkpoint weights not found");
+        CheckIntegrity(Path.GetDirectoryName(Path.GetFullPath(modelPath))!);
         try
         {
             model.load(modelPath, strict: true);

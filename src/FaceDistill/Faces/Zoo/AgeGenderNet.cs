@@ -47,7 +47,8 @@ public sealed class AgeGenderNet : ZooNet
         CheckAllUsed();
     }
 
-    public static AgeGenderNet Load(string? home = null) => new(TfjsWeights.Load(ModelZoo.Manifest(ModelName, home)));
+    public static AgeGenderNet Load(string? home = null) =>
+        new(TfjsWeights.Load(ModelZoo.CheckedManifest(ModelName, home)));
 
     private void ConvW(string p, int k, int cin, int cout) =>
         _convs[p] = (Conv($"{p}/filters", k, k, cin, cout), Vector($"{p}/bias", cout));

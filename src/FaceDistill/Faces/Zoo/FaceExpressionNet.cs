@@ -26,7 +26,7 @@ public sealed class FaceExpressionNet : ZooNet
     }
 
     public static FaceExpressionNet Load(string? home = null) =>
-        new(TfjsWeights.Load(ModelZoo.Manifest(ModelName, home)));
+        new(TfjsWeights.Load(ModelZoo.CheckedManifest(ModelName, home)));
 
     /// <summary>Logits <c>[N, 7]</c> for normalised inputs <c>[N, 3, 112, 112]</c>.</summary>
     public Tensor Forward(Tensor input)

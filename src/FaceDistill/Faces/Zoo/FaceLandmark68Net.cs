@@ -29,7 +29,7 @@ public sealed class FaceLandmark68Net : ZooNet
     }
 
     public static FaceLandmark68Net Load(bool tiny = false, string? home = null) =>
-        new(TfjsWeights.Load(ModelZoo.Manifest(tiny ? TinyModelName : ModelName, home)), tiny);
+        new(TfjsWeights.Load(ModelZoo.CheckedManifest(tiny ? TinyModelName : ModelName, home)), tiny);
 
     /// <summary>Raw outputs <c>[N, 136]</c> for normalised inputs <c>[N, 3, 112, 112]</c>.</summary>
     public Tensor Forward(Tensor input)

@@ -59,7 +59,7 @@ public sealed class FaceRecognitionNet : ZooNet
     }
 
     public static FaceRecognitionNet Load(string? home = null) =>
-        new(TfjsWeights.Load(ModelZoo.Manifest(ModelName, home)));
+        new(TfjsWeights.Load(ModelZoo.CheckedManifest(ModelName, home)));
 
     private void Layer(string p, int k, int cin, int cout) =>
         _layers[p] = new ConvLayer(

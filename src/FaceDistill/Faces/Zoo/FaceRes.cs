@@ -37,7 +37,13 @@ public sealed class FaceRes : IDisposable
         Module.eval();
     }
 
-    public static FaceRes Load(string? home = null) => FromFile(HumanZoo.ModelJson("faceres", home));
+    /// <summary>The installed faceres, its files checked against the checksums recorded at installation.</summary>
+    public static FaceRes Load(string? home = null)
+    {
+        if (HumanZoo.Verify(home) is [var problem, ..])
+            throw new Core.FaceDistillException(problem);
+        return FromFile(HumanZoo.ModelJson("faceres", home));
+    }
 
     public static FaceRes FromFile(string modelJson) => new(new TfjsGraphModule(TfjsGraph.Load(modelJson), "faceres"));
 

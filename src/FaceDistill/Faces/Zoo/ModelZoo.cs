@@ -47,6 +47,32 @@ public static class ModelZoo
     public static string Manifest(string model, string? home = null) =>
         Path.Combine(ModelDir(home), $"{model}-weights_manifest.json");
 
+    /// <summary>The manifest of <paramref name="model"/>, its files checked against the checksums recorded at
+    /// installation first: weights changed since then (or no checksums at all) are an error naming the file.</summary>
+    public static string CheckedManifest(string model, string? home = null)
+    {
+        var manifest = Manifest(model, home);
+        var dir = ModelDir(home);
+        var sums = ReadChecksums(dir);
+        if (!File.Exists(manifest))
+            throw FaceDistillException.ForFile(manifest, "not installed (run `facedistill models install`)");
+        if (sums.Count == 0)
+            throw FaceDistillException.ForFile(
+                Path.Combine(dir, "checksums.json"),
+                "no checksums recorded (reinstall with `facedistill models install`)"
+            );
+        foreach (var (file, hash) in sums.Where(kv => kv.Key.StartsWith(model, StringComparison.Ordinal)))
+        {
+            var path = Path.Combine(dir, file);
+            if (!File.Exists(path) || Sha256(path) != hash)
+                throw FaceDistillException.ForFile(
+                    path,
+                    "changed since installation (SHA-256 differs); reinstall with `facedistill models install`"
+                );
+        }
+        return manifest;
+    }
+
     /// <summary>Problems with the installed files (empty = all good).</summary>
     public static List<string> Verify(string? home = null)
     {
@@ -58,6 +84,11 @@ public static class ModelZoo
             return problems;
         }
         var sums = ReadChecksums(dir);
+        if (sums.Count == 0)
+            problems.Add(
+                $"{Path.Combine(dir, "checksums.json")}: no checksums recorded (reinstall with `facedistill models "
+                    + $"install`)"
+            );
         foreach (var (model, size) in Models)
         {
             var manifest = Manifest(model, home);

@@ -81,7 +81,8 @@ public sealed class SsdMobilenetV1 : ZooNet
         );
     }
 
-    public static SsdMobilenetV1 Load(string? home = null) => new(TfjsWeights.Load(ModelZoo.Manifest(ModelName, home)));
+    public static SsdMobilenetV1 Load(string? home = null) =>
+        new(TfjsWeights.Load(ModelZoo.CheckedManifest(ModelName, home)));
 
     private Pw PwW(string p, int k, int cin, int cout) =>
         new(Conv($"{p}/weights", k, k, cin, cout), Vector($"{p}/convolution_bn_offset", cout));

@@ -57,7 +57,7 @@ public sealed class TinyFaceDetector : ZooNet
     }
 
     public static TinyFaceDetector Load(string? home = null) =>
-        new(TfjsWeights.Load(ModelZoo.Manifest(ModelName, home)));
+        new(TfjsWeights.Load(ModelZoo.CheckedManifest(ModelName, home)));
 
     /// <summary>Raw output <c>[N, 25, G, G]</c> (G = size/32) for normalised inputs <c>[N, 3, size,
     /// size]</c>.</summary>
