@@ -69,13 +69,15 @@ public static class ConfigLoader
     {
         try
         {
-            return JsonNode.Parse(
-                text,
-                documentOptions: new JsonDocumentOptions
-                {
-                    CommentHandling = JsonCommentHandling.Skip,
-                    AllowTrailingCommas = true,
-                }
+            return Materialise(
+                JsonNode.Parse(
+                    text,
+                    documentOptions: new JsonDocumentOptions
+                    {
+                        CommentHandling = JsonCommentHandling.Skip,
+                        AllowTrailingCommas = true,
+                    }
+                )
             );
         }
         catch (JsonException e)
@@ -85,6 +87,23 @@ public static class ConfigLoader
                 $"malformed JSON at line {e.LineNumber + 1}: {FirstSentence(e.Message)}"
             );
         }
+        catch (ArgumentException e) // JsonNode refuses an object with a key twice
+        {
+            throw FaceDistillException.ForFile(path, $"a key appears twice ({FirstSentence(e.Message)})");
+        }
+    }
+
+    /// <summary>Walks the whole tree (JsonNode builds objects lazily, so a duplicate key surfaces here, inside the
+    /// parse's error handling).</summary>
+    private static JsonNode? Materialise(JsonNode? node)
+    {
+        if (node is JsonObject o)
+            foreach (var (_, v) in o)
+                Materialise(v);
+        else if (node is JsonArray a)
+            foreach (var v in a)
+                Materialise(v);
+        return node;
     }
 
     private static string FirstSentence(string m)
@@ -105,23 +124,43 @@ public static class ConfigLoader
             throw FaceDistillException.ForFile(path, $"malformed YAML at line {e.Start.Line}: {e.Message}");
         }
         if (stream.Documents.Count == 0)
-            return new JsonObject();
-        return YamlToJson(stream.Documents[0].RootNode);
+            throw FaceDistillException.ForFile(path, "the config is empty (write {} for all defaults)");
+        return YamlToJson(stream.Documents[0].RootNode, "", path);
     }
 
-    private static JsonNode? YamlToJson(YamlNode node) =>
-        node switch
+    private static JsonNode? YamlToJson(YamlNode node, string key, string path)
+    {
+        switch (node)
         {
-            YamlMappingNode m => new JsonObject(
-                m.Children.Select(kv => KeyValuePair.Create(((YamlScalarNode)kv.Key).Value ?? "", YamlToJson(kv.Value)))
-            ),
-            YamlSequenceNode s => new JsonArray(s.Children.Select(YamlToJson).ToArray()),
-            YamlScalarNode sc => Scalar(
-                sc.Value,
-                quoted: sc.Style is YamlDotNet.Core.ScalarStyle.SingleQuoted or YamlDotNet.Core.ScalarStyle.DoubleQuoted
-            ),
-            _ => null,
-        };
+            case YamlMappingNode m:
+                var obj = new JsonObject();
+                foreach (var (k, v) in m.Children)
+                {
+                    if (k is not YamlScalarNode { Value: { } name })
+                        throw FaceDistillException.ForFile(
+                            path,
+                            $"line {k.Start.Line}: keys must be plain names (under '{key}')"
+                        );
+                    var full = key.Length == 0 ? name : $"{key}.{name}";
+                    if (obj.ContainsKey(name))
+                        throw FaceDistillException.ForFile(path, $"key '{full}' appears twice");
+                    obj[name] = YamlToJson(v, full, path);
+                }
+                return obj;
+            case YamlSequenceNode s:
+                return new JsonArray(s.Children.Select((c, i) => YamlToJson(c, $"{key}[{i}]", path)).ToArray());
+            case YamlScalarNode sc:
+                var value = Scalar(
+                    sc.Value,
+                    sc.Style is YamlDotNet.Core.ScalarStyle.SingleQuoted or YamlDotNet.Core.ScalarStyle.DoubleQuoted
+                );
+                if (value is JsonValue jv && jv.TryGetValue<double>(out var d) && !double.IsFinite(d))
+                    throw FaceDistillException.ForFile(path, $"key '{key}' is {sc.Value}: numbers must be finite");
+                return value;
+            default:
+                return null;
+        }
+    }
 
     /// <summary>Infers a scalar's type as YAML 1.2 core does: null, bool, integer, float, else string.</summary>
     private static JsonNode? Scalar(string? v, bool quoted)
@@ -237,6 +276,14 @@ public static class ConfigLoader
         {
             if (node is not JsonObject obj)
                 throw FaceDistillException.ForFile(source, $"{where} must be an object, found {Describe(node)}");
+            var twice = obj.GroupBy(kv => kv.Key, StringComparer.OrdinalIgnoreCase).FirstOrDefault(g => g.Count() > 1);
+            if (twice is not null)
+                throw FaceDistillException.ForFile(
+                    source,
+                    "keys '"
+                        + string.Join("', '", twice.Select(kv => path.Length == 0 ? kv.Key : $"{path}.{kv.Key}"))
+                        + "' differ only in case"
+                );
             foreach (var (k, v) in obj)
             {
                 var prop = FindProperty(type, k);
@@ -258,6 +305,8 @@ public static class ConfigLoader
             return;
         }
         var kind = node.GetValueKind();
+        if (kind == JsonValueKind.Number && node is JsonValue num && !IsFiniteNumber(num))
+            throw FaceDistillException.ForFile(source, $"{where} is {node.ToJsonString()}: numbers must be finite");
         bool ok =
             type == typeof(string) ? kind == JsonValueKind.String
             : type == typeof(bool) ? kind is JsonValueKind.True or JsonValueKind.False
@@ -282,6 +331,11 @@ public static class ConfigLoader
             || (v.TryGetValue<double>(out var d) && d == Math.Floor(d) && Math.Abs(d) < 1e15)
             || (v.TryGetValue<JsonElement>(out var e) && e.TryGetInt64(out _))
         );
+
+    private static bool IsFiniteNumber(JsonValue v) =>
+        v.TryGetValue<double>(out var d) ? double.IsFinite(d)
+        : v.TryGetValue<JsonElement>(out var e) ? e.TryGetDouble(out var ed) && double.IsFinite(ed)
+        : true; // integers
 
     private static bool AcceptsExtraKeys(Type t) =>
         t.GetProperties()

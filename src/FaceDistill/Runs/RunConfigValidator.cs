@@ -111,12 +111,16 @@ public static class RunConfigValidator
     private static void Synthetic(SyntheticConfig s, ConfigChecks checks)
     {
         checks.Positive("data.synthetic.identities", s.Identities);
+        checks.InRange("data.synthetic.identities", s.Identities, 1, 100_000);
         if (s.ImagesPerIdentity < 2)
             checks.Fail("data.synthetic.imagesPerIdentity", $"must be at least 2, found {s.ImagesPerIdentity}");
         if (s.ValIdentities < 2)
             checks.Fail("data.synthetic.valIdentities", $"must be at least 2, found {s.ValIdentities}");
         if (s.ValImagesPerIdentity < 2)
             checks.Fail("data.synthetic.valImagesPerIdentity", $"must be at least 2, found {s.ValImagesPerIdentity}");
+        checks.InRange("data.synthetic.imagesPerIdentity", s.ImagesPerIdentity, 2, 10_000);
+        checks.InRange("data.synthetic.valIdentities", s.ValIdentities, 2, 100_000);
+        checks.InRange("data.synthetic.valImagesPerIdentity", s.ValImagesPerIdentity, 2, 10_000);
         checks.InRange("data.synthetic.renderSize", s.RenderSize, 32, 512);
         checks.InRange("data.synthetic.difficulty", s.Difficulty, 0, 2);
     }
@@ -140,22 +144,34 @@ public static class RunConfigValidator
     {
         checks.OneOf("model.backbone", m.Backbone, Backbones.Registry.Names);
         checks.Positive("model.embeddingSize", m.EmbeddingSize);
+        checks.InRange("model.embeddingSize", m.EmbeddingSize, 2, 65_536);
         checks.Positive("model.width", m.Width);
+        checks.InRange("model.width", m.Width, 0.01, 16);
         if (!(m.Dropout >= 0 && m.Dropout < 1))
             checks.Fail("model.dropout", $"must be in [0, 1), found {m.Dropout}");
         if (Backbones.Registry.Get(m.Backbone).InputRule(imageSize) is { } problem)
             checks.Fail("data.imageSize", $"{problem} (for {m.Backbone})");
         checks.OneOf("model.head.type", m.Head.Type, Heads.Registry.Names);
         checks.Positive("model.head.s", m.Head.S);
+        checks.InRange("model.head.s", m.Head.S, 1e-3, 1e4);
+        if (m.Head.M1 is { } m1)
+            checks.InRange("model.head.m1", m1, 0.1, 10);
+        if (m.Head.M2 is { } m2)
+            checks.InRange("model.head.m2", m2, -Math.PI / 2, Math.PI / 2);
+        if (m.Head.M3 is { } m3)
+            checks.InRange("model.head.m3", m3, -1, 1);
         Heads.Registry.Get(m.Head.Type).Validate?.Invoke(m, checks);
     }
 
     private static void Train(TrainConfig t, ConfigChecks checks)
     {
         checks.Positive("train.epochs", t.Epochs);
+        checks.InRange("train.epochs", t.Epochs, 1, 100_000);
         checks.Positive("train.batchSize", t.BatchSize);
+        checks.InRange("train.batchSize", t.BatchSize, 1, 65_536);
         checks.OneOf("train.optimizer.type", t.Optimizer.Type, Optimizers);
         checks.Positive("train.optimizer.lr", t.Optimizer.Lr);
+        checks.InRange("train.optimizer.lr", t.Optimizer.Lr, 1e-12, 100);
         if (!(t.Optimizer.Momentum >= 0 && t.Optimizer.Momentum < 1))
             checks.Fail("train.optimizer.momentum", $"must be in [0, 1), found {t.Optimizer.Momentum}");
         checks.NonNegative("train.optimizer.weightDecay", t.Optimizer.WeightDecay);
@@ -163,13 +179,16 @@ public static class RunConfigValidator
             checks.Fail("train.optimizer.nesterov", "needs a positive momentum");
         checks.OneOf("train.schedule.type", t.Schedule.Type, Schedules);
         checks.NonNegative("train.schedule.warmupEpochs", t.Schedule.WarmupEpochs);
+        checks.InRange("train.schedule.warmupEpochs", t.Schedule.WarmupEpochs, 0, t.Epochs);
         checks.Fraction("train.schedule.gamma", t.Schedule.Gamma);
         checks.InRange("train.schedule.minLrFraction", t.Schedule.MinLrFraction, 0, 1);
         checks.NonNegative("train.clipGradNorm", t.ClipGradNorm);
+        checks.InRange("train.clipGradNorm", t.ClipGradNorm, 0, 1e6);
         checks.Positive("train.checkpointEvery", t.CheckpointEvery);
         checks.Positive("train.keepCheckpoints", t.KeepCheckpoints);
         checks.Positive("train.evalEvery", t.EvalEvery);
         checks.NonNegative("train.threads", t.Threads);
+        checks.InRange("train.threads", t.Threads, 0, 256);
         if (t.Init is not null && !checks.FileOk(Path.Combine(t.Init, "config.json")))
             throw FaceDistillException.ForFile(t.Init, "not a FaceDistill run directory (train.init)");
     }
@@ -177,8 +196,10 @@ public static class RunConfigValidator
     private static void Eval(EvalConfig e, ConfigChecks checks)
     {
         checks.Positive("eval.batchSize", e.BatchSize);
+        checks.InRange("eval.batchSize", e.BatchSize, 1, 65_536);
         checks.Fraction("eval.centerCrop", e.CenterCrop);
         checks.Positive("eval.pairsPerFold", e.PairsPerFold);
+        checks.InRange("eval.pairsPerFold", e.PairsPerFold, 1, 100_000);
         if (e.View is not null)
             checks.Parses("eval.view", () => FaceViews.Parse(e.View));
         checks.OneOf("eval.pairSides", e.PairSides, ["both", "one"]);

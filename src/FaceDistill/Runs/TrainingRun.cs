@@ -39,6 +39,10 @@ public static class TrainingRun
         var task = FaceTaskExtensions.Parse(cfg.Task);
         var data = RunData.From(cfg);
         Protocols.Probe(cfg, task, data); // before any training: the final evaluation must be able to run
+        if (cfg.Train.BatchSize > data.Train.Count)
+            throw new FaceDistillException(
+                $"key 'train.batchSize' ({cfg.Train.BatchSize}) exceeds the {data.Train.Count} training images"
+            );
         // the terms' own parameters (e.g. a feature-KD projection) start from the seed too, not from leftover RNG state
         manual_seed(Seeds.Derive(cfg.Train.Seed, 0x7E4));
         var loaderOptions = DataLoaderOptions.ForTraining(cfg);

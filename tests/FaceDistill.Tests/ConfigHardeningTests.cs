@@ -1,0 +1,70 @@
+using FaceDistill.Core;
+
+namespace FaceDistill.Tests;
+
+/// <summary>Bad configs that used to pass or crash: each a one-line error naming the file and the key.</summary>
+public class ConfigHardeningTests
+{
+    private static string Write(string name, string text)
+    {
+        var p = Path.Combine(TestUtil.TempDir(), name);
+        File.WriteAllText(p, text);
+        return p;
+    }
+
+    private static string Error(string name, string text, params string[] overrides)
+    {
+        var p = Write(name, text);
+        var e = Assert.Throws<FaceDistillException>(() => RunConfig.Load(p, overrides));
+        Assert.DoesNotContain('\n', e.Message);
+        Assert.Contains(p, e.Message);
+        return e.Message;
+    }
+
+    [Theory]
+    [InlineData("train:\n  optimizer:\n    lr: NaN\n", "train.optimizer.lr")]
+    [InlineData("train:\n  clipGradNorm: Infinity\n", "train.clipGradNorm")]
+    [InlineData("model:\n  head:\n    m2: 1e400\n", "model.head.m2")]
+    public void NonFiniteYamlNumbersNameTheKey(string yaml, string key)
+    {
+        var m = Error("c.yaml", yaml);
+        Assert.Contains($"key '{key}'", m);
+        Assert.Contains("finite", m);
+    }
+
+    [Fact]
+    public void DuplicateComplexAndCaseOnlyKeysAndEmptyFilesAreErrors()
+    {
+        Assert.Contains("appears twice", Error("d.json", "{ \"name\": \"a\", \"name\": \"b\" }"));
+        Assert.Contains("Duplicate key epochs", Error("d.yaml", "train:\n  epochs: 1\n  epochs: 2\n"));
+        Assert.Contains("keys must be plain names", Error("k.yaml", "? [a, b]\n: 1\n"));
+        Assert.Contains("differ only in case", Error("c.json", "{ \"train\": { \"epochs\": 1, \"Epochs\": 2 } }"));
+        Assert.Contains("the config is empty", Error("e.yaml", ""));
+        Assert.Contains("must be finite", Error("n.json", "{ \"train\": { \"optimizer\": { \"lr\": 1e400 } } }"));
+    }
+
+    [Theory]
+    [InlineData("train.threads=5000", "train.threads")]
+    [InlineData("data.synthetic.identities=2000000000", "data.synthetic.identities")]
+    [InlineData("eval.pairsPerFold=1000000", "eval.pairsPerFold")]
+    [InlineData("model.head.m2=100", "model.head.m2")]
+    [InlineData("model.width=1e-6", "model.width")]
+    [InlineData("train.schedule.warmupEpochs=1e9", "train.schedule.warmupEpochs")]
+    [InlineData("train.optimizer.lr=1e308", "train.optimizer.lr")]
+    [InlineData("model.embeddingSize=200000000", "model.embeddingSize")]
+    public void ValuesOutOfTheirRangeAreRejectedBeforeAnyWork(string assignment, string key)
+    {
+        var e = Assert.Throws<FaceDistillException>(() => RunConfig.Load(null, [assignment]));
+        Assert.Contains($"key '{key}'", e.Message);
+    }
+
+    [Fact]
+    public void ABatchLargerThanTheTrainingSetIsAnError()
+    {
+        var cfg = TestUtil.Tiny("huge-batch", 1) with { Train = TestUtil.Tiny("x").Train with { BatchSize = 5000 } };
+        var e = Assert.Throws<FaceDistillException>(() =>
+            TrainingRun.Execute(cfg, TestUtil.TempDir(), ExistingRun.Refuse)
+        );
+        Assert.Contains("train.batchSize", e.Message);
+    }
+}
