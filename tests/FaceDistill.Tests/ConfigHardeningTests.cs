@@ -68,3 +68,38 @@ public class ConfigHardeningTests
         Assert.Contains("train.batchSize", e.Message);
     }
 }
+
+public class CsvTests
+{
+    [Fact]
+    public void FieldsWithCommasQuotesAndLineBreaksSurviveTheRoundTrip()
+    {
+        string[] row = ["a,b.png", "say \"hi\"", "two\nlines", "plain"];
+        var text = "h1,h2,h3,h4\n" + FaceDistill.Core.Csv.Row(row) + "\n\nx,y,z,w\n";
+        var records = FaceDistill.Core.Csv.Records(text, "t.csv").ToList();
+        Assert.Equal(3, records.Count);
+        Assert.Equal(row, records[1].Fields);
+        Assert.Equal(2, records[1].Line);
+        Assert.Equal(5, records[2].Line); // the quoted field spans lines 2–3, line 4 is blank
+        Assert.Equal("plain", FaceDistill.Core.Csv.Field("plain"));
+        Assert.Contains(
+            "not closed",
+            Assert
+                .Throws<FaceDistill.Core.FaceDistillException>(() =>
+                    FaceDistill.Core.Csv.Records("a,\"b\n", "t.csv").ToList()
+                )
+                .Message
+        );
+    }
+
+    [Fact]
+    public void ALandmarkCsvWithACommaInAnImageNameReadsBack()
+    {
+        var dir = TestUtil.TempDir();
+        var pts = new FaceLandmarks(Enumerable.Range(0, 68).Select(i => new Point2(i, 2 * i)).ToArray());
+        var csv = Path.Combine(dir, "landmarks.csv");
+        File.WriteAllText(csv, LandmarkCsv.Header + "\n" + LandmarkCsv.Row("Smith, John/001.png", pts) + "\n");
+        var read = LandmarkCsv.Read(csv);
+        Assert.Equal(67, read["Smith, John/001.png"].Points[67].X);
+    }
+}

@@ -145,10 +145,10 @@ public sealed class FileFaceDataset : IFaceDataset
     {
         if (!File.Exists(csvPath))
             throw FaceDistillException.ForFile(csvPath, "label file not found");
-        var lines = File.ReadAllLines(csvPath);
-        if (lines.Length == 0)
+        var records = Csv.Records(File.ReadAllText(csvPath), csvPath).ToList();
+        if (records.Count == 0)
             throw FaceDistillException.ForFile(csvPath, "label file is empty");
-        var header = lines[0].Split(',').Select(h => h.Trim().ToLowerInvariant()).ToList();
+        var header = records[0].Fields.Select(h => h.Trim().ToLowerInvariant()).ToList();
         int col(string n) => header.IndexOf(n);
         int iPath = col("path"),
             iId = col("identity"),
@@ -165,11 +165,9 @@ public sealed class FileFaceDataset : IFaceDataset
         var dir = Path.GetDirectoryName(Path.GetFullPath(csvPath))!;
         var items = new List<(string, FaceLabels)>();
         var identityNames = new Dictionary<string, int>();
-        for (int ln = 1; ln < lines.Length; ln++)
+        foreach (var (line, f) in records.Skip(1))
         {
-            if (string.IsNullOrWhiteSpace(lines[ln]))
-                continue;
-            var f = lines[ln].Split(',');
+            int ln = line - 1; // messages below say line ln + 1
             if (f.Length != header.Count)
                 throw FaceDistillException.ForFile(
                     csvPath,

@@ -176,7 +176,7 @@ public static class ExperimentTable
                 var rep = m.Reports[v][s];
                 int seed = m.IsReference ? r.Plan.Seeds[0] : r.Plan.Seeds[s];
                 double t = s < m.TrainSeconds.Count ? m.TrainSeconds[s] : double.NaN;
-                sb.Append($"{m.Name},{m.Kind},{v},{seed},");
+                sb.Append($"{Core.Csv.Field(m.Name)},{m.Kind},{Core.Csv.Field(v)},{seed},");
                 sb.Append(
                     string.Join(
                         ',',

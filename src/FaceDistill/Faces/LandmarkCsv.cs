@@ -13,25 +13,22 @@ public static class LandmarkCsv
     {
         if (!File.Exists(csvPath))
             throw FaceDistillException.ForFile(csvPath, "landmarks file not found");
-        var lines = File.ReadAllLines(csvPath);
-        if (lines.Length == 0)
+        var records = Csv.Records(File.ReadAllText(csvPath), csvPath).ToList();
+        if (records.Count == 0)
             throw FaceDistillException.ForFile(csvPath, "empty landmarks file");
-        var header = lines[0].Split(',').Select(h => h.Trim()).ToList();
+        var header = records[0].Fields.Select(h => h.Trim()).ToList();
         int pathCol = header.IndexOf("path");
         var xs = Enumerable.Range(0, FaceLandmarks.Count).Select(i => header.IndexOf($"x{i}")).ToArray();
         var ys = Enumerable.Range(0, FaceLandmarks.Count).Select(i => header.IndexOf($"y{i}")).ToArray();
         if (pathCol < 0 || xs.Contains(-1) || ys.Contains(-1))
             throw FaceDistillException.ForFile(csvPath, "header must have 'path' and x0,y0 … x67,y67");
         var result = new Dictionary<string, FaceLandmarks>(StringComparer.Ordinal);
-        for (int l = 1; l < lines.Length; l++)
+        foreach (var (line, f) in records.Skip(1))
         {
-            if (string.IsNullOrWhiteSpace(lines[l]))
-                continue;
-            var f = lines[l].Split(',');
             if (f.Length < header.Count)
                 throw FaceDistillException.ForFile(
                     csvPath,
-                    $"line {l + 1}: {f.Length} fields, the header has {header.Count}"
+                    $"line {line}: {f.Length} fields, the header has {header.Count}"
                 );
             var pts = new Point2[FaceLandmarks.Count];
             for (int i = 0; i < pts.Length; i++)
@@ -42,7 +39,7 @@ public static class LandmarkCsv
                     || !double.IsFinite(x)
                     || !double.IsFinite(y)
                 )
-                    throw FaceDistillException.ForFile(csvPath, $"line {l + 1}: landmark {i} is not a number");
+                    throw FaceDistillException.ForFile(csvPath, $"line {line}: landmark {i} is not a number");
                 pts[i] = new Point2(x, y);
             }
             result[f[pathCol].Replace('\\', '/')] = new FaceLandmarks(pts);
@@ -53,8 +50,9 @@ public static class LandmarkCsv
     public static string Header =>
         "path," + string.Join(',', Enumerable.Range(0, FaceLandmarks.Count).Select(i => $"x{i},y{i}"));
 
+    /// <summary>One row; the path is quoted when it holds a comma, a quote or a line break (RFC 4180).</summary>
     public static string Row(string path, FaceLandmarks lm) =>
-        path
+        Csv.Field(path)
         + ","
         + string.Join(
             ',',

@@ -24,7 +24,7 @@ public static class SyntheticDatasetWriter
                 var rel = $"id{ds.Person(i).Id:D5}/{i % ds.Options.ImagesPerIdentity:D3}.png";
                 ImageCodec.Save(img, Path.Combine(dir, rel));
                 labels.Add(
-                    $"{rel},id{ds.Person(i).Id:D5},{l.Expression},"
+                    $"{Csv.Field(rel)},id{ds.Person(i).Id:D5},{l.Expression},"
                         + $"{l.Age.ToString(CultureInfo.InvariantCulture)},{l.Gender}"
                 );
                 marks.Add(LandmarkCsv.Row(rel, FaceLandmarks.FromXY(lm)));
