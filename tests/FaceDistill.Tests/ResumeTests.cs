@@ -26,6 +26,7 @@ public class ResumeTests
         var latest = Checkpoint.Latest(Path.Combine(root, "done", "checkpoints"))!;
         var state = Checkpoint.LoadState(latest);
         File.WriteAllText(Path.Combine(latest, "state.json"), JsonSerializer.Serialize(state with { Step = 999 }));
+        Checkpoint.WriteManifest(latest); // a deliberate edit: sealed again
         Assert.False(TrainingRun.Execute(cfg, root, ExistingRun.Resume).Result.Interrupted);
     }
 

@@ -56,6 +56,7 @@ public class TrainingTests
             Path.Combine(latest, "state.json"),
             System.Text.Json.JsonSerializer.Serialize(state with { TrainSeconds = 1000 })
         );
+        Checkpoint.WriteManifest(latest); // a deliberate edit: sealed again
         var resumed = TrainingRun.Execute(cfg2, root, ExistingRun.Resume);
         Assert.Equal(total, resumed.Result.Steps);
         Assert.InRange(resumed.Result.Elapsed.TotalSeconds, 1000, 1300); // the whole run's time, not the last session's

@@ -69,6 +69,18 @@ public static class Checkpoint
         }
     }
 
+    /// <summary>Writes the manifest of a checkpoint folder: the SHA-256 of each of its files (also after a deliberate
+    /// edit, e.g. a test that rewrites state.json).</summary>
+    public static void WriteManifest(string dir)
+    {
+        var sums = Directory
+            .GetFiles(dir)
+            .Where(f => Path.GetFileName(f) != ManifestFile)
+            .Order(StringComparer.Ordinal)
+            .ToDictionary(f => Path.GetFileName(f), Sha256);
+        File.WriteAllText(Path.Combine(dir, ManifestFile), JsonSerializer.Serialize(sums));
+    }
+
     public static string Save(
         string checkpointDir,
         nn.Module model,
@@ -88,11 +100,7 @@ public static class Checkpoint
                     SaveTensors(Path.Combine(tmp, "terms.bin"), extra);
                 ((TorchSharp.Modules.OptimizerHelper?)optimizer)?.save_state_dict(Path.Combine(tmp, "optim.bin"));
                 File.WriteAllText(Path.Combine(tmp, "state.json"), JsonSerializer.Serialize(state));
-                var sums = Directory
-                    .GetFiles(tmp)
-                    .Order(StringComparer.Ordinal)
-                    .ToDictionary(f => Path.GetFileName(f), Sha256);
-                File.WriteAllText(Path.Combine(tmp, ManifestFile), JsonSerializer.Serialize(sums));
+                WriteManifest(tmp);
             }
         );
         AtomicFile.WriteAllText(Path.Combine(checkpointDir, "latest"), Path.GetFileName(dir));
