@@ -106,14 +106,40 @@ public sealed class TfjsGraphModule : nn.Module
     public Dictionary<string, Tensor> Run(Tensor input, IReadOnlyList<string>? outputs = null)
     {
         outputs ??= _graph.Outputs;
+        var keep = outputs.ToHashSet(StringComparer.Ordinal);
         var values = new Dictionary<string, Value>(StringComparer.Ordinal);
+        // memory is the live set, not the whole graph: a node's value is freed once its last consumer has run
+        var remaining = new Dictionary<string, int>(StringComparer.Ordinal);
+        foreach (var n in _order)
+        foreach (var i in n.Inputs)
+            remaining[i] = remaining.GetValueOrDefault(i) + 1;
         using var scope = NewDisposeScope();
         foreach (var n in _order)
         {
             if (n.Op == "Const")
                 continue;
-            var inputs = n.Inputs.Select(i => Get(i, values)).ToArray();
-            values[n.Name] = n.Op == "Placeholder" ? new Value(input, input.dim() == 4) : Apply(n, inputs);
+            Value v;
+            using (NewDisposeScope())
+            {
+                v =
+                    n.Op == "Placeholder"
+                        ? new Value(input, input.dim() == 4)
+                        : Apply(n, n.Inputs.Select(i => Get(i, values)).ToArray());
+                if (n.Op != "Placeholder")
+                    v.T.MoveToOuterDisposeScope();
+            }
+            values[n.Name] = v;
+            foreach (var i in n.Inputs)
+                if (
+                    --remaining[i] == 0
+                    && !keep.Contains(i)
+                    && values.TryGetValue(i, out var done)
+                    && !ReferenceEquals(done.T, input)
+                )
+                {
+                    done.T.Dispose();
+                    values.Remove(i);
+                }
         }
         var result = new Dictionary<string, Tensor>(StringComparer.Ordinal);
         foreach (var o in outputs)
@@ -154,7 +180,7 @@ public sealed class TfjsGraphModule : nn.Module
         {
             return n.Op switch
             {
-                "Identity" => x[0],
+                "Identity" => x[0] with { T = x[0].T.alias() },
                 "Conv2D" or "DepthwiseConv2dNative" => Conv(n, x, fused: false),
                 "_FusedConv2D" or "FusedDepthwiseConv2dNative" => Conv(n, x, fused: true),
                 "BiasAdd" or "Add" or "AddV2" => Binary(x[0], x[1], (a, b) => a + b),
