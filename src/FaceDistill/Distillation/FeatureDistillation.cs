@@ -18,8 +18,7 @@ namespace FaceDistill.Distillation;
 /// </summary>
 public sealed class FeatureDistillation : IObjectiveTerm
 {
-    private readonly OnlineTeacher _teacher;
-    private readonly TorchSharp.Modules.Linear? _projection;
+    private readonly TeacherEmbeddingTarget _target;
     private readonly bool _cosine;
     private readonly double _weight;
 
@@ -27,16 +26,14 @@ public sealed class FeatureDistillation : IObjectiveTerm
     {
         if (loss is not ("cosine" or "l2"))
             throw new FaceDistillException($"feature distillation loss must be cosine or l2, not '{loss}'");
-        _teacher = teacher;
         _cosine = loss == "cosine";
         _weight = weight;
-        if (studentDim != teacher.Teacher.EmbeddingSize)
-            _projection = nn.Linear(studentDim, teacher.Teacher.EmbeddingSize, hasBias: false);
+        _target = new TeacherEmbeddingTarget(teacher, studentDim);
     }
 
     public string Name => "feature";
     public IReadOnlyList<string> Views => ["clean"];
-    public IEnumerable<TorchSharp.Modules.Parameter> Parameters => _projection?.parameters() ?? [];
+    public IEnumerable<TorchSharp.Modules.Parameter> Parameters => _target.Parameters;
 
     public double Weight(StepContext ctx) => _weight;
 
@@ -53,16 +50,8 @@ public sealed class FeatureDistillation : IObjectiveTerm
         return (d * d).sum(1).mean();
     }
 
-    public Tensor Compute(StudentOutputs student, Batch batch, StepContext ctx)
-    {
-        var t =
-            _teacher.For(batch, ctx.Step).Embedding
-            ?? throw new FaceDistillException($"teacher {_teacher.Teacher.Name} produces no embedding");
-        if (_projection is null)
-            return Loss(student.Embedding, t, _cosine);
-        using var projected = _projection.call(student.Embedding);
-        return Loss(projected, t, _cosine);
-    }
+    public Tensor Compute(StudentOutputs student, Batch batch, StepContext ctx) =>
+        _target.Compute(student, batch, ctx, (s, t) => Loss(s, t, _cosine));
 
     public static readonly DistillMethod Method = new()
     {

@@ -25,22 +25,19 @@ namespace FaceDistill.Distillation;
 /// </summary>
 public sealed class LabelFreeDistillation : IObjectiveTerm
 {
-    private readonly OnlineTeacher _teacher;
-    private readonly TorchSharp.Modules.Linear? _projection;
+    private readonly TeacherEmbeddingTarget _target;
     private readonly double _weight,
         _relational;
 
     public LabelFreeDistillation(OnlineTeacher teacher, int studentDim, double weight, double relational)
     {
-        _teacher = teacher;
         (_weight, _relational) = (weight, relational);
-        if (studentDim != teacher.Teacher.EmbeddingSize)
-            _projection = nn.Linear(studentDim, teacher.Teacher.EmbeddingSize, hasBias: false);
+        _target = new TeacherEmbeddingTarget(teacher, studentDim);
     }
 
     public string Name => "labelfree";
     public IReadOnlyList<string> Views => ["clean"];
-    public IEnumerable<TorchSharp.Modules.Parameter> Parameters => _projection?.parameters() ?? [];
+    public IEnumerable<TorchSharp.Modules.Parameter> Parameters => _target.Parameters;
 
     public double Weight(StepContext ctx) => _weight;
 
@@ -67,16 +64,8 @@ public sealed class LabelFreeDistillation : IObjectiveTerm
         return loss.MoveToOuterDisposeScope();
     }
 
-    public Tensor Compute(StudentOutputs student, Batch batch, StepContext ctx)
-    {
-        var t =
-            _teacher.For(batch, ctx.Step).Embedding
-            ?? throw new FaceDistillException($"teacher {_teacher.Teacher.Name} produces no embedding");
-        if (_projection is null)
-            return Loss(student.Embedding, t, _relational);
-        using var projected = _projection.call(student.Embedding);
-        return Loss(projected, t, _relational);
-    }
+    public Tensor Compute(StudentOutputs student, Batch batch, StepContext ctx) =>
+        _target.Compute(student, batch, ctx, (s, t) => Loss(s, t, _relational));
 
     public static readonly DistillMethod Method = new()
     {

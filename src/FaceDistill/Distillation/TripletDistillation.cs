@@ -30,8 +30,7 @@ public enum TripletMining
 /// triplet</c>, keys <c>margin, mining, ageBin</c>.</summary>
 public sealed class TripletDistillation : IObjectiveTerm
 {
-    private readonly OnlineTeacher _teacher;
-    private readonly TorchSharp.Modules.Linear? _projection;
+    private readonly TeacherEmbeddingTarget _target;
     private readonly FaceTask _task;
     private readonly double _weight,
         _margin,
@@ -48,10 +47,8 @@ public sealed class TripletDistillation : IObjectiveTerm
         double ageBin
     )
     {
-        _teacher = teacher;
         (_task, _weight, _margin, _mining, _ageBin) = (task, weight, margin, mining, ageBin);
-        if (studentDim != teacher.Teacher.EmbeddingSize)
-            _projection = nn.Linear(studentDim, teacher.Teacher.EmbeddingSize, hasBias: false);
+        _target = new TeacherEmbeddingTarget(teacher, studentDim);
     }
 
     public static TripletMining ParseMining(string name) =>
@@ -65,7 +62,7 @@ public sealed class TripletDistillation : IObjectiveTerm
 
     public string Name => "triplet";
     public IReadOnlyList<string> Views => ["clean"];
-    public IEnumerable<TorchSharp.Modules.Parameter> Parameters => _projection?.parameters() ?? [];
+    public IEnumerable<TorchSharp.Modules.Parameter> Parameters => _target.Parameters;
 
     public double Weight(StepContext ctx) => _weight;
 
@@ -117,14 +114,8 @@ public sealed class TripletDistillation : IObjectiveTerm
 
     public Tensor Compute(StudentOutputs student, Batch batch, StepContext ctx)
     {
-        var t =
-            _teacher.For(batch, ctx.Step).Embedding
-            ?? throw new FaceDistillException($"teacher {_teacher.Teacher.Name} produces no embedding");
         var classes = batch.Labels.Select(ClassOf).ToArray();
-        if (_projection is null)
-            return Loss(student.Embedding, t, classes, _margin, _mining);
-        using var projected = _projection.call(student.Embedding);
-        return Loss(projected, t, classes, _margin, _mining);
+        return _target.Compute(student, batch, ctx, (s, t) => Loss(s, t, classes, _margin, _mining));
     }
 
     public static readonly DistillMethod Method = new()

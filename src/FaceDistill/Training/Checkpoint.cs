@@ -114,7 +114,6 @@ public static class Checkpoint
         return dir;
     }
 
-    /// <summary>The newest complete checkpoint, or null when there is none.</summary>
     /// <summary>The newest checkpoint: the one <c>latest</c> names, or — when that pointer is gone — the highest
     /// complete <c>step-*</c> folder (weights and state present); null when there is none.</summary>
     public static string? Latest(string checkpointDir)
