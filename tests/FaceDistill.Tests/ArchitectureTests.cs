@@ -23,6 +23,7 @@ public class ArchitectureTests
         "Distillation",
         "Evaluation",
         "Training",
+        "Omni",
         "Runs",
         "Experiments",
     ];

@@ -132,6 +132,15 @@ public sealed record DataConfig
     /// <summary>Cap on training images (0 = all), taken after a seeded shuffle.</summary>
     public int MaxImages { get; init; }
 
+    /// <summary>The labelled budget: this fraction of each class of the training split (in proportion, seeded by the
+    /// split seed; at least one image per class); the rest is the unlabelled remainder omni-supervised mining may use,
+    /// its labels hidden. 1 = all.</summary>
+    public double LabelledFraction { get; init; } = 1;
+
+    /// <summary>Extra labelled training folders (class = folder, e.g. a mined or condensed set written by an
+    /// experiment's <c>derive</c> step), added to the training set as they are (no cap, no split).</summary>
+    public string[]? Extra { get; init; }
+
     /// <summary>The view the student trains on (and is evaluated on, unless eval.view says otherwise): clean,
     /// occluded:mask, occluded:vr, occluded:sunglasses, lowres:16 … The teacher always sees the clean view.</summary>
     public string View { get; init; } = "clean";

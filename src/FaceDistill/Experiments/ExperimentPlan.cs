@@ -40,6 +40,10 @@ public sealed class ExperimentPlan
     /// <summary>Data preparation run before the first training run (aligned copies of real datasets).</summary>
     public IReadOnlyList<AlignStep> Prepare { get; init; } = [];
 
+    /// <summary>Training sets derived from runs (mined, condensed), built per seed before the first run that reads
+    /// them.</summary>
+    public IReadOnlyList<DeriveStep> Derive { get; init; } = [];
+
     /// <summary>Evaluation views; empty = the base config's own (eval.view, else data.view).</summary>
     public IReadOnlyList<string> Views { get; init; } = [];
     public required string Source { get; init; }
@@ -57,6 +61,7 @@ public sealed class ExperimentPlan
         "combine",
         "prepare",
         "convergence",
+        "derive",
     ];
 
     /// <summary>True when the file is an experiment (it has <c>runs</c>) rather than a single run's config.</summary>
@@ -111,6 +116,7 @@ public sealed class ExperimentPlan
             Source = path,
             Prepare = reader.Prepare(),
             Convergence = reader.Convergence(runs),
+            Derive = reader.Derive(runs),
         };
         // every run's config must be valid before anything trains (other runs' directories are checked when they exist)
         foreach (var r in runs)
@@ -142,7 +148,31 @@ public sealed class ExperimentPlan
             Source = Source,
             Prepare = Prepare,
             Convergence = Convergence,
+            Derive = Derive,
         };
+    }
+
+    public DeriveStep DeriveStep(string name) => Derive.First(d => d.Name == name);
+
+    /// <summary>The folder of a derived set for <paramref name="seed"/>.</summary>
+    public string DerivedDirectory(string runsRoot, DeriveStep d, int seed) =>
+        System.IO.Path.Combine(runsRoot, Name, "derived", $"{d.Name}-s{seed}");
+
+    /// <summary>The derived sets a run reads (its <c>#name</c> values), with the sets they are built from, in build
+    /// order.</summary>
+    public IReadOnlyList<DeriveStep> DerivedFor(PlanRun r)
+    {
+        var order = new List<DeriveStep>();
+        void Add(DeriveStep d)
+        {
+            if (d.Condense is not null && d.From != "labelled")
+                Add(DeriveStep(d.From));
+            if (!order.Contains(d))
+                order.Add(d);
+        }
+        foreach (var name in PlanReader.DeriveReferences(r))
+            Add(DeriveStep(name));
+        return order;
     }
 
     public string RunName(PlanRun r, int seed) => r.Reference ? r.Name : $"{r.Name}-s{seed}";
@@ -166,15 +196,24 @@ public sealed class ExperimentPlan
         node["name"] = RunName(r, seed);
         ConfigLoader.ApplyOverride(node, $"train.seed={seed}", Source);
         var refs = new List<string>();
+        JsonNode? Resolve(JsonNode? v)
+        {
+            if (v is JsonArray arr)
+                return new JsonArray(arr.Select(e => Resolve(e?.DeepClone())).ToArray());
+            if (v is not JsonValue jv || !jv.TryGetValue<string>(out var s) || s.Length < 2)
+                return v;
+            string? target =
+                s[0] == '@' ? RunDirectory(runsRoot, Run(s[1..]), seed)
+                : s[0] == '#' ? DerivedDirectory(runsRoot, DeriveStep(s[1..]), seed)
+                : null;
+            if (target is null)
+                return v;
+            refs.Add(Path.GetFullPath(target));
+            return JsonValue.Create(target);
+        }
         foreach (var (key, value) in r.Set)
         {
-            var v = value?.DeepClone();
-            if (v is JsonValue jv && jv.TryGetValue<string>(out var s) && s.StartsWith('@'))
-            {
-                var target = RunDirectory(runsRoot, Run(s[1..]), seed);
-                refs.Add(Path.GetFullPath(target));
-                v = JsonValue.Create(target);
-            }
+            var v = Resolve(value?.DeepClone());
             ConfigLoader.ApplyOverride(
                 node,
                 $"{key}={(v is null ? "null" : v.ToJsonString())}",

@@ -28,7 +28,11 @@ public sealed record ExperimentResult(
     IReadOnlyList<string> Views,
     IReadOnlyList<MethodResult> Methods,
     string Directory
-);
+)
+{
+    /// <summary>The sets derived from runs (mined, condensed), per seed, in build order.</summary>
+    public IReadOnlyList<DerivedSummary> Derived { get; init; } = [];
+}
 
 /// <summary>
 /// Runs an <see cref="ExperimentPlan"/>: every run for every seed (a run that already finished with the same config is
@@ -53,6 +57,7 @@ public static class ExperimentRunner
         var task = FaceTaskExtensions.Parse(baseCfg.Task);
         var views = plan.Views.Count > 0 ? plan.Views : [baseCfg.Eval.View ?? baseCfg.Data.View];
         var results = new List<MethodResult>();
+        var derived = new List<DerivedSummary>();
         int total = plan.Runs.Sum(r => r.Reference ? 1 : plan.Seeds.Length),
             done = 0;
         foreach (var r in plan.Runs)
@@ -84,6 +89,9 @@ public static class ExperimentRunner
                         m.Reports[views[k]].Add(teacherReports[k]);
                     continue;
                 }
+                foreach (var d in plan.DerivedFor(r))
+                    if (!derived.Any(x => x.Name == d.Name && x.Seed == seed))
+                        derived.Add(DerivedSets.Ensure(plan, d, seed, runsRoot, log, cancel));
                 var cfg = plan.Config(r, seed, runsRoot);
                 var runDir = plan.RunDirectory(runsRoot, r, seed);
                 m.RunDirs.Add(runDir);
@@ -114,7 +122,7 @@ public static class ExperimentRunner
                     );
             results.Add(m);
         }
-        return new ExperimentResult(plan, baseCfg.Task, views, results, dir);
+        return new ExperimentResult(plan, baseCfg.Task, views, results, dir) { Derived = derived };
     }
 
     /// <summary>Trains the run unless it already finished with this very config; returns its training time in
@@ -160,9 +168,13 @@ public static class ExperimentRunner
         IReadOnlyList<string> views
     )
     {
-        if (FaceTaskExtensions.Parse(cfg.Task) != FaceTask.Recognition)
+        var task = FaceTaskExtensions.Parse(cfg.Task);
+        if (task == FaceTask.Expression && spec == "zoo:expression")
+            return ExpressionTeacher(data, views);
+        if (task != FaceTask.Recognition)
             throw new FaceDistillException(
-                $"teacher row '{spec}': only recognition experiments evaluate a teacher as it is"
+                $"teacher row '{spec}': recognition experiments evaluate any teacher as it is, expression ones "
+                    + "zoo:expression"
             );
         var pairs =
             data.Pairs
@@ -184,6 +196,28 @@ public static class ExperimentRunner
             views,
             cfg.Eval.PairSides == "one"
         );
+    }
+
+    /// <summary>face-api's expression net on the held-out images, as face-api crops them (the whole crop is the face
+    /// box → 68 landmarks → aligned box), FER2013's classes mapped onto its labels; on each view.</summary>
+    private static IReadOnlyList<EvalReport> ExpressionTeacher(ExperimentData data, IReadOnlyList<string> views)
+    {
+        var test =
+            data.Validation
+            ?? throw new FaceDistillException("teacher row 'zoo:expression': the experiment has no held-out images");
+        using var zoo = new Faces.FaceAnalyzer();
+        var names = Enum.GetNames<Expression>().Select(n => n.ToLowerInvariant()).ToArray();
+        return views
+            .Select(v =>
+                TeacherBaselines.Expression(
+                    zoo,
+                    test,
+                    names,
+                    "zoo:expression",
+                    new TeacherBaselines.Options(View: Faces.FaceViews.Parse(v))
+                )
+            )
+            .ToList();
     }
 
     /// <summary>The run evaluated on every view. Verification embeds each view of the pair images once (the clean one,

@@ -261,6 +261,56 @@ internal sealed class PlanReader
         return prepare;
     }
 
+    /// <summary>The <c>derive</c> entries: names unique, each <c>model</c> a trained run of the plan, each
+    /// <c>from</c> the labelled budget or an earlier entry, every <c>#name</c> of a run defined, and every run a set is
+    /// derived from listed before the first run that reads the set.</summary>
+    public List<DeriveStep> Derive(IReadOnlyList<PlanRun> runs)
+    {
+        var steps = new List<DeriveStep>();
+        if (Root["derive"] is JsonArray arr)
+            foreach (var node in arr)
+            {
+                var d = DeriveStep.Parse(node, Error);
+                if (steps.Any(x => x.Name == d.Name))
+                    Fail($"derive: name '{d.Name}' is used twice");
+                if (runs.FirstOrDefault(r => r.Name == d.Model) is not { Teacher: null })
+                    Fail($"derive '{d.Name}': model '{d.Model}' is not a trained run of this experiment");
+                if (d.Condense is not null && d.From != "labelled" && !steps.Any(x => x.Name == d.From))
+                    Fail($"derive '{d.Name}': from '{d.From}' is neither 'labelled' nor an earlier derive entry");
+                steps.Add(d);
+            }
+        else if (Root["derive"] is not null)
+            Fail("key 'derive' must be a list");
+        for (int i = 0; i < runs.Count; i++)
+            foreach (var name in DeriveReferences(runs[i]))
+            {
+                var d =
+                    steps.FirstOrDefault(x => x.Name == name)
+                    ?? throw Error($"run '{runs[i].Name}': '#{name}' is not a derive entry");
+                for (var cur = d; cur is not null; cur = cur.Condense is not null && cur.From != "labelled"
+                        ? steps.First(x => x.Name == cur.From) : null)
+                {
+                    int model = runs.ToList().FindIndex(r => r.Name == cur.Model);
+                    if (model >= i)
+                        Fail($"run '{runs[i].Name}' reads '#{cur.Name}', derived from run '{cur.Model}' listed after it");
+                }
+            }
+        return steps;
+    }
+
+    /// <summary>The names of the derived sets a run's <c>set</c> values name (<c>#name</c>, also inside lists).</summary>
+    public static IEnumerable<string> DeriveReferences(PlanRun r)
+    {
+        IEnumerable<string> Of(JsonNode? v) =>
+            v switch
+            {
+                JsonArray a => a.SelectMany(Of),
+                JsonValue jv when jv.TryGetValue<string>(out var s) && s.Length > 1 && s[0] == '#' => [s[1..]],
+                _ => [],
+            };
+        return r.Set.SelectMany(kv => Of(kv.Value)).Distinct();
+    }
+
     public List<(string Method, string Reference)> Convergence(IReadOnlyList<PlanRun> runs)
     {
         var convergence = new List<(string, string)>();

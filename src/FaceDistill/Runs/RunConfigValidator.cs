@@ -40,6 +40,26 @@ public static class RunConfigValidator
         Eval(c.Eval, checks);
         if (c.Data.Source == DataSources.Pool)
             LabelFree(c, checks);
+        if (c.Data.Extra is not null)
+            Extra(c, checks);
+        if (c.Data.LabelledFraction < 1 && c.Task is not ("expression" or "gender"))
+            checks.Fail("data.labelledFraction", $"takes a share of each class: expression and gender, not '{c.Task}'");
+    }
+
+    /// <summary>Extra labelled folders (mined or condensed sets): class = folder, for the classification tasks, on a
+    /// view that needs no landmarks (the extra images have none).</summary>
+    private static void Extra(ExperimentConfig c, ConfigChecks checks)
+    {
+        if (c.Task is not ("expression" or "gender"))
+            checks.Fail("data.extra", $"adds class folders, read for the expression and gender tasks, not '{c.Task}'");
+        if (c.Data.Source is DataSources.Pool)
+            checks.Fail("data.extra", "is not used with a face pool (it has no labels)");
+        var view = FaceViews.Parse(c.Data.View);
+        if (FaceViews.IsOcclusion(view))
+            checks.Fail("data.extra", $"images carry no landmarks, which the training view '{view.Name}' needs");
+        foreach (var f in c.Data.Extra!)
+            if (!checks.DirOk(f))
+                throw FaceDistillException.ForFile(f, "extra training folder not found (data.extra)");
     }
 
     /// <summary>A face pool has no labels: the run learns from a teacher's embeddings alone and is verified on a pair
@@ -90,6 +110,8 @@ public static class RunConfigValidator
         if (!(d.ValFraction >= 0 && d.ValFraction < 1))
             checks.Fail("data.valFraction", $"must be in [0, 1), found {d.ValFraction}");
         checks.NonNegative("data.maxImages", d.MaxImages);
+        if (!(d.LabelledFraction > 0 && d.LabelledFraction <= 1))
+            checks.Fail("data.labelledFraction", $"must be in (0, 1], found {d.LabelledFraction}");
         checks.Parses("data.view", () => FaceViews.Parse(d.View));
         checks.NonNegative("data.maxTestImages", d.MaxTestImages);
         if (d.TestPath is not null)

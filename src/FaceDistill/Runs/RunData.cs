@@ -14,10 +14,10 @@ public static class RunData
     public static ExperimentData From(ExperimentConfig c)
     {
         var task = FaceTaskExtensions.Parse(c.Task);
-        var (train, val) =
-            c.Data.Source == DataSources.Synthetic ? Synthetic(c.Data.Synthetic)
-            : c.Data.Source == DataSources.Pool ? (Pool(c.Data), null)
-            : Files(c, task);
+        var (all, val) = Split(c, task);
+        var (train, _) = Budget(all, c, task);
+        if (c.Data.Extra is { Length: > 0 } extra)
+            train = new ConcatDataset([train, .. extra.Select(f => FileFaceDataset.FromImageFolder(f, task))]);
         var pairs = task == FaceTask.Recognition ? Pairs(c, val) : null;
         int classes = task == FaceTask.Age ? 1 : train.ClassCount(task);
         var ages = Enumerable
@@ -34,6 +34,42 @@ public static class RunData
             AgeMean = ages.Length > 0 ? ages.Average() : 30,
             EvalCenterCrop = c.Eval.Pairs is not null ? c.Eval.CenterCrop : c.Data.CenterCrop,
         };
+    }
+
+    /// <summary>The training split before the labelled budget, and the held-out images.</summary>
+    private static (IFaceDataset Train, IFaceDataset? Val) Split(ExperimentConfig c, FaceTask task) =>
+        c.Data.Source == DataSources.Synthetic ? Synthetic(c.Data.Synthetic)
+        : c.Data.Source == DataSources.Pool ? (Pool(c.Data), null)
+        : Files(c, task);
+
+    /// <summary>The part of the training split outside the labelled budget (<c>data.labelledFraction</c>): the
+    /// unlabelled faces omni-supervised mining may use. Their labels stay on the items for measuring the precision of
+    /// mining, never for choosing.</summary>
+    public static IFaceDataset Unlabelled(ExperimentConfig c)
+    {
+        var task = FaceTaskExtensions.Parse(c.Task);
+        return Budget(Split(c, task).Train, c, task).Remainder;
+    }
+
+    /// <summary>The labelled budget: per class, the first ⌈fraction · n_c⌉ of the split's (already seeded) order, at
+    /// least one; the rest of each class is the remainder.</summary>
+    private static (IFaceDataset Labelled, IFaceDataset Remainder) Budget(IFaceDataset train, ExperimentConfig c, FaceTask task)
+    {
+        double f = c.Data.LabelledFraction;
+        if (f >= 1)
+            return (train, new SubsetDataset(train, []));
+        var order = Seeds.Permutation(train.Count, Seeds.Derive(c.Data.SplitSeed ?? c.Train.Seed, 0xB0D6));
+        var byClass = order.GroupBy(i => task.ClassLabel(train.Labels(i))).Where(g => g.Key >= 0).ToList();
+        var keep = new HashSet<int>();
+        foreach (var g in byClass)
+        {
+            var items = g.ToArray();
+            foreach (var i in items.Take(Math.Max(1, (int)Math.Ceiling(f * items.Length))))
+                keep.Add(i);
+        }
+        var labelled = Enumerable.Range(0, train.Count).Where(keep.Contains).ToArray();
+        var rest = Enumerable.Range(0, train.Count).Where(i => !keep.Contains(i)).ToArray();
+        return (new SubsetDataset(train, labelled), new SubsetDataset(train, rest));
     }
 
     /// <summary>Synthetic identities for training, and held-out people (identity ids after the training ones, so

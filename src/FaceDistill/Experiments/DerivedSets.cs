@@ -1,0 +1,329 @@
+using System.Globalization;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using FaceDistill.Core;
+using FaceDistill.Data;
+using FaceDistill.Omni;
+using FaceDistill.Plots;
+using FaceDistill.Runs;
+using FaceDistill.Training;
+
+namespace FaceDistill.Experiments;
+
+/// <summary>What building one derived set gave (its <c>derive.json</c>): images per class, the precision of mined
+/// labels where the truth is known, the seconds it took, and notes.</summary>
+public sealed record DerivedSummary(
+    string Name,
+    string Kind,
+    int Seed,
+    int[] PerClass,
+    double Precision,
+    double Seconds,
+    IReadOnlyList<string> Notes
+)
+{
+    public int Count => PerClass.Sum();
+}
+
+/// <summary>
+/// Builds the <see cref="DeriveStep"/>s of an experiment: a folder per set and seed (class = folder, what
+/// <c>data.extra</c> reads), with <c>derive.json</c> (the step's spec, the model's checkpoint, the summary), a contact
+/// sheet <c>grid.png</c>, and for mining <c>mined.csv</c> (every mined face: source, class, score, confidence,
+/// similarity, vote, known label). A set whose <c>derive.json</c> matches is reused; one built from other settings is
+/// refused. Features go to a store under the experiment's <c>.features</c> folder (resumable); a learned condensation
+/// snapshots under <c>&lt;set&gt;.state</c> and resumes from it.
+/// </summary>
+public static class DerivedSets
+{
+    public const string SummaryFile = "derive.json";
+
+    /// <summary>The class folder names of a task (what <see cref="FileFaceDataset.FromImageFolder"/> reads back to
+    /// the same labels).</summary>
+    public static IReadOnlyList<string> ClassNames(FaceTask task) =>
+        task == FaceTask.Expression
+            ? Enum.GetNames<Expression>().Select(n => n.ToLowerInvariant()).ToArray()
+            : ["0-male", "1-female"];
+
+    public static DerivedSummary Ensure(
+        ExperimentPlan plan,
+        DeriveStep step,
+        int seed,
+        string runsRoot,
+        Action<string> log,
+        CancellationToken cancel
+    )
+    {
+        var dir = plan.DerivedDirectory(runsRoot, step, seed);
+        var modelDir = plan.RunDirectory(runsRoot, plan.Run(step.Model), seed);
+        var checkpoint =
+            Checkpoint.Latest(Path.Combine(modelDir, "checkpoints"))
+            ?? throw FaceDistillException.ForFile(modelDir, $"derive '{step.Name}': the model run has no checkpoint");
+        var key = ModelKey(checkpoint);
+        var summaryPath = Path.Combine(dir, SummaryFile);
+        if (File.Exists(summaryPath))
+        {
+            var saved = JsonNode.Parse(File.ReadAllText(summaryPath));
+            if (saved?["spec"]?.GetValue<string>() == step.Spec && saved?["model"]?.GetValue<string>() == key)
+            {
+                var s = saved["summary"]!.Deserialize<DerivedSummary>()!;
+                return s with { Precision = s.Precision < 0 ? double.NaN : s.Precision };
+            }
+            throw FaceDistillException.ForFile(
+                dir,
+                $"derive '{step.Name}' was built from other settings or another model: remove it to build it again"
+            );
+        }
+        if (Directory.Exists(dir))
+            throw FaceDistillException.ForFile(dir, $"exists without {SummaryFile}: remove it to build it again");
+        log($"derive {step.Name}-s{seed}: {(step.Mine is not null ? "mining" : "condensing")} with {modelDir}");
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        using var run = TrainedRun.Load(modelDir);
+        var featureDir = Path.Combine(runsRoot, plan.Name, ".features");
+        var summary =
+            step.Mine is not null
+                ? Mine(step, seed, run, key, featureDir, dir, clock, cancel)
+                : Condense(plan, step, seed, runsRoot, run, key, featureDir, dir, clock, cancel);
+        log(
+            $"derive {step.Name}-s{seed}: {summary.Count} images ({string.Join(" ", summary.PerClass)}) in "
+                + $"{summary.Seconds:F0} s"
+                + (double.IsNaN(summary.Precision) ? "" : $", precision {100 * summary.Precision:F1} %")
+        );
+        foreach (var note in summary.Notes)
+            log($"derive {step.Name}-s{seed}: {note}");
+        return summary;
+    }
+
+    /// <summary>The model's identity: the SHA-256 manifest of its checkpoint.</summary>
+    private static string ModelKey(string checkpoint)
+    {
+        var manifest = Path.Combine(checkpoint, Checkpoint.ManifestFile);
+        var text = File.Exists(manifest) ? File.ReadAllText(manifest) : checkpoint;
+        return Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(text)))
+            [..32]
+            .ToLowerInvariant();
+    }
+
+    private static DerivedSummary Mine(
+        DeriveStep step,
+        int seed,
+        TrainedRun run,
+        string key,
+        string featureDir,
+        string dir,
+        System.Diagnostics.Stopwatch clock,
+        CancellationToken cancel
+    )
+    {
+        var task = run.Task;
+        int size = run.Config.Data.ImageSize;
+        int classes = run.Data.Classes;
+        var labelled = run.Data.Train;
+        var parts = new List<IFaceDataset>();
+        if (step.Unlabelled)
+            parts.Add(RunData.Unlabelled(run.Config));
+        if (step.Pool.Count > 0)
+        {
+            var sources = step.Pool.Select(f => new PoolSource(f, Path.GetFileName(Path.GetFullPath(f).TrimEnd('/'))))
+                .ToList();
+            IFaceDataset pool = FacePool.Open(sources, RunData.PoolCacheDir).Distinct();
+            parts.Add(step.Grayscale ? new GrayscaleDataset(pool) : pool);
+        }
+        parts.RemoveAll(p => p.Count == 0);
+        if (parts.Count == 0)
+            throw new FaceDistillException($"derive '{step.Name}': the pool holds no face to mine");
+        var poolSet = parts.Count == 1 ? parts[0] : new ConcatDataset(parts);
+        int truthParts = step.Unlabelled ? parts[0].Count : 0; // known labels: the hidden ones of the remainder
+        using var labStore = FeatureExtraction.Extract(
+            run.Model,
+            key,
+            labelled,
+            size,
+            featureDir,
+            label: "features (labelled)",
+            cancel: cancel
+        );
+        using var poolStore = FeatureExtraction.Extract(
+            run.Model,
+            key,
+            poolSet,
+            size,
+            featureDir,
+            label: "features (pool)",
+            cancel: cancel
+        );
+        int d = labStore.Dim - classes;
+        var labFeatures = new float[labelled.Count * labStore.Dim];
+        labStore.Read(0, labelled.Count, labFeatures);
+        var lab = new float[labelled.Count * d];
+        for (int i = 0; i < labelled.Count; i++)
+            labFeatures.AsSpan(i * labStore.Dim, d).CopyTo(lab.AsSpan(i * d, d));
+        var labels = Enumerable.Range(0, labelled.Count).Select(i => task.ClassLabel(labelled.Labels(i))).ToArray();
+        List<MinedFace> mined;
+        using (var bar = Progress.Start($"mine ({step.Name})", poolSet.Count))
+            mined = ConfidentMining.Mine(lab, labels, classes, poolStore, step.Mine!, bar);
+        int Truth(long i) => i < truthParts ? task.ClassLabel(poolSet.Labels((int)i)) : -1;
+        var stats = MiningSummary.Of(mined, classes, Truth);
+        var names = ClassNames(task);
+        var notes = Enumerable
+            .Range(0, classes)
+            .Where(c => stats.Mined[c] == 0)
+            .Select(c => $"class {names[c]}: nothing mined")
+            .ToList();
+        var images = mined
+            .Select(m => ((Func<RgbImage>)(() => Resize(poolSet.Image((int)m.Index), size)), m.Class))
+            .ToList();
+        var summary = new DerivedSummary(step.Name, "mine", seed, stats.Mined, stats.Precision, 0, notes);
+        FaceSetWriter.Write(
+            dir,
+            names,
+            images,
+            tmp =>
+            {
+                var rows = new List<string> { "source,class,score,confidence,similarity,vote,known" };
+                foreach (var m in mined)
+                {
+                    int t = Truth(m.Index);
+                    rows.Add(
+                        string.Join(
+                            ',',
+                            Csv.Field(poolSet.Describe((int)m.Index)),
+                            names[m.Class],
+                            F(m.Score),
+                            F(m.Confidence),
+                            F(m.Similarity),
+                            float.IsNaN(m.Vote) ? "" : F(m.Vote),
+                            t < 0 ? "" : names[t]
+                        )
+                    );
+                }
+                AtomicFile.WriteAllText(Path.Combine(tmp, "mined.csv"), string.Join('\n', rows) + "\n");
+                FaceSetWriter.Grid(Path.Combine(tmp, "grid.png"), names, images, cell: Math.Min(size, 64));
+                summary = summary with { Seconds = clock.Elapsed.TotalSeconds };
+                WriteSummary(tmp, step, key, summary, new { stats.Known, stats.Correct });
+            },
+            label: $"write {step.Name}"
+        );
+        return summary;
+    }
+
+    private static DerivedSummary Condense(
+        ExperimentPlan plan,
+        DeriveStep step,
+        int seed,
+        string runsRoot,
+        TrainedRun run,
+        string key,
+        string featureDir,
+        string dir,
+        System.Diagnostics.Stopwatch clock,
+        CancellationToken cancel
+    )
+    {
+        var task = run.Task;
+        int size = run.Config.Data.ImageSize;
+        int classes = run.Data.Classes;
+        IFaceDataset source =
+            step.From == "labelled"
+                ? run.Data.Train
+                : FileFaceDataset.FromImageFolder(plan.DerivedDirectory(runsRoot, plan.DeriveStep(step.From), seed), task);
+        var o = step.Condense! with { Seed = Seeds.Derive(seed, StableHash(step.Name)) };
+        Func<int, float[]>? features = null;
+        FeatureStore? store = null;
+        try
+        {
+            if (o.Algorithm == "herding")
+            {
+                store = FeatureExtraction.Extract(run.Model, key, source, size, featureDir, label: "features", cancel: cancel);
+                int d = store.Dim - classes;
+                var s = store;
+                features = i => s.Row(i)[..d];
+            }
+            var stateDir = dir.TrimEnd('/', '\\') + ".state";
+            var set = DatasetCondensation.Run(
+                source,
+                i => task.ClassLabel(source.Labels(i)),
+                classes,
+                size,
+                o,
+                stateDir,
+                features,
+                cancel
+            );
+            var names = ClassNames(task);
+            int per = 3 * size * size;
+            var images = Enumerable
+                .Range(0, set.Count)
+                .Select(i =>
+                    ((Func<RgbImage>)(() => FaceSetWriter.FromTensorData(set.Pixels.AsSpan(i * per, per), size)),
+                        set.Labels[i])
+                )
+                .ToList();
+            var perClass = Enumerable.Range(0, classes).Select(c => set.Labels.Count(y => y == c)).ToArray();
+            var summary = new DerivedSummary(step.Name, o.Algorithm, seed, perClass, double.NaN, 0, set.Notes);
+            FaceSetWriter.Write(
+                dir,
+                names,
+                images,
+                tmp =>
+                {
+                    FaceSetWriter.Grid(Path.Combine(tmp, "grid.png"), names, images, cell: Math.Max(size, 48));
+                    if (set.Losses.Count > 0)
+                        new LinePlot($"{step.Name}: condensation loss", "iteration", "loss")
+                            .Add(o.Algorithm, Enumerable.Range(1, set.Losses.Count).Select(i => (double)i), set.Losses)
+                            .Save(Path.Combine(tmp, "loss.png"));
+                    summary = summary with { Seconds = clock.Elapsed.TotalSeconds };
+                    WriteSummary(
+                        tmp,
+                        step,
+                        key,
+                        summary,
+                        new
+                        {
+                            set.MovedFromInit,
+                            FirstLoss = set.Losses.Count > 0 ? set.Losses[0] : (double?)null,
+                            LastLoss = set.Losses.Count > 0 ? set.Losses[^1] : (double?)null,
+                            Sources = set.SourceIndex.Select(i => source.Describe(i)).ToArray(),
+                        }
+                    );
+                },
+                label: $"write {step.Name}"
+            );
+            if (Directory.Exists(stateDir))
+                Directory.Delete(stateDir, recursive: true);
+            return summary;
+        }
+        finally
+        {
+            store?.Dispose();
+        }
+    }
+
+    private static void WriteSummary(string dir, DeriveStep step, string key, DerivedSummary summary, object detail)
+    {
+        var node = new JsonObject
+        {
+            ["spec"] = step.Spec,
+            ["model"] = key,
+            ["summary"] = JsonSerializer.SerializeToNode(summary with { Precision = Finite(summary.Precision) }),
+            ["detail"] = JsonSerializer.SerializeToNode(detail),
+        };
+        AtomicFile.WriteAllText(
+            Path.Combine(dir, SummaryFile),
+            node.ToJsonString(new JsonSerializerOptions { WriteIndented = true })
+        );
+    }
+
+    /// <summary>NaN (no known label) is stored as −1: JSON has no NaN.</summary>
+    private static double Finite(double x) => double.IsFinite(x) ? x : -1;
+
+    private static RgbImage Resize(RgbImage img, int size)
+    {
+        var dst = new float[3 * size * size];
+        Augment.ToTensorData(img, size, 1.0, AugmentOptions.None, null, dst);
+        return FaceSetWriter.FromTensorData(dst, size);
+    }
+
+    private static string F(float x) => x.ToString("0.####", CultureInfo.InvariantCulture);
+
+    private static long StableHash(string s) => s.Aggregate(17L, (h, ch) => h * 31 + ch);
+}

@@ -1,0 +1,141 @@
+using System.Security.Cryptography;
+using System.Text;
+using FaceDistill.Core;
+using FaceDistill.Data;
+using FaceDistill.Models;
+using static TorchSharp.torch;
+
+namespace FaceDistill.Omni;
+
+/// <summary>
+/// The primitive model's view of a set of faces, computed once: per image the L2-normalised embedding f(x) and the
+/// classifier's posterior p(·|x) = softmax(head(f(x))), one float16 row <c>[f(x) | p(·|x)]</c> of a
+/// <see cref="FeatureStore"/>. The store's file name is a hash of the model (its weights), the images (paths, sizes,
+/// modification times) and the preprocessing, so a change selects a new store and a stale one is never read. The
+/// images are read in order in batches (a bounded number decoded ahead); after each batch the rows are flushed, so a
+/// killed extraction continues at the first row not yet written and ends with the same store.
+/// </summary>
+public static class FeatureExtraction
+{
+    /// <summary>The store of <paramref name="data"/> under <paramref name="model"/>, computed (or completed) first
+    /// when needed. <paramref name="modelKey"/> identifies the weights (e.g. the checkpoint's SHA-256).</summary>
+    public static FeatureStore Extract(
+        FaceModel model,
+        string modelKey,
+        IFaceDataset data,
+        int imageSize,
+        string storeDir,
+        int batchSize = 128,
+        string label = "features",
+        CancellationToken cancel = default
+    )
+    {
+        int classes = ClassesOf(model, imageSize);
+        int dim = model.Backbone.EmbeddingSize + classes;
+        var key = Key(modelKey, data, imageSize);
+        var path = Path.Combine(storeDir, $"features-{key}.f16");
+        Directory.CreateDirectory(storeDir);
+        var store = FeatureStore.OpenOrCreate(path, data.Count, dim, key);
+        if (store.Complete)
+            return store;
+        try
+        {
+            Fill(model, data, imageSize, batchSize, store, label, cancel);
+        }
+        catch
+        {
+            store.Dispose();
+            throw;
+        }
+        return store;
+    }
+
+    private static void Fill(
+        FaceModel model,
+        IFaceDataset data,
+        int imageSize,
+        int batchSize,
+        FeatureStore store,
+        string label,
+        CancellationToken cancel
+    )
+    {
+        if (store.Filled % batchSize != 0)
+            batchSize = (int)Gcd(store.Filled, batchSize);
+        var loader = new DataLoader(
+            data,
+            new DataLoaderOptions
+            {
+                BatchSize = batchSize,
+                ImageSize = imageSize,
+                Shuffle = false,
+                DropLast = false,
+                OnBadImage = BadImagePolicy.Fail,
+            }
+        );
+        bool training = model.training;
+        model.eval();
+        try
+        {
+            using var _ = no_grad();
+            using var bar = Progress.Start(label, data.Count);
+            bar.Update(store.Filled, "resumed");
+            foreach (var b in loader.Epoch(0, (int)(store.Filled / batchSize), cancel))
+            {
+                cancel.ThrowIfCancellationRequested();
+                using var scope = NewDisposeScope();
+                using var x = b.Tensor();
+                var rows = NativeRetry.Run(() =>
+                {
+                    var e = model.Backbone.call(x);
+                    var p = nn.functional.softmax(model.Head.call(e, null), 1);
+                    return cat([nn.functional.normalize(e, dim: 1), p], 1).contiguous();
+                });
+                store.Append(rows.data<float>().ToArray());
+                bar.Update(store.Filled);
+            }
+        }
+        finally
+        {
+            if (training)
+                model.train();
+        }
+    }
+
+    private static long Gcd(long a, long b) => b == 0 ? a : Gcd(b, a % b);
+
+    /// <summary>The width of the head's output (the class count).</summary>
+    private static int ClassesOf(FaceModel model, int imageSize)
+    {
+        using var _ = no_grad();
+        bool training = model.training;
+        model.eval();
+        using var x = zeros(1, 3, imageSize, imageSize);
+        using var y = model.Predict(x);
+        if (training)
+            model.train();
+        if (y.dim() != 2 || y.shape[1] < 2)
+            throw new FaceDistillException("mining needs a classification model (its head gives class scores)");
+        return (int)y.shape[1];
+    }
+
+    /// <summary>Hex key of the model, the images and the preprocessing.</summary>
+    public static string Key(string modelKey, IFaceDataset data, int imageSize)
+    {
+        using var sha = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        void Add(string s) => sha.AppendData(Encoding.UTF8.GetBytes(s + "\0"));
+        Add(modelKey);
+        Add($"size={imageSize};count={data.Count}");
+        for (int i = 0; i < data.Count; i++)
+        {
+            var d = data.Describe(i);
+            Add(d);
+            if (File.Exists(d))
+            {
+                var fi = new FileInfo(d);
+                Add($"{fi.Length}:{fi.LastWriteTimeUtc.Ticks}");
+            }
+        }
+        return Convert.ToHexString(sha.GetHashAndReset())[..32].ToLowerInvariant();
+    }
+}
