@@ -36,7 +36,7 @@ public sealed record PoolSkip(string Path, string Reason);
 /// </summary>
 public sealed class FacePool : IFaceDataset
 {
-    private const int ManifestVersion = 1;
+    private const int ManifestVersion = 2; // 2: PGM files (ORL) are read, not skipped
     private readonly List<PoolItem> _items;
 
     public IReadOnlyList<PoolItem> Items => _items;
@@ -61,7 +61,7 @@ public sealed class FacePool : IFaceDataset
         if (sources.Count == 0)
             throw new FaceDistillException("a face pool needs at least one folder");
         var files = sources.Select(s => (Source: s, Files: ImageFolder.List(s.Folder, allowFile: false))).ToList();
-        var manifest = Path.Combine(cacheDir, $"pool-{Key(files)}.json");
+        var manifest = Path.Combine(cacheDir, $"pool-v{ManifestVersion}-{Key(files)}.json");
         if (File.Exists(manifest))
             return Read(manifest);
         var items = new List<PoolItem>();
@@ -135,17 +135,36 @@ public sealed class FacePool : IFaceDataset
         {
             return null;
         }
-        using var data = SKData.CreateCopy(bytes);
-        using var codec = SKCodec.Create(data);
-        if (codec is null || codec.Info.Width <= 0 || codec.Info.Height <= 0)
-            return null;
+        int width,
+            height;
+        if (Path.GetExtension(file).Equals(".pgm", StringComparison.OrdinalIgnoreCase))
+        {
+            // Skia does not read PGM (ORL's faces): the small file is decoded to learn its size
+            try
+            {
+                var img = ImageCodec.DecodePgm(bytes, file);
+                (width, height) = (img.Width, img.Height);
+            }
+            catch (FaceDistillException)
+            {
+                return null;
+            }
+        }
+        else
+        {
+            using var data = SKData.CreateCopy(bytes);
+            using var codec = SKCodec.Create(data);
+            if (codec is null || codec.Info.Width <= 0 || codec.Info.Height <= 0)
+                return null;
+            (width, height) = (codec.Info.Width, codec.Info.Height);
+        }
         var rel = Path.GetRelativePath(source.Folder, file).Replace('\\', '/');
         return new PoolItem(
             file,
             source.Name,
             bytes.Length,
-            codec.Info.Width,
-            codec.Info.Height,
+            width,
+            height,
             Convert.ToHexString(SHA256.HashData(bytes)).ToLowerInvariant(),
             source.KnownLabel?.Invoke(rel)
         );

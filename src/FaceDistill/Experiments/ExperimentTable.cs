@@ -220,6 +220,7 @@ public static class ExperimentTable
             r.Methods.First(m => m.Name == r.Plan.Baseline).Reports[r.Views[0]][0].Protocol
         );
         md += Convergence.Markdown(r, "val_" + metric, higher);
+        md += DerivedTable.Markdown(r);
         if (Convergence.Plot(r, "val_" + metric, Path.Combine(r.Directory, "convergence.png")))
             md += "\n![convergence](convergence.png)\n";
         AtomicFile.WriteAllText(Path.Combine(r.Directory, "results.md"), md + $"\n![results](results.png)\n");

@@ -1,0 +1,149 @@
+using System.Text.Json.Nodes;
+using FaceDistill.Core;
+using FaceDistill.Experiments;
+
+namespace FaceDistill.Tests;
+
+/// <summary>The omni-supervised experiment: derive steps in plans, checked before anything runs, and the synthetic
+/// configuration end to end at a tiny size.</summary>
+public class OmniExperimentTests
+{
+    private const string Base =
+        "\"base\": { \"task\": \"expression\", \"data\": { \"imageSize\": 32, \"labelledFraction\": 0.3 } }";
+
+    private static string Plan(string derive, string runs) =>
+        $"{{ \"name\": \"o\", {Base}, \"baseline\": \"lab\", \"seeds\": [1], \"derive\": [{derive}], "
+        + $"\"runs\": [{runs}] }}";
+
+    private const string Mine = "{ \"name\": \"mined\", \"mine\": { \"model\": \"lab\", \"unlabelled\": true } }";
+
+    private static string Err(string body)
+    {
+        var dir = TestUtil.TempDir();
+        return Assert.Throws<FaceDistillException>(() => ExperimentPlan.Load(ExperimentTests.Plan(dir, body))).Message;
+    }
+
+    [Fact]
+    public void DeriveStepsAreCheckedBeforeAnythingRuns()
+    {
+        var dir = TestUtil.TempDir();
+        var plan = ExperimentPlan.Load(
+            ExperimentTests.Plan(
+                dir,
+                Plan(
+                    Mine + ", { \"name\": \"dm\", \"condense\": { \"from\": \"mined\", \"model\": \"lab\", "
+                        + "\"imagesPerClass\": 3 } }",
+                    "{ \"name\": \"lab\" }, { \"name\": \"m\", \"set\": { \"data.extra\": [\"#dm\"] } }"
+                )
+            )
+        );
+        Assert.Equal(["mined", "dm"], plan.DerivedFor(plan.Run("m")).Select(d => d.Name));
+        Assert.Equal(3, plan.DeriveStep("dm").Condense!.ImagesPerClass);
+        var cfg = plan.Config(plan.Run("m"), 1, "/r", checkFiles: false);
+        Assert.Equal([Path.Combine("/r", "o", "derived", "dm-s1")], cfg.Data.Extra);
+        Assert.Contains(
+            "'#nope' is not a derive entry",
+            Err(Plan(Mine, "{ \"name\": \"lab\" }, { \"name\": \"m\", \"set\": { \"data.extra\": [\"#nope\"] } }"))
+        );
+        Assert.Contains(
+            "listed after it",
+            Err(Plan(Mine, "{ \"name\": \"m\", \"set\": { \"data.extra\": [\"#mined\"] } }, { \"name\": \"lab\" }"))
+        );
+        Assert.Contains(
+            "model 'x' is not a trained run",
+            Err(Plan("{ \"name\": \"mined\", \"mine\": { \"model\": \"x\", \"unlabelled\": true } }", "{ \"name\": \"lab\" }"))
+        );
+        Assert.Contains(
+            "nothing to mine",
+            Err(Plan("{ \"name\": \"mined\", \"mine\": { \"model\": \"lab\" } }", "{ \"name\": \"lab\" }"))
+        );
+        Assert.Contains(
+            "mine.minConfidence must be in [0, 1]",
+            Err(Plan("{ \"name\": \"mined\", \"mine\": { \"model\": \"lab\", \"unlabelled\": true, "
+                + "\"minConfidence\": 2 } }", "{ \"name\": \"lab\" }"))
+        );
+        Assert.Contains(
+            "derive 'mined'",
+            Err(Plan("{ \"name\": \"mined\", \"mine\": { \"model\": \"lab\", \"unlabelled\": true, \"kk\": 2 } }",
+                "{ \"name\": \"lab\" }"))
+        );
+        Assert.Contains(
+            "neither 'labelled' nor an earlier derive entry",
+            Err(Plan("{ \"name\": \"d\", \"condense\": { \"model\": \"lab\", \"from\": \"later\" } }",
+                "{ \"name\": \"lab\" }"))
+        );
+        Assert.Contains(
+            "face-pool folder not found",
+            Err(Plan("{ \"name\": \"mined\", \"mine\": { \"model\": \"lab\", \"pool\": [\"/no/such/pool\"] } }",
+                "{ \"name\": \"lab\" }"))
+        );
+        // the labelled budget and extra folders belong to the classification tasks
+        Assert.Contains(
+            "data.labelledFraction",
+            Err($"{{ \"name\": \"o\", \"base\": {{ \"data\": {{ \"labelledFraction\": 0.5 }} }}, \"baseline\": \"a\", "
+                + "\"runs\": [{ \"name\": \"a\" }] }")
+        );
+    }
+
+    [Fact]
+    public void TheSyntheticOmniExperimentRunsEndToEndAndIsReusedOnRerun()
+    {
+        var runs = TestUtil.TempDir();
+        var plan = Path.Combine(RepoPaths.Root(), "configs", "omni", "synthetic.json");
+        string[] args =
+        [
+            "experiment", plan, "--runs", runs, "--quiet", "--threads", "2",
+            "--set", "data.synthetic.identities=14", "--set", "data.synthetic.imagesPerIdentity=6",
+            "--set", "data.synthetic.valIdentities=3", "--set", "data.synthetic.valImagesPerIdentity=6",
+            "--set", "train.batchSize=16", "--set", "train.epochs=1", "--set", "train.schedule.warmupEpochs=0.2",
+        ];
+        // the derive steps are shrunk through a copy of the plan (their keys are not base-config keys)
+        var node = JsonNode.Parse(File.ReadAllText(plan))!.AsObject();
+        foreach (var d in node["derive"]!.AsArray())
+            if (d!["mine"] is JsonObject m)
+            {
+                // a one-epoch primitive model is barely trained: accept whatever it gives, up to the quotas
+                m["minConfidence"] = 0;
+                m["minSimilarity"] = -1;
+                m["minVote"] = 0;
+            }
+            else if (d!["condense"] is JsonObject c)
+            {
+                c["imagesPerClass"] = 2;
+                c["iterations"] = 2;
+                c["outerLoop"] = 2;
+                c["innerLoop"] = 1;
+                c["realBatch"] = 8;
+                c["netWidth"] = 8;
+            }
+        var small = Path.Combine(runs, "omni-synthetic.json");
+        File.WriteAllText(small, node.ToJsonString());
+        args[1] = small;
+        var (code, _, err) = CliHarness.Run(args);
+        Assert.True(code == 0, err);
+        var dir = Path.Combine(runs, "omni-synthetic");
+        var md = File.ReadAllText(Path.Combine(dir, "results.md"));
+        foreach (var row in new[] { "**labelled** (baseline)", "| mined |", "| dm-10 |", "| gm-10 |", "| herding-10 |" })
+            Assert.Contains(row, md);
+        Assert.Contains("### Derived training sets", md);
+        var mined = Path.Combine(dir, "derived", "mined-s1");
+        var summary = JsonNode.Parse(File.ReadAllText(Path.Combine(mined, DerivedSets.SummaryFile)))!["summary"]!;
+        double precision = summary["Precision"]!.GetValue<double>();
+        Assert.InRange(precision, 0, 1); // the remainder's labels are known: precision is measured
+        Assert.True(File.Exists(Path.Combine(mined, "grid.png")));
+        int minedImages = Directory.GetFiles(mined, "*.png", SearchOption.AllDirectories).Length - 1;
+        Assert.Equal(summary["PerClass"]!.AsArray().Sum(x => x!.GetValue<int>()), minedImages);
+        Assert.Equal(minedImages + 1, File.ReadAllLines(Path.Combine(mined, "mined.csv")).Length);
+        var dm = Path.Combine(dir, "derived", "dm-10-s1");
+        Assert.True(File.Exists(Path.Combine(dm, "loss.png")));
+        Assert.False(Directory.Exists(dm + ".state")); // the snapshot is dropped once the set is written
+        // the student reads the condensed images as extra data: its training set is the budget + 2 per class at most
+        var cfg = JsonNode.Parse(File.ReadAllText(Path.Combine(dir, "dm-10-s1", "config.json")))!;
+        Assert.Equal(dm, cfg["data"]!["extra"]![0]!.GetValue<string>());
+        // a rerun reuses every run and every derived set
+        var stamp = File.GetLastWriteTimeUtc(Path.Combine(mined, DerivedSets.SummaryFile));
+        var (code2, _, err2) = CliHarness.Run(args);
+        Assert.True(code2 == 0, err2);
+        Assert.Equal(stamp, File.GetLastWriteTimeUtc(Path.Combine(mined, DerivedSets.SummaryFile)));
+    }
+}
