@@ -65,11 +65,21 @@ internal static class OcclusionCommands
                 int seedValue = p.GetValue(seed);
                 if (dir is null && gridPath is null)
                     throw new FaceDistillException("nothing to do: give --out and/or --grid");
+                if (p.GetValue(faces) is < 1 or > 1000)
+                    throw new FaceDistillException($"--faces must be in [1, 1000], found {p.GetValue(faces)}");
                 var occ = Occluder.Parse(p.GetValue(occluder)!);
+                void Unreadable(OcclusionReport r)
+                {
+                    foreach (var u in r.Unreadable)
+                        Console.Error.WriteLine($"skipped: {u}");
+                    if (r.Unreadable.Count > 0)
+                        Console.Error.WriteLine($"{r.Unreadable.Count} unreadable files skipped");
+                }
                 var rows = new List<(RgbImage, float[])>();
                 if (src != "synthetic" && p.GetValue(landmarks) == FolderOcclusion.Detect)
                 {
                     var found = FolderOcclusion.Detected(src, occ, dir, seedValue, p.GetValue(faces), rows);
+                    Unreadable(found);
                     if (dir is not null)
                         Console.WriteLine(
                             $"wrote {found.Written} images ({found.Faces} faces) with {occ.Name} to {dir}"
@@ -84,6 +94,7 @@ internal static class OcclusionCommands
                     if (dir is not null)
                     {
                         var r = FolderOcclusion.Write(set, occ, dir, seedValue);
+                        Unreadable(r);
                         Console.WriteLine(
                             $"wrote {r.Written} images with {occ.Name} to {dir}"
                                 + (

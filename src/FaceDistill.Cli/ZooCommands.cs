@@ -250,7 +250,9 @@ internal static class ZooCommands
     };
 
     private static FaceAnalyzer Analyzer(ParseResult p) =>
-        new(p.GetValue(HomeOption))
+        p.GetValue(MinScoreOption) is var score && !(score >= 0 && score <= 1)
+            ? throw new FaceDistillException($"--min-score must be in [0, 1], found {score}")
+            : new(p.GetValue(HomeOption))
         {
             Detector = p.GetValue(DetectorOption) switch
             {
@@ -388,6 +390,8 @@ internal static class ZooCommands
                 var fb = p.GetValue(fallbackBox);
                 if (fb < 0 || fb > 1)
                     throw new FaceDistillException($"--fallback-box must be in [0, 1], got {fb}");
+                if (p.GetValue(size) is < 16 or > 1024)
+                    throw new FaceDistillException($"--size must be in [16, 1024], found {p.GetValue(size)}");
                 var aligner = new DatasetAligner(zoo, p.GetValue(size), fb);
                 var report = aligner.Run(root, files, outDir, known);
                 Console.WriteLine(

@@ -72,10 +72,10 @@ public sealed class FacePool : IFaceDataset
             foreach (var (source, list) in files)
             foreach (var f in list)
             {
-                if (Scan(source, f) is { } item)
+                if (Scan(source, f, out var reason) is { } item)
                     items.Add(item);
                 else
-                    skipped.Add(new PoolSkip(f, "not a readable image"));
+                    skipped.Add(new PoolSkip(f, reason));
                 bar.Update(++done);
             }
         }
@@ -124,8 +124,9 @@ public sealed class FacePool : IFaceDataset
 
     /// <summary>The manifest row of one file: its header read without decoding the pixels; null when it is no
     /// image.</summary>
-    private static PoolItem? Scan(PoolSource source, string file)
+    private static PoolItem? Scan(PoolSource source, string file, out string reason)
     {
+        reason = "not a readable image";
         byte[] bytes;
         try
         {
@@ -157,6 +158,11 @@ public sealed class FacePool : IFaceDataset
             if (codec is null || codec.Info.Width <= 0 || codec.Info.Height <= 0)
                 return null;
             (width, height) = (codec.Info.Width, codec.Info.Height);
+        }
+        if ((long)width * height > ImageCodec.MaxPixels)
+        {
+            reason = $"header claims {width}×{height} pixels, over the limit of {ImageCodec.MaxPixels:N0}";
+            return null;
         }
         var rel = Path.GetRelativePath(source.Folder, file).Replace('\\', '/');
         return new PoolItem(

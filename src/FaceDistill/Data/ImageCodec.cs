@@ -8,6 +8,27 @@ namespace FaceDistill.Data;
 /// it.</summary>
 public static class ImageCodec
 {
+    /// <summary>The largest image decoded, in pixels (width × height), checked on the header before any pixel memory
+    /// is allocated: a 30,000 × 30,000 PNG of a few kilobytes (a decompression bomb) is refused naming the file, never
+    /// decoded. 100 megapixels by default (a 10,000 × 10,000 photo); <c>FACEDISTILL_MAX_PIXELS</c> changes it.</summary>
+    public static long MaxPixels { get; set; } =
+        long.TryParse(Environment.GetEnvironmentVariable("FACEDISTILL_MAX_PIXELS"), out var max) && max > 0
+            ? max
+            : 100_000_000;
+
+    /// <summary>Refuses a header that claims more than <see cref="MaxPixels"/>.</summary>
+    public static void CheckSize(long width, long height, string nameForErrors)
+    {
+        if (width <= 0 || height <= 0)
+            throw FaceDistillException.ForFile(nameForErrors, $"image header claims {width}×{height} pixels");
+        if (width * height > MaxPixels)
+            throw FaceDistillException.ForFile(
+                nameForErrors,
+                $"image header claims {width}×{height} pixels, more than the limit of {MaxPixels:N0} "
+                    + "(FACEDISTILL_MAX_PIXELS); not decoded"
+            );
+    }
+
     public static RgbImage Load(string path)
     {
         if (!File.Exists(path))
@@ -61,6 +82,9 @@ public static class ImageCodec
             || max is <= 0 or > 255
         )
             throw FaceDistillException.ForFile(nameForErrors, "malformed PGM header (only 8-bit PGM is supported)");
+        CheckSize(w, h, nameForErrors);
+        if (magic == "P5" && bytes.Length - pos - 1 < (long)w * h)
+            throw FaceDistillException.ForFile(nameForErrors, "image data is truncated");
         var img = new RgbImage(w, h);
         if (magic == "P5")
         {
@@ -96,6 +120,7 @@ public static class ImageCodec
         using var codec = SKCodec.Create(data);
         if (codec is null)
             throw FaceDistillException.ForFile(nameForErrors, "not a decodable image (corrupt or unsupported format)");
+        CheckSize(codec.Info.Width, codec.Info.Height, nameForErrors);
         var info = new SKImageInfo(codec.Info.Width, codec.Info.Height, SKColorType.Rgba8888, SKAlphaType.Unpremul);
         using var bmp = new SKBitmap(info);
         var result = codec.GetPixels(info, bmp.GetPixels());

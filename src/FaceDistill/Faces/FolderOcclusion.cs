@@ -7,7 +7,11 @@ using FaceDistill.Faces.Zoo;
 namespace FaceDistill.Faces;
 
 /// <summary>What an occlusion pass over a folder wrote.</summary>
-public sealed record OcclusionReport(int Written, int Faces, IReadOnlyList<string> WithoutLandmarks);
+public sealed record OcclusionReport(int Written, int Faces, IReadOnlyList<string> WithoutLandmarks)
+{
+    /// <summary>Files that could not be decoded (or claimed too many pixels): skipped, with the reason.</summary>
+    public IReadOnlyList<string> Unreadable { get; init; } = [];
+}
 
 /// <summary>
 /// Occluded copies of a set of faces (<c>facedistill occlude</c>) and the rows of a contact sheet. Faces come with
@@ -59,9 +63,21 @@ public static class FolderOcclusion
         int written = 0;
         var missing = new List<string>();
         using var bar = Progress.Start("occlude", faces.Data.Count);
+        var unreadable = new List<string>();
         for (int i = 0; i < faces.Data.Count; i++)
         {
-            var (img, lm) = faces.Data.Load(i);
+            RgbImage img;
+            float[]? lm;
+            try
+            {
+                (img, lm) = faces.Data.Load(i);
+            }
+            catch (FaceDistillException e)
+            {
+                unreadable.Add(e.Message);
+                bar.Update(i + 1);
+                continue;
+            }
             bar.Update(i + 1);
             if (lm is null)
             {
@@ -71,7 +87,7 @@ public static class FolderOcclusion
             ImageCodec.Save(occluder.Apply(img, lm, Seeds.Rng(seed, i)), Path.Combine(outDir, faces.Relative(i)));
             written++;
         }
-        return new OcclusionReport(written, written, missing);
+        return new OcclusionReport(written, written, missing) { Unreadable = unreadable };
     }
 
     /// <summary>Up to <paramref name="count"/> faces with landmarks, in a seeded order: the rows of a contact
@@ -83,9 +99,16 @@ public static class FolderOcclusion
         {
             if (rows.Count >= count)
                 break;
-            var (img, lm) = faces.Data.Load(i);
-            if (lm is not null)
-                rows.Add((img, lm));
+            try
+            {
+                var (img, lm) = faces.Data.Load(i);
+                if (lm is not null)
+                    rows.Add((img, lm));
+            }
+            catch (FaceDistillException)
+            {
+                // unreadable files are listed by Write; a contact sheet just uses the next face
+            }
         }
         return rows;
     }
@@ -107,9 +130,20 @@ public static class FolderOcclusion
         int written = 0,
             found = 0;
         using var bar = Progress.Start("occlude", files.Count);
+        var unreadable = new List<string>();
         for (int f = 0; f < files.Count; f++)
         {
-            var img = ImageCodec.Load(files[f]);
+            RgbImage img;
+            try
+            {
+                img = ImageCodec.Load(files[f]);
+            }
+            catch (FaceDistillException e)
+            {
+                unreadable.Add(e.Message);
+                bar.Update(f + 1);
+                continue;
+            }
             var lms = zoo.Locate(img, zoo.Detect(img)).Select(l => l.Landmarks.ToXY()).ToList();
             found += lms.Count;
             foreach (var lm in lms)
@@ -125,6 +159,6 @@ public static class FolderOcclusion
             }
             bar.Update(f + 1);
         }
-        return new OcclusionReport(written, found, []);
+        return new OcclusionReport(written, found, []) { Unreadable = unreadable };
     }
 }

@@ -1,0 +1,132 @@
+using System.IO.Compression;
+using FaceDistill.Core;
+using FaceDistill.Data;
+
+namespace FaceDistill.Tests;
+
+/// <summary>Hostile images and out-of-range options: one line naming the file or option (exit 2), or a counted skip
+/// in folder mode — never an allocation of what a header claims.</summary>
+public class InputHardeningTests
+{
+    private static byte[] Chunk(string type, byte[] data)
+    {
+        var t = System.Text.Encoding.ASCII.GetBytes(type);
+        var crc = Crc32([.. t, .. data]);
+        return [.. BigEndian((uint)data.Length), .. t, .. data, .. BigEndian(crc)];
+    }
+
+    /// <summary>PNG's CRC-32 (ISO 3309, reflected 0xEDB88320).</summary>
+    private static uint Crc32(byte[] bytes)
+    {
+        uint c = 0xFFFFFFFF;
+        foreach (var b in bytes)
+        {
+            c ^= b;
+            for (int k = 0; k < 8; k++)
+                c = (c & 1) != 0 ? 0xEDB88320 ^ (c >> 1) : c >> 1;
+        }
+        return c ^ 0xFFFFFFFF;
+    }
+
+    private static byte[] BigEndian(uint v) => [(byte)(v >> 24), (byte)(v >> 16), (byte)(v >> 8), (byte)v];
+
+    /// <summary>A PNG of a few hundred bytes whose header claims <paramref name="side"/>² pixels.</summary>
+    internal static byte[] PngBomb(uint side)
+    {
+        var ihdr = BigEndian(side).Concat(BigEndian(side)).Concat(new byte[] { 8, 2, 0, 0, 0 }).ToArray();
+        using var z = new MemoryStream();
+        using (var zs = new ZLibStream(z, CompressionLevel.Optimal, leaveOpen: true))
+            zs.Write(new byte[4096]);
+        byte[] sig = [0x89, (byte)'P', (byte)'N', (byte)'G', 13, 10, 26, 10];
+        return [.. sig, .. Chunk("IHDR", ihdr), .. Chunk("IDAT", z.ToArray()), .. Chunk("IEND", [])];
+    }
+
+    /// <summary>A JPEG that is a start-of-frame claiming 30,000² pixels and nothing else.</summary>
+    private static readonly byte[] JpegBomb =
+    [
+        0xFF, 0xD8, 0xFF, 0xC0, 0, 17, 8, 0x75, 0x30, 0x75, 0x30, 3, 1, 0x11, 0, 2, 0x11, 0, 3, 0x11, 0, 0xFF, 0xD9,
+    ];
+
+    private static string Hostile(string dir)
+    {
+        Directory.CreateDirectory(dir);
+        File.WriteAllBytes(Path.Combine(dir, "bomb30k.png"), PngBomb(30_000));
+        File.WriteAllBytes(Path.Combine(dir, "bomb100k.png"), PngBomb(100_000));
+        File.WriteAllBytes(Path.Combine(dir, "bomb.jpg"), JpegBomb);
+        File.WriteAllText(Path.Combine(dir, "text.gif"), "GIF89a but only text follows\n");
+        File.WriteAllBytes(Path.Combine(dir, "huge.pgm"), [.. "P5\n60000 60000\n255\n"u8.ToArray(), .. new byte[64]]);
+        return dir;
+    }
+
+    [Fact]
+    public void HostileHeadersAreRefusedNamingTheFileBeforeAnyPixelIsAllocated()
+    {
+        var dir = Hostile(TestUtil.TempDir());
+        long before = GC.GetTotalAllocatedBytes(precise: true);
+        foreach (var f in Directory.GetFiles(dir))
+        {
+            var e = Assert.Throws<FaceDistillException>(() => ImageCodec.Load(f));
+            Assert.StartsWith(f + ":", e.Message);
+            Assert.DoesNotContain('\n', e.Message);
+        }
+        // five files whose headers claim up to 10^10 pixels cost a few kilobytes, not gigabytes
+        Assert.True(GC.GetTotalAllocatedBytes(precise: true) - before < 16 << 20);
+        Assert.Contains("more than the limit", Assert.Throws<FaceDistillException>(
+            () => ImageCodec.Load(Path.Combine(dir, "bomb30k.png"))).Message);
+        Assert.Contains("more than the limit", Assert.Throws<FaceDistillException>(
+            () => ImageCodec.Load(Path.Combine(dir, "huge.pgm"))).Message);
+    }
+
+    [Fact]
+    public void AFacePoolSkipsAndListsHostileFiles()
+    {
+        var dir = Hostile(Path.Combine(TestUtil.TempDir(), "pool"));
+        var good = new FaceDistill.Data.Synthetic.SyntheticFaces(
+            new FaceDistill.Data.Synthetic.SyntheticOptions { Identities = 2, ImagesPerIdentity = 2, Size = 32 }
+        );
+        for (int i = 0; i < good.Count; i++)
+            ImageCodec.Save(good.Image(i), Path.Combine(dir, $"face{i}.png"));
+        var pool = FacePool.Open([new PoolSource(dir, "pool")], TestUtil.TempDir());
+        Assert.Equal(4, pool.Count);
+        Assert.Equal(5, pool.Skipped.Count);
+        Assert.Contains(pool.Skipped, s => s.Path.EndsWith("bomb30k.png") && s.Reason.Contains("over the limit"));
+    }
+
+    [Fact]
+    public void FolderCommandsSkipAndCountHostileFiles()
+    {
+        var dir = Hostile(Path.Combine(TestUtil.TempDir(), "in"));
+        var good = new FaceDistill.Data.Synthetic.SyntheticFaces(
+            new FaceDistill.Data.Synthetic.SyntheticOptions { Identities = 1, ImagesPerIdentity = 1, Size = 112 }
+        );
+        ImageCodec.Save(good.Image(0), Path.Combine(dir, "face.png"));
+        var outDir = Path.Combine(TestUtil.TempDir(), "out");
+        var (code, output, err) = CliHarness.Run(
+            "occlude", dir, "--landmarks", "detect", "--out", outDir, "--quiet"
+        );
+        Assert.True(code == 0, err);
+        Assert.Contains("5 unreadable files skipped", err);
+        Assert.Contains("bomb100k.png", err);
+        var (code2, _, err2) = CliHarness.Run("align", dir, Path.Combine(TestUtil.TempDir(), "aligned"), "--quiet");
+        Assert.True(code2 == 0, err2);
+    }
+
+    [Theory]
+    [InlineData("--min-score must be in [0, 1]", "analyze", "{img}", "--min-score", "NaN")]
+    [InlineData("--min-score must be in [0, 1]", "analyze", "{img}", "--min-score", "2")]
+    [InlineData("--size must be in [16, 1024]", "align", "{dir}", "{out}", "--size", "0")]
+    [InlineData("--size must be in [16, 1024]", "align", "{dir}", "{out}", "--size", "100000")]
+    [InlineData("--faces must be in [1, 1000]", "occlude", "synthetic", "--grid", "{out}.png", "--faces", "0")]
+    public void OutOfRangeOptionsAreOneLineErrorsNamingTheOption(string message, params string[] args)
+    {
+        var dir = TestUtil.TempDir();
+        var img = Path.Combine(dir, "face.png");
+        ImageCodec.Save(new RgbImage(64, 64), img);
+        var outDir = Path.Combine(TestUtil.TempDir(), "o");
+        var real = args.Select(a => a.Replace("{img}", img).Replace("{dir}", dir).Replace("{out}", outDir)).ToArray();
+        var (code, _, err) = CliHarness.Run(real);
+        Assert.Equal(2, code);
+        Assert.Contains(message, err);
+        Assert.Single(err.Trim().Split('\n'));
+    }
+}
