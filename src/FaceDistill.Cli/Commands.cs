@@ -26,6 +26,12 @@ internal static class Commands
             Console.Error.WriteLine($"error: {e.Message}");
             return 2;
         }
+        if (e is IOException or UnauthorizedAccessException)
+        {
+            // a path the user gave that cannot be read or written (.NET's messages name it): the user can act on it
+            Console.Error.WriteLine($"error: {e.Message.Split('\n')[0]}");
+            return 2;
+        }
         Console.Error.WriteLine($"error: {e.GetType().Name}: {e.Message.Split('\n')[0]}");
         if (Environment.GetEnvironmentVariable("FACEDISTILL_DEBUG") == "1")
             Console.Error.WriteLine(e);

@@ -129,4 +129,22 @@ public class InputHardeningTests
         Assert.Contains(message, err);
         Assert.Single(err.Trim().Split('\n'));
     }
+
+    [Fact]
+    public void UnusableRunFoldersAndNamesAreOneLineErrors()
+    {
+        var demo = Path.Combine(RepoPaths.Root(), "configs", "demo.json");
+        // /proc refuses new entries even to root: the path is named, exit 2, before any training
+        var (code, _, err) = CliHarness.Run("train", demo, "--runs", "/proc/facedistill-nope", "--quiet");
+        Assert.Equal(2, code);
+        Assert.Contains("/proc/facedistill-nope", err);
+        Assert.Single(err.Trim().Split('\n'));
+        foreach (var name in new[] { "two\nlines", new string('x', 101) })
+        {
+            var (c2, _, e2) = CliHarness.Run("train", demo, "--set", $"name={name}", "--runs", TestUtil.TempDir(), "-q");
+            Assert.Equal(2, c2);
+            Assert.Contains("not usable as a run directory name", e2);
+            Assert.Single(e2.Trim().Split('\n'));
+        }
+    }
 }

@@ -87,7 +87,12 @@ public sealed class ExperimentPlan
             if (!Keys.Contains(k))
                 reader.Fail($"unknown key '{k}' (expected {string.Join(", ", Keys)})");
         var name = reader.Str(root, "name");
-        if (name.IndexOfAny(Path.GetInvalidFileNameChars()) >= 0 || name is "." or "..")
+        if (
+            name.IndexOfAny(Path.GetInvalidFileNameChars()) >= 0
+            || name is "." or ".."
+            || name.Any(char.IsControl)
+            || name.Length > 100
+        )
             reader.Fail($"name '{name}' is not usable as a directory name");
         var baseObj = (JsonObject)
             (

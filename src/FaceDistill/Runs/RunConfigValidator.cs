@@ -26,8 +26,14 @@ public static class RunConfigValidator
             string.IsNullOrWhiteSpace(c.Name)
             || c.Name.IndexOfAny(Path.GetInvalidFileNameChars()) >= 0
             || c.Name is "." or ".."
+            || c.Name.Any(char.IsControl)
+            || c.Name.Length > 100
         )
-            checks.Fail("name", $"'{c.Name}' is not usable as a run directory name");
+            checks.Fail(
+                "name",
+                $"'{c.Name.ReplaceLineEndings(" ")}' is not usable as a run directory name (at most 100 characters, "
+                    + "no '/', no control characters)"
+            );
         checks.OneOf("task", c.Task, Tasks);
         Data(c.Data, checks);
         Synthetic(c.Data.Synthetic, checks);
