@@ -28,17 +28,6 @@ public static class TeacherBaselines
             View?.Transform is null ? image : View.Transform(image, labels, Core.Seeds.Rng(Seed, index));
     }
 
-    /// <summary>FER2013's folder names → face-api's expression indices.</summary>
-    public static readonly IReadOnlyDictionary<string, string> Fer2013ToFaceApi = new Dictionary<string, string>
-    {
-        ["angry"] = "angry",
-        ["disgust"] = "disgusted",
-        ["fear"] = "fearful",
-        ["happy"] = "happy",
-        ["neutral"] = "neutral",
-        ["sad"] = "sad",
-        ["surprise"] = "surprised",
-    };
 
     public static (EvalReport Report, int NoFace) Verify(
         FaceAnalyzer zoo,
@@ -115,7 +104,7 @@ public static class TeacherBaselines
         options ??= new Options();
         var map = classNames
             .Select(c =>
-                Fer2013ToFaceApi.TryGetValue(c, out var l)
+                FaceExpressionNet.Fer2013ToFaceApi.TryGetValue(c, out var l)
                     ? Array.IndexOf(FaceExpressionNet.Labels, l)
                     : throw Core.FaceDistillException.ForFile(source, $"class '{c}' is not a FER2013 expression")
             )

@@ -79,7 +79,12 @@ public static class TeacherFactory
         {
             var zooDir = spec == "zoo:faceres" ? Faces.Zoo.HumanZoo.ModelDir() : Faces.Zoo.ModelZoo.ModelDir();
             var sums = Path.Combine(zooDir, "checksums.json");
-            return spec + "|" + (File.Exists(sums) ? File.ReadAllText(sums) : Faces.Zoo.ModelZoo.Version);
+            // "fer-order": zoo:expression's logits are given in FaceDistill's class order (caches of the older,
+            // face-api-ordered logits must not be read)
+            return spec
+                + (spec == "zoo:expression" ? "|fer-order" : "")
+                + "|"
+                + (File.Exists(sums) ? File.ReadAllText(sums) : Faces.Zoo.ModelZoo.Version);
         }
         if (spec.StartsWith("onnx:", StringComparison.Ordinal))
         {

@@ -10,7 +10,10 @@ namespace FaceDistill.Distillation.Teachers;
 /// the net's input and normalised as face-api does (<c>(x − mean)/255</c>).
 /// <list type="bullet">
 /// <item>recognition: embedding = the 128-d descriptor; no logits.</item>
-/// <item>expression: embedding = the 256-d pooled features; logits = the 7 expression logits (face-api's order).</item>
+/// <item>expression: embedding = the 256-d pooled features; logits = the 7 expression logits in FaceDistill's
+/// class order (<see cref="Data.Expression"/>, FER2013's: angry, disgust, fear, happy, neutral, sad, surprise), mapped
+/// from face-api's (neutral, happy, sad, angry, fearful, disgusted, surprised) so that KD compares like
+/// classes.</item>
 /// <item>agegender: embedding = the 512-d pooled features; logits = [age, gender logit male, gender logit
 /// female].</item>
 /// </list>
@@ -70,7 +73,7 @@ public sealed class ZooTeacher : ITeacher
         TeacherOutputs outputs = _net switch
         {
             FaceRecognitionNet r => new(r.Forward(input), null),
-            FaceExpressionNet e => new(e.Features(input), e.Forward(input)),
+            FaceExpressionNet e => new(e.Features(input), e.Forward(input).index_select(1, FerOrder())),
             AgeGenderNet a => AgeGender(a, input),
             _ => throw new InvalidOperationException(),
         };
@@ -78,6 +81,18 @@ public sealed class ZooTeacher : ITeacher
         outputs.Logits?.MoveToOuterDisposeScope();
         return outputs;
     }
+
+    /// <summary>For each <see cref="Data.Expression"/> class, its index among face-api's labels.</summary>
+    public static readonly int[] FaceApiIndexOfExpression = Enum.GetNames<Data.Expression>()
+        .Select(n =>
+            Array.IndexOf(
+                FaceExpressionNet.Labels,
+                FaceExpressionNet.Fer2013ToFaceApi[n.ToLowerInvariant()]
+            )
+        )
+        .ToArray();
+
+    private static Tensor FerOrder() => tensor(FaceApiIndexOfExpression.Select(i => (long)i).ToArray());
 
     private static TeacherOutputs AgeGender(AgeGenderNet net, Tensor input)
     {

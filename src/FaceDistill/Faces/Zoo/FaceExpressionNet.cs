@@ -12,6 +12,18 @@ public sealed class FaceExpressionNet : ZooNet
     public const string ModelName = "face_expression_model";
     public static readonly string[] Labels = ["neutral", "happy", "sad", "angry", "fearful", "disgusted", "surprised"];
 
+    /// <summary>FER2013's class names (FaceDistill's <c>Expression</c> order) → face-api's labels.</summary>
+    public static readonly IReadOnlyDictionary<string, string> Fer2013ToFaceApi = new Dictionary<string, string>
+    {
+        ["angry"] = "angry",
+        ["disgust"] = "disgusted",
+        ["fear"] = "fearful",
+        ["happy"] = "happy",
+        ["neutral"] = "neutral",
+        ["sad"] = "sad",
+        ["surprise"] = "surprised",
+    };
+
     private readonly FaceFeatureExtractor _features;
     private readonly Tensor _fcW,
         _fcB;
