@@ -116,6 +116,19 @@ public class OmniExperimentTests
                 c["realBatch"] = 8;
                 c["netWidth"] = 8;
             }
+        // a cross-dataset test folder (class = folder): other synthetic people, written to disk
+        var cross = Path.Combine(runs, "cross");
+        var other = new FaceDistill.Data.Synthetic.SyntheticFaces(
+            new FaceDistill.Data.Synthetic.SyntheticOptions { Identities = 4, ImagesPerIdentity = 5, Size = 48, Seed = 99 }
+        );
+        var names = DerivedSets.ClassNames(FaceDistill.Data.FaceTask.Expression);
+        FaceDistill.Omni.FaceSetWriter.Write(
+            cross,
+            names,
+            Enumerable.Range(0, other.Count).Select(i => ((Func<FaceDistill.Data.RgbImage>)(() => other.Image(i)),
+                other.Labels(i).Expression)).ToList()
+        );
+        node["crossTests"] = new JsonObject { ["synthcross"] = cross };
         var small = Path.Combine(runs, "omni-synthetic.json");
         File.WriteAllText(small, node.ToJsonString());
         args[1] = small;
@@ -126,6 +139,10 @@ public class OmniExperimentTests
         foreach (var row in new[] { "**labelled** (baseline)", "| mined |", "| dm-10 |", "| gm-10 |", "| herding-10 |" })
             Assert.Contains(row, md);
         Assert.Contains("### Derived training sets", md);
+        Assert.Contains("acc (synthcross)", md);
+        var labelledRow = md.Split('\n').First(l => l.StartsWith("| **labelled**"));
+        // "", the label, 3 columns × (metric, p, balanced accuracy), the training time, ""
+        Assert.Equal(2 + 3 * 3 + 2, labelledRow.Split('|').Length);
         var mined = Path.Combine(dir, "derived", "mined-s1");
         var summary = JsonNode.Parse(File.ReadAllText(Path.Combine(mined, DerivedSets.SummaryFile)))!["summary"]!;
         double precision = summary["Precision"]!.GetValue<double>();

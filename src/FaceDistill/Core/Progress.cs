@@ -23,6 +23,15 @@ public static class Progress
 
     public static IProgressTask Start(string description, long total) => Reporter.Start(description, total);
 
+    /// <summary>The task as an <see cref="IProgress{T}"/> that reports synchronously, on the caller's thread (unlike
+    /// <see cref="System.Progress{T}"/>, which posts to the thread pool).</summary>
+    public static IProgress<int> AsProgress(this IProgressTask task) => new Synchronous(task);
+
+    private sealed class Synchronous(IProgressTask task) : IProgress<int>
+    {
+        public void Report(int value) => task.Update(value);
+    }
+
     private sealed class SilentReporter : IProgressReporter
     {
         public IProgressTask Start(string description, long total) => new SilentTask();

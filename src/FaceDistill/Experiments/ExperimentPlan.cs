@@ -44,6 +44,10 @@ public sealed class ExperimentPlan
     /// them.</summary>
     public IReadOnlyList<DeriveStep> Derive { get; init; } = [];
 
+    /// <summary>Cross-dataset test sets (name → class-folder dataset), each a column of the table: every run's model
+    /// and every teacher row on those images as they are.</summary>
+    public IReadOnlyList<(string Name, string Folder)> CrossTests { get; init; } = [];
+
     /// <summary>Evaluation views; empty = the base config's own (eval.view, else data.view).</summary>
     public IReadOnlyList<string> Views { get; init; } = [];
     public required string Source { get; init; }
@@ -62,6 +66,7 @@ public sealed class ExperimentPlan
         "prepare",
         "convergence",
         "derive",
+        "crossTests",
     ];
 
     /// <summary>True when the file is an experiment (it has <c>runs</c>) rather than a single run's config.</summary>
@@ -122,6 +127,7 @@ public sealed class ExperimentPlan
             Prepare = reader.Prepare(),
             Convergence = reader.Convergence(runs),
             Derive = reader.Derive(runs),
+            CrossTests = reader.CrossTests(),
         };
         // every run's config must be valid before anything trains (other runs' directories are checked when they exist)
         foreach (var r in runs)
@@ -154,6 +160,7 @@ public sealed class ExperimentPlan
             Prepare = Prepare,
             Convergence = Convergence,
             Derive = Derive,
+            CrossTests = CrossTests,
         };
     }
 

@@ -56,6 +56,7 @@ public static class ExperimentRunner
         var baseCfg = plan.Config(plan.Run(plan.Baseline), plan.Seeds[0], runsRoot, checkFiles: false);
         var task = FaceTaskExtensions.Parse(baseCfg.Task);
         var views = plan.Views.Count > 0 ? plan.Views : [baseCfg.Eval.View ?? baseCfg.Data.View];
+        var columns = views.Concat(plan.CrossTests.Select(t => t.Name)).ToList();
         var results = new List<MethodResult>();
         var derived = new List<DerivedSummary>();
         int total = plan.Runs.Sum(r => r.Reference ? 1 : plan.Seeds.Length),
@@ -65,7 +66,7 @@ public static class ExperimentRunner
             var m = new MethodResult(
                 r.Name,
                 r.Reference ? "reference" : "run",
-                views.ToDictionary(v => v, _ => new List<EvalReport>()),
+                columns.ToDictionary(v => v, _ => new List<EvalReport>()),
                 []
             );
             foreach (var seed in r.Reference ? plan.Seeds.Take(1) : plan.Seeds)
@@ -87,6 +88,8 @@ public static class ExperimentRunner
                     }
                     for (int k = 0; k < views.Count; k++)
                         m.Reports[views[k]].Add(teacherReports[k]);
+                    foreach (var (name, folder) in plan.CrossTests)
+                        m.Reports[name].Add(CrossTestTeacher(r.Teacher, task, folder));
                     continue;
                 }
                 foreach (var d in plan.DerivedFor(r))
@@ -99,6 +102,8 @@ public static class ExperimentRunner
                 var reports = EvaluateViews(runDir, views);
                 for (int k = 0; k < views.Count; k++)
                     m.Reports[views[k]].Add(reports[k]);
+                foreach (var (name, folder) in plan.CrossTests)
+                    m.Reports[name].Add(CrossTest(runDir, folder));
             }
             results.Add(m);
         }
@@ -122,7 +127,7 @@ public static class ExperimentRunner
                     );
             results.Add(m);
         }
-        return new ExperimentResult(plan, baseCfg.Task, views, results, dir) { Derived = derived };
+        return new ExperimentResult(plan, baseCfg.Task, columns, results, dir) { Derived = derived };
     }
 
     /// <summary>Trains the run unless it already finished with this very config; returns its training time in
@@ -198,6 +203,23 @@ public static class ExperimentRunner
         );
     }
 
+    /// <summary>The run's model on a cross-dataset test folder (class = folder), the images as they are.</summary>
+    public static EvalReport CrossTest(string runDir, string folder)
+    {
+        using var run = TrainedRun.Load(runDir);
+        var test = FileFaceDataset.FromImageFolder(folder, run.Task);
+        return Evaluator.Classify(run.Model, test, run.Task, run.Data.EvalCenterCrop, run.Config.Eval.BatchSize);
+    }
+
+    private static EvalReport CrossTestTeacher(string spec, FaceTask task, string folder)
+    {
+        if (task != FaceTask.Expression || spec != "zoo:expression")
+            throw new FaceDistillException($"teacher row '{spec}': only zoo:expression is tested on crossTests");
+        using var zoo = new Faces.FaceAnalyzer();
+        var test = FileFaceDataset.FromImageFolder(folder, task);
+        return TeacherBaselines.Expression(zoo, test, test.ClassNames, folder);
+    }
+
     /// <summary>face-api's expression net on the held-out images, as face-api crops them (the whole crop is the face
     /// box → 68 landmarks → aligned box), FER2013's classes mapped onto its labels; on each view.</summary>
     private static IReadOnlyList<EvalReport> ExpressionTeacher(ExperimentData data, IReadOnlyList<string> views)
@@ -209,14 +231,17 @@ public static class ExperimentRunner
         var names = Enum.GetNames<Expression>().Select(n => n.ToLowerInvariant()).ToArray();
         return views
             .Select(v =>
-                TeacherBaselines.Expression(
+            {
+                using var bar = Progress.Start($"zoo:expression ({v})", test.Count);
+                return TeacherBaselines.Expression(
                     zoo,
                     test,
                     names,
                     "zoo:expression",
-                    new TeacherBaselines.Options(View: Faces.FaceViews.Parse(v))
-                )
-            )
+                    new TeacherBaselines.Options(View: Faces.FaceViews.Parse(v)),
+                    bar.AsProgress()
+                );
+            })
             .ToList();
     }
 

@@ -135,6 +135,35 @@ internal sealed class PlanReader
         return views;
     }
 
+    /// <summary><c>"crossTests": { "name": "folder" }</c>: class-folder datasets every model is also tested on (the
+    /// classification tasks; not with combinations).</summary>
+    public List<(string Name, string Folder)> CrossTests()
+    {
+        var tests = new List<(string, string)>();
+        if (Root["crossTests"] is null)
+            return tests;
+        if (Root["crossTests"] is not JsonObject o)
+            throw Error("key 'crossTests' must be an object { \"name\": \"class folder\" }");
+        var views = Views();
+        foreach (var (name, node) in o)
+        {
+            var folder = node is JsonValue v && v.TryGetValue<string>(out var f)
+                ? f
+                : throw Error($"crossTests: '{name}' must name a folder");
+            if (views.Contains(name) || name.Length == 0)
+                Fail($"crossTests: name '{name}' is empty or is also a view");
+            if (!Directory.Exists(folder))
+                throw FaceDistillException.ForFile(folder, $"cross-dataset test folder not found (crossTests.{name})");
+            tests.Add((name, folder));
+        }
+        if (tests.Count > 0 && Root["combine"] is JsonArray { Count: > 0 })
+            Fail("crossTests cannot be combined with 'combine' (combinations are evaluated on views only)");
+        var task = (Root["base"] as JsonObject)?["task"]?.GetValue<string>() ?? "recognition";
+        if (tests.Count > 0 && task is not ("expression" or "gender"))
+            Fail($"crossTests are class folders: for the expression and gender tasks, not '{task}'");
+        return tests;
+    }
+
     public List<PlanRun> Runs()
     {
         if (Root["runs"] is not JsonArray runsArr || runsArr.Count == 0)
