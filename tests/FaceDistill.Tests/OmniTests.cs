@@ -190,6 +190,44 @@ public class OmniTests
         Assert.Equal(File.ReadAllBytes(Directory.GetFiles(dirA).Single()), File.ReadAllBytes(partial));
     }
 
+    [Fact]
+    public void AnImageThatCannotBeDecodedCostsAZeroRowNotTheExtraction()
+    {
+        var faces = Faces(3, 3);
+        var dir = Path.Combine(TestUtil.TempDir(), "pool");
+        for (int i = 0; i < faces.Count; i++)
+            ImageCodec.Save(faces.Image(i), Path.Combine(dir, $"{i}.png"));
+        // a PNG whose header is fine (the pool's scan keeps it) but whose pixels are cut off
+        var bytes = File.ReadAllBytes(Path.Combine(dir, "0.png"));
+        File.WriteAllBytes(Path.Combine(dir, "0.png"), bytes[..60]);
+        var pool = FacePool.Open([new PoolSource(dir, "pool")], TestUtil.TempDir());
+        Assert.Equal(faces.Count, pool.Count);
+        using var model = FaceDistill.Models.ModelFactory.Create(
+            new Config.ExperimentConfig
+            {
+                Task = "expression",
+                Data = new Config.DataConfig { ImageSize = 32 },
+                Model = new Config.ModelConfig { Head = new Config.HeadConfig { Type = "softmax" } },
+            },
+            7,
+            30
+        );
+        using var store = FeatureExtraction.Extract(model, "m", pool, 32, TestUtil.TempDir(), batchSize: 4);
+        Assert.True(store.Complete);
+        var skipped = FeatureExtraction.Skipped(store);
+        Assert.Single(skipped);
+        Assert.Contains("0.png", skipped[0]);
+        int bad = Enumerable.Range(0, pool.Count).Single(i => pool.Describe(i).EndsWith("0.png"));
+        Assert.All(store.Row(bad), v => Assert.Equal(0f, v));
+        Assert.Contains(store.Row((bad + 1) % pool.Count), v => v != 0);
+        // mined with every threshold open, the unreadable face is still never picked
+        var lab = Enumerable.Range(0, 7).SelectMany(c => store.Row((bad + 1) % pool.Count).Take(128)).ToArray();
+        var mined = ConfidentMining.Mine(lab, [0, 1, 2, 3, 4, 5, 6], 7, store,
+            new MiningOptions(Rule: "confidence", MinConfidence: 0, QuotaRatio: 0));
+        Assert.DoesNotContain(mined, m => m.Index == bad);
+        Assert.Equal(pool.Count - 1, mined.Count);
+    }
+
     /// <summary>Cancels when <paramref name="when"/> says so (at a progress update).</summary>
     private sealed class CancelAfter(CancellationTokenSource cts, Func<bool> when) : IProgressReporter
     {

@@ -13,7 +13,12 @@ public static class Csv
     public static string Field(string value) =>
         value.IndexOfAny([',', '"', '\n', '\r']) < 0 ? value : "\"" + value.Replace("\"", "\"\"") + "\"";
 
-    public static string Row(IEnumerable<string> fields) => string.Join(',', fields.Select(Field));
+    /// <summary>A record; a record of one empty field is written <c>""</c> (an empty line would be no record).</summary>
+    public static string Row(IEnumerable<string> fields)
+    {
+        var list = fields.ToList();
+        return list is [""] ? "\"\"" : string.Join(',', list.Select(Field));
+    }
 
     /// <summary>The records of a CSV text with the line number each starts on (1-based); blank lines are skipped. An
     /// unterminated quote is an error naming the file and the line.</summary>

@@ -8,10 +8,18 @@ namespace FaceDistill.Core;
 public class FaceDistillException : Exception
 {
     public FaceDistillException(string message)
-        : base(message) { }
+        : base(OneLine(message)) { }
 
     public FaceDistillException(string message, Exception inner)
-        : base(message, inner) { }
+        : base(OneLine(message), inner) { }
+
+    /// <summary>The message as one line: line breaks (e.g. from a quoted bad input) become spaces, and a message
+    /// longer than 600 characters is cut with an ellipsis.</summary>
+    public static string OneLine(string message)
+    {
+        var one = string.Join(' ', message.Split(['\r', '\n'], StringSplitOptions.RemoveEmptyEntries).Select(s => s.Trim()));
+        return one.Length <= 600 ? one : one[..597] + "...";
+    }
 
     public static FaceDistillException ForFile(string path, string problem) => new($"{path}: {problem}");
 }

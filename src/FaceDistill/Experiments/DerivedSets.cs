@@ -169,6 +169,9 @@ public static class DerivedSets
             .Where(c => stats.Mined[c] == 0)
             .Select(c => $"class {names[c]}: nothing mined")
             .ToList();
+        var unreadable = FeatureExtraction.Skipped(poolStore);
+        if (unreadable.Count > 0)
+            notes.Add($"{unreadable.Count} pool images could not be decoded and were skipped, e.g. {unreadable[0]}");
         var images = mined
             .Select(m => ((Func<RgbImage>)(() => Resize(poolSet.Image((int)m.Index), size)), m.Class))
             .ToList();

@@ -119,6 +119,7 @@ public static class ConfidentMining
             var proto = f.matmul(prototypes.t());
             var protoArg = proto.argmax(1);
             var sim = proto.gather(1, pred.unsqueeze(1)).squeeze(1);
+            var present = f.abs().sum(1).gt(0).data<bool>().ToArray(); // a zero row: an image that could not be read
             float[]? vote = null;
             if (options.Rule is "both" or "knn")
             {
@@ -132,6 +133,8 @@ public static class ConfidentMining
             var protoA = protoArg.data<long>().ToArray();
             for (int i = 0; i < b; i++)
             {
+                if (!present[i])
+                    continue;
                 int c = (int)predA[i];
                 float v = vote?[i] ?? float.NaN;
                 if (!Accept(options, confA[i], simA[i], protoA[i] == c, v))

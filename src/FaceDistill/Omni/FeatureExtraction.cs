@@ -62,8 +62,10 @@ public static class FeatureExtraction
     {
         if (store.Filled % batchSize != 0)
             batchSize = (int)Gcd(store.Filled, batchSize);
+        var safe = new SkippingDataset(data);
+        var skippedPath = SkippedPath(store);
         var loader = new DataLoader(
-            data,
+            safe,
             new DataLoaderOptions
             {
                 BatchSize = batchSize,
@@ -79,7 +81,8 @@ public static class FeatureExtraction
         {
             using var _ = no_grad();
             using var bar = Progress.Start(label, data.Count);
-            bar.Update(store.Filled, "resumed");
+            if (store.Filled > 0)
+                bar.Update(store.Filled, "resumed");
             foreach (var b in loader.Epoch(0, (int)(store.Filled / batchSize), cancel))
             {
                 cancel.ThrowIfCancellationRequested();
@@ -91,7 +94,13 @@ public static class FeatureExtraction
                     var p = nn.functional.softmax(model.Head.call(e, null), 1);
                     return cat([nn.functional.normalize(e, dim: 1), p], 1).contiguous();
                 });
-                store.Append(rows.data<float>().ToArray());
+                var values = rows.data<float>().ToArray();
+                var bad = b.Indices.Select((index, k) => (index, k)).Where(t => safe.Failed.ContainsKey(t.index)).ToList();
+                foreach (var (_, k) in bad)
+                    Array.Clear(values, k * store.Dim, store.Dim); // a zero row: never mined
+                if (bad.Count > 0)
+                    File.AppendAllLines(skippedPath, bad.Select(t => safe.Failed[t.index]));
+                store.Append(values);
                 bar.Update(store.Filled);
             }
         }
@@ -99,6 +108,41 @@ public static class FeatureExtraction
         {
             if (training)
                 model.train();
+        }
+    }
+
+    /// <summary>The images of the store that could not be decoded (their rows are zero), one reason per line.</summary>
+    public static IReadOnlyList<string> Skipped(FeatureStore store) =>
+        File.Exists(SkippedPath(store)) ? File.ReadAllLines(SkippedPath(store)) : [];
+
+    private static string SkippedPath(FeatureStore store) => store.Path + ".skipped.txt";
+
+    /// <summary>A dataset that never fails: an image that cannot be decoded comes back as a small black square and is
+    /// recorded (index → reason), so one bad file in a pool of millions costs a zero row, not the extraction.</summary>
+    private sealed class SkippingDataset(IFaceDataset inner) : IFaceDataset
+    {
+        public System.Collections.Concurrent.ConcurrentDictionary<int, string> Failed { get; } = new();
+        public int Count => inner.Count;
+
+        public int ClassCount(FaceTask task) => inner.ClassCount(task);
+
+        public FaceLabels Labels(int index) => inner.Labels(index);
+
+        public RgbImage Image(int index) => Load(index).Image;
+
+        public string Describe(int index) => inner.Describe(index);
+
+        public (RgbImage Image, float[]? Landmarks) Load(int index)
+        {
+            try
+            {
+                return inner.Load(index);
+            }
+            catch (FaceDistillException e)
+            {
+                Failed[index] = e.Message;
+                return (new RgbImage(8, 8), null);
+            }
         }
     }
 
