@@ -79,10 +79,8 @@ public static class DerivedSets
         var clock = System.Diagnostics.Stopwatch.StartNew();
         using var run = TrainedRun.Load(modelDir);
         var featureDir = Path.Combine(runsRoot, plan.Name, ".features");
-        var summary =
-            step.Mine is not null
-                ? Mine(step, seed, run, key, featureDir, dir, clock, cancel)
-                : Condense(plan, step, seed, runsRoot, run, key, featureDir, dir, clock, cancel);
+        var build = new Build(plan, step, seed, runsRoot, run, key, featureDir, dir, clock, cancel);
+        var summary = step.Mine is not null ? Mine(build) : Condense(build);
         log(
             $"derive {step.Name}-s{seed}: {summary.Count} images ({string.Join(" ", summary.PerClass)}) in "
                 + $"{summary.Seconds:F0} s"
@@ -103,17 +101,25 @@ public static class DerivedSets
             .ToLowerInvariant();
     }
 
-    private static DerivedSummary Mine(
-        DeriveStep step,
-        int seed,
-        TrainedRun run,
-        string key,
-        string featureDir,
-        string dir,
-        System.Diagnostics.Stopwatch clock,
-        CancellationToken cancel
-    )
+    /// <summary>What building one set needs: the step, the seed, the model's run (and its key), where features and
+    /// the set go, the clock of the build.</summary>
+    private sealed record Build(
+        ExperimentPlan Plan,
+        DeriveStep Step,
+        int Seed,
+        string RunsRoot,
+        TrainedRun Run,
+        string Key,
+        string FeatureDir,
+        string Dir,
+        System.Diagnostics.Stopwatch Clock,
+        CancellationToken Cancel
+    );
+
+    private static DerivedSummary Mine(Build b)
     {
+        var (step, seed, run, key, featureDir, dir, clock, cancel) =
+            (b.Step, b.Seed, b.Run, b.Key, b.FeatureDir, b.Dir, b.Clock, b.Cancel);
         var task = run.Task;
         int size = run.Config.Data.ImageSize;
         int classes = run.Data.Classes;
@@ -209,19 +215,10 @@ public static class DerivedSets
         return summary;
     }
 
-    private static DerivedSummary Condense(
-        ExperimentPlan plan,
-        DeriveStep step,
-        int seed,
-        string runsRoot,
-        TrainedRun run,
-        string key,
-        string featureDir,
-        string dir,
-        System.Diagnostics.Stopwatch clock,
-        CancellationToken cancel
-    )
+    private static DerivedSummary Condense(Build b)
     {
+        var (plan, step, seed, runsRoot, run, key, featureDir, dir, clock, cancel) =
+            (b.Plan, b.Step, b.Seed, b.RunsRoot, b.Run, b.Key, b.FeatureDir, b.Dir, b.Clock, b.Cancel);
         var task = run.Task;
         int size = run.Config.Data.ImageSize;
         int classes = run.Data.Classes;

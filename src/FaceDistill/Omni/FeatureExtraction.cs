@@ -1,5 +1,3 @@
-using System.Security.Cryptography;
-using System.Text;
 using FaceDistill.Core;
 using FaceDistill.Data;
 using FaceDistill.Models;
@@ -164,22 +162,6 @@ public static class FeatureExtraction
     }
 
     /// <summary>Hex key of the model, the images and the preprocessing.</summary>
-    public static string Key(string modelKey, IFaceDataset data, int imageSize)
-    {
-        using var sha = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-        void Add(string s) => sha.AppendData(Encoding.UTF8.GetBytes(s + "\0"));
-        Add(modelKey);
-        Add($"size={imageSize};count={data.Count}");
-        for (int i = 0; i < data.Count; i++)
-        {
-            var d = data.Describe(i);
-            Add(d);
-            if (File.Exists(d))
-            {
-                var fi = new FileInfo(d);
-                Add($"{fi.Length}:{fi.LastWriteTimeUtc.Ticks}");
-            }
-        }
-        return Convert.ToHexString(sha.GetHashAndReset())[..32].ToLowerInvariant();
-    }
+    public static string Key(string modelKey, IFaceDataset data, int imageSize) =>
+        DatasetFingerprint.Of(data, 32, modelKey, $"size={imageSize}");
 }

@@ -1,6 +1,4 @@
 using System.IO.MemoryMappedFiles;
-using System.Security.Cryptography;
-using System.Text;
 using FaceDistill.Core;
 using FaceDistill.Data;
 using static TorchSharp.torch;
@@ -54,29 +52,8 @@ public sealed class TeacherOutputCache : IDisposable
     }
 
     /// <summary>Hex key of everything the cached outputs depend on.</summary>
-    public static string Key(string teacherFingerprint, IFaceDataset data, string preprocessing)
-    {
-        using var sha = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-        void Add(string s)
-        {
-            sha.AppendData(Encoding.UTF8.GetBytes(s));
-            sha.AppendData([0]);
-        }
-        Add(teacherFingerprint);
-        Add(preprocessing);
-        Add(data.Count.ToString());
-        for (int i = 0; i < data.Count; i++)
-        {
-            var d = data.Describe(i);
-            Add(d);
-            if (File.Exists(d))
-            {
-                var fi = new FileInfo(d);
-                Add($"{fi.Length}:{fi.LastWriteTimeUtc.Ticks}");
-            }
-        }
-        return Convert.ToHexString(sha.GetHashAndReset())[..24].ToLowerInvariant();
-    }
+    public static string Key(string teacherFingerprint, IFaceDataset data, string preprocessing) =>
+        DatasetFingerprint.Of(data, 24, teacherFingerprint, preprocessing);
 
     /// <summary>Opens the cache for this (teacher, data, preprocessing), computing it first when absent.</summary>
     public static TeacherOutputCache OpenOrBuild(
