@@ -247,7 +247,8 @@ public static class DerivedSets
                 o,
                 stateDir,
                 features,
-                cancel
+                cancel,
+                ClassNames(task)
             );
             var names = ClassNames(task);
             int per = 3 * size * size;
@@ -267,10 +268,16 @@ public static class DerivedSets
                 tmp =>
                 {
                     FaceSetWriter.Grid(Path.Combine(tmp, "grid.png"), names, images, cell: Math.Max(size, 48));
+                    var its = Enumerable.Range(1, set.Losses.Count).Select(i => (double)i).ToList();
+                    int window = Math.Max(1, set.Losses.Count / 10);
+                    var smooth = set.Losses.Select((_, i) => set.Losses.Skip(Math.Max(0, i - window + 1)).Take(
+                        Math.Min(window, i + 1)).Average());
                     if (set.Losses.Count > 0)
                         new LinePlot($"{step.Name}: condensation loss", "iteration", "loss")
-                            .Add(o.Algorithm, Enumerable.Range(1, set.Losses.Count).Select(i => (double)i), set.Losses)
+                            .Add(o.Algorithm, its, set.Losses)
+                            .Add($"mean of the last {window}", its, smooth)
                             .Save(Path.Combine(tmp, "loss.png"));
+                    double Tenth(IEnumerable<double> xs) => xs.Take(window).DefaultIfEmpty(double.NaN).Average();
                     summary = summary with { Seconds = clock.Elapsed.TotalSeconds };
                     WriteSummary(
                         tmp,
@@ -280,8 +287,10 @@ public static class DerivedSets
                         new
                         {
                             set.MovedFromInit,
-                            FirstLoss = set.Losses.Count > 0 ? set.Losses[0] : (double?)null,
-                            LastLoss = set.Losses.Count > 0 ? set.Losses[^1] : (double?)null,
+                            // means over the first and the last tenth of the iterations (one iteration's loss,
+                            // under a fresh random network, is noisy)
+                            FirstTenthLoss = set.Losses.Count > 0 ? Tenth(set.Losses) : (double?)null,
+                            LastTenthLoss = set.Losses.Count > 0 ? Tenth(set.Losses.Reverse()) : (double?)null,
                             Sources = set.SourceIndex.Select(i => source.Describe(i)).ToArray(),
                         }
                     );

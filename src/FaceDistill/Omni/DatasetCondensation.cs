@@ -43,10 +43,12 @@ public static class DatasetCondensation
         CondenseOptions o,
         string stateDir,
         Func<int, float[]>? features = null,
-        CancellationToken cancel = default
+        CancellationToken cancel = default,
+        IReadOnlyList<string>? classNames = null
     )
     {
         o.Check();
+        string Name(int c) => classNames is not null && c < classNames.Count ? classNames[c] : c.ToString();
         var byClass = Enumerable
             .Range(0, classes)
             .Select(c => Enumerable.Range(0, source.Count).Where(i => classOf(i) == c).ToArray())
@@ -54,9 +56,9 @@ public static class DatasetCondensation
         var notes = new List<string>();
         for (int c = 0; c < classes; c++)
             if (byClass[c].Length == 0)
-                notes.Add($"class {c}: no image, skipped");
+                notes.Add($"class {Name(c)}: no image, skipped");
             else if (byClass[c].Length < o.ImagesPerClass)
-                notes.Add($"class {c}: {byClass[c].Length} images < N = {o.ImagesPerClass}, keeps {byClass[c].Length}");
+                notes.Add($"class {Name(c)}: {byClass[c].Length} images < N = {o.ImagesPerClass}, keeps them all");
         if (byClass.All(b => b.Length == 0))
             throw new FaceDistillException("nothing to condense: no class has an image");
         var picks = Initial(byClass, o, features);

@@ -17,7 +17,8 @@ public static class TeacherFactory
     /// <summary>
     /// Checks <c>distill.teacher</c> for a method that needs one: the spec names something that exists (a zoo net, an
     /// ONNX file, a run directory) and gives what the method reads — a logit method on the age task needs an age
-    /// teacher; on class tasks, of the zoo only <c>zoo:recognition</c> (through centroid logits) fits.
+    /// teacher; on class tasks, of the zoo <c>zoo:recognition</c> and <c>zoo:faceres</c> (through centroid logits),
+    /// and <c>zoo:expression</c> on the expression task (its logits mapped to FaceDistill's class order).
     /// </summary>
     public static void Validate(ExperimentConfig c, DistillMethod method, ConfigChecks checks)
     {
@@ -32,8 +33,10 @@ public static class TeacherFactory
                     "distill.teacher",
                     $"regression KD on age needs an age teacher ('zoo:agegender' or an age run), not '{spec}'"
                 );
-            // zoo:recognition and zoo:faceres only embed: they get centroid logits over the student's classes
-            if (c.Task != "age" && spec is not ("zoo:recognition" or "zoo:faceres"))
+            // zoo:recognition and zoo:faceres only embed: they get centroid logits over the student's classes;
+            // zoo:expression's logits come in FaceDistill's expression order (ZooTeacher maps face-api's)
+            bool expression = c.Task == "expression" && spec == "zoo:expression";
+            if (c.Task != "age" && !expression && spec is not ("zoo:recognition" or "zoo:faceres"))
                 checks.Fail(
                     "distill.method",
                     $"'{method.Name}' needs the teacher's logits over the student's classes; '{spec}' has "
