@@ -72,25 +72,21 @@ public static class MiningBench
             self.Refresh();
             long peak = self.PeakWorkingSet64;
             string F(double v, string f = "F1") => v.ToString(f, CultureInfo.InvariantCulture);
-            yield return
-                $"## Omni-supervised mining at scale ({rows:N0} × {d}-d float16 features + {classes} posteriors, "
+            yield return $"## Omni-supervised mining at scale ({rows:N0} × {d}-d float16 features + {classes} "
+                + "posteriors, "
                 + $"{labelledCount:N0} labelled)";
             yield return "";
-            yield return
-                $"Reference: one sequential read of the {F(bytes / 1e9, "F2")} GB store in the same process: "
+            yield return $"Reference: one sequential read of the {F(bytes / 1e9, "F2")} GB store in the same process: "
                 + $"**{F(readSeconds)} s** ({F(rows / readSeconds / 1e6, "F2")} M rows/s).";
             yield return "";
             yield return "| step | seconds | M rows/s | × the store read |";
             yield return "|---|---:|---:|---:|";
-            yield return
-                $"| write the synthetic store | {F(writeSeconds)} | {F(rows / writeSeconds / 1e6, "F2")} | "
+            yield return $"| write the synthetic store | {F(writeSeconds)} | {F(rows / writeSeconds / 1e6, "F2")} | "
                 + $"{F(writeSeconds / readSeconds, "F2")} |";
-            yield return
-                $"| mine (prototypes, 10-NN vote over the labelled set, quotas) | {F(mineSeconds)} | "
+            yield return $"| mine (prototypes, 10-NN vote over the labelled set, quotas) | {F(mineSeconds)} | "
                 + $"{F(rows / mineSeconds / 1e6, "F2")} | {F(mineSeconds / readSeconds, "F2")} |";
             yield return "";
-            yield return
-                $"Mined {mined.Count:N0} faces. Peak resident memory of the whole process: "
+            yield return $"Mined {mined.Count:N0} faces. Peak resident memory of the whole process: "
                 + $"**{F(peak / 1e6, "F0")} MB** against a store of {F(bytes / 1e6, "F0")} MB "
                 + $"({F((double)peak / bytes, "P0")}; {F(rssBefore / 1e6, "F0")} MB before mining, with the store's "
                 + "pages mapped as they were read): mining holds one chunk of 8,192 rows and the per-class heaps, "

@@ -253,15 +253,15 @@ internal static class ZooCommands
         p.GetValue(MinScoreOption) is var score && !(score >= 0 && score <= 1)
             ? throw new FaceDistillException($"--min-score must be in [0, 1], found {score}")
             : new(p.GetValue(HomeOption))
-        {
-            Detector = p.GetValue(DetectorOption) switch
             {
-                "ssd" => FaceDetectorKind.Ssd,
-                "tiny" => FaceDetectorKind.Tiny,
-                var d => throw new FaceDistillException($"--detector: '{d}' is not one of ssd, tiny"),
-            },
-            MinConfidence = p.GetValue(MinScoreOption),
-        };
+                Detector = p.GetValue(DetectorOption) switch
+                {
+                    "ssd" => FaceDetectorKind.Ssd,
+                    "tiny" => FaceDetectorKind.Tiny,
+                    var d => throw new FaceDistillException($"--detector: '{d}' is not one of ssd, tiny"),
+                },
+                MinConfidence = p.GetValue(MinScoreOption),
+            };
 
     public static Command Analyze()
     {

@@ -20,7 +20,14 @@ public class FuzzTests
     static FuzzTests()
     {
         var dir = TestUtil.TempDir();
-        var face = new SyntheticFaces(new SyntheticOptions { Identities = 1, ImagesPerIdentity = 1, Size = 24 }).Image(0);
+        var face = new SyntheticFaces(
+            new SyntheticOptions
+            {
+                Identities = 1,
+                ImagesPerIdentity = 1,
+                Size = 24,
+            }
+        ).Image(0);
         ImageCodec.Save(face, Path.Combine(dir, "f.png"));
         ImageCodec.Save(face, Path.Combine(dir, "f.jpg"));
         Png = File.ReadAllBytes(Path.Combine(dir, "f.png"));
@@ -67,7 +74,10 @@ public class FuzzTests
                 t =>
                 {
                     var (w, h, max, n) = t;
-                    var bytes = System.Text.Encoding.ASCII.GetBytes($"P5 {w} {h} {max}\n").Concat(new byte[n]).ToArray();
+                    var bytes = System
+                        .Text.Encoding.ASCII.GetBytes($"P5 {w} {h} {max}\n")
+                        .Concat(new byte[n])
+                        .ToArray();
                     OnlyOneLineErrors(() => ImageCodec.DecodePgm(bytes, "fuzz.pgm"));
                 },
                 iter: 300
@@ -95,7 +105,10 @@ public class FuzzTests
                 iter: 300
             );
         // YAML: random values for a few keys, numbers included
-        Gen.Select(Gen.Int[0, 4].Select(i => new[] { "lr", "epochs", "batchSize", "imageSize", "threads" }[i]), Gen.String[0, 12])
+        Gen.Select(
+                Gen.Int[0, 4].Select(i => new[] { "lr", "epochs", "batchSize", "imageSize", "threads" }[i]),
+                Gen.String[0, 12]
+            )
             .Sample(
                 t =>
                 {

@@ -44,7 +44,29 @@ public class InputHardeningTests
     /// <summary>A JPEG that is a start-of-frame claiming 30,000² pixels and nothing else.</summary>
     private static readonly byte[] JpegBomb =
     [
-        0xFF, 0xD8, 0xFF, 0xC0, 0, 17, 8, 0x75, 0x30, 0x75, 0x30, 3, 1, 0x11, 0, 2, 0x11, 0, 3, 0x11, 0, 0xFF, 0xD9,
+        0xFF,
+        0xD8,
+        0xFF,
+        0xC0,
+        0,
+        17,
+        8,
+        0x75,
+        0x30,
+        0x75,
+        0x30,
+        3,
+        1,
+        0x11,
+        0,
+        2,
+        0x11,
+        0,
+        3,
+        0x11,
+        0,
+        0xFF,
+        0xD9,
     ];
 
     private static string Hostile(string dir)
@@ -71,10 +93,14 @@ public class InputHardeningTests
         }
         // five files whose headers claim up to 10^10 pixels cost a few kilobytes, not gigabytes
         Assert.True(GC.GetTotalAllocatedBytes(precise: true) - before < 16 << 20);
-        Assert.Contains("more than the limit", Assert.Throws<FaceDistillException>(
-            () => ImageCodec.Load(Path.Combine(dir, "bomb30k.png"))).Message);
-        Assert.Contains("more than the limit", Assert.Throws<FaceDistillException>(
-            () => ImageCodec.Load(Path.Combine(dir, "huge.pgm"))).Message);
+        Assert.Contains(
+            "more than the limit",
+            Assert.Throws<FaceDistillException>(() => ImageCodec.Load(Path.Combine(dir, "bomb30k.png"))).Message
+        );
+        Assert.Contains(
+            "more than the limit",
+            Assert.Throws<FaceDistillException>(() => ImageCodec.Load(Path.Combine(dir, "huge.pgm"))).Message
+        );
     }
 
     [Fact]
@@ -82,7 +108,12 @@ public class InputHardeningTests
     {
         var dir = Hostile(Path.Combine(TestUtil.TempDir(), "pool"));
         var good = new FaceDistill.Data.Synthetic.SyntheticFaces(
-            new FaceDistill.Data.Synthetic.SyntheticOptions { Identities = 2, ImagesPerIdentity = 2, Size = 32 }
+            new FaceDistill.Data.Synthetic.SyntheticOptions
+            {
+                Identities = 2,
+                ImagesPerIdentity = 2,
+                Size = 32,
+            }
         );
         for (int i = 0; i < good.Count; i++)
             ImageCodec.Save(good.Image(i), Path.Combine(dir, $"face{i}.png"));
@@ -97,13 +128,16 @@ public class InputHardeningTests
     {
         var dir = Hostile(Path.Combine(TestUtil.TempDir(), "in"));
         var good = new FaceDistill.Data.Synthetic.SyntheticFaces(
-            new FaceDistill.Data.Synthetic.SyntheticOptions { Identities = 1, ImagesPerIdentity = 1, Size = 112 }
+            new FaceDistill.Data.Synthetic.SyntheticOptions
+            {
+                Identities = 1,
+                ImagesPerIdentity = 1,
+                Size = 112,
+            }
         );
         ImageCodec.Save(good.Image(0), Path.Combine(dir, "face.png"));
         var outDir = Path.Combine(TestUtil.TempDir(), "out");
-        var (code, output, err) = CliHarness.Run(
-            "occlude", dir, "--landmarks", "detect", "--out", outDir, "--quiet"
-        );
+        var (code, output, err) = CliHarness.Run("occlude", dir, "--landmarks", "detect", "--out", outDir, "--quiet");
         Assert.True(code == 0, err);
         Assert.Contains("5 unreadable files skipped", err);
         Assert.Contains("bomb100k.png", err);
@@ -141,7 +175,15 @@ public class InputHardeningTests
         Assert.Single(err.Trim().Split('\n'));
         foreach (var name in new[] { "two\nlines", new string('x', 101) })
         {
-            var (c2, _, e2) = CliHarness.Run("train", demo, "--set", $"name={name}", "--runs", TestUtil.TempDir(), "-q");
+            var (c2, _, e2) = CliHarness.Run(
+                "train",
+                demo,
+                "--set",
+                $"name={name}",
+                "--runs",
+                TestUtil.TempDir(),
+                "-q"
+            );
             Assert.Equal(2, c2);
             Assert.Contains("not usable as a run directory name", e2);
             Assert.Single(e2.Trim().Split('\n'));

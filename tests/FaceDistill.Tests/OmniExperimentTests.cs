@@ -31,7 +31,8 @@ public class OmniExperimentTests
             ExperimentTests.Plan(
                 dir,
                 Plan(
-                    Mine + ", { \"name\": \"dm\", \"condense\": { \"from\": \"mined\", \"model\": \"lab\", "
+                    Mine
+                        + ", { \"name\": \"dm\", \"condense\": { \"from\": \"mined\", \"model\": \"lab\", "
                         + "\"imagesPerClass\": 3 } }",
                     "{ \"name\": \"lab\" }, { \"name\": \"m\", \"set\": { \"data.extra\": [\"#dm\"] } }"
                 )
@@ -51,7 +52,12 @@ public class OmniExperimentTests
         );
         Assert.Contains(
             "model 'x' is not a trained run",
-            Err(Plan("{ \"name\": \"mined\", \"mine\": { \"model\": \"x\", \"unlabelled\": true } }", "{ \"name\": \"lab\" }"))
+            Err(
+                Plan(
+                    "{ \"name\": \"mined\", \"mine\": { \"model\": \"x\", \"unlabelled\": true } }",
+                    "{ \"name\": \"lab\" }"
+                )
+            )
         );
         Assert.Contains(
             "nothing to mine",
@@ -59,29 +65,48 @@ public class OmniExperimentTests
         );
         Assert.Contains(
             "mine.minConfidence must be in [0, 1]",
-            Err(Plan("{ \"name\": \"mined\", \"mine\": { \"model\": \"lab\", \"unlabelled\": true, "
-                + "\"minConfidence\": 2 } }", "{ \"name\": \"lab\" }"))
+            Err(
+                Plan(
+                    "{ \"name\": \"mined\", \"mine\": { \"model\": \"lab\", \"unlabelled\": true, "
+                        + "\"minConfidence\": 2 } }",
+                    "{ \"name\": \"lab\" }"
+                )
+            )
         );
         Assert.Contains(
             "derive 'mined'",
-            Err(Plan("{ \"name\": \"mined\", \"mine\": { \"model\": \"lab\", \"unlabelled\": true, \"kk\": 2 } }",
-                "{ \"name\": \"lab\" }"))
+            Err(
+                Plan(
+                    "{ \"name\": \"mined\", \"mine\": { \"model\": \"lab\", \"unlabelled\": true, \"kk\": 2 } }",
+                    "{ \"name\": \"lab\" }"
+                )
+            )
         );
         Assert.Contains(
             "neither 'labelled' nor an earlier derive entry",
-            Err(Plan("{ \"name\": \"d\", \"condense\": { \"model\": \"lab\", \"from\": \"later\" } }",
-                "{ \"name\": \"lab\" }"))
+            Err(
+                Plan(
+                    "{ \"name\": \"d\", \"condense\": { \"model\": \"lab\", \"from\": \"later\" } }",
+                    "{ \"name\": \"lab\" }"
+                )
+            )
         );
         Assert.Contains(
             "face-pool folder not found",
-            Err(Plan("{ \"name\": \"mined\", \"mine\": { \"model\": \"lab\", \"pool\": [\"/no/such/pool\"] } }",
-                "{ \"name\": \"lab\" }"))
+            Err(
+                Plan(
+                    "{ \"name\": \"mined\", \"mine\": { \"model\": \"lab\", \"pool\": [\"/no/such/pool\"] } }",
+                    "{ \"name\": \"lab\" }"
+                )
+            )
         );
         // the labelled budget and extra folders belong to the classification tasks
         Assert.Contains(
             "data.labelledFraction",
-            Err($"{{ \"name\": \"o\", \"base\": {{ \"data\": {{ \"labelledFraction\": 0.5 }} }}, \"baseline\": \"a\", "
-                + "\"runs\": [{ \"name\": \"a\" }] }")
+            Err(
+                $"{{ \"name\": \"o\", \"base\": {{ \"data\": {{ \"labelledFraction\": 0.5 }} }}, \"baseline\": \"a\", "
+                    + "\"runs\": [{ \"name\": \"a\" }] }"
+            )
         );
     }
 
@@ -92,10 +117,27 @@ public class OmniExperimentTests
         var plan = Path.Combine(RepoPaths.Root(), "configs", "omni", "synthetic.json");
         string[] args =
         [
-            "experiment", plan, "--runs", runs, "--quiet", "--threads", "2",
-            "--set", "data.synthetic.identities=14", "--set", "data.synthetic.imagesPerIdentity=6",
-            "--set", "data.synthetic.valIdentities=3", "--set", "data.synthetic.valImagesPerIdentity=6",
-            "--set", "train.batchSize=16", "--set", "train.epochs=1", "--set", "train.schedule.warmupEpochs=0.2",
+            "experiment",
+            plan,
+            "--runs",
+            runs,
+            "--quiet",
+            "--threads",
+            "2",
+            "--set",
+            "data.synthetic.identities=14",
+            "--set",
+            "data.synthetic.imagesPerIdentity=6",
+            "--set",
+            "data.synthetic.valIdentities=3",
+            "--set",
+            "data.synthetic.valImagesPerIdentity=6",
+            "--set",
+            "train.batchSize=16",
+            "--set",
+            "train.epochs=1",
+            "--set",
+            "train.schedule.warmupEpochs=0.2",
         ];
         // the derive steps are shrunk through a copy of the plan (their keys are not base-config keys)
         var node = JsonNode.Parse(File.ReadAllText(plan))!.AsObject();
@@ -119,14 +161,22 @@ public class OmniExperimentTests
         // a cross-dataset test folder (class = folder): other synthetic people, written to disk
         var cross = Path.Combine(runs, "cross");
         var other = new FaceDistill.Data.Synthetic.SyntheticFaces(
-            new FaceDistill.Data.Synthetic.SyntheticOptions { Identities = 4, ImagesPerIdentity = 5, Size = 48, Seed = 99 }
+            new FaceDistill.Data.Synthetic.SyntheticOptions
+            {
+                Identities = 4,
+                ImagesPerIdentity = 5,
+                Size = 48,
+                Seed = 99,
+            }
         );
         var names = DerivedSets.ClassNames(FaceDistill.Data.FaceTask.Expression);
         FaceDistill.Omni.FaceSetWriter.Write(
             cross,
             names,
-            Enumerable.Range(0, other.Count).Select(i => ((Func<FaceDistill.Data.RgbImage>)(() => other.Image(i)),
-                other.Labels(i).Expression)).ToList()
+            Enumerable
+                .Range(0, other.Count)
+                .Select(i => ((Func<FaceDistill.Data.RgbImage>)(() => other.Image(i)), other.Labels(i).Expression))
+                .ToList()
         );
         node["crossTests"] = new JsonObject { ["synthcross"] = cross };
         var small = Path.Combine(runs, "omni-synthetic.json");
@@ -136,7 +186,9 @@ public class OmniExperimentTests
         Assert.True(code == 0, err);
         var dir = Path.Combine(runs, "omni-synthetic");
         var md = File.ReadAllText(Path.Combine(dir, "results.md"));
-        foreach (var row in new[] { "**labelled** (baseline)", "| mined |", "| dm-10 |", "| gm-10 |", "| herding-10 |" })
+        foreach (
+            var row in new[] { "**labelled** (baseline)", "| mined |", "| dm-10 |", "| gm-10 |", "| herding-10 |" }
+        )
             Assert.Contains(row, md);
         Assert.Contains("### Derived training sets", md);
         Assert.Contains("acc (synthcross)", md);

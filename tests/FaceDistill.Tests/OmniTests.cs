@@ -99,7 +99,13 @@ public class OmniTests
             Assert.All(dropped, m => Assert.True(m.Score <= kept));
             Assert.Equal(20, all.Count);
         }
-        Assert.Equal([7, 7, 0], ConfidentMining.Quotas([20, 30, 1], new MiningOptions(Quota: 7, QuotaRatio: 0.5)).Take(2).Append(ConfidentMining.Quotas([1], new MiningOptions(QuotaRatio: 0.5))[0]));
+        Assert.Equal(
+            [7, 7, 0],
+            ConfidentMining
+                .Quotas([20, 30, 1], new MiningOptions(Quota: 7, QuotaRatio: 0.5))
+                .Take(2)
+                .Append(ConfidentMining.Quotas([1], new MiningOptions(QuotaRatio: 0.5))[0])
+        );
     }
 
     [Fact]
@@ -133,8 +139,14 @@ public class OmniTests
             s.Read(0, 4, back);
             Assert.Equal(rows, back);
         }
-        Assert.Contains("expected", Assert.Throws<FaceDistillException>(() => FeatureStore.OpenOrCreate(path, 5, 3, "k")).Message);
-        File.WriteAllText(Path.Combine(dir, "bad.f16"), "not a store at all, but long enough to have a header..........");
+        Assert.Contains(
+            "expected",
+            Assert.Throws<FaceDistillException>(() => FeatureStore.OpenOrCreate(path, 5, 3, "k")).Message
+        );
+        File.WriteAllText(
+            Path.Combine(dir, "bad.f16"),
+            "not a store at all, but long enough to have a header.........."
+        );
         Assert.Throws<FaceDistillException>(() => FeatureStore.OpenRead(Path.Combine(dir, "bad.f16")));
     }
 
@@ -222,8 +234,13 @@ public class OmniTests
         Assert.Contains(store.Row((bad + 1) % pool.Count), v => v != 0);
         // mined with every threshold open, the unreadable face is still never picked
         var lab = Enumerable.Range(0, 7).SelectMany(c => store.Row((bad + 1) % pool.Count).Take(128)).ToArray();
-        var mined = ConfidentMining.Mine(lab, [0, 1, 2, 3, 4, 5, 6], 7, store,
-            new MiningOptions(Rule: "confidence", MinConfidence: 0, QuotaRatio: 0));
+        var mined = ConfidentMining.Mine(
+            lab,
+            [0, 1, 2, 3, 4, 5, 6],
+            7,
+            store,
+            new MiningOptions(Rule: "confidence", MinConfidence: 0, QuotaRatio: 0)
+        );
         Assert.DoesNotContain(mined, m => m.Index == bad);
         Assert.Equal(pool.Count - 1, mined.Count);
     }
@@ -278,8 +295,15 @@ public class OmniTests
     public void CondensationResumesToTheSameImages()
     {
         var faces = Faces(20, 6);
-        var o = new CondenseOptions(ImagesPerClass: 2, Iterations: 8, RealBatch: 8, NetWidth: 8, NetDepth: 2,
-            SaveEvery: 3, Seed: 4);
+        var o = new CondenseOptions(
+            ImagesPerClass: 2,
+            Iterations: 8,
+            RealBatch: 8,
+            NetWidth: 8,
+            NetDepth: 2,
+            SaveEvery: 3,
+            Seed: 4
+        );
         var whole = DatasetCondensation.Run(faces, i => faces.Labels(i).Expression, 7, 32, o, TestUtil.TempDir());
         var state = TestUtil.TempDir();
         // a first run that stops after 5 iterations (its snapshot is at 3), then the full run from the snapshot

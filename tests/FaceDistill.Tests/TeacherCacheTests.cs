@@ -33,12 +33,17 @@ public class TeacherCacheTests
         );
         using var teacher = ZooTeacher.Load("expression");
         {
-            // the teacher's logits come in FaceDistill's (FER2013's) class order, not face-api's: KD compares like classes
+            // the teacher's logits come in FaceDistill's (FER2013's) class order, not face-api's: KD compares like
+            // classes
             var b0 = new DataLoader(data, Prep(48) with { Shuffle = false, DropLast = false }).Epoch(0).First();
             using var x0 = b0.Tensor();
             using var mean = TorchSharp.torch.tensor(new[] { 122.782f, 117.001f, 104.298f }).view(1, 3, 1, 1);
             using var input = TorchSharp.torch.nn.functional.interpolate(
-                x0, [112, 112], mode: TorchSharp.torch.InterpolationMode.Bilinear, align_corners: false);
+                x0,
+                [112, 112],
+                mode: TorchSharp.torch.InterpolationMode.Bilinear,
+                align_corners: false
+            );
             using var net = FaceDistill.Faces.Zoo.FaceExpressionNet.Load();
             var raw = net.Forward(((input + 1) * 127.5f - mean) / 255f).data<float>().ToArray();
             var mapped = teacher.Run(x0).Logits!.data<float>().ToArray();

@@ -13,7 +13,8 @@ public static class Csv
     public static string Field(string value) =>
         value.IndexOfAny([',', '"', '\n', '\r']) < 0 ? value : "\"" + value.Replace("\"", "\"\"") + "\"";
 
-    /// <summary>A record; a record of one empty field is written <c>""</c> (an empty line would be no record).</summary>
+    /// <summary>A record; a record of one empty field is written <c>""</c> (an empty line would be no
+    /// record).</summary>
     public static string Row(IEnumerable<string> fields)
     {
         var list = fields.ToList();

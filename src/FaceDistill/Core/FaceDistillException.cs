@@ -17,7 +17,10 @@ public class FaceDistillException : Exception
     /// longer than 600 characters is cut with an ellipsis.</summary>
     public static string OneLine(string message)
     {
-        var one = string.Join(' ', message.Split(['\r', '\n'], StringSplitOptions.RemoveEmptyEntries).Select(s => s.Trim()));
+        var one = string.Join(
+            ' ',
+            message.Split(['\r', '\n'], StringSplitOptions.RemoveEmptyEntries).Select(s => s.Trim())
+        );
         return one.Length <= 600 ? one : one[..597] + "...";
     }
 

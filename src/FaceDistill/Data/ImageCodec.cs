@@ -10,7 +10,8 @@ public static class ImageCodec
 {
     /// <summary>The largest image decoded, in pixels (width × height), checked on the header before any pixel memory
     /// is allocated: a 30,000 × 30,000 PNG of a few kilobytes (a decompression bomb) is refused naming the file, never
-    /// decoded. 100 megapixels by default (a 10,000 × 10,000 photo); <c>FACEDISTILL_MAX_PIXELS</c> changes it.</summary>
+    /// decoded. 100 megapixels by default (a 10,000 × 10,000 photo); <c>FACEDISTILL_MAX_PIXELS</c> changes
+    /// it.</summary>
     public static long MaxPixels { get; set; } =
         long.TryParse(Environment.GetEnvironmentVariable("FACEDISTILL_MAX_PIXELS"), out var max) && max > 0
             ? max

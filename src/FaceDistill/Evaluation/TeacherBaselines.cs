@@ -28,7 +28,6 @@ public static class TeacherBaselines
             View?.Transform is null ? image : View.Transform(image, labels, Core.Seeds.Rng(Seed, index));
     }
 
-
     public static (EvalReport Report, int NoFace) Verify(
         FaceAnalyzer zoo,
         PairList pairs,

@@ -12,7 +12,8 @@ namespace FaceDistill.Experiments;
 /// <code>
 /// "derive": [
 ///   { "name": "mined", "mine": { "model": "primitive", "unlabelled": true, "pool": ["../shared/datasets/utkface"],
-///                                "grayscale": true, "rule": "both", "k": 10, "minConfidence": 0.8, "quotaRatio": 4 } },
+///                                "grayscale": true, "rule": "both", "k": 10, "minConfidence": 0.8,
+///                                "quotaRatio": 4 } },
 ///   { "name": "dm-10", "condense": { "from": "mined", "model": "primitive", "algorithm": "dm",
 ///                                    "imagesPerClass": 10, "iterations": 300 } } ]
 /// </code>
@@ -59,7 +60,8 @@ public sealed record DeriveStep(
         if ((o["mine"] is null) == (o["condense"] is null))
             throw fail($"derive '{name}': give exactly one of 'mine' and 'condense'");
         bool mine = o["mine"] is not null;
-        var body = (o[mine ? "mine" : "condense"] as JsonObject)?.DeepClone() as JsonObject
+        var body =
+            (o[mine ? "mine" : "condense"] as JsonObject)?.DeepClone() as JsonObject
             ?? throw fail($"derive '{name}': '{(mine ? "mine" : "condense")}' must be an object");
         string Text(string key, string? fallback)
         {

@@ -96,8 +96,8 @@ public static class DerivedSets
     {
         var manifest = Path.Combine(checkpoint, Checkpoint.ManifestFile);
         var text = File.Exists(manifest) ? File.ReadAllText(manifest) : checkpoint;
-        return Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(text)))
-            [..32]
+        return Convert
+            .ToHexString(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(text)))[..32]
             .ToLowerInvariant();
     }
 
@@ -118,8 +118,16 @@ public static class DerivedSets
 
     private static DerivedSummary Mine(Build b)
     {
-        var (step, seed, run, key, featureDir, dir, clock, cancel) =
-            (b.Step, b.Seed, b.Run, b.Key, b.FeatureDir, b.Dir, b.Clock, b.Cancel);
+        var (step, seed, run, key, featureDir, dir, clock, cancel) = (
+            b.Step,
+            b.Seed,
+            b.Run,
+            b.Key,
+            b.FeatureDir,
+            b.Dir,
+            b.Clock,
+            b.Cancel
+        );
         var task = run.Task;
         int size = run.Config.Data.ImageSize;
         int classes = run.Data.Classes;
@@ -129,7 +137,8 @@ public static class DerivedSets
             parts.Add(RunData.Unlabelled(run.Config));
         if (step.Pool.Count > 0)
         {
-            var sources = step.Pool.Select(f => new PoolSource(f, Path.GetFileName(Path.GetFullPath(f).TrimEnd('/'))))
+            var sources = step
+                .Pool.Select(f => new PoolSource(f, Path.GetFileName(Path.GetFullPath(f).TrimEnd('/'))))
                 .ToList();
             IFaceDataset pool = FacePool.Open(sources, RunData.PoolCacheDir).Distinct();
             parts.Add(step.Grayscale ? new GrayscaleDataset(pool) : pool);
@@ -217,15 +226,28 @@ public static class DerivedSets
 
     private static DerivedSummary Condense(Build b)
     {
-        var (plan, step, seed, runsRoot, run, key, featureDir, dir, clock, cancel) =
-            (b.Plan, b.Step, b.Seed, b.RunsRoot, b.Run, b.Key, b.FeatureDir, b.Dir, b.Clock, b.Cancel);
+        var (plan, step, seed, runsRoot, run, key, featureDir, dir, clock, cancel) = (
+            b.Plan,
+            b.Step,
+            b.Seed,
+            b.RunsRoot,
+            b.Run,
+            b.Key,
+            b.FeatureDir,
+            b.Dir,
+            b.Clock,
+            b.Cancel
+        );
         var task = run.Task;
         int size = run.Config.Data.ImageSize;
         int classes = run.Data.Classes;
         IFaceDataset source =
             step.From == "labelled"
                 ? run.Data.Train
-                : FileFaceDataset.FromImageFolder(plan.DerivedDirectory(runsRoot, plan.DeriveStep(step.From), seed), task);
+                : FileFaceDataset.FromImageFolder(
+                    plan.DerivedDirectory(runsRoot, plan.DeriveStep(step.From), seed),
+                    task
+                );
         var o = step.Condense! with { Seed = Seeds.Derive(seed, StableHash(step.Name)) };
         Func<int, float[]>? features = null;
         FeatureStore? store = null;
@@ -233,7 +255,15 @@ public static class DerivedSets
         {
             if (o.Algorithm == "herding")
             {
-                store = FeatureExtraction.Extract(run.Model, key, source, size, featureDir, label: "features", cancel: cancel);
+                store = FeatureExtraction.Extract(
+                    run.Model,
+                    key,
+                    source,
+                    size,
+                    featureDir,
+                    label: "features",
+                    cancel: cancel
+                );
                 int d = store.Dim - classes;
                 var s = store;
                 features = i => s.Row(i)[..d];
@@ -255,8 +285,10 @@ public static class DerivedSets
             var images = Enumerable
                 .Range(0, set.Count)
                 .Select(i =>
-                    ((Func<RgbImage>)(() => FaceSetWriter.FromTensorData(set.Pixels.AsSpan(i * per, per), size)),
-                        set.Labels[i])
+                    (
+                        (Func<RgbImage>)(() => FaceSetWriter.FromTensorData(set.Pixels.AsSpan(i * per, per), size)),
+                        set.Labels[i]
+                    )
                 )
                 .ToList();
             var perClass = Enumerable.Range(0, classes).Select(c => set.Labels.Count(y => y == c)).ToArray();
@@ -270,8 +302,9 @@ public static class DerivedSets
                     FaceSetWriter.Grid(Path.Combine(tmp, "grid.png"), names, images, cell: Math.Max(size, 48));
                     var its = Enumerable.Range(1, set.Losses.Count).Select(i => (double)i).ToList();
                     int window = Math.Max(1, set.Losses.Count / 10);
-                    var smooth = set.Losses.Select((_, i) => set.Losses.Skip(Math.Max(0, i - window + 1)).Take(
-                        Math.Min(window, i + 1)).Average());
+                    var smooth = set.Losses.Select(
+                        (_, i) => set.Losses.Skip(Math.Max(0, i - window + 1)).Take(Math.Min(window, i + 1)).Average()
+                    );
                     if (set.Losses.Count > 0)
                         new LinePlot($"{step.Name}: condensation loss", "iteration", "loss")
                             .Add(o.Algorithm, its, set.Losses)

@@ -17,12 +17,15 @@ public static class DerivedTable
         sb.AppendLine()
             .AppendLine("### Derived training sets")
             .AppendLine()
-            .AppendLine("| set | kind | seed | images | per class | mined precision | build time (s) | read by (runs, #sets) |")
+            .AppendLine(
+                "| set | kind | seed | images | per class | mined precision | build time (s) | read by (runs, #sets) |"
+            )
             .AppendLine("|---|---|---:|---:|---|---:|---:|---|");
         foreach (var d in r.Derived)
         {
             // the runs that read the set itself, and the sets condensed from it
-            var readers = r.Plan.Runs.Where(run => PlanReader.DeriveReferences(run).Contains(d.Name))
+            var readers = r
+                .Plan.Runs.Where(run => PlanReader.DeriveReferences(run).Contains(d.Name))
                 .Select(run => run.Name)
                 .Concat(r.Plan.Derive.Where(x => x.Condense is not null && x.From == d.Name).Select(x => $"#{x.Name}"));
             string precision = double.IsFinite(d.Precision) ? (100 * d.Precision).ToString("F1", inv) + " %" : "—";

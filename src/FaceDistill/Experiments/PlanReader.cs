@@ -147,9 +147,10 @@ internal sealed class PlanReader
         var views = Views();
         foreach (var (name, node) in o)
         {
-            var folder = node is JsonValue v && v.TryGetValue<string>(out var f)
-                ? f
-                : throw Error($"crossTests: '{name}' must name a folder");
+            var folder =
+                node is JsonValue v && v.TryGetValue<string>(out var f)
+                    ? f
+                    : throw Error($"crossTests: '{name}' must name a folder");
             if (views.Contains(name) || name.Length == 0)
                 Fail($"crossTests: name '{name}' is empty or is also a view");
             if (!Directory.Exists(folder))
@@ -316,18 +317,27 @@ internal sealed class PlanReader
                 var d =
                     steps.FirstOrDefault(x => x.Name == name)
                     ?? throw Error($"run '{runs[i].Name}': '#{name}' is not a derive entry");
-                for (var cur = d; cur is not null; cur = cur.Condense is not null && cur.From != "labelled"
-                        ? steps.First(x => x.Name == cur.From) : null)
+                for (
+                    var cur = d;
+                    cur is not null;
+                    cur =
+                            cur.Condense is not null && cur.From != "labelled"
+                                ? steps.First(x => x.Name == cur.From)
+                                : null
+                )
                 {
                     int model = runs.ToList().FindIndex(r => r.Name == cur.Model);
                     if (model >= i)
-                        Fail($"run '{runs[i].Name}' reads '#{cur.Name}', derived from run '{cur.Model}' listed after it");
+                        Fail(
+                            $"run '{runs[i].Name}' reads '#{cur.Name}', derived from run '{cur.Model}' listed after it"
+                        );
                 }
             }
         return steps;
     }
 
-    /// <summary>The names of the derived sets a run's <c>set</c> values name (<c>#name</c>, also inside lists).</summary>
+    /// <summary>The names of the derived sets a run's <c>set</c> values name (<c>#name</c>, also inside
+    /// lists).</summary>
     public static IEnumerable<string> DeriveReferences(PlanRun r)
     {
         IEnumerable<string> Of(JsonNode? v) =>

@@ -125,7 +125,12 @@ public static class ConfidentMining
             {
                 var (_, nearest) = f.matmul(lab.t()).topk(k, 1);
                 var neighbourLabels = labelIds.index_select(0, nearest.flatten()).view(b, k);
-                vote = neighbourLabels.eq(pred.unsqueeze(1)).to_type(ScalarType.Float32).mean([1]).data<float>().ToArray();
+                vote = neighbourLabels
+                    .eq(pred.unsqueeze(1))
+                    .to_type(ScalarType.Float32)
+                    .mean([1])
+                    .data<float>()
+                    .ToArray();
             }
             var confA = conf.data<float>().ToArray();
             var predA = pred.data<long>().ToArray();

@@ -86,7 +86,8 @@ public static class DatasetCondensation
                     {
                         if (features is null)
                             throw new FaceDistillException("herding needs the primitive model's features");
-                        return Herding.Select(items.Select(features).ToList(), o.ImagesPerClass)
+                        return Herding
+                            .Select(items.Select(features).ToList(), o.ImagesPerClass)
                             .Select(k => items[k])
                             .ToArray();
                     }
@@ -113,9 +114,7 @@ public static class DatasetCondensation
         using var syn = new SyntheticSet(state?.Pixels ?? initPixels, labels, classes, size, state?.Velocity);
         var losses = state?.Losses.ToList() ?? [];
         ICondensation algorithm =
-            o.Algorithm == "dm"
-                ? new DistributionMatching(o, classes, size)
-                : new GradientMatching(o, classes, size);
+            o.Algorithm == "dm" ? new DistributionMatching(o, classes, size) : new GradientMatching(o, classes, size);
         using (var bar = Progress.Start($"condense ({o.Algorithm}, N = {o.ImagesPerClass})", o.Iterations))
         {
             for (int it = losses.Count; it < o.Iterations; it++)

@@ -93,7 +93,10 @@ public static class FeatureExtraction
                     return cat([nn.functional.normalize(e, dim: 1), p], 1).contiguous();
                 });
                 var values = rows.data<float>().ToArray();
-                var bad = b.Indices.Select((index, k) => (index, k)).Where(t => safe.Failed.ContainsKey(t.index)).ToList();
+                var bad = b
+                    .Indices.Select((index, k) => (index, k))
+                    .Where(t => safe.Failed.ContainsKey(t.index))
+                    .ToList();
                 foreach (var (_, k) in bad)
                     Array.Clear(values, k * store.Dim, store.Dim); // a zero row: never mined
                 if (bad.Count > 0)

@@ -61,7 +61,12 @@ public sealed class GradientMatching(CondenseOptions options, int classes, int i
                 var lossReal = F.cross_entropy(net.call(SiameseAugmentation.Apply(x, w)), yReal);
                 var gReal = autograd.grad([lossReal], weights.Cast<Tensor>().ToList()).Select(g => g.detach()).ToList();
                 var lossSyn = F.cross_entropy(net.call(SiameseAugmentation.Apply(s, w)), ySyn);
-                var gSyn = autograd.grad([lossSyn], weights.Cast<Tensor>().ToList(), retain_graph: true, create_graph: true);
+                var gSyn = autograd.grad(
+                    [lossSyn],
+                    weights.Cast<Tensor>().ToList(),
+                    retain_graph: true,
+                    create_graph: true
+                );
                 var d = Distance(gSyn.ToList(), gReal);
                 total = total is null ? d : total + d;
             }

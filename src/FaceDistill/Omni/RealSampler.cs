@@ -9,8 +9,14 @@ namespace FaceDistill.Omni;
 /// <c>batch</c> images of a class, decoded un-augmented at the condensation's size (the Siamese augmentation comes
 /// later) into <c>[n, 3, S, S]</c> in [−1, 1]. Decoded images are kept, up to <c>cacheBytes</c>, for the next
 /// draws.</summary>
-public sealed class RealSampler(IFaceDataset data, int[][] byClass, int size, int batch, int seed,
-    long cacheBytes = 1L << 30)
+public sealed class RealSampler(
+    IFaceDataset data,
+    int[][] byClass,
+    int size,
+    int batch,
+    int seed,
+    long cacheBytes = 1L << 30
+)
 {
     private readonly ConcurrentDictionary<int, float[]> _cache = new();
     private long _cached;

@@ -53,7 +53,11 @@ public static class RunData
 
     /// <summary>The labelled budget: per class, the first ⌈fraction · n_c⌉ of the split's (already seeded) order, at
     /// least one; the rest of each class is the remainder.</summary>
-    private static (IFaceDataset Labelled, IFaceDataset Remainder) Budget(IFaceDataset train, ExperimentConfig c, FaceTask task)
+    private static (IFaceDataset Labelled, IFaceDataset Remainder) Budget(
+        IFaceDataset train,
+        ExperimentConfig c,
+        FaceTask task
+    )
     {
         double f = c.Data.LabelledFraction;
         if (f >= 1)

@@ -84,12 +84,7 @@ public sealed class ZooTeacher : ITeacher
 
     /// <summary>For each <see cref="Data.Expression"/> class, its index among face-api's labels.</summary>
     public static readonly int[] FaceApiIndexOfExpression = Enum.GetNames<Data.Expression>()
-        .Select(n =>
-            Array.IndexOf(
-                FaceExpressionNet.Labels,
-                FaceExpressionNet.Fer2013ToFaceApi[n.ToLowerInvariant()]
-            )
-        )
+        .Select(n => Array.IndexOf(FaceExpressionNet.Labels, FaceExpressionNet.Fer2013ToFaceApi[n.ToLowerInvariant()]))
         .ToArray();
 
     private static Tensor FerOrder() => tensor(FaceApiIndexOfExpression.Select(i => (long)i).ToArray());
