@@ -42,6 +42,26 @@ internal static class Commands
     internal static IAnsiConsole Out() =>
         AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Out) });
 
+    /// <summary>Checks, before any work, that an output file can be written: its folder exists or can be made, and a
+    /// file can be created there (a probe, removed at once). A path that is a folder is refused too.</summary>
+    internal static void CheckWritable(string path, string option)
+    {
+        if (Directory.Exists(path))
+            throw new FaceDistillException($"{option} {path}: is a folder, not a file");
+        try
+        {
+            var dir = Path.GetDirectoryName(Path.GetFullPath(path))!;
+            Directory.CreateDirectory(dir);
+            var probe = Path.Combine(dir, $".facedistill-probe-{Guid.NewGuid():N}");
+            File.WriteAllBytes(probe, []);
+            File.Delete(probe);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new FaceDistillException($"{option} {path}: cannot be written ({e.Message})");
+        }
+    }
+
     internal static int Guard(Func<int> action)
     {
         try
@@ -303,6 +323,11 @@ internal static class Commands
                 Common(p);
                 var runDir = p.GetValue(run)!;
                 var cfgPath = Path.Combine(runDir, "config.json");
+                // options are checked as options (not as the config keys they become)
+                if (!(p.GetValue(crop) > 0 && p.GetValue(crop) <= 1))
+                    throw new FaceDistillException($"--center-crop must be in (0, 1], found {p.GetValue(crop)}");
+                if (p.GetValue(roc) is { } rocOut)
+                    CheckWritable(rocOut, "--roc");
                 var overrides = new List<string> { $"eval.view={p.GetValue(view)}" };
                 if (p.GetValue(pairs) is { } pp)
                 {
@@ -510,6 +535,8 @@ internal static class Commands
                 var dir = p.GetValue(outDir)!;
                 if (RunDirectory.HasRun(dir))
                     throw FaceDistillException.ForFile(dir, "output folder exists and is not empty");
+                if (p.GetValue(grid) is { } gridOut)
+                    CheckWritable(gridOut, "--grid");
                 var ds = new SyntheticFaces(
                     new SyntheticOptions
                     {

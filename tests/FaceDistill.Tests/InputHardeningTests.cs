@@ -151,6 +151,10 @@ public class InputHardeningTests
     [InlineData("--size must be in [16, 1024]", "align", "{dir}", "{out}", "--size", "0")]
     [InlineData("--size must be in [16, 1024]", "align", "{dir}", "{out}", "--size", "100000")]
     [InlineData("--faces must be in [1, 1000]", "occlude", "synthetic", "--grid", "{out}.png", "--faces", "0")]
+    [InlineData("--grid /proc/nope.png: cannot be written", "occlude", "synthetic", "--grid", "/proc/nope.png")]
+    [InlineData("--grid {dir}: is a folder", "synth", "{out}", "--grid", "{dir}")]
+    [InlineData("--roc /proc/nope.png: cannot be written", "eval", "--run", "{dir}", "--roc", "/proc/nope.png")]
+    [InlineData("--center-crop must be in (0, 1]", "eval", "--run", "{dir}", "--center-crop", "0")]
     public void OutOfRangeOptionsAreOneLineErrorsNamingTheOption(string message, params string[] args)
     {
         var dir = TestUtil.TempDir();
@@ -160,7 +164,7 @@ public class InputHardeningTests
         var real = args.Select(a => a.Replace("{img}", img).Replace("{dir}", dir).Replace("{out}", outDir)).ToArray();
         var (code, _, err) = CliHarness.Run(real);
         Assert.Equal(2, code);
-        Assert.Contains(message, err);
+        Assert.Contains(message.Replace("{dir}", dir), err);
         Assert.Single(err.Trim().Split('\n'));
     }
 
