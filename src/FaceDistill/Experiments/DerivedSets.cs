@@ -114,23 +114,20 @@ public static class DerivedSets
         string Dir,
         System.Diagnostics.Stopwatch Clock,
         CancellationToken Cancel
-    );
+    )
+    {
+        public FaceTask Task => Run.Task;
+        public int Size => Run.Config.Data.ImageSize;
+        public int Classes => Run.Data.Classes;
+
+        /// <summary>The model's feature store of <paramref name="data"/> (computed or resumed first).</summary>
+        public FeatureStore Features(IFaceDataset data, string label) =>
+            FeatureExtraction.Extract(Run.Model, Key, data, Size, FeatureDir, label: label, cancel: Cancel);
+    }
 
     private static DerivedSummary Mine(Build b)
     {
-        var (step, seed, run, key, featureDir, dir, clock, cancel) = (
-            b.Step,
-            b.Seed,
-            b.Run,
-            b.Key,
-            b.FeatureDir,
-            b.Dir,
-            b.Clock,
-            b.Cancel
-        );
-        var task = run.Task;
-        int size = run.Config.Data.ImageSize;
-        int classes = run.Data.Classes;
+        var (step, run, task, size, classes) = (b.Step, b.Run, b.Task, b.Size, b.Classes);
         var labelled = run.Data.Train;
         var parts = new List<IFaceDataset>();
         if (step.Unlabelled)
@@ -148,24 +145,8 @@ public static class DerivedSets
             throw new FaceDistillException($"derive '{step.Name}': the pool holds no face to mine");
         var poolSet = parts.Count == 1 ? parts[0] : new ConcatDataset(parts);
         int truthParts = step.Unlabelled ? parts[0].Count : 0; // known labels: the hidden ones of the remainder
-        using var labStore = FeatureExtraction.Extract(
-            run.Model,
-            key,
-            labelled,
-            size,
-            featureDir,
-            label: "features (labelled)",
-            cancel: cancel
-        );
-        using var poolStore = FeatureExtraction.Extract(
-            run.Model,
-            key,
-            poolSet,
-            size,
-            featureDir,
-            label: "features (pool)",
-            cancel: cancel
-        );
+        using var labStore = b.Features(labelled, "features (labelled)");
+        using var poolStore = b.Features(poolSet, "features (pool)");
         int d = labStore.Dim - classes;
         var labFeatures = new float[labelled.Count * labStore.Dim];
         labStore.Read(0, labelled.Count, labFeatures);
@@ -190,9 +171,9 @@ public static class DerivedSets
         var images = mined
             .Select(m => ((Func<RgbImage>)(() => Resize(poolSet.Image((int)m.Index), size)), m.Class))
             .ToList();
-        var summary = new DerivedSummary(step.Name, "mine", seed, stats.Mined, stats.Precision, 0, notes);
+        var summary = new DerivedSummary(step.Name, "mine", b.Seed, stats.Mined, stats.Precision, 0, notes);
         FaceSetWriter.Write(
-            dir,
+            b.Dir,
             names,
             images,
             tmp =>
@@ -216,8 +197,8 @@ public static class DerivedSets
                 }
                 AtomicFile.WriteAllText(Path.Combine(tmp, "mined.csv"), string.Join('\n', rows) + "\n");
                 FaceSetWriter.Grid(Path.Combine(tmp, "grid.png"), names, images, cell: Math.Min(size, 64));
-                summary = summary with { Seconds = clock.Elapsed.TotalSeconds };
-                WriteSummary(tmp, step, key, summary, new { stats.Known, stats.Correct });
+                summary = summary with { Seconds = b.Clock.Elapsed.TotalSeconds };
+                WriteSummary(tmp, step, b.Key, summary, new { stats.Known, stats.Correct });
             },
             label: $"write {step.Name}"
         );
@@ -226,49 +207,27 @@ public static class DerivedSets
 
     private static DerivedSummary Condense(Build b)
     {
-        var (plan, step, seed, runsRoot, run, key, featureDir, dir, clock, cancel) = (
-            b.Plan,
-            b.Step,
-            b.Seed,
-            b.RunsRoot,
-            b.Run,
-            b.Key,
-            b.FeatureDir,
-            b.Dir,
-            b.Clock,
-            b.Cancel
-        );
-        var task = run.Task;
-        int size = run.Config.Data.ImageSize;
-        int classes = run.Data.Classes;
+        var (step, run, task, size, classes) = (b.Step, b.Run, b.Task, b.Size, b.Classes);
         IFaceDataset source =
             step.From == "labelled"
                 ? run.Data.Train
                 : FileFaceDataset.FromImageFolder(
-                    plan.DerivedDirectory(runsRoot, plan.DeriveStep(step.From), seed),
+                    b.Plan.DerivedDirectory(b.RunsRoot, b.Plan.DeriveStep(step.From), b.Seed),
                     task
                 );
-        var o = step.Condense! with { Seed = Seeds.Derive(seed, StableHash(step.Name)) };
+        var o = step.Condense! with { Seed = Seeds.Derive(b.Seed, StableHash(step.Name)) };
         Func<int, float[]>? features = null;
         FeatureStore? store = null;
         try
         {
             if (o.Algorithm == "herding")
             {
-                store = FeatureExtraction.Extract(
-                    run.Model,
-                    key,
-                    source,
-                    size,
-                    featureDir,
-                    label: "features",
-                    cancel: cancel
-                );
+                store = b.Features(source, "features");
                 int d = store.Dim - classes;
                 var s = store;
                 features = i => s.Row(i)[..d];
             }
-            var stateDir = dir.TrimEnd('/', '\\') + ".state";
+            var stateDir = b.Dir.TrimEnd('/', '\\') + ".state";
             var set = DatasetCondensation.Run(
                 source,
                 i => task.ClassLabel(source.Labels(i)),
@@ -277,7 +236,7 @@ public static class DerivedSets
                 o,
                 stateDir,
                 features,
-                cancel,
+                b.Cancel,
                 ClassNames(task)
             );
             var names = ClassNames(task);
@@ -292,9 +251,9 @@ public static class DerivedSets
                 )
                 .ToList();
             var perClass = Enumerable.Range(0, classes).Select(c => set.Labels.Count(y => y == c)).ToArray();
-            var summary = new DerivedSummary(step.Name, o.Algorithm, seed, perClass, double.NaN, 0, set.Notes);
+            var summary = new DerivedSummary(step.Name, o.Algorithm, b.Seed, perClass, double.NaN, 0, set.Notes);
             FaceSetWriter.Write(
-                dir,
+                b.Dir,
                 names,
                 images,
                 tmp =>
@@ -311,11 +270,11 @@ public static class DerivedSets
                             .Add($"mean of the last {window}", its, smooth)
                             .Save(Path.Combine(tmp, "loss.png"));
                     double Tenth(IEnumerable<double> xs) => xs.Take(window).DefaultIfEmpty(double.NaN).Average();
-                    summary = summary with { Seconds = clock.Elapsed.TotalSeconds };
+                    summary = summary with { Seconds = b.Clock.Elapsed.TotalSeconds };
                     WriteSummary(
                         tmp,
                         step,
-                        key,
+                        b.Key,
                         summary,
                         new
                         {
