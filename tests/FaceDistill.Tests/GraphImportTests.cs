@@ -185,6 +185,35 @@ public class GraphImportTests
     }
 
     [Fact]
+    public void FusedConvolutionChainsComputeTheSameFunctionAndGradients()
+    {
+        var dir = TestUtil.TempDir();
+        using var module = new TfjsGraphModule(TfjsGraph.Load(SmallGraph(dir)));
+        Assert.Equal(1, module.FusedChains); // conv → add → relu → minimum(6)
+        manual_seed(3);
+        using var x = randn(2, 2, 5, 5) * 4;
+        var results = new List<(float[] Y, float[] Grad)>();
+        foreach (var fuse in new[] { false, true })
+        {
+            module.FuseConvChains = fuse;
+            module.zero_grad();
+            using var y = module.Run(x)["out"];
+            using var loss = (y * y).sum();
+            loss.backward();
+            var kernel = module.parameters().First(p => p.shape.Length == 4);
+            results.Add((y.data<float>().ToArray(), kernel.grad!.data<float>().ToArray()));
+        }
+        for (int i = 0; i < results[0].Y.Length; i++)
+            Assert.Equal(results[0].Y[i], results[1].Y[i], 5);
+        Assert.Contains(results[0].Grad, g => g != 0);
+        for (int i = 0; i < results[0].Grad.Length; i++)
+            Assert.Equal(results[0].Grad[i], results[1].Grad[i], 4);
+        // asking for a value inside the chain runs node by node and still gives it
+        using var relu = module.Run(x, ["relu"])["relu"];
+        Assert.True(relu.min().item<float>() >= 0);
+    }
+
+    [Fact]
     public void Float16WeightsDecodeAndBadGraphsAreOneLineErrorsNamingTheNode()
     {
         var dir = TestUtil.TempDir();

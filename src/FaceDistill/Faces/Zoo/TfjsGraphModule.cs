@@ -66,9 +66,19 @@ public sealed class TfjsGraphModule : nn.Module
     private readonly List<GraphNode> _order;
     private readonly Dictionary<string, Parameter> _floats = new(StringComparer.Ordinal);
     private readonly Dictionary<string, long[]> _ints = new(StringComparer.Ordinal);
-    private readonly Dictionary<string, (long[] Shape, bool Nchw)> _layouts = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, TfjsConvChain> _chains;
+    private readonly HashSet<string> _absorbed;
+    private readonly HashSet<string> _chainNodes;
 
     public TfjsGraph Graph => _graph;
+
+    /// <summary>Run each convolution with the per-channel affine map and clipping after it as one convolution with a
+    /// bias and one clamp (<see cref="TfjsConvChain"/>): the same function, several times fewer passes over memory.
+    /// On by default; off runs every node on its own (the reference for tests and benchmarks).</summary>
+    public bool FuseConvChains { get; set; } = true;
+
+    /// <summary>How many convolutions run fused with what follows them (<see cref="FuseConvChains"/>).</summary>
+    public int FusedChains => _chains.Count;
 
     public TfjsGraphModule(TfjsGraph graph, string name = "TfjsGraph")
         : base(name)
@@ -81,6 +91,9 @@ public sealed class TfjsGraphModule : nn.Module
                     $"node '{n.Name}': op '{n.Op}' is not supported by the importer"
                 );
         _order = TopologicalOrder(graph);
+        _chains = TfjsConvChain.Find(graph, graph.Outputs);
+        _absorbed = _chains.Values.SelectMany(c => c.Absorbed).ToHashSet(StringComparer.Ordinal);
+        _chainNodes = _chains.Keys.Concat(_absorbed).ToHashSet(StringComparer.Ordinal);
         var kernels = KernelKinds(graph);
         var used = new HashSet<string>(StringComparer.Ordinal);
         foreach (var (cname, c) in graph.Constants)
@@ -114,21 +127,29 @@ public sealed class TfjsGraphModule : nn.Module
         foreach (var i in n.Inputs)
             remaining[i] = remaining.GetValueOrDefault(i) + 1;
         using var scope = NewDisposeScope();
+        // a call that asks for a value inside a chain runs node by node
+        bool fuse = FuseConvChains && !keep.Any(_chainNodes.Contains);
         foreach (var n in _order)
         {
-            if (n.Op == "Const")
+            if (n.Op == "Const" || (fuse && _absorbed.Contains(n.Name)))
                 continue;
             Value v;
+            string name = n.Name;
             using (NewDisposeScope())
             {
-                v =
-                    n.Op == "Placeholder"
-                        ? new Value(input, input.dim() == 4)
-                        : Apply(n, n.Inputs.Select(i => Get(i, values)).ToArray());
+                if (n.Op == "Placeholder")
+                    v = new Value(input, input.dim() == 4);
+                else if (fuse && _chains.TryGetValue(n.Name, out var chain))
+                {
+                    v = Chain(chain, n.Inputs.Select(i => Get(i, values)).ToArray());
+                    name = chain.End;
+                }
+                else
+                    v = Apply(n, n.Inputs.Select(i => Get(i, values)).ToArray());
                 if (n.Op != "Placeholder")
                     v.T.MoveToOuterDisposeScope();
             }
-            values[n.Name] = v;
+            values[name] = v;
             foreach (var i in n.Inputs)
                 if (
                     --remaining[i] == 0
@@ -248,43 +269,7 @@ public sealed class TfjsGraphModule : nn.Module
 
     private Value Conv(GraphNode n, Value[] x, bool fused)
     {
-        if (n.Str("data_format") is { Length: > 0 } fmt && fmt != "NHWC")
-            throw new FaceDistillException($"data_format {fmt} is not supported");
-        var input = x[0].Nchw ? x[0].T : ToNchw(x[0].T);
-        var w = x[1].T;
-        long[] strides = n.Ints("strides") is { Length: 4 } s ? s : [1, 1, 1, 1];
-        long[] dil = n.Ints("dilations") is { Length: 4 } d ? d : [1, 1, 1, 1];
-        bool depthwise = n.Op.Contains("Depthwise");
-        long groups = depthwise ? input.shape[1] : 1;
-        string padding = n.Str("padding");
-        Tensor y;
-        if (padding == "SAME")
-        {
-            var (t, b) = TfOps.SamePad(input.shape[2], (w.shape[2] - 1) * dil[1] + 1, strides[1]);
-            var (l, r) = TfOps.SamePad(input.shape[3], (w.shape[3] - 1) * dil[2] + 1, strides[2]);
-            var padded = t == 0 && b == 0 && l == 0 && r == 0 ? input : F.pad(input, [l, r, t, b]);
-            y = F.conv2d(
-                padded,
-                w,
-                null,
-                strides: [strides[1], strides[2]],
-                padding: [0, 0],
-                dilation: [dil[1], dil[2]],
-                groups: groups
-            );
-        }
-        else if (padding == "VALID")
-            y = F.conv2d(
-                input,
-                w,
-                null,
-                strides: [strides[1], strides[2]],
-                padding: [0, 0],
-                dilation: [dil[1], dil[2]],
-                groups: groups
-            );
-        else
-            throw new FaceDistillException($"padding '{padding}' is not supported");
+        var y = ConvCore(n, x[0], x[1].T, null);
         if (!fused)
             return new Value(y, true);
         int arg = 2;
@@ -301,6 +286,64 @@ public sealed class TfjsGraphModule : nn.Module
                 y = Activation(op, y, n);
         }
         return new Value(y, true);
+    }
+
+    /// <summary>A <see cref="TfjsConvChain"/>: <c>clamp(conv(x, W·s) + b, lo, hi)</c>.</summary>
+    private Value Chain(TfjsConvChain chain, Value[] x)
+    {
+        var n = chain.Conv;
+        try
+        {
+            var w = x[1].T;
+            if (chain.Scale is { } s)
+                w = w * _floats[s].reshape(-1, 1, 1, 1);
+            Tensor? bias = chain.Bias is { } b ? _floats[b].flatten().expand(w.shape[0]).contiguous() : null;
+            var y = ConvCore(n, x[0], w, bias);
+            Scalar? lo = double.IsNegativeInfinity(chain.Lo) ? null : chain.Lo,
+                hi = double.IsPositiveInfinity(chain.Hi) ? null : chain.Hi;
+            if (lo is not null || hi is not null)
+                y = is_grad_enabled() ? y.clamp(lo, hi) : y.clamp_(lo, hi);
+            return new Value(y, true);
+        }
+        catch (Exception e) when (e is not FaceDistillException)
+        {
+            throw FaceDistillException.ForFile(_graph.Path, $"node '{n.Name}' ({n.Op}): {e.Message.Split('\n')[0]}");
+        }
+    }
+
+    /// <summary>TF's convolution (NHWC semantics, "SAME" or "VALID" padding) on an NCHW activation with a torch-layout
+    /// kernel; symmetric SAME padding is left to the convolution itself, asymmetric (stride 2: (0, 1)) is explicit.
+    /// </summary>
+    private static Tensor ConvCore(GraphNode n, Value x, Tensor w, Tensor? bias)
+    {
+        if (n.Str("data_format") is { Length: > 0 } fmt && fmt != "NHWC")
+            throw new FaceDistillException($"data_format {fmt} is not supported");
+        var input = x.Nchw ? x.T : ToNchw(x.T);
+        long[] strides = n.Ints("strides") is { Length: 4 } s ? s : [1, 1, 1, 1];
+        long[] dil = n.Ints("dilations") is { Length: 4 } d ? d : [1, 1, 1, 1];
+        long groups = n.Op.Contains("Depthwise") ? input.shape[1] : 1;
+        string padding = n.Str("padding");
+        long[] pad = [0, 0];
+        if (padding == "SAME")
+        {
+            var (t, b) = TfOps.SamePad(input.shape[2], (w.shape[2] - 1) * dil[1] + 1, strides[1]);
+            var (l, r) = TfOps.SamePad(input.shape[3], (w.shape[3] - 1) * dil[2] + 1, strides[2]);
+            if (t == b && l == r)
+                pad = [t, l];
+            else
+                input = F.pad(input, [l, r, t, b]);
+        }
+        else if (padding != "VALID")
+            throw new FaceDistillException($"padding '{padding}' is not supported");
+        return F.conv2d(
+            input,
+            w,
+            bias,
+            strides: [strides[1], strides[2]],
+            padding: pad,
+            dilation: [dil[1], dil[2]],
+            groups: groups
+        );
     }
 
     private static int NchwAxis(long axis, long rank) =>
