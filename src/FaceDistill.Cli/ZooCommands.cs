@@ -51,7 +51,7 @@ internal static class ZooCommands
                     m => Console.Error.WriteLine($"checking {m}")
                 );
                 var human = p.GetValue(humanRefs)!;
-                if (FaceDistill.Faces.Zoo.HumanZoo.Verify(p.GetValue(home)).Count == 0 && Directory.Exists(human))
+                if (HumanZoo.VerifyModel("faceres", p.GetValue(home)).Count == 0 && Directory.Exists(human))
                 {
                     Console.Error.WriteLine("checking faceres (imported tfjs graph)");
                     using var faceres = FaceRes.Load(p.GetValue(home));
@@ -62,6 +62,15 @@ internal static class ZooCommands
                             Path.Combine(human, "crops")
                         )
                     );
+                }
+                foreach (var name in GraphFaceNets.All.Keys.Where(n => n != "faceres"))
+                {
+                    var refsJson = Path.Combine(human, "refs_cpu", $"{name}.json");
+                    if (HumanZoo.VerifyModel(name, p.GetValue(home)).Count > 0 || !File.Exists(refsJson))
+                        continue;
+                    Console.Error.WriteLine($"checking {name} (imported tfjs graph)");
+                    using var net = GraphFaceNet.Load(name, p.GetValue(home));
+                    diffs.AddRange(GraphReferenceCheck.FaceNet(net, refsJson, Path.Combine(human, "crops")));
                 }
                 var notes = diffs.Select(d => d.Note).Where(n => n is not null).Distinct().ToList();
                 Console.WriteLine($"{"net", -20} {"case", -58} {"max |diff|", 16} {"tolerance", 10}");

@@ -279,6 +279,40 @@ public class GraphImportTests
         Assert.Null(o.Logits);
         Assert.Equal("zoo:faceres", teacher.Name);
     }
+
+    [HumanTheory]
+    [InlineData("faceres-deep", 1024, 9)]
+    [InlineData("mobileface", 256, 3)]
+    [InlineData("mobilefacenet", 192, 3)]
+    public void ImportedFaceNetsMatchTheJavaScriptOriginalAndTeach(string name, int width, int checks)
+    {
+        var refs = Path.Combine(RepoPaths.Root(), "scripts", "reference", "human");
+        using (var net = FaceDistill.Faces.Zoo.GraphFaceNet.Load(name))
+        {
+            var diffs = GraphReferenceCheck.FaceNet(
+                net,
+                Path.Combine(refs, "refs_cpu", $"{name}.json"),
+                Path.Combine(refs, "crops")
+            );
+            Assert.Equal(checks, diffs.Count);
+            Assert.All(diffs, d => Assert.True(d.Passed, $"{d.Case}: {d.MaxDiff:G3} > {d.Tolerance}"));
+        }
+        using var teacher = TeacherFactory.Create($"zoo:{name}");
+        using var x = rand(2, 3, 64, 64) * 2 - 1;
+        var o = teacher.Run(x);
+        Assert.Equal([2L, (long)width], o.Embedding!.shape);
+        Assert.Equal(width, teacher.EmbeddingSize);
+    }
+}
+
+/// <summary>A theory that needs human's models in the cache; skipped otherwise.</summary>
+public sealed class HumanTheoryAttribute : TheoryAttribute
+{
+    public HumanTheoryAttribute()
+    {
+        if (FaceDistill.Faces.Zoo.HumanZoo.Verify().Count > 0)
+            Skip = "human's models are not installed (run `facedistill models install`)";
+    }
 }
 
 /// <summary>A test that needs human's models in the cache (<c>facedistill models install</c>); skipped

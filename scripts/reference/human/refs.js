@@ -2,9 +2,10 @@
 // (no native tfjs), the ground truth FaceDistill's graph importer is compared against.
 //   node refs.js <model.json> <out.json> [crop.png ...]
 // Inputs: (1) a fixed integer pattern, value(n, y, x, c) = (n·131 + y·17 + x·29 + c·71) mod 256, N = 2, at the
-// model's input size; (2) each PNG crop as human feeds it: pixels / 255, tf.image.resizeBilinear to the input size
-// (alignCorners false, TF's legacy sampling), × 255. Outputs: every signature output, flattened, per input.
-// BACKEND=cpu (default) or wasm.
+// model's input size; (2) each PNG crop as the net is fed: pixels / 255, tf.image.resizeBilinear to the input size
+// (alignCorners false, TF's legacy sampling), × SCALE + OFFSET (default × 255 + 0, as human feeds faceres).
+// Outputs: every signature output (or, for a graph without a signature, its unconsumed nodes), flattened, per input.
+// BACKEND=cpu (default) or wasm; SCALE, OFFSET: the crops' affine map.
 const fs = require('fs');
 const path = require('path');
 const tf = require('@tensorflow/tfjs');
@@ -38,10 +39,13 @@ async function main() {
     for (let i = 0; i < png.width * png.height; i++) for (let k = 0; k < 3; k++) rgb[3 * i + k] = png.data[4 * i + k] / 255;
     const img = tf.tensor4d(rgb, [1, png.height, png.width, 3]);
     const resized = tf.image.resizeBilinear(img, [h, w], false);
-    cases.push({ name: path.basename(crop), input: tf.mul(resized, 255) });
+    const scale = Number(process.env.SCALE || 255), offset = Number(process.env.OFFSET || 0);
+    cases.push({ name: path.basename(crop), input: tf.add(tf.mul(resized, scale), offset) });
   }
-  const outputs = Object.values(model.signature.outputs).map((o) => o.name);
-  const result = { model: path.basename(modelJson), backend, tfjs: tf.version.tfjs, inputShape: shape, cases: [] };
+  const outputs = model.signature?.outputs ? Object.values(model.signature.outputs).map((o) => o.name)
+    : graph.outputs.map((o) => o.name);
+  const result = { model: path.basename(modelJson), backend, tfjs: tf.version.tfjs, inputShape: shape,
+    scale: Number(process.env.SCALE || 255), offset: Number(process.env.OFFSET || 0), cases: [] };
   for (const cs of cases) {
     const ys = graph.execute(cs.input, outputs);
     const arr = Array.isArray(ys) ? ys : [ys];

@@ -77,7 +77,7 @@ public static class ExperimentRunner
                 {
                     var data = RunData.From(plan.Config(plan.Run(plan.Baseline), seed, runsRoot));
                     var clock = System.Diagnostics.Stopwatch.StartNew();
-                    var teacherReports = EvaluateTeacher(r.Teacher, baseCfg, data, views);
+                    var teacherReports = EvaluateTeacher(r.Teacher, baseCfg, data, views, EmbeddingsDir(runsRoot));
                     if (data.Pairs is { } evaluated)
                     {
                         double ms = 1000 * clock.Elapsed.TotalSeconds / (views.Count * evaluated.Images.Count);
@@ -99,7 +99,7 @@ public static class ExperimentRunner
                 var runDir = plan.RunDirectory(runsRoot, r, seed);
                 m.RunDirs.Add(runDir);
                 m.TrainSeconds.Add(TrainOrReuse(cfg, dir, runDir, cancel));
-                var reports = EvaluateViews(runDir, views);
+                var reports = EvaluateViews(runDir, views, EmbeddingsDir(runsRoot));
                 for (int k = 0; k < views.Count; k++)
                     m.Reports[views[k]].Add(reports[k]);
                 foreach (var (name, folder) in plan.CrossTests)
@@ -170,7 +170,8 @@ public static class ExperimentRunner
         string spec,
         ExperimentConfig cfg,
         ExperimentData data,
-        IReadOnlyList<string> views
+        IReadOnlyList<string> views,
+        string? embeddingsDir = null
     )
     {
         var task = FaceTaskExtensions.Parse(cfg.Task);
@@ -185,22 +186,57 @@ public static class ExperimentRunner
             data.Pairs
             ?? throw new FaceDistillException($"teacher row '{spec}': the experiment has no verification pairs");
         using var teacher = TeacherFactory.Create(spec);
+        var settings = $"teacher|{cfg.Data.ImageSize}|{data.EvalCenterCrop}|{cfg.Eval.Flip}";
         return Protocols.VerifyViews(
-            (v, pr) =>
-                Embedder.Embed(
-                    teacher,
+            Cached(
+                embeddingsDir,
+                TeacherFactory.Fingerprint(spec),
+                pairs,
+                settings,
+                cfg.Eval.Landmarks,
+                (v, pr) =>
+                    Embedder.Embed(
+                        teacher,
                     pairs.Images,
                     cfg.Data.ImageSize,
                     data.EvalCenterCrop,
                     cfg.Eval.Flip,
-                    cfg.Eval.BatchSize,
-                    pr,
-                    v
-                ),
+                        cfg.Eval.BatchSize,
+                        pr,
+                        v
+                    )
+            ),
             pairs,
             views,
             cfg.Eval.PairSides == "one"
         );
+    }
+
+    private static string EmbeddingsDir(string runsRoot) => Path.Combine(runsRoot, ".embeddings");
+
+    /// <summary>An embedding function of a view, read from <see cref="EmbeddingCache"/> when the same model has embedded
+    /// the same images in the same view with the same settings before (no cache directory: always computed).</summary>
+    private static Func<Data.FaceView, IProgress<int>?, float[][]> Cached(
+        string? dir,
+        string model,
+        PairList pairs,
+        string settings,
+        string? landmarks,
+        Func<Data.FaceView, IProgress<int>?, float[][]> embed
+    )
+    {
+        if (dir is null)
+            return embed;
+        string marks =
+            landmarks is not null && File.Exists(landmarks)
+                ? $"{landmarks}:{new FileInfo(landmarks).Length}:{new FileInfo(landmarks).LastWriteTimeUtc.Ticks}"
+                : landmarks ?? "";
+        return (v, pr) =>
+            EmbeddingCache.GetOrCompute(
+                dir,
+                DatasetFingerprint.Of(pairs.Images, 32, model, settings, marks, v.Name),
+                () => embed(v, pr)
+            );
     }
 
     /// <summary>The run's model on a cross-dataset test folder (class = folder), the images as they are.</summary>
@@ -248,23 +284,34 @@ public static class ExperimentRunner
     /// <summary>The run evaluated on every view. Verification embeds each view of the pair images once (the clean one,
     /// which one-sided protocols pair with every other view, included) — the same numbers as <see cref="Evaluate"/> per
     /// view, at a fraction of the cost.</summary>
-    public static IReadOnlyList<EvalReport> EvaluateViews(string runDir, IReadOnlyList<string> views)
+    public static IReadOnlyList<EvalReport> EvaluateViews(
+        string runDir,
+        IReadOnlyList<string> views,
+        string? embeddingsDir = null
+    )
     {
         using (var run = TrainedRun.Load(runDir))
             if (run.Task == FaceTask.Recognition && run.Data.Pairs is { } pairs)
             {
                 var c = run.Config;
                 return Protocols.VerifyViews(
-                    (v, pr) =>
-                        Embedder.Embed(
-                            run.Model.Backbone,
-                            pairs.Images,
-                            run.Data.EvalCenterCrop,
-                            c.Eval.Flip,
-                            c.Eval.BatchSize,
-                            pr,
-                            v
-                        ),
+                    Cached(
+                        embeddingsDir,
+                        TeacherFactory.Fingerprint(runDir),
+                        pairs,
+                        $"run|{run.Model.Backbone.InputSize}|{run.Data.EvalCenterCrop}|{c.Eval.Flip}",
+                        c.Eval.Landmarks,
+                        (v, pr) =>
+                            Embedder.Embed(
+                                run.Model.Backbone,
+                                pairs.Images,
+                                run.Data.EvalCenterCrop,
+                                c.Eval.Flip,
+                                c.Eval.BatchSize,
+                                pr,
+                                v
+                            )
+                    ),
                     pairs,
                     views,
                     c.Eval.PairSides == "one"

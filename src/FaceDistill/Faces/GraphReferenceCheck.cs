@@ -65,4 +65,50 @@ public static class GraphReferenceCheck
         }
         return diffs;
     }
+
+    /// <summary>An imported face net (<see cref="GraphFaceNet"/>) against <paramref name="refsJson"/>: every output the
+    /// reference holds, on the pattern as it is and on the crops through the net's own preprocessing.</summary>
+    public static List<ReferenceDiff> FaceNet(GraphFaceNet net, string refsJson, string cropsDir)
+    {
+        if (!File.Exists(refsJson))
+            throw FaceDistillException.ForFile(refsJson, "reference outputs not found");
+        using var doc = JsonDocument.Parse(File.ReadAllText(refsJson));
+        var diffs = new List<ReferenceDiff>();
+        foreach (var c in doc.RootElement.GetProperty("cases").EnumerateArray())
+        {
+            var name = c.GetProperty("name").GetString()!;
+            var outputs = c.GetProperty("outputs").EnumerateObject().Select(o => o.Name).ToList();
+            using var scope = NewDisposeScope();
+            var input =
+                name == "pattern"
+                    ? Pattern(2, net.Spec.InputSize)
+                    : net.Input(Crop01(ImageCodec.Load(Path.Combine(cropsDir, name))));
+            Dictionary<string, Tensor> got;
+            using (no_grad())
+                got = net.Module.Run(input, outputs);
+            foreach (var output in c.GetProperty("outputs").EnumerateObject())
+            {
+                var expected = output.Value.GetProperty("values").EnumerateArray().Select(e => e.GetSingle()).ToArray();
+                var actual = got[output.Name].contiguous().data<float>().ToArray();
+                if (actual.Length != expected.Length)
+                    throw FaceDistillException.ForFile(
+                        refsJson,
+                        $"{name}/{output.Name}: {actual.Length} values, the reference has {expected.Length}"
+                    );
+                double scale = Math.Max(expected.Max(Math.Abs), 1e-12);
+                double worst = expected.Select((e, i) => Math.Abs(e - actual[i])).Max() / scale;
+                diffs.Add(new ReferenceDiff(net.Spec.Name, $"{name} {output.Name}", worst, Tolerance, "rel"));
+            }
+        }
+        return diffs;
+    }
+
+    private static Tensor Crop01(RgbImage crop)
+    {
+        var px = new float[3 * crop.Width * crop.Height];
+        for (int c = 0; c < 3; c++)
+        for (int i = 0; i < crop.Width * crop.Height; i++)
+            px[c * crop.Width * crop.Height + i] = crop.Pixels[3 * i + c] / 255f;
+        return tensor(px, [1, 3, crop.Height, crop.Width]);
+    }
 }

@@ -12,12 +12,22 @@ namespace FaceDistill.Runs;
 public static class TeacherFactory
 {
     /// <summary>The zoo's teachers by name (<c>zoo:&lt;name&gt;</c>).</summary>
-    public static readonly string[] ZooTeachers = ["recognition", "expression", "agegender", "faceres"];
+    public static readonly string[] ZooTeachers =
+    [
+        "recognition",
+        "expression",
+        "agegender",
+        .. Faces.Zoo.GraphFaceNets.All.Keys,
+    ];
+
+    private static bool IsGraphNet(string spec) =>
+        spec.StartsWith("zoo:", StringComparison.Ordinal) && Faces.Zoo.GraphFaceNets.All.ContainsKey(spec[4..]);
 
     /// <summary>
     /// Checks <c>distill.teacher</c> for a method that needs one: the spec names something that exists (a zoo net, an
     /// ONNX file, a run directory) and gives what the method reads — a logit method on the age task needs an age
-    /// teacher; on class tasks, of the zoo <c>zoo:recognition</c> and <c>zoo:faceres</c> (through centroid logits),
+    /// teacher; on class tasks, of the zoo <c>zoo:recognition</c> and the imported graphs (<c>zoo:faceres</c>, …; through centroid
+    /// logits),
     /// and <c>zoo:expression</c> on the expression task (its logits mapped to FaceDistill's class order).
     /// </summary>
     public static void Validate(ExperimentConfig c, DistillMethod method, ConfigChecks checks)
@@ -33,10 +43,10 @@ public static class TeacherFactory
                     "distill.teacher",
                     $"regression KD on age needs an age teacher ('zoo:agegender' or an age run), not '{spec}'"
                 );
-            // zoo:recognition and zoo:faceres only embed: they get centroid logits over the student's classes;
+            // zoo:recognition and the imported graphs only embed: they get centroid logits over the student's classes;
             // zoo:expression's logits come in FaceDistill's expression order (ZooTeacher maps face-api's)
             bool expression = c.Task == "expression" && spec == "zoo:expression";
-            if (c.Task != "age" && !expression && spec is not ("zoo:recognition" or "zoo:faceres"))
+            if (c.Task != "age" && !expression && spec != "zoo:recognition" && !IsGraphNet(spec))
                 checks.Fail(
                     "distill.method",
                     $"'{method.Name}' needs the teacher's logits over the student's classes; '{spec}' has "
@@ -63,8 +73,8 @@ public static class TeacherFactory
     {
         if (string.IsNullOrWhiteSpace(spec))
             throw new FaceDistillException("distill.teacher: empty teacher spec");
-        if (spec == "zoo:faceres")
-            return FaceResTeacher.Load();
+        if (IsGraphNet(spec))
+            return GraphFaceNetTeacher.Load(spec[4..]);
         if (spec.StartsWith("zoo:", StringComparison.Ordinal))
             return ZooTeacher.Load(spec[4..]);
         if (spec.StartsWith("run:", StringComparison.Ordinal))
@@ -80,7 +90,9 @@ public static class TeacherFactory
     {
         if (spec.StartsWith("zoo:", StringComparison.Ordinal))
         {
-            var zooDir = spec == "zoo:faceres" ? Faces.Zoo.HumanZoo.ModelDir() : Faces.Zoo.ModelZoo.ModelDir();
+            var zooDir = IsGraphNet(spec)
+                ? Faces.Zoo.HumanZoo.ModelDir(model: spec[4..])
+                : Faces.Zoo.ModelZoo.ModelDir();
             var sums = Path.Combine(zooDir, "checksums.json");
             // "fer-order": zoo:expression's logits are given in FaceDistill's class order (caches of the older,
             // face-api-ordered logits must not be read)

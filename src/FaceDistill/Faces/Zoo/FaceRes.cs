@@ -40,7 +40,7 @@ public sealed class FaceRes : IDisposable
     /// <summary>The installed faceres, its files checked against the checksums recorded at installation.</summary>
     public static FaceRes Load(string? home = null)
     {
-        if (HumanZoo.Verify(home) is [var problem, ..])
+        if (HumanZoo.VerifyModel("faceres", home) is [var problem, ..])
             throw new Core.FaceDistillException(problem);
         return FromFile(HumanZoo.ModelJson("faceres", home));
     }
