@@ -429,9 +429,10 @@ public class RecognitionExperimentTests
                 )
                 .Message
         );
-        // teacher rows: a zoo or ONNX teacher evaluated as it is, nothing to set
+        // teacher rows: a zoo or ONNX teacher evaluated as it is, nothing to set but the crop size it is measured at
         Assert.Contains(
-            "takes no 'set'",
+            "runs.t.set.train.epochs: a teacher row evaluates 'zoo:recognition' as it is; its 'set' takes only "
+                + "data.imageSize",
             Assert
                 .Throws<FaceDistillException>(() =>
                     ExperimentPlan.Load(

@@ -303,6 +303,42 @@ public class GraphImportTests
         Assert.Equal([2L, (long)width], o.Embedding!.shape);
         Assert.Equal(width, teacher.EmbeddingSize);
     }
+    [HumanFact]
+    public void AnImportedNetFineTunesAsABackboneAndRoundTripsThroughItsWeights()
+    {
+        var backbone = FaceDistill.Models.Backbones.Create("zoo:mobileface", 64, 64);
+        Assert.Equal(64, backbone.EmbeddingSize); // the net's 256-d embedding through a learned map to 64
+        manual_seed(5);
+        using var x = rand(4, 3, 64, 64) * 2 - 1;
+        using var target = randn(4, 64);
+        var opt = optim.Adam(backbone.parameters(), 1e-3);
+        var losses = new List<float>();
+        backbone.train();
+        for (int step = 0; step < 6; step++)
+        {
+            opt.zero_grad();
+            using var e = backbone.call(x);
+            using var loss = (1 - nn.functional.cosine_similarity(e, target)).mean();
+            loss.backward();
+            opt.step();
+            losses.Add(loss.item<float>());
+        }
+        Assert.True(losses[^1] < losses[0] - 0.05, $"loss {losses[0]} → {losses[^1]}");
+        // the graph's own weights moved (not only the projection)
+        var fresh = FaceDistill.Models.Backbones.Create("zoo:mobileface", 64, 64);
+        var graphWeight = backbone.named_parameters().First(p => p.name.StartsWith("graph.")).name;
+        using (var d = (backbone.get_parameter(graphWeight) - fresh.get_parameter(graphWeight)).abs().max())
+            Assert.True(d.item<float>() > 0);
+        // saved and loaded into a fresh instance, it computes the same embeddings
+        var path = Path.Combine(TestUtil.TempDir(), "ft.bin");
+        backbone.save(path);
+        fresh.load(path);
+        backbone.eval();
+        fresh.eval();
+        using var a = backbone.call(x);
+        using var b = fresh.call(x);
+        Assert.True(a.allclose(b, 1e-5, 1e-6));
+    }
 }
 
 /// <summary>A theory that needs human's models in the cache; skipped otherwise.</summary>

@@ -202,4 +202,30 @@ public class TeacherCacheTests
         Assert.True(acc > 5.0 / run.Data.Classes, $"centroid accuracy {acc:P1} with {run.Data.Classes} identities");
         Assert.Equal(run.Data.Classes, (int)z.shape[1]);
     }
+
+    [Fact]
+    public void EmbeddingsAreComputedOnceAndADamagedCacheFileIsRebuilt()
+    {
+        var dir = TestUtil.TempDir();
+        int calls = 0;
+        float[][] Compute()
+        {
+            calls++;
+            return [[1f, 2f, 3f], [4f, 5f, 6f]];
+        }
+        var first = FaceDistill.Evaluation.EmbeddingCache.GetOrCompute(dir, "k", Compute);
+        var second = FaceDistill.Evaluation.EmbeddingCache.GetOrCompute(dir, "k", Compute);
+        Assert.Equal(1, calls);
+        Assert.Equal(first[1], second[1]);
+        // another key is another file
+        FaceDistill.Evaluation.EmbeddingCache.GetOrCompute(dir, "other", Compute);
+        Assert.Equal(2, calls);
+        // a truncated file does not match its header: computed again, and rewritten whole
+        var file = Path.Combine(dir, "k.emb");
+        File.WriteAllBytes(file, File.ReadAllBytes(file)[..20]);
+        var third = FaceDistill.Evaluation.EmbeddingCache.GetOrCompute(dir, "k", Compute);
+        Assert.Equal(3, calls);
+        Assert.Equal([4f, 5f, 6f], third[1]);
+        Assert.Equal(16 + 4 * 6, new FileInfo(file).Length);
+    }
 }

@@ -75,9 +75,16 @@ public static class ExperimentRunner
                 log($"[{++done}/{total}] {plan.Name}: {plan.RunName(r, seed)}");
                 if (r.Teacher is not null)
                 {
+                    // the baseline's data and crop size, or the crop size the row sets
+                    var teacherCfg = plan.Config(
+                        r.Set.Count > 0 ? r : plan.Run(plan.Baseline),
+                        seed,
+                        runsRoot,
+                        checkFiles: false
+                    );
                     var data = RunData.From(plan.Config(plan.Run(plan.Baseline), seed, runsRoot));
                     var clock = System.Diagnostics.Stopwatch.StartNew();
-                    var teacherReports = EvaluateTeacher(r.Teacher, baseCfg, data, views, EmbeddingsDir(runsRoot));
+                    var teacherReports = EvaluateTeacher(r.Teacher, teacherCfg, data, views, EmbeddingsDir(runsRoot));
                     if (data.Pairs is { } evaluated)
                     {
                         double ms = 1000 * clock.Elapsed.TotalSeconds / (views.Count * evaluated.Images.Count);

@@ -206,8 +206,11 @@ internal sealed class PlanReader
         string? teacher = r["teacher"] is null ? null : Str(r, "teacher");
         if (teacher is not null)
         {
-            if (set.Count > 0)
-                Fail($"runs.{rn}: a teacher row evaluates '{teacher}' as it is and takes no 'set'");
+            if (set.FirstOrDefault(kv => kv.Item1 != "data.imageSize") is { Item1: { } key })
+                Fail(
+                    $"runs.{rn}.set.{key}: a teacher row evaluates '{teacher}' as it is; its 'set' takes only "
+                        + "data.imageSize (the crop size it is measured at)"
+                );
             if (
                 !teacher.StartsWith("zoo:", StringComparison.Ordinal)
                 && !teacher.StartsWith("onnx:", StringComparison.Ordinal)

@@ -36,8 +36,13 @@ public static class Backbones
                 (m, s) => new Vgg16(s, m.EmbeddingSize, m.Dropout > 0 ? m.Dropout : 0.5, m.Width),
                 s => AtLeast(32, s)
             ),
+            .. Faces.Zoo.GraphFaceNets.All.Keys.Select(ImportedKind),
         ]
     );
+
+    /// <summary>A pretrained imported face net (<see cref="ImportedBackbone"/>), named <c>zoo:&lt;net&gt;</c>.</summary>
+    private static BackboneKind ImportedKind(string net) =>
+        new($"zoo:{net}", (m, s) => new ImportedBackbone(net, s, m.EmbeddingSize), s => AtLeast(16, s));
 
     private static BackboneKind IResNetKind(int depth) =>
         new($"iresnet{depth}", (m, s) => new IResNet(depth, s, m.EmbeddingSize, m.Dropout, m.Width), DivisibleBy16);
