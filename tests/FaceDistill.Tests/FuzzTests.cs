@@ -156,4 +156,94 @@ public class FuzzTests
             );
         Gen.String[0, 60].Sample(s => OnlyOneLineErrors(() => Csv.Records(s, "fuzz.csv").ToList()), iter: 500);
     }
+
+    /// <summary>Text mutations: a character span replaced by up to three characters of <paramref name="alphabet"/>.</summary>
+    private static Gen<string> MutatedText(string text, string alphabet) =>
+        Gen.Select(Gen.Int[0, text.Length - 1], Gen.Int[0, 6], Gen.Char[alphabet].Array[0, 3])
+            .Select(t => text.Remove(t.Item1, Math.Min(t.Item2, text.Length - t.Item1)).Insert(t.Item1, new(t.Item3)));
+
+    [Fact]
+    public void MutatedPairListsLoadOrFailWithOneLine()
+    {
+        var dir = TestUtil.TempDir();
+        var images = Path.Combine(dir, "lfw");
+        foreach (var (person, n) in new[] { ("Ann_A", 2), ("Bob_B", 1) })
+        {
+            Directory.CreateDirectory(Path.Combine(images, person));
+            for (int i = 1; i <= n; i++)
+                File.WriteAllBytes(Path.Combine(images, person, $"{person}_{i:D4}.png"), Png);
+        }
+        var text = "1\t1\nAnn_A\t1\t2\nAnn_A\t1\tBob_B\t1\n";
+        int k = 0;
+        MutatedText(text, "\t\n 0123456789-_ABab")
+            .Sample(
+                t =>
+                {
+                    var path = Path.Combine(dir, $"pairs{k++}.txt");
+                    File.WriteAllText(path, t);
+                    OnlyOneLineErrors(() => PairList.LoadLfw(path, images));
+                },
+                iter: 300
+            );
+    }
+
+    [Fact]
+    public void MutatedLandmarkFilesLoadOrFailWithOneLine()
+    {
+        var points = Enumerable.Range(0, Faces.FaceLandmarks.Count).Select(i => new FaceDistill.Faces.Point2(i, 2 * i)).ToArray();
+        var text = Faces.LandmarkCsv.Header + "\n" + Faces.LandmarkCsv.Row("a.png", new Faces.FaceLandmarks(points))
+            + "\n";
+        var dir = TestUtil.TempDir();
+        int k = 0;
+        MutatedText(text, ",\"\n.-e0123456789xyNaI ")
+            .Sample(
+                t =>
+                {
+                    var path = Path.Combine(dir, $"lm{k++}.csv");
+                    File.WriteAllText(path, t);
+                    OnlyOneLineErrors(() => Faces.LandmarkCsv.Read(path));
+                },
+                iter: 300
+            );
+    }
+
+    [Fact]
+    public void MutatedCheckpointsLoadOrFailWithOneLine()
+    {
+        // a small model's checkpoint; its files mutated with the manifest gone (so the loaders themselves meet the
+        // damage) and with it present (the SHA-256 check names the file)
+        var model = FaceDistill.Models.Backbones.Create("iresnet18", 16, 8, width: 0.0625);
+        var root = TestUtil.TempDir();
+        var ckpt = FaceDistill.Training.Checkpoint.Save(
+            root,
+            model,
+            null,
+            new FaceDistill.Training.CheckpointState(1, 0, 0.5, "fuzz", DateTime.UnixEpoch),
+            keep: 1
+        );
+        var weights = File.ReadAllBytes(Path.Combine(ckpt, "model.bin"));
+        var state = File.ReadAllText(Path.Combine(ckpt, "state.json"));
+        int k = 0;
+        Gen.Select(Mutated(weights), MutatedText(state, "{}[]\":,0123456789.-eE x"), Gen.Bool)
+            .Sample(
+                t =>
+                {
+                    var (w, st, manifest) = t;
+                    var dir = Path.Combine(root, $"m{k++}");
+                    Directory.CreateDirectory(dir);
+                    File.WriteAllBytes(Path.Combine(dir, "model.bin"), weights);
+                    File.WriteAllText(Path.Combine(dir, "state.json"), state);
+                    if (manifest)
+                        FaceDistill.Training.Checkpoint.WriteManifest(dir);
+                    File.WriteAllBytes(Path.Combine(dir, "model.bin"), w);
+                    File.WriteAllText(Path.Combine(dir, "state.json"), st);
+                    var fresh = FaceDistill.Models.Backbones.Create("iresnet18", 16, 8, width: 0.0625);
+                    OnlyOneLineErrors(() => FaceDistill.Training.Checkpoint.LoadWeights(dir, fresh));
+                    OnlyOneLineErrors(() => FaceDistill.Training.Checkpoint.LoadState(dir));
+                    fresh.Dispose();
+                    Directory.Delete(dir, recursive: true);
+                },
+                iter: 150
+            );
+    }
 }

@@ -77,6 +77,10 @@ public sealed class TfjsGraphModule : nn.Module
     /// On by default; off runs every node on its own (the reference for tests and benchmarks).</summary>
     public bool FuseConvChains { get; set; } = true;
 
+    /// <summary>When set, every convolution and matrix product reports its multiply-accumulates (output elements ×
+    /// reduction length), as <c>Models.ModelStats</c> counts them for built-in backbones.</summary>
+    public Action<long>? MacCounter { get; set; }
+
     /// <summary>How many convolutions run fused with what follows them (<see cref="FuseConvChains"/>).</summary>
     public int FusedChains => _chains.Count;
 
@@ -314,7 +318,7 @@ public sealed class TfjsGraphModule : nn.Module
     /// <summary>TF's convolution (NHWC semantics, "SAME" or "VALID" padding) on an NCHW activation with a torch-layout
     /// kernel; symmetric SAME padding is left to the convolution itself, asymmetric (stride 2: (0, 1)) is explicit.
     /// </summary>
-    private static Tensor ConvCore(GraphNode n, Value x, Tensor w, Tensor? bias)
+    private Tensor ConvCore(GraphNode n, Value x, Tensor w, Tensor? bias)
     {
         if (n.Str("data_format") is { Length: > 0 } fmt && fmt != "NHWC")
             throw new FaceDistillException($"data_format {fmt} is not supported");
@@ -335,7 +339,7 @@ public sealed class TfjsGraphModule : nn.Module
         }
         else if (padding != "VALID")
             throw new FaceDistillException($"padding '{padding}' is not supported");
-        return F.conv2d(
+        var y = F.conv2d(
             input,
             w,
             bias,
@@ -344,6 +348,8 @@ public sealed class TfjsGraphModule : nn.Module
             dilation: [dil[1], dil[2]],
             groups: groups
         );
+        MacCounter?.Invoke(y.numel() * w.shape[1] * w.shape[2] * w.shape[3]);
+        return y;
     }
 
     private static int NchwAxis(long axis, long rank) =>
@@ -376,11 +382,12 @@ public sealed class TfjsGraphModule : nn.Module
         return new Value(t, x.Nchw && t.dim() == 4);
     }
 
-    private static Value MatMul(GraphNode n, Value[] x)
+    private Value MatMul(GraphNode n, Value[] x)
     {
         var a = n.Bool("transpose_a") ? x[0].T.t() : x[0].T;
         var b = n.Bool("transpose_b") ? x[1].T.t() : x[1].T;
         var y = a.matmul(b);
+        MacCounter?.Invoke(y.numel() * a.shape[^1]);
         int arg = 2;
         foreach (var op in n.Strs("fused_ops"))
         {
