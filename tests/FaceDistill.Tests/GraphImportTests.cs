@@ -339,6 +339,21 @@ public class GraphImportTests
         using var b = fresh.call(x);
         Assert.True(a.allclose(b, 1e-5, 1e-6));
     }
+
+    [HumanTheory]
+    [InlineData("faceres", 64, 128)]
+    [InlineData("mobileface", 112, 256)]
+    [InlineData("mobilefacenet", 64, 192)]
+    public void AnImportedNetExportsToOnnxAndOnnxRuntimeAgrees(string name, int size, int embedding)
+    {
+        // through the student's resize (64 → the net's input) or without it, with and without a projection
+        var backbone = FaceDistill.Models.Backbones.Create($"zoo:{name}", size, embedding);
+        using var model = new FaceDistill.Models.FaceModel(backbone, new FaceDistill.Models.Heads.NoHead());
+        var path = Path.Combine(TestUtil.TempDir(), "m.onnx");
+        var r = FaceDistill.Export.OnnxExport.Export(model, FaceDistill.Data.FaceTask.Recognition, path);
+        Assert.True(r.MaxDifference < 1e-4, $"{name}: {r.MaxDifference}");
+        Assert.Equal([("embedding", (long)embedding)], r.Outputs);
+    }
 }
 
 /// <summary>A theory that needs human's models in the cache; skipped otherwise.</summary>

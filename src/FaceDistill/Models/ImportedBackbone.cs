@@ -15,7 +15,7 @@ namespace FaceDistill.Models;
 /// eval modes compute the same function. The weights come from the installed package at construction and from the
 /// checkpoint when a trained run is loaded.
 /// </summary>
-public sealed class ImportedBackbone : Backbone
+public sealed class ImportedBackbone : Backbone, Onnx.IOnnxExportable
 {
     private readonly GraphFaceNet _net;
     private readonly Linear? _projection;
@@ -45,5 +45,29 @@ public sealed class ImportedBackbone : Backbone
         if (_projection is not null)
             e = _projection.call(e);
         return e.MoveToOuterDisposeScope();
+    }
+
+    /// <summary>The same computation as ONNX operators: [−1, 1] → [0, 1], TF-legacy bilinear resize (ONNX Resize,
+    /// linear, asymmetric coordinates) when the input size differs from the net's, × Scale + Offset, the graph
+    /// (<see cref="Onnx.TfjsGraphOnnx"/>), the projection.</summary>
+    public string ExportOnnx(Onnx.OnnxGraph g, string x)
+    {
+        var unit = g.Node("Mul", [g.Node("Add", [x, g.Constant("one", [1f], [])]), g.Constant("half", [0.5f], [])]);
+        if (InputSize != Spec.InputSize)
+        {
+            float s = (float)Spec.InputSize / InputSize;
+            unit = g.Node(
+                "Resize",
+                [unit, "", g.Constant("scales", [1f, 1f, s, s], [4])],
+                ("mode", "linear"),
+                ("coordinate_transformation_mode", "asymmetric")
+            );
+        }
+        var input = g.Node(
+            "Add",
+            [g.Node("Mul", [unit, g.Constant("scale", [Spec.Scale], [])]), g.Constant("offset", [Spec.Offset], [])]
+        );
+        var e = Onnx.TfjsGraphOnnx.Export(g, _net.Module, input, Spec.Output);
+        return _projection is null ? e : g.Module(_projection, e);
     }
 }

@@ -81,6 +81,19 @@ public sealed class TfjsGraphModule : nn.Module
     /// reduction length), as <c>Models.ModelStats</c> counts them for built-in backbones.</summary>
     public Action<long>? MacCounter { get; set; }
 
+    /// <summary>The nodes in the order <see cref="Run"/> executes them (for exporters).</summary>
+    public IReadOnlyList<GraphNode> Order => _order;
+
+    /// <summary>The fused convolution chains, keyed by their convolution node (for exporters).</summary>
+    public IReadOnlyDictionary<string, TfjsConvChain> Chains => _chains;
+
+    /// <summary>A float constant as the module holds it (convolution kernels in torch layout, everything else in TF
+    /// layout), or null.</summary>
+    public Tensor? FloatConstant(string name) => _floats.TryGetValue(name, out var p) ? p : null;
+
+    /// <summary>An int constant (shapes, axes, paddings), or null.</summary>
+    public long[]? IntConstant(string name) => _ints.TryGetValue(name, out var v) ? v : null;
+
     /// <summary>How many convolutions run fused with what follows them (<see cref="FuseConvChains"/>).</summary>
     public int FusedChains => _chains.Count;
 
