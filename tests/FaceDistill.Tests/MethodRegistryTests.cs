@@ -104,6 +104,21 @@ public class MethodRegistryTests
         Assert.Contains("key 'distill.threshold' is not read by distill.method 'dkd'", e.Message);
         e = Assert.Throws<FaceDistillException>(() => RunConfig.Load(null, ["distill.temperature=2"]));
         Assert.Contains("key 'distill.temperature' is not read by distill.method 'none'", e.Message);
+        // the cached teacher's crop size: only with the cache (an online teacher sees the student's batch)
+        e = Assert.Throws<FaceDistillException>(() =>
+            RunConfig.Load(null, ["distill.method=kd", $"distill.teacher={teacher}", "distill.teacherSize=112"])
+        );
+        Assert.Contains("distill.teacherSize", e.Message);
+        Assert.Contains("needs distill.cache: true", e.Message);
+        Assert.Equal(
+            112,
+            RunConfig
+                .Load(
+                    null,
+                    ["distill.method=kd", $"distill.teacher={teacher}", "distill.teacherSize=112", "distill.cache=true"]
+                )
+                .Distill.TeacherSize
+        );
         // the resolved config records only what the method reads
         var json = ConfigLoader.ToJson(RunConfig.Load(null, ["distill.method=ddl"]));
         Assert.Contains("\"hardView\": \"lowres:16\"", json);

@@ -45,6 +45,11 @@ public sealed record DistillConfig
     public bool? Cache { get; init; }
     public string? CacheDir { get; init; }
 
+    /// <summary>The crop size the cached teacher sees (null = <c>data.imageSize</c>): a student trained at 64 px can
+    /// learn from the teacher's outputs on the same faces at 112 px (the size the images are aligned at). Needs
+    /// <c>cache</c>. Teacher methods.</summary>
+    public int? TeacherSize { get; init; }
+
     /// <summary>kd, dkd, gkd: softmax temperature τ.</summary>
     public double? Temperature { get; init; }
 

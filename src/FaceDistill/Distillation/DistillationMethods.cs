@@ -56,6 +56,7 @@ public static class DistillationMethods
         ["lambda"] = null,
         ["cache"] = false,
         ["cacheDir"] = "runs/.teacher-cache",
+        ["teacherSize"] = null,
     };
 
     public static DistillMethod? Find(string name) => name == None ? null : Registry.Find(name);
@@ -117,6 +118,15 @@ public static class DistillationMethods
                 checks.Fail("distill.teacher", $"is required for distill.method '{d.Method}'");
             if (d.Lambda is { } lambda)
                 checks.Fraction("distill.lambda", lambda, allowZero: true);
+            if (d.TeacherSize is { } size)
+            {
+                checks.InRange("distill.teacherSize", size, 16, 1024);
+                if (d.Cache != true)
+                    checks.Fail(
+                        "distill.teacherSize",
+                        "needs distill.cache: true (an online teacher sees the student's own batch)"
+                    );
+            }
         }
         method.Validate(c, checks);
     }

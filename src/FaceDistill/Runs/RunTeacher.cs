@@ -34,7 +34,7 @@ public static class RunTeacher
             teacher,
             TeacherFactory.Fingerprint(d.Teacher!),
             data.Train,
-            options,
+            d.TeacherSize is { } size ? options with { ImageSize = size } : options,
             d.CacheDir!
         );
         CentroidLogits? centroids = null;
