@@ -12,7 +12,8 @@ using static TorchSharp.torch;
 // machine is noisy: train-step FLOP/s against libtorch's plain matmul FLOP/s, the data loader against the train step's
 // consumption rate, the synthetic generator against JPEG decoding. dotnet run --project bench/FaceDistill.Bench -c
 // Release -- [--out docs/benchmarks.md] [--quick] dotnet run --project bench/FaceDistill.Bench -c Release -- --onnx
-// (exported models: ONNX Runtime vs TorchSharp only); -- --mining (omni-supervised mining of a 5.8 M-face store); -- --teachers (the imported faceres teacher)
+// (exported models: ONNX Runtime vs TorchSharp only); -- --mining (omni-supervised mining of a 5.8 M-face store);
+// -- --teachers (the imported faceres teacher)
 var argsList = args.ToList();
 string? outPath = argsList.IndexOf("--out") is var oi && oi >= 0 && oi + 1 < argsList.Count ? argsList[oi + 1] : null;
 bool quick = argsList.Contains("--quick");

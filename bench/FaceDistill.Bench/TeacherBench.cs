@@ -46,12 +46,14 @@ public static class TeacherBench
         using var x = rand(batch, 3, FaceRes.InputSize, FaceRes.InputSize) * 255f;
         double baseline = 0;
         Tensor? reference = null;
-        foreach (var (label, fuse, mkldnn) in new[]
-        {
-            ("node by node", false, true),
-            ("fused chains", true, true),
-            ("fused chains, oneDNN off", true, false),
-        })
+        foreach (
+            var (label, fuse, mkldnn) in new[]
+            {
+                ("node by node", false, true),
+                ("fused chains", true, true),
+                ("fused chains, oneDNN off", true, false),
+            }
+        )
         {
             Core.TorchRuntime.SetMkldnn(mkldnn);
             net.Module.FuseConvChains = fuse;

@@ -493,7 +493,11 @@ internal static class Commands
                     Console.WriteLine(
                         $"all {count} models present and intact in "
                             + $"{FaceDistill.Faces.Zoo.ModelZoo.ModelDir(p.GetValue(dir))} "
-                            + $"and {string.Join(", ", FaceDistill.Faces.Zoo.HumanZoo.Packages.Select(h => h.ModelDir(p.GetValue(dir))))}"
+                            + "and "
+                            + string.Join(
+                                ", ",
+                                FaceDistill.Faces.Zoo.HumanZoo.Packages.Select(h => h.ModelDir(p.GetValue(dir)))
+                            )
                     );
                 return problems.Count == 0 ? 0 : 2;
             })

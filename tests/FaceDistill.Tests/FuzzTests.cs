@@ -157,7 +157,8 @@ public class FuzzTests
         Gen.String[0, 60].Sample(s => OnlyOneLineErrors(() => Csv.Records(s, "fuzz.csv").ToList()), iter: 500);
     }
 
-    /// <summary>Text mutations: a character span replaced by up to three characters of <paramref name="alphabet"/>.</summary>
+    /// <summary>Text mutations: a character span replaced by up to three characters of
+    /// <paramref name="alphabet"/>.</summary>
     private static Gen<string> MutatedText(string text, string alphabet) =>
         Gen.Select(Gen.Int[0, text.Length - 1], Gen.Int[0, 6], Gen.Char[alphabet].Array[0, 3])
             .Select(t => text.Remove(t.Item1, Math.Min(t.Item2, text.Length - t.Item1)).Insert(t.Item1, new(t.Item3)));
@@ -190,9 +191,12 @@ public class FuzzTests
     [Fact]
     public void MutatedLandmarkFilesLoadOrFailWithOneLine()
     {
-        var points = Enumerable.Range(0, Faces.FaceLandmarks.Count).Select(i => new FaceDistill.Faces.Point2(i, 2 * i)).ToArray();
-        var text = Faces.LandmarkCsv.Header + "\n" + Faces.LandmarkCsv.Row("a.png", new Faces.FaceLandmarks(points))
-            + "\n";
+        var points = Enumerable
+            .Range(0, Faces.FaceLandmarks.Count)
+            .Select(i => new FaceDistill.Faces.Point2(i, 2 * i))
+            .ToArray();
+        var text =
+            Faces.LandmarkCsv.Header + "\n" + Faces.LandmarkCsv.Row("a.png", new Faces.FaceLandmarks(points)) + "\n";
         var dir = TestUtil.TempDir();
         int k = 0;
         MutatedText(text, ",\"\n.-e0123456789xyNaI ")

@@ -303,6 +303,7 @@ public class GraphImportTests
         Assert.Equal([2L, (long)width], o.Embedding!.shape);
         Assert.Equal(width, teacher.EmbeddingSize);
     }
+
     [HumanFact]
     public void AnImportedNetFineTunesAsABackboneAndRoundTripsThroughItsWeights()
     {

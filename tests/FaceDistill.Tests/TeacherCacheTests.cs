@@ -211,7 +211,11 @@ public class TeacherCacheTests
         float[][] Compute()
         {
             calls++;
-            return [[1f, 2f, 3f], [4f, 5f, 6f]];
+            return
+            [
+                [1f, 2f, 3f],
+                [4f, 5f, 6f],
+            ];
         }
         var first = FaceDistill.Evaluation.EmbeddingCache.GetOrCompute(dir, "k", Compute);
         var second = FaceDistill.Evaluation.EmbeddingCache.GetOrCompute(dir, "k", Compute);

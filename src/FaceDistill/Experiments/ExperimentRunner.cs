@@ -204,10 +204,10 @@ public static class ExperimentRunner
                 (v, pr) =>
                     Embedder.Embed(
                         teacher,
-                    pairs.Images,
-                    cfg.Data.ImageSize,
-                    data.EvalCenterCrop,
-                    cfg.Eval.Flip,
+                        pairs.Images,
+                        cfg.Data.ImageSize,
+                        data.EvalCenterCrop,
+                        cfg.Eval.Flip,
                         cfg.Eval.BatchSize,
                         pr,
                         v
@@ -221,8 +221,9 @@ public static class ExperimentRunner
 
     private static string EmbeddingsDir(string runsRoot) => Path.Combine(runsRoot, ".embeddings");
 
-    /// <summary>An embedding function of a view, read from <see cref="EmbeddingCache"/> when the same model has embedded
-    /// the same images in the same view with the same settings before (no cache directory: always computed).</summary>
+    /// <summary>An embedding function of a view, read from <see cref="EmbeddingCache"/> when the same model has
+    /// embedded the same images in the same view with the same settings before (no cache directory: always
+    /// computed).</summary>
     private static Func<Data.FaceView, IProgress<int>?, float[][]> Cached(
         string? dir,
         string model,

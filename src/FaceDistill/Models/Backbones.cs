@@ -40,7 +40,8 @@ public static class Backbones
         ]
     );
 
-    /// <summary>A pretrained imported face net (<see cref="ImportedBackbone"/>), named <c>zoo:&lt;net&gt;</c>.</summary>
+    /// <summary>A pretrained imported face net (<see cref="ImportedBackbone"/>), named
+    /// <c>zoo:&lt;net&gt;</c>.</summary>
     private static BackboneKind ImportedKind(string net) =>
         new($"zoo:{net}", (m, s) => new ImportedBackbone(net, s, m.EmbeddingSize), s => AtLeast(16, s));
 

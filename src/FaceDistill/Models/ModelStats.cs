@@ -11,8 +11,8 @@ public sealed record ModelStats(string Name, int InputSize, long Parameters, lon
 
     /// <summary>
     /// Counts MACs with forward hooks on every Conv2d and Linear during one forward pass of a single image:
-    /// conv: output elements × (C_in / groups) × k_h × k_w; linear: output elements × in_features (an imported tfjs graph
-    /// counts its own convolutions and matrix products the same way).
+    /// conv: output elements × (C_in / groups) × k_h × k_w; linear: output elements × in_features (an imported tfjs
+    /// graph counts its own convolutions and matrix products the same way).
     /// (BN, activations and pooling are not counted, as is customary.)
     /// </summary>
     public static ModelStats Measure(Backbone model)

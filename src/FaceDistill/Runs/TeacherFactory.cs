@@ -26,7 +26,8 @@ public static class TeacherFactory
     /// <summary>
     /// Checks <c>distill.teacher</c> for a method that needs one: the spec names something that exists (a zoo net, an
     /// ONNX file, a run directory) and gives what the method reads — a logit method on the age task needs an age
-    /// teacher; on class tasks, of the zoo <c>zoo:recognition</c> and the imported graphs (<c>zoo:faceres</c>, …; through centroid
+    /// teacher; on class tasks, of the zoo <c>zoo:recognition</c> and the imported graphs (<c>zoo:faceres</c>, …;
+    /// through centroid
     /// logits),
     /// and <c>zoo:expression</c> on the expression task (its logits mapped to FaceDistill's class order).
     /// </summary>

@@ -82,7 +82,8 @@ public sealed class GraphFaceNet : IDisposable
         Module.eval();
     }
 
-    /// <summary>The installed net, its package's files checked against the checksums recorded at installation.</summary>
+    /// <summary>The installed net, its package's files checked against the checksums recorded at
+    /// installation.</summary>
     public static GraphFaceNet Load(string name, string? home = null)
     {
         if (!GraphFaceNets.All.TryGetValue(name, out var spec))

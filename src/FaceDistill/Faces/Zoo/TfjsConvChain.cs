@@ -14,7 +14,8 @@ namespace FaceDistill.Faces.Zoo;
 /// <param name="Lo">Lower clamp bound (−∞: none).</param>
 /// <param name="Hi">Upper clamp bound (+∞: none).</param>
 /// <param name="End">The last node of the chain: the one whose value the chain produces.</param>
-/// <param name="Absorbed">The nodes after <paramref name="Conv"/> that the chain computes (not run on their own).</param>
+/// <param name="Absorbed">The nodes after <paramref name="Conv"/> that the chain computes (not run on their
+/// own).</param>
 public sealed record TfjsConvChain(
     GraphNode Conv,
     string? Scale,
@@ -40,8 +41,7 @@ public sealed record TfjsConvChain(
         {
             if (!graph.Constants.TryGetValue(conv.Inputs[1], out var kernel) || kernel.Floats is null)
                 continue;
-            long channels =
-                conv.Op == "Conv2D" ? kernel.Shape[^1] : kernel.Shape[^2] * kernel.Shape[^1];
+            long channels = conv.Op == "Conv2D" ? kernel.Shape[^1] : kernel.Shape[^2] * kernel.Shape[^1];
             string end = conv.Name;
             string? scale = null,
                 bias = null;
@@ -58,7 +58,12 @@ public sealed record TfjsConvChain(
                 var n = next[0];
                 if (step == "scale" && scale is null && bias is null && absorbed.Count == 0)
                     scale = Other(n, end);
-                else if (step == "bias" && bias is null && double.IsNegativeInfinity(lo) && double.IsPositiveInfinity(hi))
+                else if (
+                    step == "bias"
+                    && bias is null
+                    && double.IsNegativeInfinity(lo)
+                    && double.IsPositiveInfinity(hi)
+                )
                     bias = Other(n, end);
                 else if (step == "clip")
                     (lo, hi) = Clip(n, Other(n, end), lo, hi);

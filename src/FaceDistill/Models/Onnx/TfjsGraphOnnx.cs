@@ -7,7 +7,8 @@ namespace FaceDistill.Models.Onnx;
 /// An imported tfjs graph (<see cref="TfjsGraphModule"/>) written as ONNX operators, node for node in its execution
 /// order and with its current weights (a fine-tuned student exports what it learned). The graph's NHWC semantics are
 /// mapped to ONNX's NCHW as the module maps them: activations are NCHW, constants that broadcast over channels are
-/// reshaped to <c>[1, C, 1, 1]</c> at export time, reductions and squeezes get their NCHW axes, reshapes go through NHWC.
+/// reshaped to <c>[1, C, 1, 1]</c> at export time, reductions and squeezes get their NCHW axes, reshapes go through
+/// NHWC.
 /// TF's "SAME" padding is ONNX's <c>SAME_UPPER</c>. Fused convolution chains (<see cref="TfjsConvChain"/>) are folded
 /// into one Conv (kernel × scale, bias) and one Clip. An op without a mapping is a one-line error naming the node.
 /// </summary>
@@ -60,18 +61,28 @@ public static class TfjsGraphOnnx
         throw new NotSupportedException($"value '{name}' has no producer");
     }
 
-    /// <summary>A TF-layout constant brought to an NCHW activation's layout (see <c>TfjsGraphModule.ToNchw</c>).</summary>
+    /// <summary>A TF-layout constant brought to an NCHW activation's layout (as <c>TfjsGraphModule</c> does
+    /// it).</summary>
     private static string ToNchw(OnnxGraph g, TfjsGraphModule m, string tfName, Value v)
     {
         if (m.FloatConstant(tfName) is { } f)
         {
-            using var t = f.dim() == 4 ? f.permute(0, 3, 1, 2) : f.dim() is 1 or 2 or 3 ? f.reshape(1, -1, 1, 1) : f;
+            using var t =
+                f.dim() == 4 ? f.permute(0, 3, 1, 2)
+                : f.dim() is 1 or 2 or 3 ? f.reshape(1, -1, 1, 1)
+                : f;
             return g.Constant("tf_nchw", t);
         }
         return g.Node("Reshape", [v.Name, g.ConstantInt64("shape", [1, -1, 1, 1])]);
     }
 
-    private static Value Binary(OnnxGraph g, TfjsGraphModule m, GraphNode n, Dictionary<string, Value> values, string op)
+    private static Value Binary(
+        OnnxGraph g,
+        TfjsGraphModule m,
+        GraphNode n,
+        Dictionary<string, Value> values,
+        string op
+    )
     {
         bool Constant(int i) => !values.ContainsKey(n.Inputs[i]) && m.FloatConstant(n.Inputs[i]) is not null;
         // a constant beside an image value is written once, already in NCHW layout
@@ -100,13 +111,25 @@ public static class TfjsGraphOnnx
         {
             "Relu" => g.Node("Relu", [x]),
             "Relu6" => g.Node("Clip", [x, g.Constant("lo", [0f], []), g.Constant("hi", [6f], [])]),
-            "LeakyRelu" => g.Node("LeakyRelu", [x], ("alpha", (float)n.Float("alpha", n.Float("leakyrelu_alpha", 0.2)))),
+            "LeakyRelu" => g.Node(
+                "LeakyRelu",
+                [x],
+                ("alpha", (float)n.Float("alpha", n.Float("leakyrelu_alpha", 0.2)))
+            ),
             "Sigmoid" => g.Node("Sigmoid", [x]),
             "Tanh" => g.Node("Tanh", [x]),
             _ => throw new NotSupportedException($"activation '{op}' has no ONNX mapping"),
         };
 
-    private static string Conv(OnnxGraph g, GraphNode n, string x, string w, string? bias, long[] kernelShape, long group)
+    private static string Conv(
+        OnnxGraph g,
+        GraphNode n,
+        string x,
+        string w,
+        string? bias,
+        long[] kernelShape,
+        long group
+    )
     {
         long[] strides = n.Ints("strides") is { Length: 4 } s ? s : [1, 1, 1, 1];
         long[] dil = n.Ints("dilations") is { Length: 4 } d ? d : [1, 1, 1, 1];
@@ -196,9 +219,10 @@ public static class TfjsGraphOnnx
                 }
                 var y = Conv(g, n, x.Name, g.Constant("conv_w", w), bias, [w.shape[2], w.shape[3]], group);
                 foreach (var op in fused)
-                    y = op == "Prelu"
-                        ? g.Node("PRelu", [y, ToNchw(g, m, n.Inputs[arg], In(arg++))])
-                        : Activation(g, op, y, n);
+                    y =
+                        op == "Prelu"
+                            ? g.Node("PRelu", [y, ToNchw(g, m, n.Inputs[arg], In(arg++))])
+                            : Activation(g, op, y, n);
                 return new Value(y, true);
             }
             case "BiasAdd" or "Add" or "AddV2":
