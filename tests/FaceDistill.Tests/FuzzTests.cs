@@ -14,6 +14,12 @@ namespace FaceDistill.Tests;
 /// </summary>
 public class FuzzTests
 {
+    /// <summary>Cases per property: the CI count × <c>FACEDISTILL_FUZZ_SCALE</c> (default 1; <c>bench/fuzz.sh</c> runs
+    /// the long version).</summary>
+    private static int N(int ciCases) =>
+        ciCases
+        * (int.TryParse(Environment.GetEnvironmentVariable("FACEDISTILL_FUZZ_SCALE"), out var k) && k > 0 ? k : 1);
+
     private static readonly byte[] Png;
     private static readonly byte[] Jpeg;
 
@@ -65,9 +71,9 @@ public class FuzzTests
     [Fact]
     public void MutatedImagesDecodeOrFailWithOneLine()
     {
-        Mutated(Png).Sample(b => OnlyOneLineErrors(() => ImageCodec.Decode(b, "fuzz.png")), iter: 400);
-        Mutated(Jpeg).Sample(b => OnlyOneLineErrors(() => ImageCodec.Decode(b, "fuzz.jpg")), iter: 400);
-        Gen.Byte.Array[0, 64].Sample(b => OnlyOneLineErrors(() => ImageCodec.Decode(b, "fuzz.bin")), iter: 200);
+        Mutated(Png).Sample(b => OnlyOneLineErrors(() => ImageCodec.Decode(b, "fuzz.png")), iter: N(400));
+        Mutated(Jpeg).Sample(b => OnlyOneLineErrors(() => ImageCodec.Decode(b, "fuzz.jpg")), iter: N(400));
+        Gen.Byte.Array[0, 64].Sample(b => OnlyOneLineErrors(() => ImageCodec.Decode(b, "fuzz.bin")), iter: N(200));
         // PGM headers: random tokens after the magic number
         Gen.Select(Gen.Int[-5, 70_000], Gen.Int[-5, 70_000], Gen.Int[-1, 300], Gen.Int[0, 64])
             .Sample(
@@ -80,7 +86,7 @@ public class FuzzTests
                         .ToArray();
                     OnlyOneLineErrors(() => ImageCodec.DecodePgm(bytes, "fuzz.pgm"));
                 },
-                iter: 300
+                iter: N(300)
             );
     }
 
@@ -102,7 +108,7 @@ public class FuzzTests
                     File.WriteAllText(path, new string(chars.ToArray()));
                     OnlyOneLineErrors(() => RunConfig.Load(path));
                 },
-                iter: 300
+                iter: N(300)
             );
         // YAML: random values for a few keys, numbers included
         Gen.Select(
@@ -116,7 +122,7 @@ public class FuzzTests
                     File.WriteAllText(path, $"name: fuzz\ntrain:\n  {t.Item1}: {t.Item2.Replace("\n", " ")}\n");
                     OnlyOneLineErrors(() => RunConfig.Load(path));
                 },
-                iter: 300
+                iter: N(300)
             );
     }
 
@@ -136,7 +142,7 @@ public class FuzzTests
                     File.WriteAllText(path, s);
                     OnlyOneLineErrors(() => ExperimentPlan.Load(path));
                 },
-                iter: 150
+                iter: N(150)
             );
     }
 
@@ -152,9 +158,9 @@ public class FuzzTests
                     var back = Csv.Records(row + "\n", "fuzz.csv").Single().Fields;
                     Assert.Equal(fields, back);
                 },
-                iter: 500
+                iter: N(500)
             );
-        Gen.String[0, 60].Sample(s => OnlyOneLineErrors(() => Csv.Records(s, "fuzz.csv").ToList()), iter: 500);
+        Gen.String[0, 60].Sample(s => OnlyOneLineErrors(() => Csv.Records(s, "fuzz.csv").ToList()), iter: N(500));
     }
 
     /// <summary>Text mutations: a character span replaced by up to three characters of
@@ -184,7 +190,7 @@ public class FuzzTests
                     File.WriteAllText(path, t);
                     OnlyOneLineErrors(() => PairList.LoadLfw(path, images));
                 },
-                iter: 300
+                iter: N(300)
             );
     }
 
@@ -207,7 +213,7 @@ public class FuzzTests
                     File.WriteAllText(path, t);
                     OnlyOneLineErrors(() => Faces.LandmarkCsv.Read(path));
                 },
-                iter: 300
+                iter: N(300)
             );
     }
 
@@ -247,7 +253,7 @@ public class FuzzTests
                     fresh.Dispose();
                     Directory.Delete(dir, recursive: true);
                 },
-                iter: 150
+                iter: N(150)
             );
     }
 }
