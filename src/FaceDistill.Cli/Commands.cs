@@ -303,6 +303,13 @@ internal static class Commands
                 + "occluded:mask, lowres:16, …",
             DefaultValueFactory = _ => "clean",
         };
+        var sides = new Option<string?>("--sides")
+        {
+            Description =
+                "Verification: the view on one side of every pair (a degraded probe against a clean gallery) or on "
+                + "both (default: the run's eval.pairSides)",
+        };
+        sides.AcceptOnlyFromAmong("one", "both");
         var roc = new Option<string?>("--roc") { Description = "Write the ROC curve (verification) to this PNG" };
         var cmd = new Command("eval", "Evaluate a trained checkpoint and print a table")
         {
@@ -313,6 +320,7 @@ internal static class Commands
             crop,
             noFlip,
             view,
+            sides,
             roc,
             QuietOption,
             ThreadsOption,
@@ -339,6 +347,8 @@ internal static class Commands
                 }
                 if (p.GetValue(noFlip))
                     overrides.Add("eval.flip=false");
+                if (p.GetValue(sides) is { } side)
+                    overrides.Add($"eval.pairSides={side}");
                 using var trained = TrainedRun.Load(runDir, overrides, p.GetValue(checkpoint));
                 var ckpt = trained.CheckpointPath;
                 var evaluate = Protocols.For(trained.Config, trained.Task, trained.Data).Evaluate;
