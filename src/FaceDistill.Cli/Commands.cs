@@ -26,6 +26,12 @@ internal static class Commands
             Console.Error.WriteLine($"error: {e.Message}");
             return 2;
         }
+        if (e is OperationCanceledException)
+        {
+            // SIGINT/SIGTERM: the work stopped where it could resume (a checkpoint, an unfinished .partial folder)
+            Console.Error.WriteLine($"stopped: {e.Message.Split('\n')[0]}");
+            return 130;
+        }
         if (e is IOException or UnauthorizedAccessException)
         {
             // a path the user gave that cannot be read or written (.NET's messages name it): the user can act on it

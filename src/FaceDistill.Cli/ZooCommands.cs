@@ -402,7 +402,7 @@ internal static class ZooCommands
                 if (p.GetValue(size) is < 16 or > 1024)
                     throw new FaceDistillException($"--size must be in [16, 1024], found {p.GetValue(size)}");
                 var aligner = new DatasetAligner(zoo, p.GetValue(size), fb);
-                var report = aligner.Run(root, files, outDir, known);
+                var report = aligner.Run(root, files, outDir, known, Commands.CtrlC());
                 Console.WriteLine(
                     $"aligned {report.Aligned} of {files.Count} images into {outDir}"
                         + (

@@ -193,4 +193,54 @@ public class InputHardeningTests
             Assert.Single(e2.Trim().Split('\n'));
         }
     }
+
+    [ZooFact]
+    public void AStoppedPrepareStepLeavesNothingHalfUsedAndResumesFromScratch()
+    {
+        var dir = TestUtil.TempDir();
+        var input = Path.Combine(dir, "in");
+        Directory.CreateDirectory(input);
+        var face = new FaceDistill.Data.Synthetic.SyntheticFaces(
+            new FaceDistill.Data.Synthetic.SyntheticOptions
+            {
+                Identities = 1,
+                ImagesPerIdentity = 1,
+                Size = 64,
+            }
+        ).Image(0);
+        for (int i = 0; i < 3; i++)
+            ImageCodec.Save(face, Path.Combine(input, $"f{i}.png"));
+        var step = new FaceDistill.Experiments.AlignStep(input, Path.Combine(dir, "out"), null, 112, "tiny", 0.5, 0.8);
+        using var stop = new CancellationTokenSource();
+        stop.Cancel(); // SIGTERM before the first image
+        Assert.Throws<OperationCanceledException>(() =>
+            FaceDistill.Experiments.DataPreparation.PrepareData(step, _ => { }, stop.Token)
+        );
+        Assert.False(step.Done);
+        Assert.False(Directory.Exists(step.Out));
+        // run again: done from scratch (the .partial folder of the stopped step is discarded)
+        FaceDistill.Experiments.DataPreparation.PrepareData(step, _ => { });
+        Assert.True(step.Done);
+        Assert.Equal(3, Directory.GetFiles(step.Out, "*.png").Length);
+    }
+
+    [Fact]
+    public void AStoppedCommandExitsWith130AndOneLine()
+    {
+        var err = new StringWriter();
+        var old = Console.Error;
+        Console.SetError(err);
+        try
+        {
+            Assert.Equal(
+                130,
+                FaceDistill.Cli.Commands.Report(new OperationCanceledException("runs/x was interrupted; run it again"))
+            );
+        }
+        finally
+        {
+            Console.SetError(old);
+        }
+        Assert.Equal("stopped: runs/x was interrupted; run it again", err.ToString().Trim());
+    }
 }

@@ -9,7 +9,7 @@ public static class DataPreparation
 {
     /// <summary>Runs an <see cref="AlignStep"/> unless its output exists: aligned into <c>out.partial</c>, then
     /// renamed, so an interrupted step is redone rather than half-used.</summary>
-    public static void PrepareData(AlignStep step, Action<string> log)
+    public static void PrepareData(AlignStep step, Action<string> log, CancellationToken cancel = default)
     {
         if (step.Done)
             return;
@@ -29,7 +29,7 @@ public static class DataPreparation
             Detector = step.Detector == "tiny" ? FaceDetectorKind.Tiny : FaceDetectorKind.Ssd,
             MinConfidence = step.MinScore,
         };
-        var report = new DatasetAligner(zoo, step.Size, step.FallbackBox).Run(step.Input, files, tmp, known);
+        var report = new DatasetAligner(zoo, step.Size, step.FallbackBox).Run(step.Input, files, tmp, known, cancel);
         if (Directory.Exists(step.Out))
             Directory.Delete(step.Out);
         Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(step.Out))!);

@@ -52,7 +52,7 @@ public static class ExperimentRunner
         var dir = Path.Combine(runsRoot, plan.Name);
         Directory.CreateDirectory(dir);
         foreach (var step in plan.Prepare)
-            DataPreparation.PrepareData(step, log);
+            DataPreparation.PrepareData(step, log, cancel);
         var baseCfg = plan.Config(plan.Run(plan.Baseline), plan.Seeds[0], runsRoot, checkFiles: false);
         var task = FaceTaskExtensions.Parse(baseCfg.Task);
         var views = plan.Views.Count > 0 ? plan.Views : [baseCfg.Eval.View ?? baseCfg.Data.View];

@@ -22,7 +22,8 @@ public sealed class DatasetAligner(FaceAnalyzer zoo, int size = 112, double fall
         string root,
         IReadOnlyList<string> files,
         string outDir,
-        IReadOnlyDictionary<string, FaceLandmarks>? known = null
+        IReadOnlyDictionary<string, FaceLandmarks>? known = null,
+        CancellationToken cancel = default
     )
     {
         var rows = new List<string> { LandmarkCsv.Header };
@@ -33,6 +34,7 @@ public sealed class DatasetAligner(FaceAnalyzer zoo, int size = 112, double fall
         {
             for (int i = 0; i < files.Count; i++)
             {
+                cancel.ThrowIfCancellationRequested();
                 var rel = Path.GetRelativePath(root, files[i]).Replace('\\', '/');
                 bar.Update(i + 1);
                 RgbImage img;
