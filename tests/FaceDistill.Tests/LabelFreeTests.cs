@@ -3,6 +3,7 @@ using FaceDistill.Core;
 using FaceDistill.Data;
 using FaceDistill.Data.Synthetic;
 using FaceDistill.Distillation;
+using FaceDistill.Runs;
 using static TorchSharp.torch;
 
 namespace FaceDistill.Tests;
@@ -26,6 +27,26 @@ public class LabelFreeTests
         // collapsing every face to one point breaks the batch's similarities: L_SP > 0
         using var collapsed = tensor(new float[] { 1, 1, 1, 1, 1, 1 }, [3, 2]);
         Assert.True(LabelFreeDistillation.SimilarityPreserving(collapsed, t).item<float>() > 0.05);
+    }
+
+    [Fact]
+    public void CentredTargetsDoNotRewardTheCommonDirection()
+    {
+        // teacher embeddings that share one large direction (as a face net's do): predicting that direction for every
+        // face scores well against the raw targets, and not at all against the centred ones
+        manual_seed(5);
+        using var common = ones(1, 32) * 3;
+        using var t = randn(16, 32) + common;
+        using var mean = common.expand(16, 32).contiguous();
+        Assert.True(LabelFreeDistillation.Loss(mean, t, 0).item<float>() < 0.2);
+        using var centred = LabelFreeDistillation.Centre(t);
+        Assert.True(centred.mean([0]).abs().max().item<float>() < 1e-5);
+        Assert.InRange(LabelFreeDistillation.Loss(mean, centred, 0).item<float>(), 0.8, 1.2);
+        // the centred teacher itself is still learned exactly; a given (pool) mean is the one subtracted
+        Assert.Equal(0, LabelFreeDistillation.Loss(centred, centred, 1).item<float>(), 5);
+        using var pool = zeros(1, 32);
+        using var kept = LabelFreeDistillation.Centre(t, pool);
+        Assert.Equal(0, (kept - t).abs().max().item<float>(), 6);
     }
 
     [Fact]
@@ -153,6 +174,10 @@ public class LabelFreeTests
             .Select(f => double.Parse(f[2], System.Globalization.CultureInfo.InvariantCulture))
             .ToList();
         Assert.True(losses[^1] < losses[0], $"loss {losses[0]} → {losses[^1]}");
+        // a finished pool run loads back (eval, export, an experiment's extra views) with its distiller kept: a pool
+        // config without one is invalid, so dropping the teacher as for other runs would refuse the run
+        using (var back = TrainedRun.Load(run.Run.Path, ["eval.view=clean"]))
+            Assert.Equal("labelfree", back.Config.Distill.Method);
         // what a pool run needs is checked before any work
         Assert.Contains(
             "model.head.type",

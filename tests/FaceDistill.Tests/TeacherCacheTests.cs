@@ -67,6 +67,13 @@ public class TeacherCacheTests
             for (int k = 0; k < idx.Length; k++)
             for (int c = 0; c < 7; c++)
                 Assert.Equal(expect[(idx.Length - 1 - k) * 7 + c], got[k * 7 + c], 5);
+            // the pool mean label-free distillation centres its targets with: the mean of every cached embedding
+            using var all = cache.Rows(Enumerable.Range(0, cache.Count).ToArray()).Embedding!;
+            var mean = all.mean([0]).data<float>().ToArray();
+            var cached = cache.MeanEmbedding()!;
+            Assert.Equal(256, cached.Length);
+            for (int k = 0; k < 256; k++)
+                Assert.Equal(mean[k], cached[k], 4);
         }
         using (var again = TeacherOutputCache.OpenOrBuild(teacher, "zoo:expression|v1", data, Prep(48), dir))
             Assert.False(again.WasBuilt);

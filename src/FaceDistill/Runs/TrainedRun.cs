@@ -26,8 +26,13 @@ public sealed class TrainedRun : IDisposable
         var configPath = Path.Combine(runDir, "config.json");
         if (!File.Exists(configPath))
             throw FaceDistillException.ForFile(runDir, "not a FaceDistill run directory (no config.json)");
-        // the run's own teacher is not needed to use its model
-        var cfg = RunConfig.Load(configPath, (overrides ?? []).Prepend(NoDistillation));
+        // the run's own teacher is not needed to use its model — except that a face-pool run's config is only whole
+        // with its embedding distiller (a pool has no labels); its teacher is named, never run, here
+        var stored = ConfigLoader.Load(configPath, overrides);
+        var cfg =
+            stored.Data.Source == DataSources.Pool
+                ? RunConfig.Resolve(stored, configPath)
+                : RunConfig.Load(configPath, (overrides ?? []).Prepend(NoDistillation));
         var data = RunData.From(cfg);
         var model = ModelFactory.Create(cfg, data.Classes, data.AgeMean);
         var ckpt =

@@ -21,6 +21,9 @@ public sealed class OnlineTeacher(
     /// <summary>Classes of the logits <see cref="For"/> yields: the teacher's own, else its centroid logits'.</summary>
     public int Classes => Teacher.Classes > 0 ? Teacher.Classes : centroids?.Classes ?? 0;
 
+    /// <summary>The teacher's mean embedding over the whole training set when it is cached, else null.</summary>
+    public float[]? CachedMeanEmbedding() => cache?.MeanEmbedding();
+
     public TeacherOutputs For(Batch batch, long step)
     {
         if (_step == step && _outputs is not null)

@@ -132,6 +132,22 @@ public sealed class TeacherOutputCache : IDisposable
         AtomicFile.WriteAllBytes(path, bytes);
     }
 
+    /// <summary>The mean of the cached embeddings over the whole dataset (null when the teacher gives none).</summary>
+    public float[]? MeanEmbedding()
+    {
+        if (EmbeddingSize == 0 || Count == 0)
+            return null;
+        var sum = new double[EmbeddingSize];
+        var row = new float[Row];
+        for (int i = 0; i < Count; i++)
+        {
+            _view.ReadArray(HeaderBytes + 4L * i * Row, row, 0, Row);
+            for (int k = 0; k < EmbeddingSize; k++)
+                sum[k] += row[k];
+        }
+        return sum.Select(v => (float)(v / Count)).ToArray();
+    }
+
     /// <summary>The cached outputs of dataset samples <paramref name="indices"/>.</summary>
     public TeacherOutputs Rows(IReadOnlyList<int> indices)
     {
