@@ -49,19 +49,7 @@ public static class GraphReferenceCheck
                 [Zoo.FaceRes.AgeOutput] = o.Age,
                 [Zoo.FaceRes.MaleOutput] = o.Male,
             };
-            foreach (var output in c.GetProperty("outputs").EnumerateObject())
-            {
-                var expected = output.Value.GetProperty("values").EnumerateArray().Select(e => e.GetSingle()).ToArray();
-                var actual = got[output.Name].contiguous().data<float>().ToArray();
-                if (actual.Length != expected.Length)
-                    throw FaceDistillException.ForFile(
-                        refsJson,
-                        $"{name}/{output.Name}: {actual.Length} values, the reference has {expected.Length}"
-                    );
-                double scale = Math.Max(expected.Max(Math.Abs), 1e-12);
-                double worst = expected.Select((e, i) => Math.Abs(e - actual[i])).Max() / scale;
-                diffs.Add(new ReferenceDiff("faceres", $"{name} {output.Name}", worst, Tolerance, "rel"));
-            }
+            diffs.AddRange(Compare("faceres", c, got, refsJson));
         }
         return diffs;
     }
@@ -86,21 +74,34 @@ public static class GraphReferenceCheck
             Dictionary<string, Tensor> got;
             using (no_grad())
                 got = net.Module.Run(input, outputs);
-            foreach (var output in c.GetProperty("outputs").EnumerateObject())
-            {
-                var expected = output.Value.GetProperty("values").EnumerateArray().Select(e => e.GetSingle()).ToArray();
-                var actual = got[output.Name].contiguous().data<float>().ToArray();
-                if (actual.Length != expected.Length)
-                    throw FaceDistillException.ForFile(
-                        refsJson,
-                        $"{name}/{output.Name}: {actual.Length} values, the reference has {expected.Length}"
-                    );
-                double scale = Math.Max(expected.Max(Math.Abs), 1e-12);
-                double worst = expected.Select((e, i) => Math.Abs(e - actual[i])).Max() / scale;
-                diffs.Add(new ReferenceDiff(net.Spec.Name, $"{name} {output.Name}", worst, Tolerance, "rel"));
-            }
+            diffs.AddRange(Compare(net.Spec.Name, c, got, refsJson));
         }
         return diffs;
+    }
+
+    /// <summary>Each output a reference case holds against the net's: the largest difference relative to the
+    /// reference's largest magnitude.</summary>
+    private static IEnumerable<ReferenceDiff> Compare(
+        string net,
+        JsonElement refCase,
+        Dictionary<string, Tensor> got,
+        string refsJson
+    )
+    {
+        var name = refCase.GetProperty("name").GetString()!;
+        foreach (var output in refCase.GetProperty("outputs").EnumerateObject())
+        {
+            var expected = output.Value.GetProperty("values").EnumerateArray().Select(e => e.GetSingle()).ToArray();
+            var actual = got[output.Name].contiguous().data<float>().ToArray();
+            if (actual.Length != expected.Length)
+                throw FaceDistillException.ForFile(
+                    refsJson,
+                    $"{name}/{output.Name}: {actual.Length} values, the reference has {expected.Length}"
+                );
+            double scale = Math.Max(expected.Max(Math.Abs), 1e-12);
+            double worst = expected.Select((e, i) => Math.Abs(e - actual[i])).Max() / scale;
+            yield return new ReferenceDiff(net, $"{name} {output.Name}", worst, Tolerance, "rel");
+        }
     }
 
     private static Tensor Crop01(RgbImage crop)
