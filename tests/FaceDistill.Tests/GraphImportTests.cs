@@ -278,6 +278,13 @@ public class GraphImportTests
         Assert.Equal([2L, 1024L], o.Embedding!.shape);
         Assert.Null(o.Logits);
         Assert.Equal("zoo:faceres", teacher.Name);
+        // what the net computes from a crop is part of its fingerprint: caches made under other preprocessing or
+        // another output node are never read for it
+        var spec = Faces.Zoo.GraphFaceNets.All["faceres"];
+        var fingerprint = TeacherFactory.Fingerprint("zoo:faceres");
+        Assert.Contains(spec.Preprocessing, fingerprint);
+        Assert.Contains(spec.Output, fingerprint);
+        Assert.NotEqual(fingerprint, TeacherFactory.Fingerprint("zoo:mobilefacenet"));
     }
 
     [HumanTheory]

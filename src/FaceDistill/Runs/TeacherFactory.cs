@@ -20,6 +20,12 @@ public static class TeacherFactory
         .. Faces.Zoo.GraphFaceNets.All.Keys,
     ];
 
+    private static string GraphNetSettings(string spec)
+    {
+        var net = Faces.Zoo.GraphFaceNets.All[spec[4..]];
+        return $"{net.Preprocessing} → {net.Output}";
+    }
+
     private static bool IsGraphNet(string spec) =>
         spec.StartsWith("zoo:", StringComparison.Ordinal) && Faces.Zoo.GraphFaceNets.All.ContainsKey(spec[4..]);
 
@@ -97,8 +103,11 @@ public static class TeacherFactory
             var sums = Path.Combine(zooDir, "checksums.json");
             // "fer-order": zoo:expression's logits are given in FaceDistill's class order (caches of the older,
             // face-api-ordered logits must not be read)
+            // an imported net's preprocessing and output are part of what it computes: changing them must not read
+            // outputs cached under the old ones
             return spec
                 + (spec == "zoo:expression" ? "|fer-order" : "")
+                + (IsGraphNet(spec) ? $"|{GraphNetSettings(spec)}" : "")
                 + "|"
                 + (File.Exists(sums) ? File.ReadAllText(sums) : Faces.Zoo.ModelZoo.Version);
         }
