@@ -45,8 +45,11 @@ public sealed class LabelFreeDistillation : IObjectiveTerm
     }
 
     /// <summary>t − μ_t: the pool's mean teacher embedding, or the batch's when the teacher is not cached.</summary>
-    public static Tensor Centre(Tensor teacher, Tensor? mean = null) =>
-        teacher.detach() - (mean ?? teacher.detach().mean([0], keepdim: true));
+    public static Tensor Centre(Tensor teacher, Tensor? mean = null)
+    {
+        var t = teacher.detach();
+        return t - (mean ?? t.mean([0], keepdim: true));
+    }
 
     public string Name => "labelfree";
     public IReadOnlyList<string> Views => ["clean"];

@@ -17,10 +17,6 @@ public sealed class TrainedRun : IDisposable
     public required string CheckpointPath { get; init; }
     public FaceTask Task => FaceTaskExtensions.Parse(Config.Task);
 
-    /// <summary>The override that drops a run's distillation section (its teacher is not needed to use its
-    /// model).</summary>
-    public const string NoDistillation = "distill={\"method\": \"none\"}";
-
     public static TrainedRun Load(string runDir, IEnumerable<string>? overrides = null, string? checkpoint = null)
     {
         var configPath = Path.Combine(runDir, "config.json");
@@ -29,10 +25,10 @@ public sealed class TrainedRun : IDisposable
         // the run's own teacher is not needed to use its model — except that a face-pool run's config is only whole
         // with its embedding distiller (a pool has no labels); its teacher is named, never run, here
         var stored = ConfigLoader.Load(configPath, overrides);
-        var cfg =
-            stored.Data.Source == DataSources.Pool
-                ? RunConfig.Resolve(stored, configPath)
-                : RunConfig.Load(configPath, (overrides ?? []).Prepend(NoDistillation));
+        var cfg = RunConfig.Resolve(
+            stored.Data.Source == DataSources.Pool ? stored : stored with { Distill = new DistillConfig() },
+            configPath
+        );
         var data = RunData.From(cfg);
         var model = ModelFactory.Create(cfg, data.Classes, data.AgeMean);
         var ckpt =
