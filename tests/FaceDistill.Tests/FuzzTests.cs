@@ -147,6 +147,20 @@ public class FuzzTests
     }
 
     [Fact]
+    public void AnExperimentWithAKeyTwiceIsOneLineNamingTheFile()
+    {
+        // found by the fuzzer above (seed dqy89uQjnmJ2): the plan reader used its own JSON parse, without the run
+        // config's check for a key given twice, and failed with an ArgumentException
+        var path = Path.Combine(TestUtil.TempDir(), "twice.json");
+        File.WriteAllText(path, """{ "name": "x", "base": {}, "base": {}, "runs": [] }""");
+        Assert.False(ExperimentPlan.IsPlan(path));
+        var e = Assert.Throws<FaceDistillException>(() => ExperimentPlan.Load(path));
+        Assert.Contains(path, e.Message);
+        Assert.Contains("a key appears twice", e.Message);
+        Assert.DoesNotContain('\n', e.Message);
+    }
+
+    [Fact]
     public void CsvFieldsSurviveAnyText()
     {
         Gen.String[0, 20]

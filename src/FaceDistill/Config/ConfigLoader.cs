@@ -65,7 +65,9 @@ public static class ConfigLoader
 
     public static string ToJson(ExperimentConfig cfg) => JsonSerializer.Serialize(cfg, Json);
 
-    private static JsonNode? ParseJson(string text, string path)
+    /// <summary>JSON text (comments and trailing commas allowed) as a fully built tree; malformed JSON or a key given
+    /// twice is a one-line error naming <paramref name="path"/>.</summary>
+    public static JsonNode? ParseJson(string text, string path)
     {
         try
         {

@@ -76,11 +76,11 @@ public sealed class ExperimentPlan
             return false;
         try
         {
-            return PlanReader.Parse(File.ReadAllText(path)) is JsonObject o && o.ContainsKey("runs");
+            return ConfigLoader.ParseJson(File.ReadAllText(path), path) is JsonObject o && o.ContainsKey("runs");
         }
-        catch (JsonException)
+        catch (FaceDistillException)
         {
-            return false;
+            return false; // read as a run config, which reports the same one-line error
         }
     }
 

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using FaceDistill.Config;
 using FaceDistill.Core;
 using FaceDistill.Faces;
 
@@ -31,35 +32,15 @@ internal sealed class PlanReader
         Root = root;
     }
 
-    public static JsonNode? Parse(string text) =>
-        JsonNode.Parse(
-            text,
-            documentOptions: new JsonDocumentOptions
-            {
-                CommentHandling = JsonCommentHandling.Skip,
-                AllowTrailingCommas = true,
-            }
-        );
-
     public static PlanReader Open(string path)
     {
         if (!File.Exists(path))
             throw FaceDistillException.ForFile(path, "experiment file not found");
-        try
-        {
-            return new PlanReader(
-                path,
-                Parse(File.ReadAllText(path)) as JsonObject
-                    ?? throw FaceDistillException.ForFile(path, "the experiment must be an object at the top level")
-            );
-        }
-        catch (JsonException e)
-        {
-            throw FaceDistillException.ForFile(
-                path,
-                $"malformed JSON at line {e.LineNumber + 1}: {e.Message.Split(". ")[0]}"
-            );
-        }
+        return new PlanReader(
+            path,
+            ConfigLoader.ParseJson(File.ReadAllText(path), path) as JsonObject
+                ?? throw FaceDistillException.ForFile(path, "the experiment must be an object at the top level")
+        );
     }
 
     public FaceDistillException Error(string problem) => FaceDistillException.ForFile(_path, problem);
