@@ -117,6 +117,7 @@ internal static class Commands
         root.Subcommands.Add(OcclusionCommands.Occlude());
         root.Subcommands.Add(ZooCommands.Analyze());
         root.Subcommands.Add(ZooCommands.Align());
+        root.Subcommands.Add(ServeCommands.Serve());
         return root;
     }
 
@@ -371,6 +372,18 @@ internal static class Commands
                 Out().Write(table);
                 if (report.Detail is ClassificationResult cr)
                     Console.WriteLine(RunReport.ConfusionMarkdown(cr));
+                if (report.Detail is VerificationResult calibrated)
+                {
+                    var source =
+                        $"{trained.Config.Eval.Pairs ?? "the run's pairs"} ({trained.Config.Eval.View}, "
+                        + $"{trained.Config.Eval.PairSides} side(s))";
+                    var cal = Calibration.From(calibrated, source);
+                    cal.Save(runDir);
+                    Console.WriteLine(
+                        $"calibrated threshold: cos > {cal.Threshold:F4} (FAR {cal.Far:P2}, TAR {cal.Tar:P2} on "
+                            + $"{cal.Pairs} pairs) → {Path.Combine(runDir, Calibration.FileName)}"
+                    );
+                }
                 if (p.GetValue(roc) is { } rocPath)
                 {
                     if (report.Detail is not VerificationResult vr)

@@ -1,5 +1,7 @@
 using System.CommandLine;
+using System.Globalization;
 using FaceDistill.Core;
+using FaceDistill.Evaluation;
 using FaceDistill.Export;
 using FaceDistill.Models.Onnx;
 using FaceDistill.Runs;
@@ -47,16 +49,19 @@ internal static class ExportCommands
                     throw FaceDistillException.ForFile(dir, "output folder not found");
                 var runDir = p.GetValue(run)!;
                 using var trained = TrainedRun.Load(runDir, checkpoint: p.GetValue(checkpoint));
-                var result = OnnxExport.Export(
-                    trained.Model,
-                    trained.Task,
-                    outPath,
-                    new Dictionary<string, string>
-                    {
-                        ["facedistill.run"] = Path.GetFileName(Path.GetFullPath(runDir).TrimEnd('/')),
-                        ["facedistill.checkpoint"] = Path.GetRelativePath(runDir, trained.CheckpointPath),
-                    }
-                );
+                var metadata = new Dictionary<string, string>
+                {
+                    ["facedistill.run"] = Path.GetFileName(Path.GetFullPath(runDir).TrimEnd('/')),
+                    ["facedistill.checkpoint"] = Path.GetRelativePath(runDir, trained.CheckpointPath),
+                    ["facedistill.center_crop"] = trained.Config.Eval.CenterCrop.ToString(
+                        "R",
+                        CultureInfo.InvariantCulture
+                    ),
+                };
+                if (Calibration.Load(runDir) is { } cal)
+                    foreach (var (k, v) in cal.ToMetadata())
+                        metadata[k] = v;
+                var result = OnnxExport.Export(trained.Model, trained.Task, outPath, metadata);
                 Console.WriteLine(
                     $"wrote {outPath} ({result.Bytes / 1e6:F1} MB, opset {OnnxGraph.Opset}): outputs "
                         + $"{string.Join(", ", result.Outputs.Select(o => $"{o.Name} [N, {o.Width}]"))}; "

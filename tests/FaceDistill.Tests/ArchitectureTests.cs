@@ -102,6 +102,16 @@ public class ArchitectureTests
     }
 
     [Fact]
+    public void TheServerIsALibraryOnTopThatNeverWritesToTheConsoleAndTheCoreNeverReferencesIt()
+    {
+        var serve = typeof(FaceDistill.Serve.FaceServer).Assembly;
+        var uses = References(serve).Where(r => r.To == typeof(Console)).Select(r => r.From.FullName).Distinct();
+        Assert.Empty(uses);
+        Assert.DoesNotContain(Library.GetReferencedAssemblies(), a => a.Name == serve.GetName().Name);
+        Assert.DoesNotContain(Library.GetReferencedAssemblies(), a => a.Name!.StartsWith("Microsoft.AspNetCore"));
+    }
+
+    [Fact]
     public void TheCheckSeesReferencesInsideMethodBodies()
     {
         // the check must catch what a 'using' scan misses: a fully qualified call inside a method body

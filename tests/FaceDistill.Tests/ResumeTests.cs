@@ -10,6 +10,19 @@ namespace FaceDistill.Tests;
 public class ResumeTests
 {
     [Fact]
+    public void ARunRefusedBeforeItsFirstStepLeavesNoDirectorySoTheFixedRetryIsNotExists()
+    {
+        var root = TestUtil.TempDir();
+        var cfg = TestUtil.Tiny("refused", epochs: 1);
+        var tooBig = cfg with { Train = cfg.Train with { BatchSize = 1000 } };
+        var e = Assert.Throws<FaceDistillException>(() => TrainingRun.Execute(tooBig, root, ExistingRun.Refuse));
+        Assert.Contains("train.batchSize", e.Message);
+        Assert.False(Directory.Exists(Path.Combine(root, "refused")));
+        var outcome = TrainingRun.Execute(cfg, root, ExistingRun.Refuse);
+        Assert.False(outcome.Result.Interrupted);
+    }
+
+    [Fact]
     public void ResumingAFinishedRunFinishesIt()
     {
         var root = TestUtil.TempDir();

@@ -45,6 +45,13 @@ public static class RunReport
             {
                 Roc(vr, Path.Combine(runDir, "roc.png"), $"ROC — {name}");
                 sb.AppendLine().AppendLine("![ROC](roc.png)");
+                var cal = Calibration.From(vr, "the run's final evaluation");
+                cal.Save(runDir);
+                sb.AppendLine()
+                    .AppendLine(
+                        $"Calibrated threshold (`{Calibration.FileName}`): cos > {cal.Threshold:F4}, FAR "
+                            + $"{cal.Far:P2}, TAR {cal.Tar:P2} on its {cal.Pairs} pairs."
+                    );
             }
             if (e.Detail is ClassificationResult cr)
                 sb.AppendLine().AppendLine(ConfusionMarkdown(cr));

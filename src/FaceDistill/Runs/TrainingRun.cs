@@ -35,14 +35,25 @@ public static class TrainingRun
         cfg = RunConfig.Resolve(cfg, $"run '{cfg.Name}'");
         if (cfg.Train.Threads > 0)
             set_num_threads(cfg.Train.Threads);
+        bool fresh = !Directory.Exists(Path.Combine(runsRoot, cfg.Name));
         var run = OpenRunDirectory(cfg, runsRoot, mode);
         var task = FaceTaskExtensions.Parse(cfg.Task);
-        var data = RunData.From(cfg);
-        Protocols.Probe(cfg, task, data); // before any training: the final evaluation must be able to run
-        if (cfg.Train.BatchSize > data.Train.Count)
-            throw new FaceDistillException(
-                $"key 'train.batchSize' ({cfg.Train.BatchSize}) exceeds the {data.Train.Count} training images"
-            );
+        ExperimentData data;
+        try
+        {
+            data = RunData.From(cfg);
+            Protocols.Probe(cfg, task, data); // before any training: the final evaluation must be able to run
+            if (cfg.Train.BatchSize > data.Train.Count)
+                throw new FaceDistillException(
+                    $"key 'train.batchSize' ({cfg.Train.BatchSize}) exceeds the {data.Train.Count} training images"
+                );
+        }
+        catch (FaceDistillException) when (fresh)
+        {
+            // a run refused before its first step leaves nothing behind (a retry with the fix is not "exists")
+            Directory.Delete(run.Path, recursive: true);
+            throw;
+        }
         // the terms' own parameters (e.g. a feature-KD projection) start from the seed too, not from leftover RNG state
         manual_seed(Seeds.Derive(cfg.Train.Seed, 0x7E4));
         var loaderOptions = DataLoaderOptions.ForTraining(cfg);

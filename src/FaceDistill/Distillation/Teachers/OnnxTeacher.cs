@@ -94,6 +94,10 @@ public sealed class OnnxTeacher : ITeacher
     public int EmbeddingSize { get; }
     public int Classes { get; }
 
+    /// <summary>The file's custom metadata (FaceDistill's exports record their preprocessing and calibration
+    /// there).</summary>
+    public IReadOnlyDictionary<string, string> Metadata => _session.ModelMetadata.CustomMetadataMap;
+
     public OnnxTeacher(OnnxTeacherOptions options)
     {
         _o = options;
