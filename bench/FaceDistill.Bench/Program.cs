@@ -13,7 +13,7 @@ using static TorchSharp.torch;
 // consumption rate, the synthetic generator against JPEG decoding. dotnet run --project bench/FaceDistill.Bench -c
 // Release -- [--out docs/benchmarks.md] [--quick] dotnet run --project bench/FaceDistill.Bench -c Release -- --onnx
 // (exported models: ONNX Runtime vs TorchSharp only); -- --mining (omni-supervised mining of a 5.8 M-face store);
-// -- --teachers (the imported faceres teacher)
+// -- --teachers (the imported faceres teacher); -- --serve (the HTTP server under load, from the repository root)
 var argsList = args.ToList();
 string? outPath = argsList.IndexOf("--out") is var oi && oi >= 0 && oi + 1 < argsList.Count ? argsList[oi + 1] : null;
 bool quick = argsList.Contains("--quick");
@@ -49,6 +49,21 @@ if (argsList.Contains("--teachers"))
     );
     Line();
     foreach (var l in FaceDistill.Bench.TeacherBench.Run(threads, quick))
+        Line(l);
+    if (outPath is not null)
+        AtomicFile.WriteAllText(outPath, md.ToString());
+    return;
+}
+if (argsList.Contains("--serve"))
+{
+    // only the serving section (appended to docs/benchmarks.md by hand, with this command)
+    Line(
+        $"Measured {DateTime.UtcNow:yyyy-MM-dd} on {Environment.ProcessorCount} CPU cores; command: `dotnet run "
+            + $"--project bench/FaceDistill.Bench -c Release -- --serve{(quick ? " --quick" : "")}`"
+    );
+    Line();
+    var repo = Directory.GetCurrentDirectory();
+    foreach (var l in FaceDistill.Bench.ServeBench.Run(threads, quick, repo))
         Line(l);
     if (outPath is not null)
         AtomicFile.WriteAllText(outPath, md.ToString());
