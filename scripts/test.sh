@@ -6,6 +6,14 @@ set -uo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
 bash scripts/setup.sh || { echo "0 passed, 1 failed, 0 skipped"; exit 1; }
+# the HTML-report tests open the reports in Debian's headless chromium (never a browser a tool downloads itself);
+# where it cannot be installed they skip with a message
+if ! command -v chromium >/dev/null 2>&1 && command -v apt-get >/dev/null 2>&1; then
+  sudo=""; [ "$(id -u)" -ne 0 ] && sudo="sudo"
+  echo "[test] installing chromium (headless browser for the report tests)" >&2
+  { $sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends \
+      chromium >/dev/null; } || echo "[test] warning: chromium could not be installed; report browser tests skip" >&2
+fi
 
 results="$(mktemp -d)"
 trap 'rm -rf "$results"' EXIT

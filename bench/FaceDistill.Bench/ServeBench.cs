@@ -75,7 +75,10 @@ public static class ServeBench
                 using var served = ServedModel.Load(onnx);
                 using var zoo = new FaceAnalyzer();
                 var worker = new ServeWorker(served, new FacePipeline(zoo, served.InputSize, served.CenterCrop, false));
-                var jobs = Enumerable.Range(0, clients).Select(_ => new ServeJob(JobKind.Embed, image, "face")).ToList();
+                var jobs = Enumerable
+                    .Range(0, clients)
+                    .Select(_ => new ServeJob(JobKind.Embed, image, "face"))
+                    .ToList();
                 worker.Run(jobs); // warm-up
                 int rounds = requests / clients / 2;
                 var sw = Stopwatch.StartNew();

@@ -118,6 +118,7 @@ internal static class Commands
         root.Subcommands.Add(ZooCommands.Analyze());
         root.Subcommands.Add(ZooCommands.Align());
         root.Subcommands.Add(ServeCommands.Serve());
+        root.Subcommands.Add(ReportCommand());
         return root;
     }
 
@@ -270,6 +271,8 @@ internal static class Commands
             AddMetrics(table, e);
         Out().Write(table);
         Console.WriteLine($"run directory: {o.Run.Path} (report.md, metrics.csv, checkpoints/)");
+        if (File.Exists(Path.Combine(o.Run.Path, RunHtmlReport.FileName)))
+            Console.WriteLine($"report: {Path.Combine(o.Run.Path, RunHtmlReport.FileName)} (open it in a browser)");
     }
 
     private static void AddMetrics(Table table, EvalReport e)
@@ -391,6 +394,26 @@ internal static class Commands
                     RunReport.Roc(vr, rocPath, $"ROC — {Path.GetFileName(runDir.TrimEnd('/'))}");
                     Console.WriteLine($"wrote {rocPath}");
                 }
+                return 0;
+            })
+        );
+        return cmd;
+    }
+
+    private static Command ReportCommand()
+    {
+        var dir = new Argument<string>("dir") { Description = "A run directory or an experiment directory" };
+        var cmd = new Command("report", "Rebuild report.html of a run or an experiment from its directory") { dir };
+        cmd.SetAction(p =>
+            Guard(() =>
+            {
+                var d = p.GetValue(dir)!;
+                if (!Directory.Exists(d))
+                    throw FaceDistillException.ForFile(d, "directory not found");
+                var path = File.Exists(Path.Combine(d, "config.json"))
+                    ? RunHtmlReport.Write(d)
+                    : ExperimentHtmlReport.Write(d);
+                Console.WriteLine($"wrote {path}");
                 return 0;
             })
         );

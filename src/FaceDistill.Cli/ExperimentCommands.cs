@@ -49,7 +49,7 @@ internal static class ExperimentCommands
                 var md = ExperimentTable.Write(result);
                 Console.WriteLine(md);
                 Console.WriteLine(
-                    $"wrote {Path.Combine(result.Directory, "results.md")}, results.csv, results.png "
+                    $"wrote {Path.Combine(result.Directory, "results.md")}, results.csv, results.png, report.html "
                         + $"({clock.Elapsed:hh\\:mm\\:ss})"
                 );
                 return 0;

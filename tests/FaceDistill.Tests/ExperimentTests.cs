@@ -109,8 +109,11 @@ public class ExperimentTests
         var (code, output, err) = Run(args);
         Assert.True(code == 0, err);
         var dir = Path.Combine(runs, "occlusion-synthetic");
-        foreach (var f in new[] { "results.md", "results.csv", "results.png" })
+        foreach (var f in new[] { "results.md", "results.csv", "results.png", "report.html" })
             Assert.True(File.Exists(Path.Combine(dir, f)), f);
+        ReportTests.AssertSelfContainedPage(Path.Combine(dir, "report.html"), minImages: 2);
+        Assert.Contains("McNemar test", File.ReadAllText(Path.Combine(dir, "report.html")));
+        Assert.Contains("<th>p</th>", File.ReadAllText(Path.Combine(dir, "report.html")));
         var md = File.ReadAllText(Path.Combine(dir, "results.md"));
         foreach (
             var row in new[]

@@ -228,6 +228,7 @@ public static class ExperimentTable
         Plot(r, Path.Combine(r.Directory, "results.png"));
         if (r.Task == "recognition")
             SimilarityPlot.Write(r);
+        ExperimentHtmlReport.Write(r.Directory);
         return md;
     }
 }

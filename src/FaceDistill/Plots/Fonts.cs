@@ -18,13 +18,12 @@ public static class Fonts
         "C:\\Windows\\Fonts\\arial.ttf",
     ];
 
+    /// <summary>The font file used, or null when none of the usual ones exists.</summary>
+    public static string? SansPath { get; } = Candidates.FirstOrDefault(File.Exists);
+
     private static readonly Lazy<SKTypeface> SansLazy = new(() =>
-    {
-        foreach (var path in Candidates)
-            if (File.Exists(path) && SKTypeface.FromFile(path) is { } tf)
-                return tf;
-        return SKTypeface.Default;
-    });
+        SansPath is not null && SKTypeface.FromFile(SansPath) is { } tf ? tf : SKTypeface.Default
+    );
 
     public static SKTypeface Sans => SansLazy.Value;
 }

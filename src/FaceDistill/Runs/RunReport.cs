@@ -72,12 +72,21 @@ public static class RunReport
             protocol = result.FinalEval?.Protocol,
             metrics = result.FinalEval?.Metrics.ToDictionary(kv => kv.Key, kv => Finite(kv.Value)),
             checkpoint = result.LastCheckpoint,
+            machine = RunHtmlReport.Machine(),
         };
         AtomicFile.WriteAllText(
             Path.Combine(runDir, "report.json"),
             JsonSerializer.Serialize(json, new JsonSerializerOptions { WriteIndented = true })
         );
+        if (result.FinalEval is { } final)
+            RunHtmlReport.WriteEvaluation(runDir, final, ClassNames(task));
+        RunHtmlReport.Write(runDir);
     }
+
+    /// <summary>The class names of an attribute task, where they are fixed (FER2013's expression order); otherwise
+    /// the classes are numbered.</summary>
+    public static IReadOnlyList<string>? ClassNames(string task) =>
+        task == "expression" ? Enum.GetNames<Data.Expression>() : null;
 
     /// <summary>A number for JSON: non-finite values (a loss of no step, a metric the pairs cannot give) are
     /// null.</summary>

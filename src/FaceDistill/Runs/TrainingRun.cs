@@ -76,6 +76,7 @@ public static class TrainingRun
             }
         );
         var evaluation = Protocols.For(cfg, task, data);
+        WriteSamples(run.Path, loader);
         var (result, stats) = Fit(
             cfg,
             run,
@@ -92,6 +93,36 @@ public static class TrainingRun
         if (!result.Interrupted)
             RunReport.Write(run.Path, cfg.Name, cfg.Task, stats, result, data.Train.Count);
         return new RunOutcome(run, result, stats, data);
+    }
+
+    /// <summary>The first training batch per view, as the model sees it (augmented, occluded, degraded), for the HTML
+    /// report: <c>samples.png</c>, one row per view, written once.</summary>
+    private static void WriteSamples(string runDir, DataLoader loader)
+    {
+        var path = Path.Combine(runDir, RunHtmlReport.SamplesFile);
+        if (File.Exists(path))
+            return;
+        var batch = loader.Epoch(0).First();
+        var views = batch.Views.Keys.ToList();
+        int n = Math.Min(batch.Count, 10),
+            size = batch.Size,
+            per = 3 * size * size;
+        var cells = views
+            .SelectMany(
+                (v, row) =>
+                    Enumerable
+                        .Range(0, n)
+                        .Select(k =>
+                            (
+                                (Func<RgbImage>)(
+                                    () => Omni.FaceSetWriter.FromTensorData(batch.Views[v].AsSpan(k * per, per), size)
+                                ),
+                                row
+                            )
+                        )
+            )
+            .ToList();
+        Omni.FaceSetWriter.Grid(path, views, cells, perRow: 10, cell: Math.Max(48, Math.Min(size, 96)));
     }
 
     /// <summary>The run directory, refusing to resume a run that was started with another config.</summary>

@@ -1,0 +1,141 @@
+namespace FaceDistill.Plots;
+
+/// <summary>One line of a chart: a name and its points.</summary>
+public sealed record Series(string Name, IReadOnlyList<double> X, IReadOnlyList<double> Y);
+
+/// <summary>
+/// Charts for the HTML reports, drawn by ScottPlot 5 (a maintained plotting library) as PNG bytes: line charts
+/// (training curves, ROC), overlaid histograms (similarities of same and different pairs) and grouped bars (an
+/// experiment's results).
+/// </summary>
+public static class Charts
+{
+    public const int Width = 520,
+        Height = 320;
+
+    private static byte[] Png(ScottPlot.Plot plot)
+    {
+        try
+        {
+            return plot.GetImageBytes(Width, Height, ScottPlot.ImageFormat.Png);
+        }
+        finally
+        {
+            plot.Dispose();
+        }
+    }
+
+    private const string FontName = "FaceDistill Sans";
+
+    /// <summary>ScottPlot asks SkiaSharp for fonts by family name, which the dependency-free Linux build cannot
+    /// resolve (no fontconfig: no text at all); the plots' font file is registered under a name of its own
+    /// instead.</summary>
+    private static readonly Lazy<bool> FontRegistered = new(() =>
+    {
+        if (Fonts.SansPath is null)
+            return false;
+        ScottPlot.Fonts.AddFontFile(FontName, Fonts.SansPath);
+        return true;
+    });
+
+    private static ScottPlot.Plot New(string title, string x, string y)
+    {
+        var plot = new ScottPlot.Plot();
+        if (FontRegistered.Value)
+            plot.Font.Set(FontName);
+        plot.Title(title);
+        plot.XLabel(x);
+        plot.YLabel(y);
+        return plot;
+    }
+
+    public static byte[] Lines(string title, string x, string y, IEnumerable<Series> series, bool logX = false)
+    {
+        var plot = New(title, x, y);
+        int n = 0;
+        foreach (var s in series.Where(s => s.X.Count > 0))
+        {
+            var xs = s.X.Select(v => logX ? Math.Log10(Math.Max(v, 1e-6)) : v).ToArray();
+            var line = plot.Add.Scatter(xs, s.Y.ToArray());
+            line.LegendText = s.Name;
+            line.MarkerSize = s.X.Count > 40 ? 0 : 4;
+            n++;
+        }
+        if (logX)
+            plot.Axes.Bottom.Label.Text = $"{x} (log10)";
+        if (n > 1)
+            plot.ShowLegend();
+        return Png(plot);
+    }
+
+    /// <summary>Histograms of several samples on shared bins over [<paramref name="min"/>, <paramref name="max"/>],
+    /// each normalised to a density.</summary>
+    public static byte[] Histograms(
+        string title,
+        string x,
+        IEnumerable<(string Name, IReadOnlyList<double> Values)> samples,
+        double min,
+        double max,
+        int bins = 50
+    )
+    {
+        var plot = New(title, x, "density");
+        double width = (max - min) / bins;
+        foreach (var (name, values) in samples.Where(s => s.Values.Count > 0))
+        {
+            var counts = new double[bins];
+            foreach (var v in values)
+                counts[Math.Clamp((int)((v - min) / width), 0, bins - 1)]++;
+            var xs = Enumerable.Range(0, bins).Select(i => min + (i + 0.5) * width).ToArray();
+            var density = counts.Select(c => c / (values.Count * width)).ToArray();
+            var line = plot.Add.ScatterLine(xs, density);
+            line.LegendText = $"{name} ({values.Count})";
+            line.FillY = true;
+            line.FillYColor = line.Color.WithAlpha(0.25);
+        }
+        plot.ShowLegend();
+        return Png(plot);
+    }
+
+    /// <summary>Grouped bars: one group per row label, one bar per column (with ± error).</summary>
+    public static byte[] Bars(
+        string title,
+        string y,
+        IReadOnlyList<string> groups,
+        IReadOnlyList<string> columns,
+        double[,] values,
+        double[,] errors
+    )
+    {
+        var plot = New(title, "", y);
+        var palette = new ScottPlot.Palettes.Category10();
+        var bars = new List<ScottPlot.Bar>();
+        int k = columns.Count;
+        for (int g = 0; g < groups.Count; g++)
+        for (int c = 0; c < k; c++)
+            if (double.IsFinite(values[g, c]))
+                bars.Add(
+                    new ScottPlot.Bar
+                    {
+                        Position = g * (k + 1) + c,
+                        Value = values[g, c],
+                        Error = double.IsFinite(errors[g, c]) ? errors[g, c] : 0,
+                        FillColor = palette.GetColor(c),
+                    }
+                );
+        plot.Add.Bars(bars);
+        var ticks = groups.Select((name, g) => new ScottPlot.Tick(g * (k + 1) + (k - 1) / 2.0, name)).ToArray();
+        plot.Axes.Bottom.TickGenerator = new ScottPlot.TickGenerators.NumericManual(ticks);
+        plot.Axes.Bottom.TickLabelStyle.Rotation = groups.Count > 4 ? 30 : 0;
+        plot.Axes.Bottom.TickLabelStyle.Alignment =
+            groups.Count > 4 ? ScottPlot.Alignment.MiddleLeft : ScottPlot.Alignment.UpperCenter;
+        for (int c = 0; c < k; c++)
+            plot.Legend.ManualItems.Add(
+                new ScottPlot.LegendItem { LabelText = columns[c], FillColor = palette.GetColor(c) }
+            );
+        if (k > 1)
+            plot.ShowLegend();
+        plot.Axes.Margins(bottom: 0);
+        return Png(plot);
+    }
+}
