@@ -206,6 +206,11 @@ public static class RunHtmlReport
                 [new Series("ROC", roc.Select(p => p.Far).ToList(), roc.Select(p => p.Tar).ToList())],
                 logX: true
             );
+            // the range of the scores (a weak model's cosines crowd near 1), with a little room
+            double lo = scores.Min(),
+                hi = scores.Max(),
+                pad = Math.Max(1e-3, 0.02 * (hi - lo));
+            (lo, hi) = (lo - pad, hi + pad);
             var hist = Charts.Histograms(
                 "cosine similarity of the pairs",
                 "cosine",
@@ -213,8 +218,8 @@ public static class RunHtmlReport
                     ("same person", scores.Where((_, i) => same[i]).ToList()),
                     ("different people", scores.Where((_, i) => !same[i]).ToList()),
                 ],
-                -1,
-                1
+                lo,
+                hi
             );
             page.Heading("Verification").Figures([("ROC", rocPng), ("similarity histograms", hist)]);
         }
