@@ -15,4 +15,12 @@ public static class BitmapFile
             image.Encode(format, jpegQuality) ?? throw FaceDistillException.ForFile(path, "image encoding failed");
         AtomicFile.WriteAllBytes(path, data.ToArray());
     }
+
+    /// <summary>Writes PNG bytes (a chart), atomically; a path ending in .jpg is refused (charts are PNG).</summary>
+    public static void SavePng(byte[] png, string path)
+    {
+        if (Path.GetExtension(path).ToLowerInvariant() is ".jpg" or ".jpeg")
+            throw FaceDistillException.ForFile(path, "charts are written as PNG");
+        AtomicFile.WriteAllBytes(path, png);
+    }
 }

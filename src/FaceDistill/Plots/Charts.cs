@@ -13,11 +13,11 @@ public static class Charts
     public const int Width = 520,
         Height = 320;
 
-    private static byte[] Png(ScottPlot.Plot plot)
+    private static byte[] Png(ScottPlot.Plot plot, int width = Width, int height = Height)
     {
         try
         {
-            return plot.GetImageBytes(Width, Height, ScottPlot.ImageFormat.Png);
+            return plot.GetImageBytes(width, height, ScottPlot.ImageFormat.Png);
         }
         finally
         {
@@ -49,7 +49,17 @@ public static class Charts
         return plot;
     }
 
-    public static byte[] Lines(string title, string x, string y, IEnumerable<Series> series, bool logX = false)
+    public static byte[] Lines(
+        string title,
+        string x,
+        string y,
+        IEnumerable<Series> series,
+        bool logX = false,
+        (double Min, double Max)? xRange = null,
+        (double Min, double Max)? yRange = null,
+        int width = Width,
+        int height = Height
+    )
     {
         var plot = New(title, x, y);
         int n = 0;
@@ -63,9 +73,16 @@ public static class Charts
         }
         if (logX)
             plot.Axes.Bottom.Label.Text = $"{x} (log10)";
+        if (xRange is { } xr)
+            plot.Axes.SetLimitsX(
+                logX ? Math.Log10(Math.Max(xr.Min, 1e-6)) : xr.Min,
+                logX ? Math.Log10(xr.Max) : xr.Max
+            );
+        if (yRange is { } yr)
+            plot.Axes.SetLimitsY(yr.Min, yr.Max);
         if (n > 1)
             plot.ShowLegend();
-        return Png(plot);
+        return Png(plot, width, height);
     }
 
     /// <summary>Histograms of several samples on shared bins over [<paramref name="min"/>, <paramref name="max"/>],
@@ -104,7 +121,9 @@ public static class Charts
         IReadOnlyList<string> groups,
         IReadOnlyList<string> columns,
         double[,] values,
-        double[,] errors
+        double[,] errors,
+        int width = Width,
+        int height = Height
     )
     {
         var plot = New(title, "", y);
@@ -136,6 +155,6 @@ public static class Charts
         if (k > 1)
             plot.ShowLegend();
         plot.Axes.Margins(bottom: 0);
-        return Png(plot);
+        return Png(plot, width, height);
     }
 }
