@@ -95,8 +95,11 @@ public class OmniTests
         {
             var kept = mined.Where(m => m.Class == c).Select(m => m.Score).Min();
             var all = Enumerable.Range(0, 40).Where(i => i % 2 == c).ToList();
-            var dropped = byRatio.Where(m => m.Class == c && !mined.Contains(m)).ToList();
-            Assert.All(dropped, m => Assert.True(m.Score <= kept));
+            // by index: the two calls may run on different libtorch thread counts (tests run in parallel), so their
+            // float scores can differ in the last bits
+            var dropped = byRatio.Where(m => m.Class == c && !mined.Any(k => k.Index == m.Index)).ToList();
+            Assert.Equal(3, dropped.Count);
+            Assert.All(dropped, m => Assert.True(m.Score <= kept + 1e-5));
             Assert.Equal(20, all.Count);
         }
         Assert.Equal(
