@@ -80,7 +80,17 @@ public static class RunReport
         );
         if (result.FinalEval is { } final)
             RunHtmlReport.WriteEvaluation(runDir, final, ClassNames(task));
-        RunHtmlReport.Write(runDir);
+        try
+        {
+            RunHtmlReport.Write(runDir);
+        }
+        catch (Exception failure) when (failure is not OutOfMemoryException)
+        {
+            // the run and its reports above are complete; the page can be rebuilt later
+            Log.Warn(
+                $"{runDir}: report.html not written ({failure.Message.Split('\n')[0]}); `facedistill report` retries"
+            );
+        }
     }
 
     /// <summary>The class names of an attribute task, where they are fixed (FER2013's expression order); otherwise
