@@ -161,6 +161,33 @@ public class FuzzTests
     }
 
     [Fact]
+    public void AReferenceToARunOrSetThePlanDoesNotHaveIsOneLineNamingTheFile()
+    {
+        // found by the fuzzer above (seed dM-KUFTj6JF3): "@1" in a run's keys crashed with "Sequence contains no
+        // matching element"
+        var dir = TestUtil.TempDir();
+        foreach (
+            var (value, what) in new[]
+            {
+                ("@nobody", "'@nobody' names no run"),
+                ("#nothing", "'#nothing' is not a derive entry"),
+            }
+        )
+        {
+            var path = Path.Combine(dir, $"ref{what.Length}.json");
+            File.WriteAllText(
+                path,
+                $$"""{ "name": "x", "baseline": "a", "base": {}, "runs": """
+                    + $$"""[ { "name": "a", "set": { "data.extra": ["{{value}}"] } } ] }"""
+            );
+            var e = Assert.Throws<FaceDistillException>(() => ExperimentPlan.Load(path));
+            Assert.Contains(path, e.Message);
+            Assert.Contains(what, e.Message);
+            Assert.DoesNotContain('\n', e.Message);
+        }
+    }
+
+    [Fact]
     public void CsvFieldsSurviveAnyText()
     {
         Gen.String[0, 20]

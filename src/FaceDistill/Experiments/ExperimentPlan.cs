@@ -164,7 +164,12 @@ public sealed class ExperimentPlan
         };
     }
 
-    public DeriveStep DeriveStep(string name) => Derive.First(d => d.Name == name);
+    public DeriveStep DeriveStep(string name) =>
+        Derive.FirstOrDefault(d => d.Name == name)
+        ?? throw FaceDistillException.ForFile(
+            Source,
+            $"'#{name}' names no derive step of the plan ({string.Join(", ", Derive.Select(d => d.Name))})"
+        );
 
     /// <summary>The folder of a derived set for <paramref name="seed"/>.</summary>
     public string DerivedDirectory(string runsRoot, DeriveStep d, int seed) =>
@@ -189,7 +194,12 @@ public sealed class ExperimentPlan
 
     public string RunName(PlanRun r, int seed) => r.Reference ? r.Name : $"{r.Name}-s{seed}";
 
-    public PlanRun Run(string name) => Runs.First(r => r.Name == name);
+    public PlanRun Run(string name) =>
+        Runs.FirstOrDefault(r => r.Name == name)
+        ?? throw FaceDistillException.ForFile(
+            Source,
+            $"'@{name}' names no run of the plan ({string.Join(", ", Runs.Select(r => r.Name))})"
+        );
 
     /// <summary>The run a method's p-values are computed against: its own <see cref="PlanRun.Against"/>, else the
     /// experiment's baseline (also for combinations).</summary>
