@@ -175,11 +175,11 @@ public sealed class FaceServer : IAsyncDisposable
                 }
                 catch (BadHttpRequestException e)
                 {
-                    await Error(ctx, e.StatusCode, OneLine(e.Message));
+                    await Error(ctx, e.StatusCode, FaceDistillException.OneLine(e.Message));
                 }
                 catch (Exception e) when (!ctx.RequestAborted.IsCancellationRequested)
                 {
-                    Log.Warn($"serve: {ctx.Request.Path}: {OneLine(e.Message)}");
+                    Log.Warn($"serve: {ctx.Request.Path}: {FaceDistillException.OneLine(e.Message)}");
                     await Error(ctx, StatusCodes.Status500InternalServerError, "internal error");
                 }
                 finally
@@ -239,8 +239,6 @@ public sealed class FaceServer : IAsyncDisposable
             _ => ReasonPhrases.GetReasonPhrase(status),
         };
 
-    internal static string OneLine(string message) => message.Split('\n')[0].Trim();
-
     internal static async Task Error(HttpContext ctx, int status, string message)
     {
         if (ctx.Response.HasStarted)
@@ -274,7 +272,7 @@ internal sealed class CoreLogProvider : ILoggerProvider
         )
         {
             if (IsEnabled(logLevel))
-                Core.Log.Warn($"serve: {FaceServer.OneLine(formatter(state, exception))}");
+                Core.Log.Warn($"serve: {FaceDistillException.OneLine(formatter(state, exception))}");
         }
     }
 }

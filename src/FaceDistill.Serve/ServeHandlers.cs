@@ -1,3 +1,4 @@
+using FaceDistill.Evaluation;
 using FaceDistill.Faces;
 using Microsoft.AspNetCore.Http;
 
@@ -17,40 +18,38 @@ internal sealed class ServeHandlers(DynamicBatcher<ServeJob, ServeJobResult> bat
             new HealthResponse("ok", model.Name, model.InputSize, model.EmbeddingSize, model.Calibration is not null)
         );
 
-    public async Task<IResult> Embed(HttpRequest request)
-    {
-        var (images, error) = await ReadImages(request, 1);
-        if (error is not null)
-            return error;
-        var (result, failed) = await Submit(JobKind.Embed, images[0]);
-        if (failed is not null)
-            return failed;
-        return Results.Json(
-            new EmbedResponse(
+    public Task<IResult> Embed(HttpRequest request) =>
+        OneImage(
+            request,
+            JobKind.Embed,
+            r => new EmbedResponse(
                 model.Name,
-                result!.Width,
-                result.Height,
-                result.Faces!.Select(f => ServeJson.Face(f.Face, f.Embedding)).ToList()
+                r.Width,
+                r.Height,
+                r.Faces!.Select(f => ServeJson.Face(f.Face, f.Embedding)).ToList()
             )
         );
-    }
 
-    public async Task<IResult> Analyze(HttpRequest request)
+    public Task<IResult> Analyze(HttpRequest request) =>
+        OneImage(
+            request,
+            JobKind.Analyze,
+            r => new
+            {
+                width = r.Width,
+                height = r.Height,
+                faces = r.Analysis!.Select(FaceAnalysisJson.Face).ToList(),
+            }
+        );
+
+    /// <summary>The endpoints of one image: read it, queue it, shape its result as JSON.</summary>
+    private async Task<IResult> OneImage(HttpRequest request, JobKind kind, Func<ServeJobResult, object> shape)
     {
         var (images, error) = await ReadImages(request, 1);
         if (error is not null)
             return error;
-        var (result, failed) = await Submit(JobKind.Analyze, images[0]);
-        if (failed is not null)
-            return failed;
-        return Results.Json(
-            new
-            {
-                width = result!.Width,
-                height = result.Height,
-                faces = result.Analysis!.Select(FaceAnalysisJson.Face).ToList(),
-            }
-        );
+        var (result, failed) = await Submit(kind, images[0]);
+        return failed ?? Results.Json(shape(result!));
     }
 
     public async Task<IResult> Verify(HttpRequest request)
@@ -69,7 +68,8 @@ internal sealed class ServeHandlers(DynamicBatcher<ServeJob, ServeJobResult> bat
         var best = (ServeJobResult r) => r.Faces!.OrderByDescending(f => f.Face.Detection.Score).FirstOrDefault();
         var (ea, eb) = (best(ra!), best(rb!));
         var cal = model.Calibration;
-        double? score = ea.Embedding is null || eb.Embedding is null ? null : Cosine(ea.Embedding, eb.Embedding);
+        double? score =
+            ea.Embedding is null || eb.Embedding is null ? null : Embedder.Cosine(ea.Embedding, eb.Embedding);
         string? note =
             score is null ? $"no face in image {(ea.Embedding is null ? "a" : "b")}"
             : cal is null ? "the model has no calibrated threshold (evaluate it on a pair list: facedistill eval)"
@@ -134,14 +134,6 @@ internal sealed class ServeHandlers(DynamicBatcher<ServeJob, ServeJobResult> bat
         using var body = new MemoryStream();
         await request.Body.CopyToAsync(body, request.HttpContext.RequestAborted);
         return ([(body.ToArray(), "the request body")], null);
-    }
-
-    private static double Cosine(float[] a, float[] b)
-    {
-        double s = 0;
-        for (int i = 0; i < a.Length; i++)
-            s += a[i] * b[i];
-        return s; // both are unit vectors
     }
 
     private static IResult Status(int status, string message) =>

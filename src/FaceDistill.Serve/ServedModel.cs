@@ -2,7 +2,6 @@ using System.Globalization;
 using FaceDistill.Core;
 using FaceDistill.Distillation.Teachers;
 using FaceDistill.Evaluation;
-using FaceDistill.Models;
 using FaceDistill.Runs;
 using static TorchSharp.torch;
 
@@ -16,7 +15,6 @@ namespace FaceDistill.Serve;
 /// </summary>
 public sealed class ServedModel : IDisposable
 {
-    private readonly Backbone? _backbone;
     private readonly TrainedRun? _run;
     private readonly OnnxTeacher? _onnx;
 
@@ -45,7 +43,6 @@ public sealed class ServedModel : IDisposable
         )
     {
         _run = run;
-        _backbone = run.Model.Backbone;
         run.Model.eval();
     }
 
@@ -96,8 +93,8 @@ public sealed class ServedModel : IDisposable
         using var scope = NewDisposeScope();
         var x = tensor(pixels, [count, 3, InputSize, InputSize]);
         Tensor e;
-        if (_backbone is not null)
-            e = NativeRetry.Run(() => _backbone.call(x));
+        if (_run is not null)
+            e = NativeRetry.Run(() => _run.Model.Backbone.call(x));
         else
         {
             var o = _onnx!.Run(x);

@@ -87,9 +87,8 @@ public static class RunReport
         catch (Exception failure) when (failure is not OutOfMemoryException)
         {
             // the run and its reports above are complete; the page can be rebuilt later
-            Log.Warn(
-                $"{runDir}: report.html not written ({failure.Message.Split('\n')[0]}); `facedistill report` retries"
-            );
+            var why = FaceDistillException.OneLine(failure.Message);
+            Log.Warn($"{runDir}: report.html not written ({why}); `facedistill report` retries");
         }
     }
 
