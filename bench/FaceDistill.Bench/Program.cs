@@ -13,7 +13,8 @@ using static TorchSharp.torch;
 // consumption rate, the synthetic generator against JPEG decoding. dotnet run --project bench/FaceDistill.Bench -c
 // Release -- [--out docs/benchmarks.md] [--quick] dotnet run --project bench/FaceDistill.Bench -c Release -- --onnx
 // (exported models: ONNX Runtime vs TorchSharp only); -- --mining (omni-supervised mining of a 5.8 M-face store);
-// -- --teachers (the imported faceres teacher); -- --serve (the HTTP server under load, from the repository root)
+// -- --teachers (the imported faceres teacher); -- --serve (the HTTP server under load, from the repository root);
+// -- --scalar-race (the reproduction of libtorch's intermittent error, docs/platform-notes.md)
 var argsList = args.ToList();
 string? outPath = argsList.IndexOf("--out") is var oi && oi >= 0 && oi + 1 < argsList.Count ? argsList[oi + 1] : null;
 bool quick = argsList.Contains("--quick");
@@ -64,6 +65,23 @@ if (argsList.Contains("--serve"))
     Line();
     var repo = Directory.GetCurrentDirectory();
     foreach (var l in FaceDistill.Bench.ServeBench.Run(threads, quick, repo))
+        Line(l);
+    if (outPath is not null)
+        AtomicFile.WriteAllText(outPath, md.ToString());
+    return;
+}
+if (argsList.Contains("--scalar-race"))
+{
+    // the minimal reproduction of the intermittent libtorch error (docs/platform-notes.md)
+    double seconds = quick ? 10 : 40;
+    Line(
+        $"Measured {DateTime.UtcNow:yyyy-MM-dd} on {Environment.ProcessorCount} CPU cores, {seconds:F0} s per mode; "
+            + "command: `dotnet run --project bench/FaceDistill.Bench -c Release -- --scalar-race"
+            + $"{(quick ? " --quick" : "")}`"
+    );
+    Line();
+    set_num_threads(1);
+    foreach (var l in FaceDistill.Bench.ScalarRaceBench.Run(seconds))
         Line(l);
     if (outPath is not null)
         AtomicFile.WriteAllText(outPath, md.ToString());

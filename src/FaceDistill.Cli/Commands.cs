@@ -119,6 +119,7 @@ internal static class Commands
         root.Subcommands.Add(ZooCommands.Align());
         root.Subcommands.Add(ServeCommands.Serve());
         root.Subcommands.Add(ReportCommand());
+        root.Subcommands.Add(ConfigCommand());
         return root;
     }
 
@@ -418,6 +419,22 @@ internal static class Commands
             })
         );
         return cmd;
+    }
+
+    private static Command ConfigCommand()
+    {
+        var keys = new Command(
+            "keys",
+            "Every run-config key that is checked: its default and its range (Markdown; docs/config-keys.md)"
+        );
+        keys.SetAction(_ =>
+            Guard(() =>
+            {
+                Console.Write(ConfigKeys.Markdown());
+                return 0;
+            })
+        );
+        return new Command("config", "Run configs") { keys };
     }
 
     private static Command CompareCommand()

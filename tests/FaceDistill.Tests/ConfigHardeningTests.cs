@@ -103,3 +103,57 @@ public class CsvTests
         Assert.Equal(67, read["Smith, John/001.png"].Points[67].X);
     }
 }
+
+/// <summary>The key-by-key reference is collected from the checks, covers every numeric key, and docs/config-keys.md
+/// holds it as it is today.</summary>
+public class ConfigKeysTests
+{
+    [Fact]
+    public void EveryNumericKeyOfEveryMethodHasADocumentedRule()
+    {
+        var documented = ConfigKeys.All().Select(k => k.Name).ToHashSet();
+        var missing = new SortedSet<string>();
+        void Leaves(System.Text.Json.Nodes.JsonNode? node, string prefix)
+        {
+            if (node is System.Text.Json.Nodes.JsonObject o)
+                foreach (var (k, v) in o)
+                    Leaves(v, prefix.Length == 0 ? k : $"{prefix}.{k}");
+            else if (
+                node is System.Text.Json.Nodes.JsonValue v
+                && v.GetValueKind() == System.Text.Json.JsonValueKind.Number
+                && !documented.Contains(prefix)
+            )
+                missing.Add(prefix);
+        }
+        foreach (var method in FaceDistill.Distillation.DistillationMethods.Names)
+        {
+            var c = new FaceDistill.Config.ExperimentConfig
+            {
+                Distill = new()
+                {
+                    Method = method,
+                    Teacher =
+                        FaceDistill.Distillation.DistillationMethods.Find(method)?.NeedsTeacher == true
+                            ? "zoo:recognition"
+                            : null,
+                },
+            };
+            var resolved = RunConfig.Resolve(c, "(test)", _ => true);
+            Leaves(System.Text.Json.Nodes.JsonNode.Parse(FaceDistill.Config.ConfigLoader.ToJson(resolved)), "");
+        }
+        Assert.True(missing.Count == 0, "numeric keys without a rule: " + string.Join(", ", missing));
+    }
+
+    [Fact]
+    public void TheDocumentedReferenceIsTheCurrentOne()
+    {
+        var dir = new DirectoryInfo(AppContext.BaseDirectory);
+        while (!File.Exists(Path.Combine(dir!.FullName, "FaceDistill.sln")))
+            dir = dir.Parent;
+        var doc = File.ReadAllText(Path.Combine(dir.FullName, "docs", "config-keys.md"));
+        Assert.True(
+            doc.Contains(ConfigKeys.Markdown()),
+            "docs/config-keys.md is out of date: regenerate its table with `facedistill config keys`"
+        );
+    }
+}

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Text.Json;
+using FaceDistill.Config;
 using FaceDistill.Core;
 using FaceDistill.Training;
 
@@ -96,10 +97,7 @@ public class ResumeTests
             return;
         var root = TestUtil.TempDir();
         var cfg = Path.Combine(root, "slow.json");
-        File.WriteAllText(
-            cfg,
-            JsonSerializer.Serialize(TestUtil.Tiny("slow", epochs: 200), FaceDistill.Config.ConfigLoader.Json)
-        );
+        File.WriteAllText(cfg, JsonSerializer.Serialize(TestUtil.Tiny("slow", epochs: 200), ConfigLoader.Json));
         var cli = Path.Combine(AppContext.BaseDirectory, "facedistill.dll");
         var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
         foreach (var a in new[] { cli, "train", cfg, "--runs", root })
@@ -123,5 +121,198 @@ public class ResumeTests
         Assert.True(p.ExitCode == 130, $"exit {p.ExitCode}: {err.Result} {output}");
         Assert.Contains("terminated: writing a checkpoint", err.Result);
         Assert.NotNull(Checkpoint.Latest(Path.Combine(root, "slow", "checkpoints")));
+    }
+
+    /// <summary>kill -9 (no handler runs, nothing is flushed) at seeded random moments of a short CLI training run —
+    /// start-up, training, a checkpoint being written, the final evaluation, the report — then <c>--resume</c> until
+    /// it finishes: the weights are byte for byte those of the same run left alone. The seed is printed on failure;
+    /// <c>FACEDISTILL_KILL_SEED</c> replays one.</summary>
+    [Fact]
+    public void KillNineAtRandomPointsResumesToTheWeightsOfAnUninterruptedRun()
+    {
+        if (!OperatingSystem.IsLinux())
+            return;
+        int seed = int.TryParse(Environment.GetEnvironmentVariable("FACEDISTILL_KILL_SEED"), out var s) ? s : 20261202;
+        var root = TestUtil.TempDir();
+        var cfg = Path.Combine(root, "killed.json");
+        File.WriteAllText(
+            cfg,
+            JsonSerializer.Serialize(Checkpointing(TestUtil.Tiny("killed", epochs: 8), 12), ConfigLoader.Json)
+        );
+        (Process, Task<string>) Train(string runs, bool resume)
+        {
+            var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
+            string[] args = [Path.Combine(AppContext.BaseDirectory, "facedistill.dll"), "train", cfg, "--runs", runs];
+            foreach (var a in resume ? [.. args, "--resume", "--quiet"] : args.Append("--quiet"))
+                psi.ArgumentList.Add(a);
+            var p = Process.Start(psi)!;
+            _ = p.StandardOutput.ReadToEndAsync();
+            return (p, p.StandardError.ReadToEndAsync());
+        }
+        var clock = Stopwatch.StartNew();
+        var (straight, _) = Train(Path.Combine(root, "straight"), resume: false);
+        using (straight)
+        {
+            Assert.True(straight.WaitForExit(TimeSpan.FromSeconds(180)), "the uninterrupted run did not finish");
+            Assert.Equal(0, straight.ExitCode);
+        }
+        double lifetime = clock.Elapsed.TotalMilliseconds;
+        var runs = Path.Combine(root, "killed");
+        var dir = Path.Combine(runs, "killed");
+        // first the moment a user is most likely to hit: steps logged, no periodic checkpoint yet (every 12 steps)
+        var (first, _) = Train(runs, resume: false);
+        using (first)
+        {
+            var metrics = Path.Combine(dir, "metrics.csv");
+            while (!first.HasExited && !(File.Exists(metrics) && File.ReadLines(metrics).Skip(1).Any()))
+                Thread.Sleep(5);
+            Assert.False(first.HasExited, "the run ended before it logged a step");
+            first.Kill();
+            first.WaitForExit();
+        }
+        var rng = new Random(seed);
+        var killedAt = new List<int>();
+        for (int i = 0; i < 4; i++)
+        {
+            var (p, _) = Train(runs, resume: RunDirectory.HasRun(dir));
+            using var disposeP = p;
+            int at = (int)(rng.NextDouble() * lifetime);
+            Thread.Sleep(at);
+            if (!p.HasExited)
+            {
+                p.Kill(); // SIGKILL
+                killedAt.Add(at);
+            }
+            p.WaitForExit();
+            // whatever moment it died at, what it left is a complete checkpoint or none
+            if (Checkpoint.Latest(Path.Combine(dir, "checkpoints")) is { } cp)
+                Checkpoint.LoadState(cp);
+        }
+        var (last, err) = Train(runs, resume: RunDirectory.HasRun(dir));
+        using (last)
+        {
+            Assert.True(last.WaitForExit(TimeSpan.FromSeconds(180)), $"seed {seed}: the resumed run did not finish");
+            Assert.True(
+                last.ExitCode == 0,
+                $"seed {seed}, killed at {string.Join(",", killedAt)} ms: exit {last.ExitCode}: {err.Result}"
+            );
+        }
+        string Weights(string run) =>
+            Convert.ToHexString(
+                System.Security.Cryptography.SHA256.HashData(
+                    File.ReadAllBytes(Path.Combine(Checkpoint.Latest(Path.Combine(run, "checkpoints"))!, "model.bin"))
+                )
+            );
+        Assert.True(
+            Weights(Path.Combine(root, "straight", "killed")) == Weights(dir),
+            $"seed {seed}, killed at {string.Join(",", killedAt)} ms of {lifetime:F0}: the weights differ"
+        );
+        Assert.True(File.Exists(Path.Combine(dir, "report.json")), $"seed {seed}: no report");
+    }
+
+    private static ExperimentConfig Checkpointing(ExperimentConfig c, int every) =>
+        c with
+        {
+            Train = c.Train with { CheckpointEvery = every },
+        };
+
+    /// <summary>A real full disk (a tmpfs too small for the run): training stops at the checkpoint that does not fit
+    /// with one line naming it (exit 2), nothing half-written is left, the previous checkpoint is intact, and once the
+    /// run has room again <c>--resume</c> ends with the weights of a run that never ran out of space.</summary>
+    [TmpfsFact]
+    public void AFullDiskStopsTrainingWithOneLineAndTheRunResumesToTheSameWeights()
+    {
+        var root = TestUtil.TempDir();
+        var cfg = Path.Combine(root, "full.json");
+        File.WriteAllText(cfg, JsonSerializer.Serialize(TestUtil.Tiny("full", epochs: 8), ConfigLoader.Json));
+        (int, string) Train(string runs, params string[] more)
+        {
+            var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
+            string[] args = [Path.Combine(AppContext.BaseDirectory, "facedistill.dll"), "train", cfg, "--runs", runs];
+            foreach (var a in args.Append("--quiet").Concat(more))
+                psi.ArgumentList.Add(a);
+            using var p = Process.Start(psi)!;
+            _ = p.StandardOutput.ReadToEndAsync();
+            var err = p.StandardError.ReadToEndAsync();
+            Assert.True(p.WaitForExit(TimeSpan.FromSeconds(180)), "training did not finish");
+            return (p.ExitCode, err.Result);
+        }
+        Assert.Equal(0, Train(Path.Combine(root, "straight")).Item1);
+        var straight = Checkpoint.Latest(Path.Combine(root, "straight", "full", "checkpoints"))!;
+        long checkpoint = Directory.GetFiles(straight).Sum(f => new FileInfo(f).Length);
+        // room for the run's small files and two and a half checkpoints: the third one written does not fit
+        var small = Path.Combine(root, "small");
+        Directory.CreateDirectory(small);
+        Assert.True(TmpfsFactAttribute.Mount(small, 64 * 1024 + checkpoint * 5 / 2), "mount failed");
+        var moved = Path.Combine(root, "big");
+        try
+        {
+            var (code, err) = Train(small);
+            Assert.True(code == 2, $"exit {code}: {err}");
+            var line = Assert.Single(err.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+            Assert.Contains("No space left on device", line);
+            Assert.Contains("the checkpoint cannot be written", line);
+            Assert.Contains("is intact", line);
+            var checkpoints = Path.Combine(small, "full", "checkpoints");
+            Assert.Empty(Directory.GetFileSystemEntries(checkpoints, "*.tmp"));
+            Assert.True(Checkpoint.LoadState(Checkpoint.Latest(checkpoints)!).Step > 0);
+            TestUtil.CopyDirectory(small, moved);
+        }
+        finally
+        {
+            TmpfsFactAttribute.Unmount(small);
+        }
+        var (resumed, resumeErr) = Train(moved, "--resume");
+        Assert.True(resumed == 0, resumeErr);
+        Assert.Equal(
+            File.ReadAllBytes(Path.Combine(straight, "model.bin")),
+            File.ReadAllBytes(Path.Combine(Checkpoint.Latest(Path.Combine(moved, "full", "checkpoints"))!, "model.bin"))
+        );
+    }
+}
+
+/// <summary>A test that mounts a small tmpfs to fill a real disk (root in a container); skipped where mounting is
+/// not allowed.</summary>
+public sealed class TmpfsFactAttribute : FactAttribute
+{
+    private static readonly bool Allowed = Probe();
+
+    public TmpfsFactAttribute()
+    {
+        if (!Allowed)
+            Skip = "mounting a tmpfs is not allowed here (needs root or CAP_SYS_ADMIN): the full-disk test cannot run";
+    }
+
+    private static bool Probe()
+    {
+        if (!OperatingSystem.IsLinux())
+            return false;
+        var dir = TestUtil.TempDir();
+        if (!Mount(dir, 64 * 1024))
+            return false;
+        Unmount(dir);
+        return true;
+    }
+
+    public static bool Mount(string dir, long bytes) =>
+        Run("mount", "-t", "tmpfs", "-o", $"size={(bytes + 1023) / 1024}k", "tmpfs", dir) == 0;
+
+    public static void Unmount(string dir) => Run("umount", "-l", dir);
+
+    private static int Run(string file, params string[] args)
+    {
+        try
+        {
+            var psi = new ProcessStartInfo(file) { RedirectStandardError = true, RedirectStandardOutput = true };
+            foreach (var a in args)
+                psi.ArgumentList.Add(a);
+            using var p = Process.Start(psi)!;
+            p.WaitForExit();
+            return p.ExitCode;
+        }
+        catch (System.ComponentModel.Win32Exception)
+        {
+            return -1; // no mount command
+        }
     }
 }

@@ -11,6 +11,16 @@ internal static class TestUtil
         return d;
     }
 
+    /// <summary>Copies a folder with everything in it.</summary>
+    public static void CopyDirectory(string from, string to)
+    {
+        foreach (var d in Directory.GetDirectories(from, "*", SearchOption.AllDirectories))
+            Directory.CreateDirectory(Path.Combine(to, Path.GetRelativePath(from, d)));
+        Directory.CreateDirectory(to);
+        foreach (var f in Directory.GetFiles(from, "*", SearchOption.AllDirectories))
+            File.Copy(f, Path.Combine(to, Path.GetRelativePath(from, f)));
+    }
+
     /// <summary>../shared beside the repository, or null (tests that need it skip with a message).</summary>
     public static string? Shared()
     {

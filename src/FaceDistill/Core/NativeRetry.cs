@@ -17,6 +17,7 @@ public static class NativeRetry
         {
             try
             {
+                using var quiet = NoGcRegion.Enter(); // no finalizer frees a Scalar the batch still reads
                 return action();
             }
             catch (ExternalException) when (i < attempts)

@@ -20,9 +20,13 @@ public static class RunConfig
         Resolve(ConfigLoader.FromNode(root, source), source, planned);
 
     /// <summary>The config with its method's defaults filled in, checked. Idempotent.</summary>
-    public static ExperimentConfig Resolve(ExperimentConfig c, string source, Func<string, bool>? planned = null)
+    public static ExperimentConfig Resolve(ExperimentConfig c, string source, Func<string, bool>? planned = null) =>
+        Resolve(c, new ConfigChecks(source, planned));
+
+    /// <summary>The config resolved and checked by <paramref name="checks"/> (which may record the rules it
+    /// applies).</summary>
+    public static ExperimentConfig Resolve(ExperimentConfig c, ConfigChecks checks)
     {
-        var checks = new ConfigChecks(source, planned);
         var resolved = c with { Distill = DistillationMethods.Resolve(c.Distill, checks) };
         RunConfigValidator.Validate(resolved, checks);
         return resolved;

@@ -113,11 +113,9 @@ public static class RunConfigValidator
         checks.Fraction("data.centerCrop", d.CenterCrop);
         checks.OneOf("data.onError", d.OnError, ["skip", "fail"]);
         checks.InRange("data.workers", d.Workers, 1, 64);
-        if (!(d.ValFraction >= 0 && d.ValFraction < 1))
-            checks.Fail("data.valFraction", $"must be in [0, 1), found {d.ValFraction}");
+        checks.BelowOne("data.valFraction", d.ValFraction);
         checks.NonNegative("data.maxImages", d.MaxImages);
-        if (!(d.LabelledFraction > 0 && d.LabelledFraction <= 1))
-            checks.Fail("data.labelledFraction", $"must be in (0, 1], found {d.LabelledFraction}");
+        checks.Fraction("data.labelledFraction", d.LabelledFraction);
         checks.Parses("data.view", () => FaceViews.Parse(d.View));
         checks.NonNegative("data.maxTestImages", d.MaxTestImages);
         if (d.TestPath is not null)
@@ -138,14 +136,8 @@ public static class RunConfigValidator
 
     private static void Synthetic(SyntheticConfig s, ConfigChecks checks)
     {
-        checks.Positive("data.synthetic.identities", s.Identities);
         checks.InRange("data.synthetic.identities", s.Identities, 1, 100_000);
-        if (s.ImagesPerIdentity < 2)
-            checks.Fail("data.synthetic.imagesPerIdentity", $"must be at least 2, found {s.ImagesPerIdentity}");
-        if (s.ValIdentities < 2)
-            checks.Fail("data.synthetic.valIdentities", $"must be at least 2, found {s.ValIdentities}");
-        if (s.ValImagesPerIdentity < 2)
-            checks.Fail("data.synthetic.valImagesPerIdentity", $"must be at least 2, found {s.ValImagesPerIdentity}");
+        checks.Describe("data.synthetic.seed", "any integer (fixes the rendered faces)");
         checks.InRange("data.synthetic.imagesPerIdentity", s.ImagesPerIdentity, 2, 10_000);
         checks.InRange("data.synthetic.valIdentities", s.ValIdentities, 2, 100_000);
         checks.InRange("data.synthetic.valImagesPerIdentity", s.ValImagesPerIdentity, 2, 10_000);
@@ -175,8 +167,7 @@ public static class RunConfigValidator
         checks.InRange("model.embeddingSize", m.EmbeddingSize, 2, 65_536);
         checks.Positive("model.width", m.Width);
         checks.InRange("model.width", m.Width, 0.01, 16);
-        if (!(m.Dropout >= 0 && m.Dropout < 1))
-            checks.Fail("model.dropout", $"must be in [0, 1), found {m.Dropout}");
+        checks.BelowOne("model.dropout", m.Dropout);
         if (Backbones.Registry.Get(m.Backbone).InputRule(imageSize) is { } problem)
             checks.Fail("data.imageSize", $"{problem} (for {m.Backbone})");
         checks.OneOf("model.head.type", m.Head.Type, Heads.Registry.Names);
@@ -197,17 +188,25 @@ public static class RunConfigValidator
         checks.InRange("train.epochs", t.Epochs, 1, 100_000);
         checks.Positive("train.batchSize", t.BatchSize);
         checks.InRange("train.batchSize", t.BatchSize, 1, 65_536);
+        checks.Describe("train.batchSize", "<= the number of training images (checked once the data is read)");
         checks.OneOf("train.optimizer.type", t.Optimizer.Type, Optimizers);
         checks.Positive("train.optimizer.lr", t.Optimizer.Lr);
         checks.InRange("train.optimizer.lr", t.Optimizer.Lr, 1e-12, 100);
-        if (!(t.Optimizer.Momentum >= 0 && t.Optimizer.Momentum < 1))
-            checks.Fail("train.optimizer.momentum", $"must be in [0, 1), found {t.Optimizer.Momentum}");
+        checks.BelowOne("train.optimizer.momentum", t.Optimizer.Momentum);
+        checks.BelowOne("train.optimizer.beta1", t.Optimizer.Beta1);
+        checks.BelowOne("train.optimizer.beta2", t.Optimizer.Beta2);
+        checks.Describe("train.seed", "any integer (fixes the initial weights, the data order and the augmentation)");
         checks.NonNegative("train.optimizer.weightDecay", t.Optimizer.WeightDecay);
         if (t.Optimizer.Nesterov && t.Optimizer.Momentum == 0)
             checks.Fail("train.optimizer.nesterov", "needs a positive momentum");
         checks.OneOf("train.schedule.type", t.Schedule.Type, Schedules);
         checks.NonNegative("train.schedule.warmupEpochs", t.Schedule.WarmupEpochs);
-        checks.InRange("train.schedule.warmupEpochs", t.Schedule.WarmupEpochs, 0, t.Epochs);
+        checks.Describe("train.schedule.warmupEpochs", "<= train.epochs");
+        if (t.Schedule.WarmupEpochs > t.Epochs)
+            checks.Fail(
+                "train.schedule.warmupEpochs",
+                $"must be in [0, {t.Epochs}] (train.epochs), found {t.Schedule.WarmupEpochs}"
+            );
         checks.Fraction("train.schedule.gamma", t.Schedule.Gamma);
         checks.InRange("train.schedule.minLrFraction", t.Schedule.MinLrFraction, 0, 1);
         checks.NonNegative("train.clipGradNorm", t.ClipGradNorm);

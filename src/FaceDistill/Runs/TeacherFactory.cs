@@ -40,9 +40,17 @@ public static class TeacherFactory
     public static void Validate(ExperimentConfig c, DistillMethod method, ConfigChecks checks)
     {
         var spec = c.Distill.Teacher!;
+        checks.Describe(
+            "distill.teacher",
+            $"zoo:<{string.Join("|", ZooTeachers)}>, onnx:<file.onnx>[,options] or a run directory"
+        );
         if (spec.StartsWith("zoo:", StringComparison.Ordinal))
         {
-            checks.OneOf("distill.teacher", spec[4..], ZooTeachers);
+            if (!ZooTeachers.Contains(spec[4..]))
+                checks.Fail(
+                    "distill.teacher",
+                    $"is '{spec}', expected zoo: with one of {string.Join(", ", ZooTeachers)}"
+                );
             if (method.Teacher != TeacherOutput.Logits)
                 return;
             if (c.Task == "age" && spec != "zoo:agegender")

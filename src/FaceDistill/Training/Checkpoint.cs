@@ -91,19 +91,34 @@ public static class Checkpoint
     )
     {
         var dir = Path.Combine(checkpointDir, $"step-{state.Step:D7}");
-        AtomicFile.WriteDirectory(
-            dir,
-            tmp =>
-            {
-                model.save(Path.Combine(tmp, "model.bin"));
-                if (extra is { Count: > 0 })
-                    SaveTensors(Path.Combine(tmp, "terms.bin"), extra);
-                ((TorchSharp.Modules.OptimizerHelper?)optimizer)?.save_state_dict(Path.Combine(tmp, "optim.bin"));
-                File.WriteAllText(Path.Combine(tmp, "state.json"), JsonSerializer.Serialize(state));
-                WriteManifest(tmp);
-            }
-        );
-        AtomicFile.WriteAllText(Path.Combine(checkpointDir, "latest"), Path.GetFileName(dir));
+        try
+        {
+            AtomicFile.WriteDirectory(
+                dir,
+                tmp =>
+                {
+                    model.save(Path.Combine(tmp, "model.bin"));
+                    if (extra is { Count: > 0 })
+                        SaveTensors(Path.Combine(tmp, "terms.bin"), extra);
+                    ((TorchSharp.Modules.OptimizerHelper?)optimizer)?.save_state_dict(Path.Combine(tmp, "optim.bin"));
+                    File.WriteAllText(Path.Combine(tmp, "state.json"), JsonSerializer.Serialize(state));
+                    WriteManifest(tmp);
+                }
+            );
+            AtomicFile.WriteAllText(Path.Combine(checkpointDir, "latest"), Path.GetFileName(dir));
+        }
+        catch (IOException e)
+        {
+            // a full disk, a quota, a folder gone: the half-written folder is already removed by WriteDirectory
+            var kept = Latest(checkpointDir);
+            var reason = e.Message.Split(" : '")[0].Trim();
+            throw FaceDistillException.ForFile(
+                dir,
+                $"the checkpoint cannot be written ({reason}); "
+                    + (kept is null ? "no earlier checkpoint is kept" : $"{Path.GetFileName(kept)} is intact")
+                    + "; make room and resume the run"
+            );
+        }
         foreach (
             var old in Directory
                 .GetDirectories(checkpointDir, "step-*")

@@ -20,10 +20,13 @@ public sealed class MetricsLog
         var header = string.Join(',', BaseColumns.Concat(_evalColumns));
         if (resumeStep >= 0 && File.Exists(path))
         {
+            // a row torn by a kill or a full disk (fewer fields than the header) is dropped with the rows past the step
+            int fields = BaseColumns.Length + _evalColumns.Length;
             var kept = File.ReadAllLines(path)
                 .Skip(1)
                 .Where(l =>
-                    long.TryParse(l.Split(',')[0], NumberStyles.Integer, CultureInfo.InvariantCulture, out var s)
+                    l.Split(',').Length == fields
+                    && long.TryParse(l.Split(',')[0], NumberStyles.Integer, CultureInfo.InvariantCulture, out var s)
                     && s <= resumeStep
                 );
             AtomicFile.WriteAllText(path, string.Join('\n', kept.Prepend(header)) + "\n");

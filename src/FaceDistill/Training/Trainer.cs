@@ -122,6 +122,10 @@ public sealed class Trainer(TrainConfig config, FaceTask task, Objective objecti
             return lastCheckpoint;
         }
 
+        // a fresh run is sealed at step 0 before its first step: a run killed (even by kill -9) before its first
+        // periodic checkpoint resumes from there, and "logged steps but no checkpoint" can only mean a deleted one
+        if (lastCheckpoint is null)
+            Save(0);
         using (var bar = Progress.Start("train", total))
         {
             bar.Update(step);
@@ -137,16 +141,19 @@ public sealed class Trainer(TrainConfig config, FaceTask task, Objective objecti
                         return new TrainResult(step, lastLoss, lastEval, true, lastCheckpoint, Elapsed());
                     }
                     double lr = schedule.At(step);
-                    double value = TrainStep(
-                        model,
-                        optimizer,
-                        parameters,
-                        batch,
-                        new StepContext(step, epoch, spe),
-                        lr,
-                        parts,
-                        lastCheckpoint
-                    );
+                    // no collection during the step: no finalizer frees a Scalar libtorch is reading (NoGcRegion)
+                    double value;
+                    using (NoGcRegion.Enter())
+                        value = TrainStep(
+                            model,
+                            optimizer,
+                            parameters,
+                            batch,
+                            new StepContext(step, epoch, spe),
+                            lr,
+                            parts,
+                            lastCheckpoint
+                        );
                     lastLoss = value;
                     ema = double.IsNaN(ema) ? value : 0.95 * ema + 0.05 * value;
                     step++;

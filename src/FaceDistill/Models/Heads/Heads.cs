@@ -70,6 +70,7 @@ public static class Heads
 
     private static void ValidateMultiFace(ModelConfig m, ConfigChecks checks)
     {
+        checks.Describe("model.head.groups", ">= 1, dividing model.embeddingSize");
         if (m.Head.Groups < 1 || m.EmbeddingSize % m.Head.Groups != 0)
             checks.Fail("model.head.groups", $"({m.Head.Groups}) must divide model.embeddingSize ({m.EmbeddingSize})");
         checks.OneOf("model.head.groupHead", m.Head.GroupHead, GroupHeads);
