@@ -80,6 +80,24 @@ internal static class Commands
         }
     }
 
+    /// <summary>The run root (<c>--runs</c>), checked before any work: a file, or a folder that cannot be made, is one
+    /// line naming the option.</summary>
+    internal static string RunsRoot(ParseResult p)
+    {
+        var runs = p.GetValue(RunsOption)!;
+        if (File.Exists(runs))
+            throw new FaceDistillException($"--runs {runs}: is a file, not a folder");
+        try
+        {
+            Directory.CreateDirectory(runs);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new FaceDistillException($"--runs {runs}: cannot be created ({e.Message.Split('\n')[0]})");
+        }
+        return runs;
+    }
+
     internal static readonly Option<string> RunsOption = new("--runs")
     {
         Description = "Root folder of run directories",
@@ -191,7 +209,7 @@ internal static class Commands
                 Common(p);
                 var cfg = Demo.Config(p.GetValue(quick));
                 var mode = Mode(p);
-                if (mode == ExistingRun.Refuse && RunDirectory.HasRun(Path.Combine(p.GetValue(RunsOption)!, cfg.Name)))
+                if (mode == ExistingRun.Refuse && RunDirectory.HasRun(Path.Combine(RunsRoot(p), cfg.Name)))
                 {
                     // the demo is a demonstration: a fresh run each time, the old one moved aside
                     mode = ExistingRun.Force;
@@ -203,7 +221,7 @@ internal static class Commands
                         + $"{cfg.Data.Synthetic.ValIdentities} held-out identities, "
                         + $"{cfg.Data.ImageSize}×{cfg.Data.ImageSize} px, {cfg.Train.Epochs} epochs"
                 );
-                var outcome = TrainingRun.Execute(cfg, p.GetValue(RunsOption)!, mode, cancel: CtrlC());
+                var outcome = TrainingRun.Execute(cfg, RunsRoot(p), mode, cancel: CtrlC());
                 PrintOutcome(outcome);
                 return outcome.Result.Interrupted ? 130 : 0;
             })
@@ -237,7 +255,7 @@ internal static class Commands
             {
                 Common(p);
                 var cfg = RunConfig.Load(p.GetValue(config), p.GetValue(set) ?? []);
-                var outcome = TrainingRun.Execute(cfg, p.GetValue(RunsOption)!, Mode(p), cancel: CtrlC());
+                var outcome = TrainingRun.Execute(cfg, RunsRoot(p), Mode(p), cancel: CtrlC());
                 PrintOutcome(outcome);
                 return outcome.Result.Interrupted ? 130 : 0;
             })

@@ -45,7 +45,7 @@ internal static class ExperimentCommands
                 if (loaded.Budget.Length > 0)
                     Console.Error.WriteLine($"{loaded.Name}: {loaded.Budget}");
                 var clock = System.Diagnostics.Stopwatch.StartNew();
-                var result = ExperimentRunner.Run(loaded, p.GetValue(Commands.RunsOption)!, cancel: Commands.CtrlC());
+                var result = ExperimentRunner.Run(loaded, Commands.RunsRoot(p), cancel: Commands.CtrlC());
                 var md = ExperimentTable.Write(result);
                 Console.WriteLine(md);
                 Console.WriteLine(

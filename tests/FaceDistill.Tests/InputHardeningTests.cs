@@ -177,6 +177,16 @@ public class InputHardeningTests
         Assert.Equal(2, code);
         Assert.Contains("/proc/facedistill-nope", err);
         Assert.Single(err.Trim().Split('\n'));
+        // a file where the run root should be, or on its path
+        var file = Path.Combine(TestUtil.TempDir(), "a-file");
+        File.WriteAllText(file, "");
+        foreach (var (runs, message) in new[] { (file, "is a file, not a folder"), (file + "/sub", "cannot be created") })
+        {
+            var (c1, _, e1) = CliHarness.Run("train", demo, "--runs", runs, "--quiet");
+            Assert.Equal(2, c1);
+            Assert.Contains($"--runs {runs}: {message}", e1);
+            Assert.Single(e1.Trim().Split('\n'));
+        }
         foreach (var name in new[] { "two\nlines", new string('x', 101) })
         {
             var (c2, _, e2) = CliHarness.Run(
