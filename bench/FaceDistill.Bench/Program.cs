@@ -14,7 +14,8 @@ using static TorchSharp.torch;
 // Release -- [--out docs/benchmarks.md] [--quick] dotnet run --project bench/FaceDistill.Bench -c Release -- --onnx
 // (exported models: ONNX Runtime vs TorchSharp only); -- --mining (omni-supervised mining of a 5.8 M-face store);
 // -- --teachers (the imported faceres teacher); -- --serve (the HTTP server under load, from the repository root);
-// -- --scalar-race (the reproduction of libtorch's intermittent error, docs/platform-notes.md)
+// -- --scalar-race (the reproduction of libtorch's intermittent error, docs/platform-notes.md); -- --throughput
+// (train steps against matmul, oneDNN on and off, the phases of a step)
 var argsList = args.ToList();
 string? outPath = argsList.IndexOf("--out") is var oi && oi >= 0 && oi + 1 < argsList.Count ? argsList[oi + 1] : null;
 bool quick = argsList.Contains("--quick");
@@ -65,6 +66,43 @@ if (argsList.Contains("--serve"))
     Line();
     var repo = Directory.GetCurrentDirectory();
     foreach (var l in FaceDistill.Bench.ServeBench.Run(threads, quick, repo))
+        Line(l);
+    if (outPath is not null)
+        AtomicFile.WriteAllText(outPath, md.ToString());
+    return;
+}
+if (argsList.IndexOf("--profile-steps") is var pi && pi >= 0)
+{
+    // a loop of train steps to run under a native profiler (perf record; docs/benchmarks.md has the command)
+    var backbone = argsList[pi + 1];
+    int size = int.Parse(argsList[pi + 2], CultureInfo.InvariantCulture);
+    int steps = int.Parse(argsList[pi + 3], CultureInfo.InvariantCulture);
+    double mm = FaceDistill.Bench.ThroughputBench.MatmulGflops(15);
+    var s = FaceDistill.Bench.ThroughputBench.Measure(backbone, size, TorchRuntime.MkldnnEnabled, steps, mm);
+    Console.WriteLine(
+        $"{backbone} {size} px: {s.ImagesPerSecond:F1} images/s over {steps} steps, {100 * s.Fraction:F0} % of "
+            + $"matmul ({mm:F0} GFLOP/s), heap kept: {TorchRuntime.HeapKept}"
+    );
+    return;
+}
+if (argsList.Contains("--eval-rate"))
+{
+    // the LFW protocol against bare batch inference (also the last part of --throughput)
+    var lfw = Path.Combine(Directory.GetCurrentDirectory(), "..", "shared", "datasets", "lfw");
+    foreach (var l in FaceDistill.Bench.ThroughputBench.EvalRate(lfw, quick))
+        Line(l);
+    return;
+}
+if (argsList.Contains("--throughput"))
+{
+    // the train-step throughput section (docs/benchmarks.md), oneDNN on and off, phases of a step
+    Line(
+        $"Measured {DateTime.UtcNow:yyyy-MM-dd} on {Environment.ProcessorCount} CPU cores, libtorch threads {threads}; "
+            + "command: `dotnet run --project bench/FaceDistill.Bench -c Release -- --throughput"
+            + $"{(quick ? " --quick" : "")}`"
+    );
+    Line();
+    foreach (var l in FaceDistill.Bench.ThroughputBench.Run(quick))
         Line(l);
     if (outPath is not null)
         AtomicFile.WriteAllText(outPath, md.ToString());

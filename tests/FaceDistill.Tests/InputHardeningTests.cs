@@ -180,7 +180,9 @@ public class InputHardeningTests
         // a file where the run root should be, or on its path
         var file = Path.Combine(TestUtil.TempDir(), "a-file");
         File.WriteAllText(file, "");
-        foreach (var (runs, message) in new[] { (file, "is a file, not a folder"), (file + "/sub", "cannot be created") })
+        foreach (
+            var (runs, message) in new[] { (file, "is a file, not a folder"), (file + "/sub", "cannot be created") }
+        )
         {
             var (c1, _, e1) = CliHarness.Run("train", demo, "--runs", runs, "--quiet");
             Assert.Equal(2, c1);

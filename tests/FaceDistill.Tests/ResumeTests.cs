@@ -249,7 +249,7 @@ public class ResumeTests
         {
             var (code, err) = Train(small);
             Assert.True(code == 2, $"exit {code}: {err}");
-            var line = Assert.Single(err.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+            var line = Assert.Single(err.Split('\n').Where(l => l.StartsWith("error:", StringComparison.Ordinal)));
             Assert.Contains("No space left on device", line);
             Assert.Contains("the checkpoint cannot be written", line);
             Assert.Contains("is intact", line);

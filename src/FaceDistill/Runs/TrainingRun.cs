@@ -77,6 +77,9 @@ public static class TrainingRun
         );
         var evaluation = Protocols.For(cfg, task, data);
         WriteSamples(run.Path, loader);
+        var path = ChooseConvolutionPath(cfg, run, data, mode);
+        TorchRuntime.SetMkldnn(path.OneDnn);
+        Log.Info(ConvolutionPath.Describe(path));
         var (result, stats) = Fit(
             cfg,
             run,
@@ -93,6 +96,44 @@ public static class TrainingRun
         if (!result.Interrupted)
             RunReport.Write(run.Path, cfg.Name, cfg.Task, stats, result, data.Train.Count);
         return new RunOutcome(run, result, stats, data);
+    }
+
+    /// <summary>The convolution path of the run (<see cref="ConvolutionPath"/>): the one its checkpoint records when it
+    /// resumes, else the probed (or cached) faster one for its model, input size and batch.</summary>
+    private static ConvolutionPath.Choice ChooseConvolutionPath(
+        ExperimentConfig cfg,
+        RunDirectory run,
+        ExperimentData data,
+        ExistingRun mode
+    )
+    {
+        if (
+            mode == ExistingRun.Resume
+            && Checkpoint.Latest(run.CheckpointDir) is { } latest
+            && Checkpoint.LoadState(latest).OneDnn is { } recorded
+        )
+            return new ConvolutionPath.Choice(recorded, null, null, $"as the run started, {latest}");
+        var m = cfg.Model;
+        var key =
+            $"{m.Backbone}|width={m.Width}|embedding={m.EmbeddingSize}|size={cfg.Data.ImageSize}"
+            + $"|batch={cfg.Train.BatchSize}";
+        return ConvolutionPath.Choose(key, oneDnn => ProbeStep(cfg, data, oneDnn));
+    }
+
+    /// <summary>The time of one forward + backward pass of the run's backbone on a batch of its shape (the head, the
+    /// loss and the optimizer step are under 2 % of a step: docs/benchmarks.md).</summary>
+    private static double ProbeStep(ExperimentConfig cfg, ExperimentData data, bool oneDnn)
+    {
+        TorchRuntime.SetMkldnn(oneDnn);
+        using var model = ModelFactory.Create(cfg, data.Classes, data.AgeMean);
+        model.train();
+        int s = cfg.Data.ImageSize;
+        using var x = randn(cfg.Train.BatchSize, 3, s, s);
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        using (NoGcRegion.Enter())
+        using (NewDisposeScope())
+            model.Embed(x).square().mean().backward();
+        return clock.Elapsed.TotalSeconds;
     }
 
     /// <summary>The first training batch per view, as the model sees it (augmented, occluded, degraded), for the HTML

@@ -11,6 +11,8 @@ namespace FaceDistill.Training;
 /// <param name="Threads">libtorch's intra-op threads of the run: a resumed run uses the same (results are bit-identical
 /// only at a fixed thread count)</param>
 /// <param name="LastLoss">the loss of the last step; null before the first (no non-finite number reaches JSON)</param>
+/// <param name="OneDnn">the convolution path of the run (<see cref="ConvolutionPath"/>): a resumed run takes the same;
+/// null in checkpoints written before it was recorded</param>
 public sealed record CheckpointState(
     long Step,
     int Epoch,
@@ -18,7 +20,8 @@ public sealed record CheckpointState(
     string ConfigHash,
     DateTime SavedUtc,
     double TrainSeconds = 0,
-    int Threads = 0
+    int Threads = 0,
+    bool? OneDnn = null
 );
 
 /// <summary>Checkpoints: <c>checkpoints/step-000123/</c> with <c>model.bin</c> (TorchSharp weights and buffers),

@@ -113,7 +113,9 @@ public sealed class Trainer(TrainConfig config, FaceTask task, Objective objecti
                     double.IsFinite(lastLoss) ? lastLoss : null,
                     configHash,
                     DateTime.UtcNow,
-                    Elapsed().TotalSeconds
+                    Elapsed().TotalSeconds,
+                    get_num_threads(),
+                    TorchRuntime.MkldnnEnabled
                 ),
                 config.KeepCheckpoints,
                 termParameters

@@ -1,0 +1,112 @@
+using System.Globalization;
+using System.Text.Json;
+using FaceDistill.Core;
+
+namespace FaceDistill.Training;
+
+/// <summary>
+/// Which of libtorch's two CPU convolution paths a run trains with: oneDNN, or libtorch's own kernels (im2col + GEMM,
+/// its depthwise kernel). Neither wins everywhere — measured here (docs/benchmarks.md, <c>bench -- --throughput</c>),
+/// oneDNN trained MobileFaceNet at 112 px 2× slower than libtorch's kernels on one host and faster on another — and
+/// libtorch's switch is process-wide and is read again by each convolution's backward, so the choice is made per
+/// run, not per layer: a short probe at start-up times the run's own train step (model, input size, batch) both ways
+/// and keeps the faster. The result is cached on disk
+/// per model shape, thread count and CPU, so every later run of the same shape on the machine takes the same path
+/// without probing (results are bit-identical only on one path), and it is recorded in each checkpoint, so a resumed
+/// run takes the path it started on. <c>FACEDISTILL_MKLDNN=0|1</c> forces it.
+/// </summary>
+public static class ConvolutionPath
+{
+    /// <summary>A probe's outcome: the path taken and the step times it was chosen from (null where not
+    /// measured).</summary>
+    public sealed record Choice(bool OneDnn, double? OneDnnSeconds, double? NativeSeconds, string Source);
+
+    public static string CacheFile => Path.Combine(Faces.Zoo.ModelZoo.Home, "probes", "convolution-path.json");
+
+    /// <summary>The path for a model shape <paramref name="key"/>: forced by the environment, else the cached probe,
+    /// else a fresh probe — <paramref name="stepSeconds"/>(oneDnn) runs the run's train step and returns its time
+    /// (called twice per path; the faster of each pair counts).</summary>
+    public static Choice Choose(string key, Func<bool, double> stepSeconds, string? cacheFile = null)
+    {
+        var forced = Environment.GetEnvironmentVariable("FACEDISTILL_MKLDNN");
+        if (forced is "0" or "1")
+            return new Choice(forced == "1", null, null, "FACEDISTILL_MKLDNN");
+        var file = cacheFile ?? CacheFile;
+        var fullKey = $"{key}|threads={TorchSharp.torch.get_num_threads()}|cpu={Cpu()}";
+        lock (Gate) // one probe per shape and process: runs of one process never take different paths
+        {
+            var cache = Read(file);
+            if (cache.TryGetValue(fullKey, out var known))
+                return known with { Source = $"cached probe ({file})" };
+            return Probe(file, cache, fullKey, stepSeconds);
+        }
+    }
+
+    private static readonly object Gate = new();
+
+    private static Choice Probe(
+        string file,
+        Dictionary<string, Choice> cache,
+        string fullKey,
+        Func<bool, double> stepSeconds
+    )
+    {
+        bool was = TorchRuntime.MkldnnEnabled;
+        try
+        {
+            double on = Math.Min(stepSeconds(true), stepSeconds(true));
+            double off = Math.Min(stepSeconds(false), stepSeconds(false));
+            var choice = new Choice(on <= off, on, off, "probe");
+            cache[fullKey] = choice;
+            try
+            {
+                AtomicFile.WriteAllText(file, JsonSerializer.Serialize(cache, Json));
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                Log.Warn($"the convolution probe could not be cached ({file}: {e.Message.Split('\n')[0]})");
+            }
+            return choice;
+        }
+        finally
+        {
+            TorchRuntime.SetMkldnn(was);
+        }
+    }
+
+    /// <summary>A line for the log: the path and, for a probe, its two step times.</summary>
+    public static string Describe(Choice c) =>
+        $"convolutions: {(c.OneDnn ? "oneDNN" : "libtorch's own kernels")} ({c.Source}"
+        + (
+            c.OneDnnSeconds is { } on && c.NativeSeconds is { } off
+                ? string.Create(CultureInfo.InvariantCulture, $": a step {on:F2} s with oneDNN, {off:F2} s without)")
+                : ")"
+        );
+
+    private static readonly JsonSerializerOptions Json = new() { WriteIndented = true };
+
+    private static Dictionary<string, Choice> Read(string file)
+    {
+        try
+        {
+            return File.Exists(file)
+                ? JsonSerializer.Deserialize<Dictionary<string, Choice>>(File.ReadAllText(file)) ?? []
+                : [];
+        }
+        catch (JsonException)
+        {
+            return []; // a damaged cache is probed again and rewritten
+        }
+    }
+
+    private static string? _cpu;
+
+    private static string Cpu() =>
+        _cpu ??= File.Exists("/proc/cpuinfo")
+            ? File.ReadLines("/proc/cpuinfo")
+                .FirstOrDefault(l => l.StartsWith("model name", StringComparison.Ordinal))
+                ?.Split(':', 2)[1]
+                .Trim()
+                ?? "unknown"
+            : System.Runtime.InteropServices.RuntimeInformation.ProcessArchitecture.ToString();
+}

@@ -1,0 +1,57 @@
+using FaceDistill.Training;
+
+namespace FaceDistill.Tests;
+
+/// <summary>The start-up choice of libtorch's convolution path: the faster of a measured probe, cached per shape, and
+/// recorded in the checkpoints so a resumed run keeps it.</summary>
+[Collection("gc")]
+public class ConvolutionPathTests
+{
+    [Fact]
+    public void TheFasterPathIsChosenCachedAndReadBackWithoutProbing()
+    {
+        var file = Path.Combine(TestUtil.TempDir(), "probe.json");
+        var env = Environment.GetEnvironmentVariable("FACEDISTILL_MKLDNN");
+        Environment.SetEnvironmentVariable("FACEDISTILL_MKLDNN", null);
+        try
+        {
+            int calls = 0;
+            var first = ConvolutionPath.Choose(
+                "shape-a",
+                oneDnn =>
+                {
+                    calls++;
+                    return oneDnn ? 2.0 : 1.0; // the native kernels are faster here
+                },
+                file
+            );
+            Assert.False(first.OneDnn);
+            Assert.Equal(4, calls); // two timed steps per path
+            Assert.Equal((2.0, 1.0), (first.OneDnnSeconds, first.NativeSeconds));
+            var again = ConvolutionPath.Choose("shape-a", _ => throw new InvalidOperationException("probed"), file);
+            Assert.False(again.OneDnn);
+            Assert.Contains("cached", again.Source);
+            var other = ConvolutionPath.Choose("shape-b", oneDnn => oneDnn ? 1.0 : 3.0, file);
+            Assert.True(other.OneDnn);
+            File.WriteAllText(file, "{ not json");
+            Assert.True(ConvolutionPath.Choose("shape-b", oneDnn => oneDnn ? 1.0 : 3.0, file).OneDnn); // re-probed
+        }
+        finally
+        {
+            Environment.SetEnvironmentVariable("FACEDISTILL_MKLDNN", env);
+        }
+        Assert.True(FaceDistill.Core.TorchRuntime.MkldnnEnabled); // the probe leaves the switch as it found it
+    }
+
+    [Fact]
+    public void TheEnvironmentForcesThePathAndACheckpointRecordsIt()
+    {
+        Assert.True(ConvolutionPath.Choose("shape-c", _ => throw new InvalidOperationException("probed")).OneDnn);
+        var root = TestUtil.TempDir();
+        TrainingRun.Execute(TestUtil.Tiny("recorded", epochs: 1), root, ExistingRun.Refuse);
+        var state = Checkpoint.LoadState(Checkpoint.Latest(Path.Combine(root, "recorded", "checkpoints"))!);
+        Assert.True(state.OneDnn);
+        Assert.Equal(TorchSharp.torch.get_num_threads(), state.Threads);
+        Assert.True(state.Threads > 0);
+    }
+}
