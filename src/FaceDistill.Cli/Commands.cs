@@ -112,6 +112,11 @@ internal static class Commands
         Description = "Continue the run from its last checkpoint",
     };
     internal static readonly Option<bool> QuietOption = new("--quiet", "-q") { Description = "No progress bars" };
+    internal static readonly Option<string?> DeviceOption = new("--device")
+    {
+        Description = "Where models run: cpu (default), cuda or cuda:<index> (needs CUDA packages: docs/scaling.md)",
+        Recursive = true,
+    };
     internal static readonly Option<int> ThreadsOption = new("--threads")
     {
         Description = "libtorch threads (0 = all cores)",
@@ -124,6 +129,7 @@ internal static class Commands
         var root = new RootCommand(
             "FaceDistill: compact face models that survive occlusion, trained by knowledge distillation."
         );
+        root.Options.Add(DeviceOption);
         root.Subcommands.Add(DemoCommand());
         root.Subcommands.Add(TrainCommand());
         root.Subcommands.Add(EvalCommand());
@@ -149,6 +155,8 @@ internal static class Commands
     internal static void Common(ParseResult p)
     {
         Progress.Reporter = new ConsoleProgress(p.GetValue(QuietOption));
+        if (p.GetValue(DeviceOption) is { } device)
+            ComputeDevice.Use(device); // a GPU libtorch cannot use is refused before any work
         int threads = p.GetValue(ThreadsOption);
         set_num_threads(threads > 0 ? threads : Environment.ProcessorCount);
     }

@@ -22,8 +22,9 @@ public sealed class Batch
     public required int[] Indices { get; init; }
     public float[] Pixels => Views[FaceView.Clean.Name];
 
+    /// <summary>The view's pixels as a tensor on the process's device (<see cref="Core.ComputeDevice"/>).</summary>
     public TorchSharp.torch.Tensor Tensor(string view = "clean") =>
-        TorchSharp.torch.tensor(Views[view], [Count, 3, Size, Size]);
+        Core.ComputeDevice.OnDevice(TorchSharp.torch.tensor(Views[view], [Count, 3, Size, Size]));
 }
 
 public sealed record DataLoaderOptions

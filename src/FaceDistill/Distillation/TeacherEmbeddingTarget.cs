@@ -20,7 +20,7 @@ public sealed class TeacherEmbeddingTarget
     {
         _teacher = teacher;
         if (studentDim != teacher.Teacher.EmbeddingSize)
-            _projection = nn.Linear(studentDim, teacher.Teacher.EmbeddingSize, hasBias: false);
+            _projection = ComputeDevice.OnDevice(nn.Linear(studentDim, teacher.Teacher.EmbeddingSize, hasBias: false));
     }
 
     /// <summary>The projection's parameters (none when the sizes match).</summary>

@@ -147,7 +147,8 @@ public static class Embedder
                 using var scope = NewDisposeScope();
                 using var x = b.Tensor(view.Name);
                 using var y = Core.NativeRetry.Run(() => f(x));
-                var flat = y.contiguous().data<float>().ToArray();
+                using var onCpu = Core.ComputeDevice.OnCpu(y);
+                var flat = onCpu.contiguous().data<float>().ToArray();
                 int d = (int)y.shape[1];
                 for (int k = 0; k < b.Count; k++)
                     result[b.Indices[k]] = flat.AsSpan(k * d, d).ToArray();

@@ -36,6 +36,7 @@ public sealed class TrainedRun : IDisposable
             ?? Checkpoint.Latest(Path.Combine(runDir, "checkpoints"))
             ?? throw FaceDistillException.ForFile(runDir, "the run has no checkpoint");
         Checkpoint.LoadWeights(ckpt, model);
+        ComputeDevice.OnDevice(model);
         return new TrainedRun
         {
             Directory = runDir,

@@ -125,10 +125,10 @@ public static class TrainingRun
     private static double ProbeStep(ExperimentConfig cfg, ExperimentData data, bool oneDnn)
     {
         TorchRuntime.SetMkldnn(oneDnn);
-        using var model = ModelFactory.Create(cfg, data.Classes, data.AgeMean);
+        using var model = ComputeDevice.OnDevice(ModelFactory.Create(cfg, data.Classes, data.AgeMean));
         model.train();
         int s = cfg.Data.ImageSize;
-        using var x = randn(cfg.Train.BatchSize, 3, s, s);
+        using var x = ComputeDevice.OnDevice(randn(cfg.Train.BatchSize, 3, s, s));
         var clock = System.Diagnostics.Stopwatch.StartNew();
         using (NoGcRegion.Enter())
         using (NewDisposeScope())
@@ -216,7 +216,7 @@ public static class TrainingRun
         {
             // the seed fixes the initial weights, and a checkpoint (if any) the trained state
             manual_seed(cfg.Train.Seed);
-            using var model = ModelFactory.Create(cfg, data.Classes, data.AgeMean);
+            using var model = ComputeDevice.OnDevice(ModelFactory.Create(cfg, data.Classes, data.AgeMean));
             stats ??= ModelStats.Measure(model.Backbone);
             if (cfg.Train.Init is { } init && Checkpoint.Latest(run.CheckpointDir) is null)
                 FineTuning.InitFrom(init, model);

@@ -30,16 +30,27 @@ public sealed class OnlineTeacher(
             return _outputs;
         if (cache is not null)
         {
-            _outputs = WithCentroidLogits(cache.Rows(batch.Indices));
+            _outputs = WithCentroidLogits(OnDevice(cache.Rows(batch.Indices)));
             _step = step;
             return _outputs;
         }
         using var images = batch.Tensor(view);
-        // created inside the trainer's step scope: freed with the step's tensors
-        _outputs = WithCentroidLogits(Teacher.Run(images));
+        // teachers run on the CPU; their outputs go to the student's device. Created inside the trainer's step scope:
+        // freed with the step's tensors
+        using var onCpu = Core.ComputeDevice.OnCpu(images);
+        _outputs = WithCentroidLogits(OnDevice(Teacher.Run(onCpu)));
         _step = step;
         return _outputs;
     }
+
+    private static TeacherOutputs OnDevice(TeacherOutputs o) =>
+        Core.ComputeDevice.IsCpu
+            ? o
+            : o with
+            {
+                Embedding = o.Embedding is null ? null : Core.ComputeDevice.OnDevice(o.Embedding),
+                Logits = o.Logits is null ? null : Core.ComputeDevice.OnDevice(o.Logits),
+            };
 
     private TeacherOutputs WithCentroidLogits(TeacherOutputs o) =>
         o.Logits is null && o.Embedding is not null && centroids is not null

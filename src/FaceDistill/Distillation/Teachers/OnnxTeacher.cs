@@ -105,7 +105,7 @@ public sealed class OnnxTeacher : ITeacher
             throw FaceDistillException.ForFile(options.Path, "ONNX teacher model not found");
         try
         {
-            _session = new InferenceSession(options.Path);
+            _session = OnnxSession.Open(options.Path);
         }
         catch (OnnxRuntimeException e)
         {
