@@ -28,49 +28,53 @@ void Line(string s = "")
     Console.WriteLine(s);
     md.AppendLine(s);
 }
-if (argsList.Contains("--mining"))
+
+// One section of docs/benchmarks.md on its own (appended there by hand, with the command it prints); a section's
+// lines come from its bench class.
+bool Section(string flag, Func<IEnumerable<string>> lines, string? header = null)
 {
-    // only the mining-at-scale section (appended to docs/benchmarks.md by hand, with this command)
+    if (!argsList.Contains(flag))
+        return false;
     Line(
-        $"Measured {DateTime.UtcNow:yyyy-MM-dd} on {Environment.ProcessorCount} CPU cores; command: `dotnet run "
-            + $"--project bench/FaceDistill.Bench -c Release -- --mining{(quick ? " --quick" : "")}`"
+        $"Measured {DateTime.UtcNow:yyyy-MM-dd} on {Environment.ProcessorCount} CPU cores{header}; command: `dotnet run "
+            + $"--project bench/FaceDistill.Bench -c Release -- {flag}{(quick ? " --quick" : "")}`"
     );
     Line();
-    foreach (var l in FaceDistill.Bench.MiningBench.Run(quick))
+    foreach (var l in lines())
         Line(l);
     if (outPath is not null)
+    {
         AtomicFile.WriteAllText(outPath, md.ToString());
-    return;
+        Console.WriteLine($"wrote {outPath}");
+    }
+    return true;
 }
-if (argsList.Contains("--teachers"))
-{
-    // only the teacher section (appended to docs/benchmarks.md by hand, with this command)
-    Line(
-        $"Measured {DateTime.UtcNow:yyyy-MM-dd} on {Environment.ProcessorCount} CPU cores; command: `dotnet run "
-            + $"--project bench/FaceDistill.Bench -c Release -- --teachers{(quick ? " --quick" : "")}`"
-    );
-    Line();
-    foreach (var l in FaceDistill.Bench.TeacherBench.Run(threads, quick))
-        Line(l);
-    if (outPath is not null)
-        AtomicFile.WriteAllText(outPath, md.ToString());
+double raceSeconds = quick ? 10 : 40;
+if (
+    Section("--mining", () => FaceDistill.Bench.MiningBench.Run(quick))
+    || Section("--teachers", () => FaceDistill.Bench.TeacherBench.Run(threads, quick))
+    || Section("--serve", () => FaceDistill.Bench.ServeBench.Run(threads, quick, Directory.GetCurrentDirectory()))
+    || Section("--throughput", () => FaceDistill.Bench.ThroughputBench.Run(quick), $", libtorch threads {threads}")
+    || Section(
+        "--scalar-race",
+        () =>
+        {
+            set_num_threads(1); // the reproduction of the intermittent libtorch error (docs/platform-notes.md)
+            return FaceDistill.Bench.ScalarRaceBench.Run(raceSeconds);
+        },
+        $", {raceSeconds:F0} s per mode"
+    )
+    || Section(
+        "--eval-rate",
+        () =>
+            FaceDistill.Bench.ThroughputBench.EvalRate(
+                Path.Combine(Directory.GetCurrentDirectory(), "..", "shared", "datasets", "lfw"),
+                quick
+            )
+    )
+    || Section("--onnx", () => FaceDistill.Bench.OnnxBench.Run(threads, quick))
+)
     return;
-}
-if (argsList.Contains("--serve"))
-{
-    // only the serving section (appended to docs/benchmarks.md by hand, with this command)
-    Line(
-        $"Measured {DateTime.UtcNow:yyyy-MM-dd} on {Environment.ProcessorCount} CPU cores; command: `dotnet run "
-            + $"--project bench/FaceDistill.Bench -c Release -- --serve{(quick ? " --quick" : "")}`"
-    );
-    Line();
-    var repo = Directory.GetCurrentDirectory();
-    foreach (var l in FaceDistill.Bench.ServeBench.Run(threads, quick, repo))
-        Line(l);
-    if (outPath is not null)
-        AtomicFile.WriteAllText(outPath, md.ToString());
-    return;
-}
 if (argsList.IndexOf("--profile-steps") is var pi && pi >= 0)
 {
     // a loop of train steps to run under a native profiler (perf record; docs/benchmarks.md has the command)
@@ -85,63 +89,6 @@ if (argsList.IndexOf("--profile-steps") is var pi && pi >= 0)
     );
     return;
 }
-if (argsList.Contains("--eval-rate"))
-{
-    // the LFW protocol against bare batch inference (also the last part of --throughput)
-    var lfw = Path.Combine(Directory.GetCurrentDirectory(), "..", "shared", "datasets", "lfw");
-    foreach (var l in FaceDistill.Bench.ThroughputBench.EvalRate(lfw, quick))
-        Line(l);
-    return;
-}
-if (argsList.Contains("--throughput"))
-{
-    // the train-step throughput section (docs/benchmarks.md), oneDNN on and off, phases of a step
-    Line(
-        $"Measured {DateTime.UtcNow:yyyy-MM-dd} on {Environment.ProcessorCount} CPU cores, libtorch threads {threads}; "
-            + "command: `dotnet run --project bench/FaceDistill.Bench -c Release -- --throughput"
-            + $"{(quick ? " --quick" : "")}`"
-    );
-    Line();
-    foreach (var l in FaceDistill.Bench.ThroughputBench.Run(quick))
-        Line(l);
-    if (outPath is not null)
-        AtomicFile.WriteAllText(outPath, md.ToString());
-    return;
-}
-if (argsList.Contains("--scalar-race"))
-{
-    // the minimal reproduction of the intermittent libtorch error (docs/platform-notes.md)
-    double seconds = quick ? 10 : 40;
-    Line(
-        $"Measured {DateTime.UtcNow:yyyy-MM-dd} on {Environment.ProcessorCount} CPU cores, {seconds:F0} s per mode; "
-            + "command: `dotnet run --project bench/FaceDistill.Bench -c Release -- --scalar-race"
-            + $"{(quick ? " --quick" : "")}`"
-    );
-    Line();
-    set_num_threads(1);
-    foreach (var l in FaceDistill.Bench.ScalarRaceBench.Run(seconds))
-        Line(l);
-    if (outPath is not null)
-        AtomicFile.WriteAllText(outPath, md.ToString());
-    return;
-}
-if (argsList.Contains("--onnx"))
-{
-    // only the exported-model section (appended to docs/benchmarks.md by hand, with this command)
-    Line(
-        $"Measured {DateTime.UtcNow:yyyy-MM-dd} on {Environment.ProcessorCount} CPU cores; command: `dotnet run "
-            + $"--project bench/FaceDistill.Bench -c Release -- --onnx{(quick ? " --quick" : "")}`"
-    );
-    Line();
-    foreach (var l in FaceDistill.Bench.OnnxBench.Run(threads, quick))
-        Line(l);
-    if (outPath is not null)
-    {
-        AtomicFile.WriteAllText(outPath, md.ToString());
-        Console.WriteLine($"wrote {outPath}");
-    }
-    return;
-}
 string F(double v, string f = "F1") => v.ToString(f, CultureInfo.InvariantCulture);
 
 static double Median(List<double> xs)
@@ -151,21 +98,7 @@ static double Median(List<double> xs)
 }
 
 // 1. matmul reference
-double MatmulGflops()
-{
-    using var a = randn(1024, 1024);
-    using var b = randn(1024, 1024);
-    for (int i = 0; i < 3; i++)
-        a.matmul(b).Dispose();
-    var times = new List<double>();
-    for (int i = 0; i < (quick ? 5 : 15); i++)
-    {
-        var sw = Stopwatch.StartNew();
-        a.matmul(b).Dispose();
-        times.Add(sw.Elapsed.TotalSeconds);
-    }
-    return 2.0 * 1024 * 1024 * 1024 / Median(times) / 1e9;
-}
+double MatmulGflops() => FaceDistill.Bench.ThroughputBench.MatmulGflops(quick ? 5 : 15);
 
 // 2. train step: forward + backward + SGD step, batch 64, 112×112, ArcFace head over 1000 classes
 (double ImagesPerSecond, ModelStats Stats) TrainStep(string backbone)
