@@ -36,8 +36,8 @@ bool Section(string flag, Func<IEnumerable<string>> lines, string? header = null
     if (!argsList.Contains(flag))
         return false;
     Line(
-        $"Measured {DateTime.UtcNow:yyyy-MM-dd} on {Environment.ProcessorCount} CPU cores{header}; command: `dotnet run "
-            + $"--project bench/FaceDistill.Bench -c Release -- {flag}{(quick ? " --quick" : "")}`"
+        $"Measured {DateTime.UtcNow:yyyy-MM-dd} on {Environment.ProcessorCount} CPU cores{header}; command: "
+            + $"`dotnet run --project bench/FaceDistill.Bench -c Release -- {flag}{(quick ? " --quick" : "")}`"
     );
     Line();
     foreach (var l in lines())
