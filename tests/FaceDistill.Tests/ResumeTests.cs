@@ -316,3 +316,48 @@ public sealed class TmpfsFactAttribute : FactAttribute
         }
     }
 }
+
+/// <summary>A run directory carries what its model needs (model.json): copied where its training data is not, it
+/// loads, serves and exports; only reading its data names the missing folder.</summary>
+public class ModelShapeTests
+{
+    [Fact]
+    public void ARunLoadsWithoutItsTrainingDataAndOnlyItsDataNamesTheMissingFolder()
+    {
+        var root = TestUtil.TempDir();
+        var faces = Path.Combine(root, "faces");
+        var synth = new FaceDistill.Data.Synthetic.SyntheticFaces(
+            new FaceDistill.Data.Synthetic.SyntheticOptions
+            {
+                Identities = 6,
+                ImagesPerIdentity = 6,
+                Size = 48,
+                Seed = 3,
+            }
+        );
+        for (int i = 0; i < synth.Count; i++)
+        {
+            var dir = Path.Combine(faces, $"id{synth.Labels(i).Identity}");
+            Directory.CreateDirectory(dir);
+            FaceDistill.Data.ImageCodec.Save(synth.Image(i), Path.Combine(dir, $"{i}.png"));
+        }
+        var tiny = TestUtil.Tiny("folder", epochs: 1);
+        var cfg = tiny with
+        {
+            Data = tiny.Data with { Source = "folder", Path = faces, ValFraction = 0.25 },
+            Train = tiny.Train with { BatchSize = 8 },
+        };
+        TrainingRun.Execute(cfg, root, ExistingRun.Refuse);
+        var run = Path.Combine(root, "folder");
+        var shape = ModelShape.Read(run)!;
+        Directory.Delete(faces, recursive: true); // the run directory alone, as on a server
+        using var loaded = TrainedRun.Load(run);
+        Assert.Equal(shape.Classes, loaded.Classes);
+        Assert.False(loaded.LazyData.IsValueCreated);
+        using var x = TorchSharp.torch.zeros(1, 3, 32, 32);
+        using var e = loaded.Model.Embed(x);
+        Assert.Equal(32, e.shape[1]);
+        var missing = Assert.Throws<FaceDistillException>(() => loaded.Data);
+        Assert.Contains(faces, missing.Message);
+    }
+}

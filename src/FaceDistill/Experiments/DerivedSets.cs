@@ -118,7 +118,7 @@ public static class DerivedSets
     {
         public FaceTask Task => Run.Task;
         public int Size => Run.Config.Data.ImageSize;
-        public int Classes => Run.Data.Classes;
+        public int Classes => Run.Classes;
 
         /// <summary>The model's feature store of <paramref name="data"/> (computed or resumed first).</summary>
         public FeatureStore Features(IFaceDataset data, string label) =>

@@ -28,7 +28,7 @@ public sealed class CheckpointTeacher : ITeacher
     public static CheckpointTeacher Load(string runDir)
     {
         var run = TrainedRun.Load(runDir);
-        return new CheckpointTeacher($"run:{runDir}", run.Model, run.Task == FaceTask.Age ? 1 : run.Data.Classes);
+        return new CheckpointTeacher($"run:{runDir}", run.Model, run.Task == FaceTask.Age ? 1 : run.Classes);
     }
 
     public TeacherOutputs Run(Tensor images)

@@ -7,12 +7,18 @@ using FaceDistill.Training;
 namespace FaceDistill.Runs;
 
 /// <summary>A finished (or stopped) run loaded back: its resolved config, its data, and its model with the weights of
-/// a checkpoint (the latest by default). Used by <c>eval</c>, <c>compare</c> and checkpoint teachers.</summary>
+/// a checkpoint (the latest by default). Used by <c>eval</c>, <c>compare</c>, <c>serve</c>, <c>export</c> and
+/// checkpoint teachers. The data is read only when asked for: a run with its <see cref="ModelShape"/> builds its model
+/// without it, so a run directory serves where its training data is not.</summary>
 public sealed class TrainedRun : IDisposable
 {
     public required string Directory { get; init; }
     public required ExperimentConfig Config { get; init; }
-    public required ExperimentData Data { get; init; }
+    public required Lazy<ExperimentData> LazyData { get; init; }
+    public ExperimentData Data => LazyData.Value;
+
+    /// <summary>The classes of the model's head (from <see cref="ModelShape"/>; the data only for older runs).</summary>
+    public required int Classes { get; init; }
     public required FaceModel Model { get; init; }
     public required string CheckpointPath { get; init; }
     public FaceTask Task => FaceTaskExtensions.Parse(Config.Task);
@@ -25,12 +31,16 @@ public sealed class TrainedRun : IDisposable
         // the run's own teacher is not needed to use its model — except that a face-pool run's config is only whole
         // with its embedding distiller (a pool has no labels); its teacher is named, never run, here
         var stored = ConfigLoader.Load(configPath, overrides);
+        var shape = ModelShape.Read(runDir);
+        // with the model's shape known the data's folders need not exist here (they are checked when read)
         var cfg = RunConfig.Resolve(
             stored.Data.Source == DataSources.Pool ? stored : stored with { Distill = new DistillConfig() },
-            configPath
+            configPath,
+            shape is null ? null : _ => true
         );
-        var data = RunData.From(cfg);
-        var model = ModelFactory.Create(cfg, data.Classes, data.AgeMean);
+        var data = new Lazy<ExperimentData>(() => RunData.From(cfg));
+        shape ??= new ModelShape(data.Value.Classes, data.Value.AgeMean);
+        var model = ModelFactory.Create(cfg, shape.Classes, shape.AgeMean);
         var ckpt =
             checkpoint
             ?? Checkpoint.Latest(Path.Combine(runDir, "checkpoints"))
@@ -41,7 +51,8 @@ public sealed class TrainedRun : IDisposable
         {
             Directory = runDir,
             Config = cfg,
-            Data = data,
+            LazyData = data,
+            Classes = shape.Classes,
             Model = model,
             CheckpointPath = ckpt,
         };

@@ -77,6 +77,7 @@ public static class TrainingRun
         );
         var evaluation = Protocols.For(cfg, task, data);
         WriteSamples(run.Path, loader);
+        new ModelShape(data.Classes, data.AgeMean).Write(run.Path);
         var path = ChooseConvolutionPath(cfg, run, data, mode);
         TorchRuntime.SetMkldnn(path.OneDnn);
         Log.Info(ConvolutionPath.Describe(path));
