@@ -17,7 +17,8 @@ public sealed class TrainedRun : IDisposable
     public required Lazy<ExperimentData> LazyData { get; init; }
     public ExperimentData Data => LazyData.Value;
 
-    /// <summary>The classes of the model's head (from <see cref="ModelShape"/>; the data only for older runs).</summary>
+    /// <summary>The classes of the model's head (from <see cref="ModelShape"/>; the data only for older
+    /// runs).</summary>
     public required int Classes { get; init; }
     public required FaceModel Model { get; init; }
     public required string CheckpointPath { get; init; }
