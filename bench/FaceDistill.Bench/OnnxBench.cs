@@ -56,7 +56,8 @@ public static class OnnxBench
                     ("MobileFaceNet (112)", "mobilefacenet", 112, 1.0, 128),
                     ("IResNet-18 (112)", "iresnet18", 112, 1.0, 512),
                     ("IResNet-18 ¼ width (64), the recognition students", "iresnet18", 64, 0.25, 128),
-                }
+                    ("faceres, imported from tfjs (112), the strong teacher", "zoo:faceres", 112, 1.0, 1024),
+                }.Where(m => !m.Item2.StartsWith("zoo:") || FaceDistill.Faces.Zoo.HumanZoo.Verify().Count == 0)
             )
             {
                 manual_seed(1);

@@ -73,6 +73,7 @@ if (
             )
     )
     || Section("--onnx", () => FaceDistill.Bench.OnnxBench.Run(threads, quick))
+    || Section("--teacher-paths", () => FaceDistill.Bench.ThroughputBench.TeacherPaths(quick))
 )
     return;
 if (argsList.IndexOf("--profile-steps") is var pi && pi >= 0)

@@ -117,6 +117,37 @@ public static class ThroughputBench
             + $"{bare / protocol:F2}× |";
     }
 
+    /// <summary>The imported faceres teacher's pass (what building a teacher-output cache over a pool costs), batch 32
+    /// at 112 px: TorchSharp against ONNX Runtime, both as the teacher class runs them.</summary>
+    public static IEnumerable<string> TeacherPaths(bool quick)
+    {
+        using var x = rand(32, 3, 112, 112) * 2 - 1;
+        double Ms(bool ort)
+        {
+            Environment.SetEnvironmentVariable("FACEDISTILL_TEACHER_ORT", ort ? "1" : "0");
+            using var teacher = Distillation.Teachers.GraphFaceNetTeacher.Load("faceres");
+            teacher.Run(x);
+            teacher.Run(x);
+            var times = new List<double>();
+            for (int i = 0; i < (quick ? 3 : 8); i++)
+            {
+                var sw = Stopwatch.StartNew();
+                using (NoGcRegion.Enter())
+                    teacher.Run(x);
+                times.Add(sw.Elapsed.TotalMilliseconds);
+            }
+            return Median(times);
+        }
+        double torchMs = Ms(false),
+            ortMs = Ms(true);
+        Environment.SetEnvironmentVariable("FACEDISTILL_TEACHER_ORT", null);
+        yield return "| zoo:faceres teacher, batch 32 at 112 px | ms | faces/s | × ONNX Runtime |";
+        yield return "|---|---:|---:|---:|";
+        yield return $"| TorchSharp (`FACEDISTILL_TEACHER_ORT=0`) | {torchMs:F0} | {32000 / torchMs:F0} | "
+            + $"{ortMs / torchMs:F2}× |";
+        yield return $"| ONNX Runtime (the default) | {ortMs:F0} | {32000 / ortMs:F0} | 1.00× |";
+    }
+
     /// <summary>Feature KD from <c>zoo:recognition</c> into MobileFaceNet at 64 px, batch 64: the plain student step
     /// (the same loss against a fixed target), the step with the teacher's outputs read from the memory-mapped cache,
     /// and with the teacher run online.</summary>

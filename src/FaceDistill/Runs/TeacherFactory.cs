@@ -116,6 +116,7 @@ public static class TeacherFactory
             return spec
                 + (spec == "zoo:expression" ? "|fer-order" : "")
                 + (IsGraphNet(spec) ? $"|{GraphNetSettings(spec)}" : "")
+                + (IsGraphNet(spec) && GraphFaceNetTeacher.UsesOnnxRuntime ? "|onnxruntime" : "")
                 + "|"
                 + (File.Exists(sums) ? File.ReadAllText(sums) : Faces.Zoo.ModelZoo.Version);
         }
