@@ -160,15 +160,7 @@ public class OmniExperimentTests
             }
         // a cross-dataset test folder (class = folder): other synthetic people, written to disk
         var cross = Path.Combine(runs, "cross");
-        var other = new FaceDistill.Data.Synthetic.SyntheticFaces(
-            new FaceDistill.Data.Synthetic.SyntheticOptions
-            {
-                Identities = 4,
-                ImagesPerIdentity = 5,
-                Size = 48,
-                Seed = 99,
-            }
-        );
+        var other = TestUtil.Faces(4, 5, 48, 99);
         var names = DerivedSets.ClassNames(FaceDistill.Data.FaceTask.Expression);
         FaceDistill.Omni.FaceSetWriter.Write(
             cross,

@@ -326,15 +326,7 @@ public class ModelShapeTests
     {
         var root = TestUtil.TempDir();
         var faces = Path.Combine(root, "faces");
-        var synth = new FaceDistill.Data.Synthetic.SyntheticFaces(
-            new FaceDistill.Data.Synthetic.SyntheticOptions
-            {
-                Identities = 6,
-                ImagesPerIdentity = 6,
-                Size = 48,
-                Seed = 3,
-            }
-        );
+        var synth = TestUtil.Faces(6, 6, 48, 3);
         for (int i = 0; i < synth.Count; i++)
         {
             var dir = Path.Combine(faces, $"id{synth.Labels(i).Identity}");

@@ -11,6 +11,23 @@ internal static class TestUtil
         return d;
     }
 
+    /// <summary>A small set of rendered synthetic faces (for tests that write them to disk as a folder dataset).</summary>
+    public static FaceDistill.Data.Synthetic.SyntheticFaces Faces(
+        int identities,
+        int perIdentity,
+        int size,
+        int seed
+    ) =>
+        new(
+            new FaceDistill.Data.Synthetic.SyntheticOptions
+            {
+                Identities = identities,
+                ImagesPerIdentity = perIdentity,
+                Size = size,
+                Seed = seed,
+            }
+        );
+
     /// <summary>Copies a folder with everything in it.</summary>
     public static void CopyDirectory(string from, string to)
     {

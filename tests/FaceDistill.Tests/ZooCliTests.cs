@@ -77,15 +77,7 @@ public class TeacherBaselineViewTests
     public void TheTeachersAreMeasuredOnTheViewTheyAreGiven()
     {
         using var zoo = new FaceDistill.Faces.FaceAnalyzer();
-        var faces = new FaceDistill.Data.Synthetic.SyntheticFaces(
-            new FaceDistill.Data.Synthetic.SyntheticOptions
-            {
-                Identities = 4,
-                ImagesPerIdentity = 4,
-                Size = 112,
-                Seed = 3,
-            }
-        );
+        var faces = TestUtil.Faces(4, 4, 112, 3);
         var clean = FaceDistill.Evaluation.TeacherBaselines.AgeGender(zoo, faces);
         var again = FaceDistill.Evaluation.TeacherBaselines.AgeGender(zoo, faces, new(View: FaceViews.Parse("clean")));
         var masked = FaceDistill.Evaluation.TeacherBaselines.AgeGender(
@@ -102,15 +94,7 @@ public class TeacherBaselineViewTests
     public void BaselineTakesAViewAndComputesTheLandmarksOfCrops()
     {
         var dir = TestUtil.TempDir();
-        var faces = new FaceDistill.Data.Synthetic.SyntheticFaces(
-            new FaceDistill.Data.Synthetic.SyntheticOptions
-            {
-                Identities = 2,
-                ImagesPerIdentity = 3,
-                Size = 64,
-                Seed = 4,
-            }
-        );
+        var faces = TestUtil.Faces(2, 3, 64, 4);
         for (int i = 0; i < faces.Count; i++)
         {
             var cls = Path.Combine(dir, "test", i % 2 == 0 ? "happy" : "sad");
