@@ -11,7 +11,8 @@ internal static class TestUtil
         return d;
     }
 
-    /// <summary>A small set of rendered synthetic faces (for tests that write them to disk as a folder dataset).</summary>
+    /// <summary>A small set of rendered synthetic faces (for tests that write them to disk as a folder
+    /// dataset).</summary>
     public static FaceDistill.Data.Synthetic.SyntheticFaces Faces(
         int identities,
         int perIdentity,
