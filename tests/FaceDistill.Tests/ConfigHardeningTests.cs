@@ -157,3 +157,86 @@ public class ConfigKeysTests
         );
     }
 }
+
+/// <summary>docs/config-keys.md's hand-written table of the derive steps (mine.*, condense.*) against the code: each
+/// default is the record's, each range's ends pass and the values just outside fail, each list is the code's.</summary>
+public class DeriveKeysDocTests
+{
+    [Fact]
+    public void TheDeriveStepTableIsTheCode()
+    {
+        var dir = new DirectoryInfo(AppContext.BaseDirectory);
+        while (!File.Exists(Path.Combine(dir!.FullName, "FaceDistill.sln")))
+            dir = dir.Parent;
+        var rows = File.ReadAllLines(Path.Combine(dir.FullName, "docs", "config-keys.md"))
+            .Select(l =>
+                System.Text.RegularExpressions.Regex.Match(l, @"^\| `(mine|condense)\.(\w+)` \| (.+?) \| (.+?) \|$")
+            )
+            .Where(m => m.Success)
+            .ToList();
+        Assert.Equal(7 + 12, rows.Count);
+        var json = new System.Text.Json.JsonSerializerOptions
+        {
+            PropertyNamingPolicy = System.Text.Json.JsonNamingPolicy.CamelCase,
+        };
+        foreach (var m in rows)
+        {
+            var (section, key, def, rule) = (
+                m.Groups[1].Value,
+                m.Groups[2].Value,
+                m.Groups[3].Value,
+                m.Groups[4].Value
+            );
+            var type =
+                section == "mine" ? typeof(FaceDistill.Omni.MiningOptions) : typeof(FaceDistill.Omni.CondenseOptions);
+            var defaults = System
+                .Text.Json.Nodes.JsonNode.Parse(
+                    System.Text.Json.JsonSerializer.Serialize(
+                        section == "mine"
+                            ? new FaceDistill.Omni.MiningOptions()
+                            : new FaceDistill.Omni.CondenseOptions(),
+                        type,
+                        json
+                    )
+                )!
+                .AsObject();
+            Assert.True(defaults.ContainsKey(key), $"{section}.{key}: no such option");
+            var actual = defaults[key]!.ToJsonString();
+            var documented = def.Split(' ')[0];
+            Assert.True(
+                actual == documented || double.TryParse(documented, out var d) && double.Parse(actual) == d,
+                $"{section}.{key}: documented default {def}, the code's {actual}"
+            );
+            void Check(System.Text.Json.Nodes.JsonNode value, bool ok)
+            {
+                var o = defaults.DeepClone().AsObject();
+                o[key] = value;
+                var options = System.Text.Json.JsonSerializer.Deserialize(o, type, json)!;
+                var check = () => type.GetMethod("Check")!.Invoke(options, null);
+                if (ok)
+                    check();
+                else
+                    Assert.IsType<FaceDistillException>(
+                        Assert.Throws<System.Reflection.TargetInvocationException>(check).InnerException
+                    );
+            }
+            if (rule.StartsWith("one of "))
+            {
+                foreach (var v in rule[7..].Split(", "))
+                    Check(v, ok: true);
+                Check("no-such-value", ok: false);
+                continue;
+            }
+            var ends = rule.Trim('[', ']').Split(", ").Select(double.Parse).ToArray();
+            bool integer =
+                defaults[key]!.GetValueKind() == System.Text.Json.JsonValueKind.Number
+                && !actual.Contains('.')
+                && type.GetProperty(char.ToUpper(key[0]) + key[1..])!.PropertyType == typeof(int);
+            System.Text.Json.Nodes.JsonNode N(double v) => integer ? (long)v : v;
+            Check(N(ends[0]), ok: true);
+            Check(N(ends[1]), ok: true);
+            Check(N(integer ? ends[0] - 1 : ends[0] - Math.Max(1e-9, Math.Abs(ends[0]) * 1e-3)), ok: false);
+            Check(N(integer ? ends[1] + 1 : ends[1] * 1.001 + 1e-9), ok: false);
+        }
+    }
+}
