@@ -158,17 +158,28 @@ public static class ExperimentRunner
 
     /// <summary>The run's model evaluated on <paramref name="view"/> with the run's own protocol (pairs or held-out
     /// images).</summary>
-    public static EvalReport Evaluate(string runDir, string view)
+    public static EvalReport Evaluate(string runDir, string view, string? cacheDir = null)
     {
         using var run = TrainedRun.Load(runDir, [$"eval.view={view}"]);
-        var evaluate = Protocols.For(run.Config, run.Task, run.Data).Evaluate;
-        return (
-            evaluate
+        var evaluate =
+            Protocols.For(run.Config, run.Task, run.Data).Evaluate
             ?? throw FaceDistillException.ForFile(
                 runDir,
                 "the run has nothing to evaluate on (no pairs or held-out images)"
-            )
-        )(run.Model);
+            );
+        if (cacheDir is null || run.Task is not (FaceTask.Expression or FaceTask.Gender) || run.Data.Validation is null)
+            return evaluate(run.Model);
+        // a classification of the same weights on the same images and view: read back (ClassificationCache)
+        var key = DatasetFingerprint.Of(
+            run.Data.Validation,
+            32,
+            TeacherFactory.Fingerprint(runDir),
+            "run-classification",
+            view,
+            run.Data.EvalCenterCrop.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            run.Config.Eval.BatchSize.ToString(System.Globalization.CultureInfo.InvariantCulture)
+        );
+        return ClassificationCache.GetOrCompute(cacheDir, key, () => evaluate(run.Model));
     }
 
     /// <summary>A teacher evaluated as it is (a reference row): verification on the experiment's pairs, the images at
@@ -183,7 +194,7 @@ public static class ExperimentRunner
     {
         var task = FaceTaskExtensions.Parse(cfg.Task);
         if (task == FaceTask.Expression && spec == "zoo:expression")
-            return ExpressionTeacher(data, views);
+            return ExpressionTeacher(data, views, embeddingsDir);
         if (task != FaceTask.Recognition)
             throw new FaceDistillException(
                 $"teacher row '{spec}': recognition experiments evaluate any teacher as it is, expression ones "
@@ -266,7 +277,11 @@ public static class ExperimentRunner
 
     /// <summary>face-api's expression net on the held-out images, as face-api crops them (the whole crop is the face
     /// box → 68 landmarks → aligned box), FER2013's classes mapped onto its labels; on each view.</summary>
-    private static IReadOnlyList<EvalReport> ExpressionTeacher(ExperimentData data, IReadOnlyList<string> views)
+    private static IReadOnlyList<EvalReport> ExpressionTeacher(
+        ExperimentData data,
+        IReadOnlyList<string> views,
+        string? cacheDir
+    )
     {
         var test =
             data.Validation
@@ -276,15 +291,28 @@ public static class ExperimentRunner
         return views
             .Select(v =>
             {
-                using var bar = Progress.Start($"zoo:expression ({v})", test.Count);
-                return TeacherBaselines.Expression(
-                    zoo,
+                EvalReport Classify()
+                {
+                    using var bar = Progress.Start($"zoo:expression ({v})", test.Count);
+                    return TeacherBaselines.Expression(
+                        zoo,
+                        test,
+                        names,
+                        "zoo:expression",
+                        new TeacherBaselines.Options(View: Faces.FaceViews.Parse(v)),
+                        bar.AsProgress()
+                    );
+                }
+                if (cacheDir is null)
+                    return Classify();
+                var key = DatasetFingerprint.Of(
                     test,
-                    names,
-                    "zoo:expression",
-                    new TeacherBaselines.Options(View: Faces.FaceViews.Parse(v)),
-                    bar.AsProgress()
+                    32,
+                    TeacherFactory.Fingerprint("zoo:expression"),
+                    "teacher-classification",
+                    v
                 );
+                return ClassificationCache.GetOrCompute(cacheDir, key, Classify);
             })
             .ToList();
     }
@@ -325,6 +353,6 @@ public static class ExperimentRunner
                     c.Eval.PairSides == "one"
                 );
             }
-        return views.Select(v => Evaluate(runDir, v)).ToList();
+        return views.Select(v => Evaluate(runDir, v, embeddingsDir)).ToList();
     }
 }
