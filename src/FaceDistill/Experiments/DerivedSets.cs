@@ -96,9 +96,7 @@ public static class DerivedSets
     {
         var manifest = Path.Combine(checkpoint, Checkpoint.ManifestFile);
         var text = File.Exists(manifest) ? File.ReadAllText(manifest) : checkpoint;
-        return Convert
-            .ToHexString(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(text)))[..32]
-            .ToLowerInvariant();
+        return TextHash.Sha256Hex(text, 32);
     }
 
     /// <summary>What building one set needs: the step, the seed, the model's run (and its key), where features and

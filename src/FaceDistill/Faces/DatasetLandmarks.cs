@@ -1,4 +1,3 @@
-using System.Security.Cryptography;
 using System.Text;
 using FaceDistill.Core;
 using FaceDistill.Data;
@@ -47,9 +46,7 @@ public static class DatasetLandmarks
         var key = new StringBuilder("lm68-wholeimage-v1\n");
         foreach (var p in paths)
             key.Append(p).Append('|').Append(File.Exists(p) ? new FileInfo(p).Length : -1).Append('\n');
-        string hash = Convert
-            .ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(key.ToString())))[..16]
-            .ToLowerInvariant();
+        string hash = TextHash.Sha256Hex(key.ToString(), 16);
         string csv = Path.Combine(cacheDir, $"landmarks-{hash}.csv");
         if (File.Exists(csv))
             return csv;

@@ -10,10 +10,10 @@ namespace FaceDistill.Training;
 /// oneDNN trained MobileFaceNet at 112 px 2× slower than libtorch's kernels on one host and faster on another — and
 /// libtorch's switch is process-wide and is read again by each convolution's backward, so the choice is made per
 /// run, not per layer: a short probe at start-up times the run's own train step (model, input size, batch) both ways
-/// and keeps the faster. The result is cached on disk
-/// per model shape, thread count and CPU, so every later run of the same shape on the machine takes the same path
-/// without probing (results are bit-identical only on one path), and it is recorded in each checkpoint, so a resumed
-/// run takes the path it started on. <c>FACEDISTILL_MKLDNN=0|1</c> forces it.
+/// and keeps the faster. The result is cached on disk per model shape, thread count and CPU, so every later run of the
+/// same shape on the machine takes the same path without probing (results are bit-identical only on one path), and it
+/// is recorded in each checkpoint, so a resumed run takes the path it started on. <c>FACEDISTILL_MKLDNN=0|1</c> forces
+/// it.
 /// </summary>
 public static class ConvolutionPath
 {

@@ -25,8 +25,9 @@ public sealed class MetricsLog
             var kept = File.ReadAllLines(path)
                 .Skip(1)
                 .Where(l =>
-                    l.Split(',').Length == fields
-                    && long.TryParse(l.Split(',')[0], NumberStyles.Integer, CultureInfo.InvariantCulture, out var s)
+                    l.Split(',') is var cells
+                    && cells.Length == fields
+                    && long.TryParse(cells[0], NumberStyles.Integer, CultureInfo.InvariantCulture, out var s)
                     && s <= resumeStep
                 );
             AtomicFile.WriteAllText(path, string.Join('\n', kept.Prepend(header)) + "\n");

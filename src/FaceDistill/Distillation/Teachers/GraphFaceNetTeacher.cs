@@ -83,9 +83,7 @@ public sealed class GraphFaceNetTeacher(GraphFaceNet net, string? home = null) :
         var key =
             $"{net.Spec.Name}|{size}|{net.Spec.Preprocessing}|{net.Spec.Output}|{Models.Onnx.OnnxGraph.Opset}|"
             + (File.Exists(sums) ? File.ReadAllText(sums) : "");
-        var hash = Convert
-            .ToHexString(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(key)))[..16]
-            .ToLowerInvariant();
+        var hash = TextHash.Sha256Hex(key, 16);
         var dir = Path.Combine(home ?? ModelZoo.Home, "onnx");
         Directory.CreateDirectory(dir);
         return Path.Combine(dir, $"{net.Spec.Name}-{size}-{hash}.onnx");
