@@ -14,7 +14,11 @@ public class ClassificationCacheTests
         EvalReport Compute()
         {
             calls++;
-            var confusion = new int[,] { { 3, 1 }, { 0, 2 } };
+            var confusion = new int[,]
+            {
+                { 3, 1 },
+                { 0, 2 },
+            };
             return new EvalReport(
                 "classification",
                 new Dictionary<string, double> { ["acc"] = 5 / 6.0, ["balanced_acc"] = 0.875 },

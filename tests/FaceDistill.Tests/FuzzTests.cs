@@ -161,6 +161,23 @@ public class FuzzTests
     }
 
     [Fact]
+    public void AnEmptyFolderInAPlanIsOneLineNamingTheKey()
+    {
+        // found by the plan fuzzer (seed dEBZ0A63r4C1): "data.extra": [""] reached Path.GetFullPath("") in the plan's
+        // check of planned folders and failed with an ArgumentException
+        var text = File.ReadAllText(Path.Combine(RepoPaths.Root(), "configs", "omni", "synthetic.json"));
+        Assert.Contains("[\"#gm-10\"]", text);
+        foreach (var empty in new[] { "", " ", "a\\u0000b" })
+        {
+            var path = Path.Combine(TestUtil.TempDir(), "empty.json");
+            File.WriteAllText(path, text.Replace("[\"#gm-10\"]", $"[\"{empty}\"]"));
+            var e = Assert.Throws<FaceDistillException>(() => ExperimentPlan.Load(path));
+            Assert.Contains("data.extra", e.Message);
+            Assert.DoesNotContain('\n', e.Message);
+        }
+    }
+
+    [Fact]
     public void AReferenceToARunOrSetThePlanDoesNotHaveIsOneLineNamingTheFile()
     {
         // found by the fuzzer above (seed dM-KUFTj6JF3): "@1" in a run's keys crashed with "Sequence contains no

@@ -80,9 +80,13 @@ public sealed record ConfigChecks(string Source, Func<string, bool>? Planned = n
             ? v.ToString("0.######", System.Globalization.CultureInfo.InvariantCulture)
         : v.ToString("0.#e0", System.Globalization.CultureInfo.InvariantCulture);
 
-    public bool FileOk(string path) => File.Exists(path) || Planned?.Invoke(path) == true;
+    /// <summary>Whether a path a config names is a file (or one a plan will create). An empty path, or one with a NUL
+    /// character, is none — and never reaches the plan's path arithmetic, which would throw on it.</summary>
+    public bool FileOk(string path) => Usable(path) && (File.Exists(path) || Planned?.Invoke(path) == true);
 
-    public bool DirOk(string path) => Directory.Exists(path) || Planned?.Invoke(path) == true;
+    public bool DirOk(string path) => Usable(path) && (Directory.Exists(path) || Planned?.Invoke(path) == true);
+
+    private static bool Usable(string path) => !string.IsNullOrWhiteSpace(path) && !path.Contains('\0');
 
     /// <summary>Runs a parser of a value (a view name, a teacher spec) and reports its error under <paramref
     /// name="key"/>.</summary>
