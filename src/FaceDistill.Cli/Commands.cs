@@ -217,7 +217,8 @@ internal static class Commands
                 Common(p);
                 var cfg = Demo.Config(p.GetValue(quick));
                 var mode = Mode(p);
-                if (mode == ExistingRun.Refuse && RunDirectory.HasRun(Path.Combine(RunsRoot(p), cfg.Name)))
+                var runs = RunsRoot(p);
+                if (mode == ExistingRun.Refuse && RunDirectory.HasRun(Path.Combine(runs, cfg.Name)))
                 {
                     // the demo is a demonstration: a fresh run each time, the old one moved aside
                     mode = ExistingRun.Force;
@@ -229,7 +230,7 @@ internal static class Commands
                         + $"{cfg.Data.Synthetic.ValIdentities} held-out identities, "
                         + $"{cfg.Data.ImageSize}×{cfg.Data.ImageSize} px, {cfg.Train.Epochs} epochs"
                 );
-                var outcome = TrainingRun.Execute(cfg, RunsRoot(p), mode, cancel: CtrlC());
+                var outcome = TrainingRun.Execute(cfg, runs, mode, cancel: CtrlC());
                 PrintOutcome(outcome);
                 return outcome.Result.Interrupted ? 130 : 0;
             })
