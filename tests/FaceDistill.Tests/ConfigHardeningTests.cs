@@ -174,11 +174,24 @@ public class DeriveKeysDocTests
             )
             .Where(m => m.Success)
             .ToList();
-        Assert.Equal(7 + 12, rows.Count);
+        Assert.Equal(7 + 15, rows.Count);
         var json = new System.Text.Json.JsonSerializerOptions
         {
             PropertyNamingPolicy = System.Text.Json.JsonNamingPolicy.CamelCase,
         };
+        // every option of both steps is in the table (the seed is the plan's, not a key)
+        foreach (
+            var (section, t) in new[]
+            {
+                ("mine", typeof(FaceDistill.Omni.MiningOptions)),
+                ("condense", typeof(FaceDistill.Omni.CondenseOptions)),
+            }
+        )
+        {
+            var options = t.GetConstructors()[0].GetParameters().Select(p => char.ToLower(p.Name![0]) + p.Name[1..]);
+            var documented = rows.Where(m => m.Groups[1].Value == section).Select(m => m.Groups[2].Value);
+            Assert.Equal(options.Where(k => k != "seed").Order(), documented.Order());
+        }
         foreach (var m in rows)
         {
             var (section, key, def, rule) = (
@@ -207,10 +220,16 @@ public class DeriveKeysDocTests
                 actual == documented || double.TryParse(documented, out var d) && double.Parse(actual) == d,
                 $"{section}.{key}: documented default {def}, the code's {actual}"
             );
+            // "one of a, b, c (c: key value)": value c is valid where key has that value
+            var only = System.Text.RegularExpressions.Regex.Match(rule, @"^(.+?) \((\w+): (\w+) (\w+)\)$");
+            if (only.Success)
+                rule = only.Groups[1].Value;
             void Check(System.Text.Json.Nodes.JsonNode value, bool ok)
             {
                 var o = defaults.DeepClone().AsObject();
                 o[key] = value;
+                if (only.Success && value.ToString() == only.Groups[2].Value)
+                    o[only.Groups[3].Value] = only.Groups[4].Value;
                 var options = System.Text.Json.JsonSerializer.Deserialize(o, type, json)!;
                 var check = () => type.GetMethod("Check")!.Invoke(options, null);
                 if (ok)

@@ -179,7 +179,16 @@ public class OmniExperimentTests
         var dir = Path.Combine(runs, "omni-synthetic");
         var md = File.ReadAllText(Path.Combine(dir, "results.md"));
         foreach (
-            var row in new[] { "**labelled** (baseline)", "| mined |", "| dm-10 |", "| gm-10 |", "| herding-10 |" }
+            var row in new[]
+            {
+                "**labelled** (baseline)",
+                "| mined |",
+                "| dm-10 |",
+                "| gm-10 |",
+                "| gm-10-soft |",
+                "| random-10-soft |",
+                "| herding-10 |",
+            }
         )
             Assert.Contains(row, md);
         Assert.Contains("### Derived training sets", md);
@@ -198,6 +207,22 @@ public class OmniExperimentTests
         var dm = Path.Combine(dir, "derived", "dm-10-s1");
         Assert.True(File.Exists(Path.Combine(dm, "loss.png")));
         Assert.False(Directory.Exists(dm + ".state")); // the snapshot is dropped once the set is written
+        // soft labels (learned by gradient matching; the primitive model's posterior for a random subset) are
+        // written beside the images, one distribution per image, and read back by training
+        foreach (var set in new[] { "gm-10-soft-s1", "random-10-soft-s1" })
+        {
+            var setDir = Path.Combine(dir, "derived", set);
+            var soft = FaceDistill.Data.SoftLabels.Read(
+                Path.Combine(setDir, FaceDistill.Data.SoftLabels.FileName),
+                names
+            );
+            int images = Directory.GetDirectories(setDir).Sum(d => Directory.GetFiles(d, "*.png").Length);
+            Assert.True(images > 0 && soft.Count == images, $"{set}: {soft.Count} soft labels for {images} images");
+            var read = FaceDistill.Data.FileFaceDataset.FromImageFolder(setDir, FaceDistill.Data.FaceTask.Expression);
+            Assert.All(Enumerable.Range(0, read.Count), i => Assert.NotNull(read.Labels(i).Soft));
+            // not one-hot: a learned or a model's label spreads over the classes
+            Assert.Contains(soft.Values, q => q.Max() < 0.999f);
+        }
         // the student reads the condensed images as extra data: its training set is the budget + 2 per class at most
         var cfg = JsonNode.Parse(File.ReadAllText(Path.Combine(dir, "dm-10-s1", "config.json")))!;
         Assert.Equal(dm, cfg["data"]!["extra"]![0]!.GetValue<string>());

@@ -12,13 +12,16 @@ public enum Expression
     Surprise = 6,
 }
 
-/// <summary>Labels of one face; any may be missing (-1 / NaN / null).</summary>
+/// <summary>Labels of one face; any may be missing (-1 / NaN / null). <see cref="Soft"/>: a class distribution for
+/// the classification task, where the face has one (<see cref="SoftLabels"/>); training then takes it as the
+/// target instead of the hard class.</summary>
 public sealed record FaceLabels(
     int Identity = -1,
     int Expression = -1,
     float Age = float.NaN,
     int Gender = -1,
-    float[]? Landmarks = null
+    float[]? Landmarks = null,
+    float[]? Soft = null
 )
 {
     public static readonly FaceLabels None = new();

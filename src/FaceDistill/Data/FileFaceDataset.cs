@@ -94,7 +94,37 @@ public sealed class FileFaceDataset : IFaceDataset
                 items.Add((f, label(i)));
         if (items.Count == 0)
             throw FaceDistillException.ForFile(root, "no images found");
+        var softPath = Path.Combine(root, SoftLabels.FileName);
+        if (File.Exists(softPath))
+            AttachSoftLabels(root, softPath, items, names!);
         return new FileFaceDataset(root, items, new() { [task] = classCount }, names!);
+    }
+
+    /// <summary>Sets <see cref="FaceLabels.Soft"/> of every image <c>soft-labels.csv</c> lists; a row naming no image
+    /// of the folder is an error naming the file.</summary>
+    private static void AttachSoftLabels(
+        string root,
+        string softPath,
+        List<(string Path, FaceLabels Labels)> items,
+        IReadOnlyList<string> names
+    )
+    {
+        var rows = SoftLabels.Read(softPath, names);
+        int found = 0;
+        for (int i = 0; i < items.Count; i++)
+            if (rows.TryGetValue(SoftLabels.Key(root, items[i].Path), out var q))
+            {
+                items[i] = (items[i].Path, items[i].Labels with { Soft = q });
+                found++;
+            }
+        if (found < rows.Count)
+        {
+            var keys = items.Select(it => SoftLabels.Key(root, it.Path)).ToHashSet(StringComparer.Ordinal);
+            throw FaceDistillException.ForFile(
+                softPath,
+                $"'{rows.Keys.First(k => !keys.Contains(k))}' is not an image of {root}"
+            );
+        }
     }
 
     /// <summary>UTKFace names: <c>age_gender_race_datetime.jpg</c> (gender 0 = male, 1 = female). Files whose name does

@@ -33,7 +33,8 @@ public sealed class Objective(IReadOnlyList<IObjectiveTerm> terms)
     {
         var embedding = model.Backbone.call(images);
         var head = model.Head.call(embedding, labels);
-        var loss = model.Head.Loss(head, labels);
+        using var soft = SoftTargets(batch, labels, head);
+        var loss = soft is null ? model.Head.Loss(head, labels) : model.Head.SoftLoss(head, soft);
         parts["task"] = loss.item<float>();
         if (TaskWeight != 1)
             loss = loss * TaskWeight;
@@ -52,5 +53,29 @@ public sealed class Objective(IReadOnlyList<IObjectiveTerm> terms)
             loss = loss + t * w;
         }
         return loss;
+    }
+
+    /// <summary>The batch's class distributions <c>[N, C]</c> when any of its faces has soft labels (the others
+    /// one-hot at their class), else null: the task loss is then the cross-entropy with soft targets.</summary>
+    public static Tensor? SoftTargets(Batch batch, Tensor labels, Tensor logits)
+    {
+        if (!batch.Labels.Any(l => l.Soft is not null) || logits.dim() != 2)
+            return null;
+        int n = batch.Count,
+            c = (int)logits.shape[1];
+        var q = new float[n * c];
+        var hard = labels.cpu().data<long>().ToArray();
+        for (int i = 0; i < n; i++)
+            if (batch.Labels[i].Soft is { } s)
+            {
+                if (s.Length != c)
+                    throw new Core.FaceDistillException(
+                        $"{batch.Labels[i].Soft!.Length} soft-label classes, the model has {c}"
+                    );
+                s.CopyTo(q, i * c);
+            }
+            else if (hard[i] >= 0 && hard[i] < c)
+                q[i * c + hard[i]] = 1;
+        return Core.ComputeDevice.OnDevice(tensor(q, [n, c]));
     }
 }

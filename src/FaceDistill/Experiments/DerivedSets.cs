@@ -238,6 +238,10 @@ public static class DerivedSets
                 ClassNames(task)
             );
             var names = ClassNames(task);
+            var soft =
+                o.SoftLabels == "model"
+                    ? FeatureExtraction.Posteriors(run.Model, set.Pixels, size, o.LabelTemperature)
+                    : set.SoftLabels;
             int per = 3 * size * size;
             var images = Enumerable
                 .Range(0, set.Count)
@@ -257,6 +261,14 @@ public static class DerivedSets
                 tmp =>
                 {
                     FaceSetWriter.Grid(Path.Combine(tmp, "grid.png"), names, images, cell: Math.Max(size, 48));
+                    if (soft is not null)
+                        SoftLabels.Write(
+                            Path.Combine(tmp, SoftLabels.FileName),
+                            names,
+                            FaceSetWriter
+                                .RelativePaths(names, set.Labels)
+                                .Select((f, i) => (f, soft.AsSpan(i * classes, classes).ToArray()))
+                        );
                     var its = Enumerable.Range(1, set.Losses.Count).Select(i => (double)i).ToList();
                     int window = Math.Max(1, set.Losses.Count / 10);
                     var smooth = set.Losses.Select(
@@ -277,6 +289,10 @@ public static class DerivedSets
                         new
                         {
                             set.MovedFromInit,
+                            // soft labels: the mean probability each image's label puts on its own class
+                            OwnClassProbability = soft is null
+                                ? (double?)null
+                                : set.Labels.Select((y, i) => (double)soft[i * classes + y]).DefaultIfEmpty().Average(),
                             // means over the first and the last tenth of the iterations (one iteration's loss,
                             // under a fresh random network, is noisy)
                             FirstTenthLoss = set.Losses.Count > 0 ? Tenth(set.Losses) : (double?)null,

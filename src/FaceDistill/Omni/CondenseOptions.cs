@@ -12,6 +12,12 @@ namespace FaceDistill.Omni;
 /// <param name="InnerLoop">gm: network steps on the synthetic set between matching steps (ς_θ)</param>
 /// <param name="NetLearningRate">gm: η_θ</param>
 /// <param name="SaveEvery">iterations between resumable snapshots</param>
+/// <param name="SoftLabels">none (hard labels, the default) | model (each image's label is the primitive model's
+/// posterior softmax(z/τ) at <c>labelTemperature</c>; any algorithm) | learned (gm only: a label distribution per
+/// image, softmax of learned logits, descended by the same matching loss as the pixels —
+/// <see cref="GradientMatching"/>)</param>
+/// <param name="LabelTemperature">τ of <c>softLabels: model</c></param>
+/// <param name="LabelLearningRate">η_y of the learned label logits (SGD with the images' momentum)</param>
 public sealed record CondenseOptions(
     string Algorithm = "dm",
     int ImagesPerClass = 10,
@@ -25,10 +31,18 @@ public sealed record CondenseOptions(
     int InnerLoop = 10,
     double NetLearningRate = 0.01,
     int SaveEvery = 25,
-    int Seed = 0
+    int Seed = 0,
+    string SoftLabels = "none",
+    double LabelTemperature = 1.0,
+    double LabelLearningRate = 1.0
 )
 {
     public static readonly string[] Algorithms = ["dm", "gm", "random", "herding"];
+
+    public static readonly string[] SoftLabelKinds = ["none", "model", "learned"];
+
+    /// <summary>Whether the condensation learns a label distribution per image.</summary>
+    public bool LearnsLabels => SoftLabels == "learned";
 
     /// <summary>Whether the images are learned (dm, gm) rather than selected (random, herding).</summary>
     public bool Learned => Algorithm is "dm" or "gm";
@@ -55,5 +69,16 @@ public sealed record CondenseOptions(
         Range("innerLoop", InnerLoop, 0, 1000);
         Range("netLearningRate", NetLearningRate, 1e-6, 10);
         Range("saveEvery", SaveEvery, 1, 1_000_000);
+        if (!SoftLabelKinds.Contains(SoftLabels))
+            throw new FaceDistillException(
+                $"condense.softLabels '{SoftLabels}' is not one of {string.Join(", ", SoftLabelKinds)}"
+            );
+        if (LearnsLabels && Algorithm != "gm")
+            throw new FaceDistillException(
+                $"condense.softLabels 'learned' needs algorithm 'gm' (the labels are learned by gradient matching; "
+                    + $"'{Algorithm}' has no label in its objective): use 'model' for {Algorithm}"
+            );
+        Range("labelTemperature", LabelTemperature, 0.05, 100);
+        Range("labelLearningRate", LabelLearningRate, 1e-6, 1e4);
     }
 }

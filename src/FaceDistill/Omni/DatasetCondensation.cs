@@ -18,6 +18,10 @@ public sealed record CondensedSet(
 {
     public int Count => Labels.Length;
 
+    /// <summary>Each image's label distribution, row-major <c>[M, C]</c>, where the labels are soft (learned, or the
+    /// primitive model's); null for hard labels.</summary>
+    public float[]? SoftLabels { get; init; }
+
     /// <summary>Mean absolute pixel change from the initial real images (learned sets; 0 for selections).</summary>
     public double MovedFromInit { get; init; }
 }
@@ -69,9 +73,13 @@ public static class DatasetCondensation
         var initPixels = init.data<float>().ToArray();
         if (!o.Learned)
             return new CondensedSet(initPixels, labels, size, classes, flat, [], notes);
-        var (pixels, losses) = Learn(initPixels, labels, classes, size, o, sampler, stateDir, cancel);
+        var (pixels, soft, losses) = Learn(initPixels, labels, classes, size, o, sampler, stateDir, cancel);
         double moved = pixels.Zip(initPixels).Average(p => Math.Abs(p.First - p.Second));
-        return new CondensedSet(pixels, labels, size, classes, flat, losses, notes) { MovedFromInit = moved };
+        return new CondensedSet(pixels, labels, size, classes, flat, losses, notes)
+        {
+            MovedFromInit = moved,
+            SoftLabels = soft,
+        };
     }
 
     /// <summary>The selected images per class: herding on features, else a seeded random draw (also the initialisation
@@ -98,7 +106,7 @@ public static class DatasetCondensation
             .ToArray();
     }
 
-    private static (float[] Pixels, List<double> Losses) Learn(
+    private static (float[] Pixels, float[]? SoftLabels, List<double> Losses) Learn(
         float[] initPixels,
         int[] labels,
         int classes,
@@ -110,8 +118,17 @@ public static class DatasetCondensation
     )
     {
         var statePath = Path.Combine(stateDir, "condense-state.bin");
-        var state = CondensationState.Read(statePath, initPixels.Length);
-        using var syn = new SyntheticSet(state?.Pixels ?? initPixels, labels, classes, size, state?.Velocity);
+        int labelValues = o.LearnsLabels ? labels.Length * classes : 0;
+        var state = CondensationState.Read(statePath, initPixels.Length, labelValues);
+        using var syn = new SyntheticSet(
+            state?.Pixels ?? initPixels,
+            labels,
+            classes,
+            size,
+            state?.Velocity,
+            o.LearnsLabels ? state?.LabelLogits ?? SyntheticSet.InitialLabelLogits(labels, classes) : null,
+            state?.LabelVelocity
+        );
         var losses = state?.Losses.ToList() ?? [];
         ICondensation algorithm =
             o.Algorithm == "dm" ? new DistributionMatching(o, classes, size) : new GradientMatching(o, classes, size);
@@ -125,7 +142,12 @@ public static class DatasetCondensation
                     cancel.ThrowIfCancellationRequested();
                 }
                 double loss = NativeRetry.Run(() =>
-                    algorithm.Iterate(it, syn, sampler, l => syn.Step(l, o.LearningRate, o.Momentum))
+                    algorithm.Iterate(
+                        it,
+                        syn,
+                        sampler,
+                        l => syn.Step(l, o.LearningRate, o.Momentum, o.LabelLearningRate)
+                    )
                 );
                 if (!double.IsFinite(loss))
                     throw new FaceDistillException(
@@ -138,6 +160,6 @@ public static class DatasetCondensation
             }
         }
         CondensationState.Write(statePath, syn, losses);
-        return (syn.PixelData(), losses);
+        return (syn.PixelData(), syn.LabelDistributions(), losses);
     }
 }

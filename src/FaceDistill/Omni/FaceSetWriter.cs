@@ -28,17 +28,24 @@ public static class FaceSetWriter
             {
                 foreach (var name in classNames)
                     Directory.CreateDirectory(Path.Combine(tmp, name));
-                var next = new int[classNames.Count];
+                var files = RelativePaths(classNames, images.Select(im => im.Class));
                 using var bar = Progress.Start(label, images.Count);
                 for (int i = 0; i < images.Count; i++)
                 {
-                    var (image, c) = images[i];
-                    ImageCodec.Save(image(), Path.Combine(tmp, classNames[c], $"{next[c]++:D5}.png"));
+                    ImageCodec.Save(images[i].Image(), Path.Combine(tmp, files[i]));
                     bar.Update(i + 1);
                 }
                 extra?.Invoke(tmp);
             }
         );
+    }
+
+    /// <summary>Where <see cref="Write"/> puts each image, relative to the set's folder ('/'-separated): the k-th
+    /// image of class c is <c>&lt;class c&gt;/&lt;k, 5 digits&gt;.png</c>.</summary>
+    public static IReadOnlyList<string> RelativePaths(IReadOnlyList<string> classNames, IEnumerable<int> classes)
+    {
+        var next = new int[classNames.Count];
+        return classes.Select(c => $"{classNames[c]}/{next[c]++:D5}.png").ToList();
     }
 
     /// <summary>A pixel row <c>[3, S, S]</c> in [−1, 1] (the loader's layout) as an image.</summary>

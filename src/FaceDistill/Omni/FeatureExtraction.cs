@@ -112,6 +112,40 @@ public static class FeatureExtraction
         }
     }
 
+    /// <summary>The model's posterior at temperature τ, softmax(head(f(x)) / τ), of images already in the loader's
+    /// layout (<c>[M, 3, S, S]</c> in [−1, 1], row-major): the soft labels of <c>condense.softLabels: model</c>.
+    /// Returns <c>[M, C]</c> row-major.</summary>
+    public static float[] Posteriors(FaceModel model, float[] pixels, int imageSize, double temperature)
+    {
+        int per = 3 * imageSize * imageSize,
+            m = pixels.Length / per;
+        bool training = model.training;
+        model.eval();
+        try
+        {
+            using var _ = no_grad();
+            var rows = new List<float>();
+            for (int start = 0; start < m; start += 128)
+            {
+                int n = Math.Min(128, m - start);
+                using var scope = NewDisposeScope();
+                var x = Core.ComputeDevice.OnDevice(
+                    tensor(pixels.AsSpan(start * per, n * per).ToArray(), [n, 3, imageSize, imageSize])
+                );
+                var p = NativeRetry.Run(() =>
+                    nn.functional.softmax(model.Head.call(model.Backbone.call(x), null) / temperature, 1).cpu()
+                );
+                rows.AddRange(p.contiguous().data<float>().ToArray());
+            }
+            return rows.ToArray();
+        }
+        finally
+        {
+            if (training)
+                model.train();
+        }
+    }
+
     /// <summary>The images of the store that could not be decoded (their rows are zero), one reason per line.</summary>
     public static IReadOnlyList<string> Skipped(FeatureStore store) =>
         File.Exists(SkippedPath(store)) ? File.ReadAllLines(SkippedPath(store)) : [];

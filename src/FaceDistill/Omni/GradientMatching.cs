@@ -14,7 +14,15 @@ namespace FaceDistill.Omni;
 ///   θ_{t+1} = θ_t − η_θ ∇_θ ℓ(θ_t; S)   (ς_θ steps on the synthetic set between matching steps)
 /// </code>
 /// ℓ is the cross-entropy; the real-side gradient is a constant, the synthetic side is differentiated through
-/// (second order) into the pixels. One <see cref="Iterate"/> is one outer loop: a fresh θ_0, then T matching steps
+/// (second order) into the pixels. With learned soft labels (<c>condense.softLabels: learned</c>; Sucholutsky &amp;
+/// Schonlau, "Soft-Label Dataset Distillation and Text Dataset Distillation", IJCNN 2021; Bohdal, Yang &amp;
+/// Hospedales, "Flexible Dataset Distillation: Learn Labels Instead of Images", 2020) the synthetic side's loss is
+/// the cross-entropy with each image's label distribution q_i = softmax(u_i),
+/// <code>
+///   ℓ(θ; S_c) = −(1/|S_c|) Σ_{i ∈ S_c} Σ_k q_ik · log softmax(f_θ(A_ω(s_i)))_k,     min over S and u
+/// </code>
+/// so the same matching loss descends the label logits too (the inner network steps train on q, fixed). One
+/// <see cref="Iterate"/> is one outer loop: a fresh θ_0, then T matching steps
 /// (<c>outerLoop</c>), each followed by <c>innerLoop</c> network updates.
 /// </summary>
 public sealed class GradientMatching(CondenseOptions options, int classes, int imageSize) : ICondensation
@@ -57,10 +65,12 @@ public sealed class GradientMatching(CondenseOptions options, int classes, int i
                 var s = syn.Of(c);
                 var w = dsa.Sample((int)Math.Max(x.shape[0], s.shape[0]));
                 var yReal = full(x.shape[0], c, dtype: ScalarType.Int64);
-                var ySyn = full(s.shape[0], c, dtype: ScalarType.Int64);
                 var lossReal = F.cross_entropy(net.call(SiameseAugmentation.Apply(x, w)), yReal);
                 var gReal = autograd.grad([lossReal], weights.Cast<Tensor>().ToList()).Select(g => g.detach()).ToList();
-                var lossSyn = F.cross_entropy(net.call(SiameseAugmentation.Apply(s, w)), ySyn);
+                var zSyn = net.call(SiameseAugmentation.Apply(s, w));
+                var lossSyn = syn.TargetsOf(c) is { } q
+                    ? Models.Heads.Head.SoftCrossEntropy(zSyn, q)
+                    : F.cross_entropy(zSyn, full(s.shape[0], c, dtype: ScalarType.Int64));
                 var gSyn = autograd.grad(
                     [lossSyn],
                     weights.Cast<Tensor>().ToList(),
@@ -79,12 +89,14 @@ public sealed class GradientMatching(CondenseOptions options, int classes, int i
             // θ follows its training path on the (current, fixed) synthetic set
             using var images = syn.Images.detach();
             using var labels = tensor(syn.Labels.Select(y => (long)y).ToArray());
+            using var soft = syn.LabelDistributions() is { } qs ? tensor(qs, [images.shape[0], classes]) : null;
             for (int k = 0; k < options.InnerLoop; k++)
             {
                 using var innerScope = NewDisposeScope();
                 optimizer.zero_grad();
                 var w = dsa.Sample((int)images.shape[0]);
-                F.cross_entropy(net.call(SiameseAugmentation.Apply(images, w)), labels).backward();
+                var z = net.call(SiameseAugmentation.Apply(images, w));
+                (soft is null ? F.cross_entropy(z, labels) : Models.Heads.Head.SoftCrossEntropy(z, soft)).backward();
                 optimizer.step();
             }
         }

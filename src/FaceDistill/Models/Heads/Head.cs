@@ -11,6 +11,18 @@ public abstract class Head(string name) : nn.Module<Tensor, Tensor?, Tensor>(nam
 {
     /// <summary>The training loss of the head's outputs (cross-entropy for classifiers, L1 for regression).</summary>
     public abstract Tensor Loss(Tensor outputs, Tensor labels);
+
+    /// <summary>The loss against class distributions <c>q [N, C]</c> (soft labels, <see cref="Data.SoftLabels"/>);
+    /// only the softmax head trains on them.</summary>
+    public virtual Tensor SoftLoss(Tensor outputs, Tensor targets) =>
+        throw new Core.FaceDistillException(
+            $"model.head.type: the {GetName()} does not train on soft labels (use \"softmax\")"
+        );
+
+    /// <summary>Cross-entropy with soft targets, <c>L = −(1/N) Σ_i Σ_c q_ic · log softmax(z_i)_c</c> (the hard
+    /// cross-entropy where q_i is one-hot).</summary>
+    public static Tensor SoftCrossEntropy(Tensor logits, Tensor targets) =>
+        -(targets * nn.functional.log_softmax(logits, 1)).sum(1).mean();
 }
 
 /// <summary>No head: for label-free training, where the distillation term is the whole loss. Outputs the embedding;
@@ -40,6 +52,8 @@ public sealed class SoftmaxHead : Head, IOnnxExportable
     public string ExportOnnx(OnnxGraph g, string x) => g.Module(fc, x);
 
     public override Tensor Loss(Tensor outputs, Tensor labels) => nn.functional.cross_entropy(outputs, labels);
+
+    public override Tensor SoftLoss(Tensor outputs, Tensor targets) => SoftCrossEntropy(outputs, targets);
 }
 
 /// <summary>Regression head (age): <c>ŷ = w·x + b</c>, loss L1 (the MAE it is evaluated with).</summary>
