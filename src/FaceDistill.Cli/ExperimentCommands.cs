@@ -22,6 +22,13 @@ internal static class ExperimentCommands
             Description = "Run these seeds instead of the experiment's",
             AllowMultipleArgumentsPerToken = true,
         };
+        var only = new Option<string[]>("--only")
+        {
+            Description =
+                "Run only these rows (comma-separated or repeated) and the runs they need; the table goes to "
+                + "results-only.md",
+            AllowMultipleArgumentsPerToken = true,
+        };
         var cmd = new Command(
             "experiment",
             "Run an experiment (baseline and methods over seeds, same evaluation for all) and write its table: "
@@ -31,6 +38,7 @@ internal static class ExperimentCommands
             plan,
             set,
             seeds,
+            only,
             Commands.RunsOption,
             Commands.QuietOption,
             Commands.ThreadsOption,
@@ -42,6 +50,10 @@ internal static class ExperimentCommands
                 var loaded = ExperimentPlan.Load(p.GetValue(plan)!, p.GetValue(set) ?? []);
                 if (p.GetValue(seeds) is { Length: > 0 } s)
                     loaded = loaded.WithSeeds(s);
+                if (p.GetValue(only) is { Length: > 0 } rows)
+                    loaded = loaded.Only(
+                        rows.SelectMany(x => x.Split(',', StringSplitOptions.RemoveEmptyEntries)).ToList()
+                    );
                 if (loaded.Budget.Length > 0)
                     Console.Error.WriteLine($"{loaded.Name}: {loaded.Budget}");
                 var clock = System.Diagnostics.Stopwatch.StartNew();
@@ -49,8 +61,11 @@ internal static class ExperimentCommands
                 var md = ExperimentTable.Write(result);
                 Console.WriteLine(md);
                 Console.WriteLine(
-                    $"wrote {Path.Combine(result.Directory, "results.md")}, results.csv, results.png, report.html "
-                        + $"({clock.Elapsed:hh\\:mm\\:ss})"
+                    loaded.Subset is null
+                        ? $"wrote {Path.Combine(result.Directory, "results.md")}, results.csv, results.png, "
+                            + $"report.html ({clock.Elapsed:hh\\:mm\\:ss})"
+                        : $"wrote {Path.Combine(result.Directory, "results-only.md")}, results-only.csv, "
+                            + $"results-only.png ({clock.Elapsed:hh\\:mm\\:ss})"
                 );
                 return 0;
             })

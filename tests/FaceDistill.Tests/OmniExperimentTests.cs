@@ -111,6 +111,29 @@ public class OmniExperimentTests
     }
 
     [Fact]
+    public void OnlyKeepsTheNamedRowsAndWhatTheyNeed()
+    {
+        var dir = TestUtil.TempDir();
+        var plan = ExperimentPlan.Load(
+            ExperimentTests.Plan(
+                dir,
+                Plan(
+                    Mine + ", { \"name\": \"dm\", \"condense\": { \"from\": \"mined\", \"model\": \"prim\" } }",
+                    "{ \"name\": \"lab\" }, { \"name\": \"prim\", \"set\": { \"train.init\": \"@lab\" } }, "
+                        + "{ \"name\": \"m\", \"set\": { \"data.extra\": [\"#dm\"] } }, { \"name\": \"z\" }"
+                )
+            )
+        );
+        // m reads dm (condensed with prim, from mined, mined with lab); prim starts from lab; z is not needed
+        Assert.Equal(["lab", "prim", "m"], plan.Only(["m"]).Runs.Select(r => r.Name));
+        Assert.Equal(["lab", "z"], plan.Only(["z"]).Runs.Select(r => r.Name));
+        Assert.Equal(["m"], plan.Only(["m"]).Subset);
+        Assert.Null(plan.Subset);
+        var e = Assert.Throws<FaceDistillException>(() => plan.Only(["nope"]));
+        Assert.Contains("--only: 'nope' is not a run of the plan (lab, prim, m, z)", e.Message);
+    }
+
+    [Fact]
     public void TheSyntheticOmniExperimentRunsEndToEndAndIsReusedOnRerun()
     {
         var runs = TestUtil.TempDir();
@@ -226,10 +249,17 @@ public class OmniExperimentTests
         // the student reads the condensed images as extra data: its training set is the budget + 2 per class at most
         var cfg = JsonNode.Parse(File.ReadAllText(Path.Combine(dir, "dm-10-s1", "config.json")))!;
         Assert.Equal(dm, cfg["data"]!["extra"]![0]!.GetValue<string>());
-        // a rerun reuses every run and every derived set
+        // a rerun of one row (--only) reuses its runs and derived sets, and writes its own table beside the whole one
         var stamp = File.GetLastWriteTimeUtc(Path.Combine(mined, DerivedSets.SummaryFile));
-        var (code2, _, err2) = CliHarness.Run(args);
+        var whole = File.GetLastWriteTimeUtc(Path.Combine(dir, "results.md"));
+        var (code2, _, err2) = CliHarness.Run([.. args, "--only", "gm-10-soft"]);
         Assert.True(code2 == 0, err2);
         Assert.Equal(stamp, File.GetLastWriteTimeUtc(Path.Combine(mined, DerivedSets.SummaryFile)));
+        Assert.Equal(whole, File.GetLastWriteTimeUtc(Path.Combine(dir, "results.md")));
+        var part = File.ReadAllText(Path.Combine(dir, "results-only.md"));
+        Assert.Contains("| gm-10-soft |", part);
+        Assert.Contains("**labelled** (baseline)", part);
+        Assert.DoesNotContain("| dm-10 |", part);
+        Assert.Contains("--only gm-10-soft", part);
     }
 }

@@ -140,6 +140,62 @@ public sealed class ExperimentPlan
         return plan;
     }
 
+    /// <summary>The rows <c>--only</c> asked for, or null for the whole plan.</summary>
+    public IReadOnlyList<string>? Subset { get; init; }
+
+    /// <summary>The plan restricted to the named runs (<c>--only</c>) and what they need: the baseline, the runs
+    /// their <c>@run</c> values name, the model runs of the derived sets they read, recursively; combinations and
+    /// convergence pairs whose runs all remain. An unknown name is an error naming it.</summary>
+    public ExperimentPlan Only(IReadOnlyList<string> names)
+    {
+        foreach (var n in names)
+            if (Runs.All(r => r.Name != n))
+                throw FaceDistillException.ForFile(
+                    Source,
+                    $"--only: '{n}' is not a run of the plan ({string.Join(", ", Runs.Select(r => r.Name))})"
+                );
+        var keep = new HashSet<string>(names) { Baseline };
+        var todo = new Queue<string>(keep);
+        while (todo.TryDequeue(out var name))
+        {
+            var r = Run(name);
+            var needs = DerivedFor(r)
+                .Select(d => d.Model)
+                .Concat(r.Set.SelectMany(kv => RunRefs(kv.Value)))
+                .Concat(r.Teacher is { Length: > 1 } t && t[0] == '@' ? [t[1..]] : [])
+                .Where(n => Runs.Any(x => x.Name == n));
+            foreach (var n in needs)
+                if (keep.Add(n))
+                    todo.Enqueue(n);
+        }
+        return new ExperimentPlan
+        {
+            Name = Name,
+            Description = Description,
+            Budget = Budget,
+            Base = Base,
+            Seeds = Seeds,
+            Baseline = Baseline,
+            Runs = Runs.Where(r => keep.Contains(r.Name)).ToList(),
+            Combine = Combine.Where(c => c.Of.All(keep.Contains)).ToList(),
+            Views = Views,
+            Source = Source,
+            Prepare = Prepare,
+            Convergence = Convergence.Where(c => keep.Contains(c.Method) && keep.Contains(c.Reference)).ToList(),
+            Derive = Derive,
+            CrossTests = CrossTests,
+            Subset = names,
+        };
+    }
+
+    private static IEnumerable<string> RunRefs(JsonNode? v) =>
+        v switch
+        {
+            JsonArray a => a.SelectMany(RunRefs),
+            JsonValue jv when jv.TryGetValue<string>(out var s) && s.Length > 1 && s[0] == '@' => [s[1..]],
+            _ => [],
+        };
+
     /// <summary>The same plan with other seeds (e.g. <c>--seeds 1</c> for a quick pass).</summary>
     public ExperimentPlan WithSeeds(int[] seeds)
     {
@@ -161,6 +217,7 @@ public sealed class ExperimentPlan
             Convergence = Convergence,
             Derive = Derive,
             CrossTests = CrossTests,
+            Subset = Subset,
         };
     }
 

@@ -212,10 +212,26 @@ public static class ExperimentTable
         ).Save(path, r.Methods.Select(m => m.Name).ToList(), r.Views, mean, err);
     }
 
-    /// <summary>Writes results.md, results.csv and results.png into the experiment's directory (atomically).</summary>
+    /// <summary>Writes results.md, results.csv and results.png into the experiment's directory (atomically). A plan
+    /// cut to some rows (<c>--only</c>) writes results-only.md/.csv/.png instead, so the whole plan's table is never
+    /// replaced by a part of it.</summary>
     public static string Write(ExperimentResult r)
     {
         var md = Markdown(r);
+        if (r.Plan.Subset is { } only)
+        {
+            md +=
+                $"\nOnly the rows asked for (`--only {string.Join(',', only)}`) and the runs they need; the whole "
+                + "plan's table is results.md.\n";
+            md += DerivedTable.Markdown(r);
+            AtomicFile.WriteAllText(
+                Path.Combine(r.Directory, "results-only.md"),
+                md + "\n![results](results-only.png)\n"
+            );
+            AtomicFile.WriteAllText(Path.Combine(r.Directory, "results-only.csv"), Csv(r));
+            Plot(r, Path.Combine(r.Directory, "results-only.png"));
+            return md;
+        }
         var (metric, higher, _) = MetricsOf(
             r.Methods.First(m => m.Name == r.Plan.Baseline).Reports[r.Views[0]][0].Protocol
         );
