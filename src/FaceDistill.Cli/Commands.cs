@@ -601,6 +601,7 @@ internal static class Commands
         models.Subcommands.Add(check);
         models.Subcommands.Add(ZooCommands.Verify(dir));
         models.Subcommands.Add(ZooCommands.Baseline(dir));
+        models.Subcommands.Add(ZooCommands.Probe());
         return models;
     }
 

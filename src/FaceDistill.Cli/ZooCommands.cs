@@ -272,6 +272,57 @@ internal static class ZooCommands
                 MinConfidence = p.GetValue(MinScoreOption),
             };
 
+    public static Command Probe()
+    {
+        var model = new Argument<string>("model")
+        {
+            Description = $"An imported graph net: {string.Join(", ", GraphFaceNets.All.Keys)}",
+        };
+        var folder = new Argument<string>("folder")
+        {
+            Description = "Aligned face crops, one folder per identity (e.g. ../shared/datasets/glint6)",
+        };
+        var perIdentity = new Option<int>("--per-identity")
+        {
+            Description = "Images taken from each identity folder",
+            DefaultValueFactory = _ => 40,
+        };
+        var cmd = new Command(
+            "probe",
+            "Which preprocessing an imported face net expects: verification AUC on a folder of identities under "
+                + "every channel order and pixel range"
+        )
+        {
+            model,
+            folder,
+            perIdentity,
+            HomeOption,
+            Commands.QuietOption,
+        };
+        cmd.SetAction(p =>
+            Commands.Guard(() =>
+            {
+                Commands.Common(p);
+                var name = p.GetValue(model)!;
+                if (!GraphFaceNets.All.ContainsKey(name))
+                    throw new FaceDistillException(
+                        $"'{name}' is not an imported graph net ({string.Join(", ", GraphFaceNets.All.Keys)})"
+                    );
+                using var net = GraphFaceNet.Load(name, p.GetValue(HomeOption));
+                var rows = PreprocessingProbe.Run(net, p.GetValue(folder)!, p.GetValue(perIdentity));
+                Console.WriteLine($"| {name}: channels | pixel range | AUC |");
+                Console.WriteLine("|---|---|---:|");
+                foreach (var r in rows.OrderByDescending(r => r.Auc))
+                    Console.WriteLine(
+                        $"| {r.Variant.Channels} | {r.Variant.Range}{(r.Shipped ? " (FaceDistill's)" : "")} | "
+                            + $"{r.Auc:F4} |"
+                    );
+                return 0;
+            })
+        );
+        return cmd;
+    }
+
     public static Command Analyze()
     {
         var input = new Argument<string>("input") { Description = "An image or a folder of images" };

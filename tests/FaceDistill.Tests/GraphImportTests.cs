@@ -311,6 +311,24 @@ public class GraphImportTests
         Assert.Equal(width, teacher.EmbeddingSize);
     }
 
+    [HumanSharedFact]
+    public void TheProbeFindsThePreprocessingAnImportedNetWasTrainedWith()
+    {
+        var glint = Path.Combine(TestUtil.Shared()!, "datasets", "glint6");
+        using var net = FaceDistill.Faces.Zoo.GraphFaceNet.Load("mobileface");
+        var rows = FaceDistill.Evaluation.PreprocessingProbe.Run(net, glint, 12);
+        Assert.Equal(8, rows.Count);
+        // mobileface's graph normalises its input itself: fed RGB in [0, 255] (FaceDistill's choice) it separates the
+        // six identities; fed a crop already in [0, 1] or [−1, 1] it barely does
+        var best = rows.MaxBy(r => r.Auc)!;
+        Assert.True(best.Shipped, $"best: {best.Variant} at {best.Auc:F3}");
+        Assert.True(best.Auc > 0.8, $"AUC {best.Auc:F3}");
+        Assert.All(rows.Where(r => r.Variant.Range is "[0, 1]" or "[-1, 1]"), r => Assert.True(r.Auc < 0.75, $"{r}"));
+        var (code, _, err) = CliHarness.Run("models", "probe", "nope", glint);
+        Assert.Equal(2, code);
+        Assert.Contains("'nope' is not an imported graph net", err);
+    }
+
     [HumanFact]
     public void AnImportedNetFineTunesAsABackboneAndRoundTripsThroughItsWeights()
     {
@@ -376,6 +394,18 @@ public sealed class HumanTheoryAttribute : TheoryAttribute
 
 /// <summary>A test that needs human's models in the cache (<c>facedistill models install</c>); skipped
 /// otherwise.</summary>
+/// <summary>A test that needs human's models and ../shared.</summary>
+public sealed class HumanSharedFactAttribute : FactAttribute
+{
+    public HumanSharedFactAttribute()
+    {
+        if (FaceDistill.Faces.Zoo.HumanZoo.Verify().Count > 0)
+            Skip = "human's models are not installed (run `facedistill models install`)";
+        else if (TestUtil.Shared() is null)
+            Skip = "../shared is absent (real datasets live there; a fresh clone has none)";
+    }
+}
+
 public sealed class HumanFactAttribute : FactAttribute
 {
     public HumanFactAttribute()
