@@ -149,7 +149,9 @@ public class SoftLabelTests
             Labels = [new FaceLabels(Expression: 0, Soft: soft), new FaceLabels(Expression: 2)],
             Indices = [0, 1],
         };
-        using var q = Objective.SoftTargets(batch, labels, logits)!;
+        var (targets, labelled) = Objective.SoftTargets(batch, labels, logits);
+        using var q = targets!;
+        Assert.Equal(2, labelled);
         Assert.Equal([0.6f, 0.3f, 0.1f, 0, 0, 1], q.data<float>().ToArray()); // the hard row one-hot
         using var loss = new SoftmaxHead(4, 3).SoftLoss(logits, q);
         // by hand: −Σ_c q_c log softmax(z)_c, averaged over the two rows
@@ -172,7 +174,7 @@ public class SoftLabelTests
             Labels = [new FaceLabels(Expression: 0), new FaceLabels(Expression: 2)],
             Indices = [0, 1],
         };
-        Assert.Null(Objective.SoftTargets(hardBatch, labels, logits));
+        Assert.Null(Objective.SoftTargets(hardBatch, labels, logits).Targets);
         // a margin head does not train on them: one line naming the key
         var margin = new CombinedMarginHead(4, 3, 32, 1, 0.5, 0);
         var e = Assert.Throws<FaceDistillException>(() => margin.SoftLoss(logits, q));

@@ -146,6 +146,14 @@ public sealed record DataConfig
     /// experiment's <c>derive</c> step), added to the training set as they are (no cap, no split).</summary>
     public string[]? Extra { get; init; }
 
+    /// <summary>Unlabelled face folders (a face pool, <see cref="Pool"/>'s format) added to the training set of a
+    /// classification run that distils from a teacher: those faces carry no task loss, only the teacher's
+    /// (omni-supervised training over every face one has). Duplicates (same content) are used once.</summary>
+    public string[]? Unlabelled { get; init; }
+
+    /// <summary>Turn the <see cref="Unlabelled"/> faces grey (for a grey training set such as FER2013).</summary>
+    public bool UnlabelledGrayscale { get; init; }
+
     /// <summary>The view the student trains on (and is evaluated on, unless eval.view says otherwise): clean,
     /// occluded:mask, occluded:vr, occluded:sunglasses, lowres:16 … The teacher always sees the clean view.</summary>
     public string View { get; init; } = "clean";

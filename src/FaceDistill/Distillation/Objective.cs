@@ -33,8 +33,12 @@ public sealed class Objective(IReadOnlyList<IObjectiveTerm> terms)
     {
         var embedding = model.Backbone.call(images);
         var head = model.Head.call(embedding, labels);
-        using var soft = SoftTargets(batch, labels, head);
-        var loss = soft is null ? model.Head.Loss(head, labels) : model.Head.SoftLoss(head, soft);
+        var (soft, labelled) = SoftTargets(batch, labels, head);
+        using var _ = soft;
+        var loss =
+            soft is null ? model.Head.Loss(head, labels)
+            : labelled == 0 ? head.sum() * 0 // a batch of unlabelled faces: no task loss, the graph kept
+            : model.Head.SoftLoss(head, soft) * ((double)batch.Count / labelled);
         parts["task"] = loss.item<float>();
         if (TaskWeight != 1)
             loss = loss * TaskWeight;
@@ -55,27 +59,34 @@ public sealed class Objective(IReadOnlyList<IObjectiveTerm> terms)
         return loss;
     }
 
-    /// <summary>The batch's class distributions <c>[N, C]</c> when any of its faces has soft labels (the others
-    /// one-hot at their class), else null: the task loss is then the cross-entropy with soft targets.</summary>
-    public static Tensor? SoftTargets(Batch batch, Tensor labels, Tensor logits)
+    /// <summary>The batch's class distributions <c>[N, C]</c> when any of its faces has a soft label or none at all
+    /// (<c>data.unlabelled</c>), else null: soft rows as given, labelled rows one-hot at their class, unlabelled rows
+    /// zero. The task loss is then the cross-entropy with soft targets over the rows that have one,
+    /// <c>L = −(1/N_t) Σ_{i: q_i ≠ 0} Σ_c q_ic log softmax(z_i)_c</c>; <c>Labelled</c> is N_t.</summary>
+    public static (Tensor? Targets, int Labelled) SoftTargets(Batch batch, Tensor labels, Tensor logits)
     {
-        if (!batch.Labels.Any(l => l.Soft is not null) || logits.dim() != 2)
-            return null;
-        int n = batch.Count,
-            c = (int)logits.shape[1];
-        var q = new float[n * c];
+        if (logits.dim() != 2 || labels.dtype != ScalarType.Int64)
+            return (null, batch.Count);
         var hard = labels.cpu().data<long>().ToArray();
+        if (!batch.Labels.Any(l => l.Soft is not null) && hard.All(h => h >= 0))
+            return (null, batch.Count);
+        int n = batch.Count,
+            c = (int)logits.shape[1],
+            labelled = 0;
+        var q = new float[n * c];
         for (int i = 0; i < n; i++)
             if (batch.Labels[i].Soft is { } s)
             {
                 if (s.Length != c)
-                    throw new Core.FaceDistillException(
-                        $"{batch.Labels[i].Soft!.Length} soft-label classes, the model has {c}"
-                    );
+                    throw new Core.FaceDistillException($"{s.Length} soft-label classes, the model has {c}");
                 s.CopyTo(q, i * c);
+                labelled++;
             }
             else if (hard[i] >= 0 && hard[i] < c)
+            {
                 q[i * c + hard[i]] = 1;
-        return Core.ComputeDevice.OnDevice(tensor(q, [n, c]));
+                labelled++;
+            }
+        return (Core.ComputeDevice.OnDevice(tensor(q, [n, c])), labelled);
     }
 }

@@ -48,6 +48,8 @@ public static class RunConfigValidator
             LabelFree(c, checks);
         if (c.Data.Extra is not null)
             Extra(c, checks);
+        if (c.Data.Unlabelled is not null)
+            Unlabelled(c, checks);
         if (c.Data.LabelledFraction < 1 && c.Task is not ("expression" or "gender"))
             checks.Fail("data.labelledFraction", $"takes a share of each class: expression and gender, not '{c.Task}'");
     }
@@ -66,6 +68,30 @@ public static class RunConfigValidator
         foreach (var f in c.Data.Extra!)
             if (!checks.DirOk(f))
                 throw FaceDistillException.ForFile(f, "extra training folder not found (data.extra)");
+    }
+
+    /// <summary>Unlabelled faces added to a classification run: they learn from the teacher alone, so the run
+    /// distils (Hinton KD, whose loss reads no label) with a softmax head, on a view that needs no landmarks.</summary>
+    private static void Unlabelled(ExperimentConfig c, ConfigChecks checks)
+    {
+        if (c.Task is not ("expression" or "gender"))
+            checks.Fail("data.unlabelled", $"adds unlabelled faces to expression or gender training, not '{c.Task}'");
+        if (c.Data.Source is DataSources.Pool)
+            checks.Fail("data.unlabelled", "is not used with a face pool (data.source 'pool' is unlabelled already)");
+        if (c.Distill.Method != "kd")
+            checks.Fail(
+                "data.unlabelled",
+                $"faces without labels learn from a teacher alone: needs distill.method 'kd' "
+                    + $"(found '{c.Distill.Method}')"
+            );
+        if (c.Model.Head.Type != "softmax")
+            checks.Fail("data.unlabelled", $"needs model.head.type 'softmax' (found '{c.Model.Head.Type}')");
+        var view = FaceViews.Parse(c.Data.View);
+        if (FaceViews.IsOcclusion(view))
+            checks.Fail("data.unlabelled", $"faces carry no landmarks, which the training view '{view.Name}' needs");
+        foreach (var f in c.Data.Unlabelled!)
+            if (!checks.DirOk(f))
+                throw FaceDistillException.ForFile(f, "unlabelled face folder not found (data.unlabelled)");
     }
 
     /// <summary>A face pool has no labels: the run learns from a teacher's embeddings alone and is verified on a pair

@@ -18,6 +18,8 @@ public static class RunData
         var (train, _) = Budget(all, c, task);
         if (c.Data.Extra is { Length: > 0 } extra)
             train = new ConcatDataset([train, .. extra.Select(f => FileFaceDataset.FromImageFolder(f, task))]);
+        if (c.Data.Unlabelled is { Length: > 0 } unlabelled)
+            train = new ConcatDataset([train, UnlabelledPool(unlabelled, c.Data.UnlabelledGrayscale)]);
         var pairs = task == FaceTask.Recognition ? Pairs(c, val) : null;
         int classes = task == FaceTask.Age ? 1 : train.ClassCount(task);
         var ages = Enumerable
@@ -151,6 +153,17 @@ public static class RunData
                     .ToArray()
             );
         return d.Landmarks is null ? pool : DatasetLandmarks.Attach(pool, d.Landmarks);
+    }
+
+    /// <summary>The faces of <c>data.unlabelled</c> without duplicates, every label hidden (<see
+    /// cref="FaceLabels.None"/>, landmarks kept), grey where asked.</summary>
+    private static IFaceDataset UnlabelledPool(string[] folders, bool grayscale)
+    {
+        var sources = folders
+            .Select(f => new PoolSource(f, Path.GetFileName(Path.GetFullPath(f).TrimEnd('/'))))
+            .ToList();
+        IFaceDataset pool = new UnlabelledDataset(FacePool.Open(sources, PoolCacheDir).Distinct());
+        return grayscale ? new GrayscaleDataset(pool) : pool;
     }
 
     /// <summary>Verification must be on people never trained on: whole identities are held out.</summary>
