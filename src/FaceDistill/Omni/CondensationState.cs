@@ -75,28 +75,26 @@ public sealed record CondensationState(
                     path,
                     $"snapshot holds {n} values, this condensation has {values}: delete it to start again"
                 );
-            var px = new float[n];
-            var v = new float[n];
-            for (int i = 0; i < n; i++)
-                px[i] = r.ReadSingle();
-            for (int i = 0; i < n; i++)
-                v[i] = r.ReadSingle();
+            var px = Floats(r, n);
+            var v = Floats(r, n);
             var losses = new double[k];
             for (int i = 0; i < k; i++)
                 losses[i] = r.ReadDouble();
-            if (m == 0)
-                return new CondensationState(px, v, losses);
-            var ll = new float[m];
-            var lv = new float[m];
-            for (int i = 0; i < m; i++)
-                ll[i] = r.ReadSingle();
-            for (int i = 0; i < m; i++)
-                lv[i] = r.ReadSingle();
-            return new CondensationState(px, v, losses, ll, lv);
+            return m == 0
+                ? new CondensationState(px, v, losses)
+                : new CondensationState(px, v, losses, Floats(r, m), Floats(r, m));
         }
         catch (EndOfStreamException)
         {
             throw FaceDistillException.ForFile(path, "condensation snapshot truncated: delete it to start again");
         }
+    }
+
+    private static float[] Floats(BinaryReader r, int n)
+    {
+        var x = new float[n];
+        for (int i = 0; i < n; i++)
+            x[i] = r.ReadSingle();
+        return x;
     }
 }
