@@ -1,8 +1,8 @@
 namespace FaceDistill.Data;
 
 /// <summary>A dataset with every label hidden (identity, expression, gender −1, age NaN, no soft label; landmarks
-/// kept): faces that teach through a teacher only (<c>data.unlabelled</c>). Its class count is 0, so it never adds classes to
-/// the set it joins.</summary>
+/// kept): faces that teach through a teacher only (<c>data.unlabelled</c>). Its class count is 0, so it never adds
+/// classes to the set it joins.</summary>
 public sealed class UnlabelledDataset(IFaceDataset inner) : IFaceDataset
 {
     public int Count => inner.Count;
