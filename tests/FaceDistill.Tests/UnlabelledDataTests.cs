@@ -91,3 +91,22 @@ public class UnlabelledDataTests
         );
     }
 }
+
+/// <summary>A run saved before a config key existed is still the same run (found when data.unlabelled was added:
+/// every finished run was refused as "started with a different config").</summary>
+public class ConfigUpgradeTests
+{
+    [Fact]
+    public void AConfigSavedBeforeAKeyExistedIsTheSameRun()
+    {
+        var cfg = TestUtil.Tiny("upgrade");
+        var node = System.Text.Json.Nodes.JsonNode.Parse(ConfigLoader.ToJson(cfg))!.AsObject();
+        var data = node["data"]!.AsObject();
+        Assert.True(data.Remove("unlabelledGrayscale"));
+        data.Remove("unlabelled");
+        var older = node.ToJsonString();
+        Assert.True(RunConfig.SameAs(older, cfg));
+        data["imageSize"] = 48; // a real change is still one
+        Assert.False(RunConfig.SameAs(node.ToJsonString(), cfg));
+    }
+}

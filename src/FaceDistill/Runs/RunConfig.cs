@@ -57,7 +57,17 @@ public static class RunConfig
             foreach (var (key, old) in LegacyDistillDefaults)
                 if (nd[key] is null && d[key] is { } v && Same(v, old))
                     d.Remove(key);
-        return Same(s, now);
+        if (Same(s, now))
+            return true;
+        // a config saved before a key existed: read back through today's records, the new keys take their defaults
+        try
+        {
+            return Same(JsonNode.Parse(ConfigLoader.ToJson(ConfigLoader.FromNode(s, "stored config")))!, now);
+        }
+        catch (Exception e) when (e is Core.FaceDistillException or JsonException)
+        {
+            return false;
+        }
     }
 
     private static double Number(JsonValue v) =>
