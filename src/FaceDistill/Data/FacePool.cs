@@ -9,7 +9,11 @@ namespace FaceDistill.Data;
 /// <summary>One folder of a <see cref="FacePool"/>: its images (recursively), a name for reports, and optionally the
 /// known label of an image from its path relative to the folder (e.g. FER2013's class folders) — kept for measuring,
 /// never for training.</summary>
-public sealed record PoolSource(string Folder, string Name, Func<string, string?>? KnownLabel = null);
+public sealed record PoolSource(string Folder, string Name, Func<string, string?>? KnownLabel = null)
+{
+    /// <summary>A folder as a source named after its last path component.</summary>
+    public static PoolSource Of(string folder) => new(folder, Path.GetFileName(Path.GetFullPath(folder).TrimEnd('/')));
+}
 
 /// <summary>One image of the pool's manifest.</summary>
 public sealed record PoolItem(

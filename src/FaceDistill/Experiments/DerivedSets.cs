@@ -132,9 +132,7 @@ public static class DerivedSets
             parts.Add(RunData.Unlabelled(run.Config));
         if (step.Pool.Count > 0)
         {
-            var sources = step
-                .Pool.Select(f => new PoolSource(f, Path.GetFileName(Path.GetFullPath(f).TrimEnd('/'))))
-                .ToList();
+            var sources = step.Pool.Select(PoolSource.Of).ToList();
             IFaceDataset pool = FacePool.Open(sources, RunData.PoolCacheDir).Distinct();
             parts.Add(step.Grayscale ? new GrayscaleDataset(pool) : pool);
         }

@@ -140,8 +140,7 @@ public static class RunData
     /// <c>data.landmarks</c> is set (occluded views), capped by <c>data.maxImages</c> (a seeded part).</summary>
     private static IFaceDataset Pool(DataConfig d)
     {
-        var sources = d.Pool!.Select(f => new PoolSource(f, Path.GetFileName(Path.GetFullPath(f).TrimEnd('/'))))
-            .ToList();
+        var sources = d.Pool!.Select(PoolSource.Of).ToList();
         IFaceDataset pool = FacePool.Open(sources, PoolCacheDir).Distinct();
         if (d.MaxImages > 0 && pool.Count > d.MaxImages)
             pool = new SubsetDataset(
@@ -159,9 +158,7 @@ public static class RunData
     /// cref="FaceLabels.None"/>, landmarks kept), grey where asked.</summary>
     private static IFaceDataset UnlabelledPool(string[] folders, bool grayscale)
     {
-        var sources = folders
-            .Select(f => new PoolSource(f, Path.GetFileName(Path.GetFullPath(f).TrimEnd('/'))))
-            .ToList();
+        var sources = folders.Select(PoolSource.Of).ToList();
         IFaceDataset pool = new UnlabelledDataset(FacePool.Open(sources, PoolCacheDir).Distinct());
         return grayscale ? new GrayscaleDataset(pool) : pool;
     }
