@@ -73,6 +73,7 @@ if (
             )
     )
     || Section("--onnx", () => FaceDistill.Bench.OnnxBench.Run(threads, quick))
+    || Section("--channels-last", () => FaceDistill.Bench.ThroughputBench.ChannelsLast(quick))
     || Section("--teacher-paths", () => FaceDistill.Bench.ThroughputBench.TeacherPaths(quick))
 )
     return;

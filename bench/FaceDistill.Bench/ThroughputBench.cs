@@ -71,6 +71,30 @@ public static class ThroughputBench
                 yield return l;
     }
 
+    /// <summary>The train step in the default (NCHW) layout against channels-last (<see
+    /// cref="Backbone.UseChannelsLast"/>: the input re-laid NHWC), on both convolution paths, in one process.</summary>
+    public static IEnumerable<string> ChannelsLast(bool quick)
+    {
+        double mm = MatmulGflops(quick ? 5 : 15);
+        yield return $"Plain matmul (1024², same process): **{mm:F1} GFLOP/s**.";
+        yield return "";
+        yield return "| backbone | px | oneDNN | layout | images/s | fraction of matmul | × NCHW |";
+        yield return "|---|---:|---|---|---:|---:|---:|";
+        foreach (var (backbone, size) in new[] { ("mobilefacenet", 112), ("mobilefacenet", 64), ("iresnet18", 64) })
+        foreach (var oneDnn in new[] { true, false })
+        {
+            int steps = quick ? 2 : 4;
+            var nchw = Measure(backbone, size, oneDnn, steps, mm);
+            var nhwc = Measure(backbone, size, oneDnn, steps, mm, channelsLast: true);
+            string on = oneDnn ? "on" : "off";
+            yield return $"| {backbone} | {size} | {on} | NCHW | {F(nchw.ImagesPerSecond)} | "
+                + $"{100 * nchw.Fraction:F0} % | 1.00× |";
+            yield return $"| {backbone} | {size} | {on} | channels-last | {F(nhwc.ImagesPerSecond)} | "
+                + $"{100 * nhwc.Fraction:F0} % | {nhwc.ImagesPerSecond / nchw.ImagesPerSecond:F2}× |";
+        }
+        TorchRuntime.SetMkldnn(true);
+    }
+
     /// <summary>The LFW protocol end to end — decode and resize 7,701 images, embed them with flip TTA, score the
     /// 6,000 pairs, ten folds — against the same model's bare batch inference (the same forward passes on a tensor
     /// already in memory), for the recognition students' IResNet-18 ×¼ at 64 px. Once on LFW's 250 × 250 JPEGs, and,
@@ -248,12 +272,21 @@ public static class ThroughputBench
             matmulGflops
         );
 
-    public static Step Measure(string backbone, int size, bool oneDnn, int steps, double matmulGflops)
+    public static Step Measure(
+        string backbone,
+        int size,
+        bool oneDnn,
+        int steps,
+        double matmulGflops,
+        bool channelsLast = false
+    )
     {
         TorchRuntime.SetMkldnn(oneDnn);
         manual_seed(1);
         using var net = Backbones.Create(backbone, size, backbone == "mobilefacenet" ? 128 : 512);
         var stats = ModelStats.Measure(net);
+        if (channelsLast)
+            net.UseChannelsLast();
         using var head = CombinedMarginHead.ArcFace(net.EmbeddingSize, 1000);
         var ps = net.parameters().Concat(head.parameters()).ToList();
         using var opt = optim.SGD(ps, 0.01, 0.9);

@@ -18,23 +18,34 @@ public class ConvolutionPathTests
             int calls = 0;
             var first = ConvolutionPath.Choose(
                 "shape-a",
-                oneDnn =>
+                (oneDnn, channelsLast) =>
                 {
                     calls++;
-                    return oneDnn ? 2.0 : 1.0; // the native kernels are faster here
+                    return oneDnn ? (channelsLast ? 1.5 : 2.0) : 1.0; // the native kernels are faster here
                 },
                 file
             );
             Assert.False(first.OneDnn);
-            Assert.Equal(4, calls); // two timed steps per path
-            Assert.Equal((2.0, 1.0), (first.OneDnnSeconds, first.NativeSeconds));
-            var again = ConvolutionPath.Choose("shape-a", _ => throw new InvalidOperationException("probed"), file);
+            Assert.False(first.ChannelsLast);
+            Assert.Equal(6, calls); // two timed steps per candidate
+            Assert.Equal((2.0, 1.0, 1.5), (first.OneDnnSeconds, first.NativeSeconds, first.ChannelsLastSeconds));
+            var again = ConvolutionPath.Choose(
+                "shape-a",
+                (_, _) => throw new InvalidOperationException("probed"),
+                file
+            );
             Assert.False(again.OneDnn);
             Assert.Contains("cached", again.Source);
-            var other = ConvolutionPath.Choose("shape-b", oneDnn => oneDnn ? 1.0 : 3.0, file);
+            var other = ConvolutionPath.Choose("shape-b", (oneDnn, cl) => oneDnn ? (cl ? 2.0 : 1.0) : 3.0, file);
             Assert.True(other.OneDnn);
+            Assert.False(other.ChannelsLast);
+            var nhwc = ConvolutionPath.Choose("shape-d", (oneDnn, cl) => oneDnn ? (cl ? 0.5 : 1.0) : 3.0, file);
+            Assert.True(nhwc.OneDnn && nhwc.ChannelsLast);
+            Assert.True(
+                ConvolutionPath.Choose("shape-d", (_, _) => throw new InvalidOperationException(), file).ChannelsLast
+            );
             File.WriteAllText(file, "{ not json");
-            Assert.True(ConvolutionPath.Choose("shape-b", oneDnn => oneDnn ? 1.0 : 3.0, file).OneDnn); // re-probed
+            Assert.True(ConvolutionPath.Choose("shape-b", (oneDnn, _) => oneDnn ? 1.0 : 3.0, file).OneDnn); // re-probed
         }
         finally
         {
@@ -46,7 +57,7 @@ public class ConvolutionPathTests
     [Fact]
     public void TheEnvironmentForcesThePathAndACheckpointRecordsIt()
     {
-        Assert.True(ConvolutionPath.Choose("shape-c", _ => throw new InvalidOperationException("probed")).OneDnn);
+        Assert.True(ConvolutionPath.Choose("shape-c", (_, _) => throw new InvalidOperationException("probed")).OneDnn);
         var root = TestUtil.TempDir();
         TrainingRun.Execute(TestUtil.Tiny("recorded", epochs: 1), root, ExistingRun.Refuse);
         var state = Checkpoint.LoadState(Checkpoint.Latest(Path.Combine(root, "recorded", "checkpoints"))!);

@@ -21,6 +21,21 @@ public abstract class Backbone : nn.Module<Tensor, Tensor>
     public int InputSize { get; }
     public int EmbeddingSize { get; }
 
+    /// <summary>Whether the backbone runs channels-last (<see cref="UseChannelsLast"/>).</summary>
+    public bool ChannelsLast { get; private set; }
+
+    /// <summary>From now on every input is re-laid channels-last before the first layer (<see
+    /// cref="MemoryFormat"/>), so oneDNN's convolutions, batch norm and the elementwise ops after them run NHWC; the
+    /// weights and their gradients stay in the default layout, so checkpoints and optimizers see nothing
+    /// different.</summary>
+    public void UseChannelsLast()
+    {
+        if (ChannelsLast)
+            return;
+        ChannelsLast = true;
+        register_forward_pre_hook((_, x) => MemoryFormat.ChannelsLast(x));
+    }
+
     /// <summary>Spatial size after a stack of layers, computed by a dry run (so any input size works).</summary>
     protected static long[] OutputShape(nn.Module<Tensor, Tensor> features, int channels, int inputSize)
     {

@@ -89,6 +89,7 @@ public static class TrainingRun
             loader,
             evaluation,
             mode,
+            path.ChannelsLast,
             stopAfterStep,
             cancel
         );
@@ -111,22 +112,30 @@ public static class TrainingRun
         if (
             mode == ExistingRun.Resume
             && Checkpoint.Latest(run.CheckpointDir) is { } latest
-            && Checkpoint.LoadState(latest).OneDnn is { } recorded
+            && Checkpoint.LoadState(latest) is { OneDnn: { } recorded } state
         )
-            return new ConvolutionPath.Choice(recorded, null, null, $"as the run started, {latest}");
+            return new ConvolutionPath.Choice(
+                recorded,
+                null,
+                null,
+                $"as the run started, {latest}",
+                state.ChannelsLast ?? false
+            );
         var m = cfg.Model;
         var key =
             $"{m.Backbone}|width={m.Width}|embedding={m.EmbeddingSize}|size={cfg.Data.ImageSize}"
             + $"|batch={cfg.Train.BatchSize}";
-        return ConvolutionPath.Choose(key, oneDnn => ProbeStep(cfg, data, oneDnn));
+        return ConvolutionPath.Choose(key, (oneDnn, channelsLast) => ProbeStep(cfg, data, oneDnn, channelsLast));
     }
 
     /// <summary>The time of one forward + backward pass of the run's backbone on a batch of its shape (the head, the
     /// loss and the optimizer step are under 2 % of a step: docs/benchmarks.md).</summary>
-    private static double ProbeStep(ExperimentConfig cfg, ExperimentData data, bool oneDnn)
+    private static double ProbeStep(ExperimentConfig cfg, ExperimentData data, bool oneDnn, bool channelsLast)
     {
         TorchRuntime.SetMkldnn(oneDnn);
         using var model = ComputeDevice.OnDevice(ModelFactory.Create(cfg, data.Classes, data.AgeMean));
+        if (channelsLast)
+            model.Backbone.UseChannelsLast();
         model.train();
         int s = cfg.Data.ImageSize;
         using var x = ComputeDevice.OnDevice(randn(cfg.Train.BatchSize, 3, s, s));
@@ -198,6 +207,7 @@ public static class TrainingRun
         DataLoader loader,
         RunEvaluation evaluation,
         ExistingRun mode,
+        bool channelsLast,
         long stopAfterStep,
         CancellationToken cancel
     )
@@ -221,6 +231,8 @@ public static class TrainingRun
             stats ??= ModelStats.Measure(model.Backbone);
             if (cfg.Train.Init is { } init && Checkpoint.Latest(run.CheckpointDir) is null)
                 FineTuning.InitFrom(init, model);
+            if (channelsLast)
+                model.Backbone.UseChannelsLast();
             try
             {
                 bool resume = mode == ExistingRun.Resume || attempt > 0;

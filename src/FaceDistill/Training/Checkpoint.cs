@@ -13,6 +13,8 @@ namespace FaceDistill.Training;
 /// <param name="LastLoss">the loss of the last step; null before the first (no non-finite number reaches JSON)</param>
 /// <param name="OneDnn">the convolution path of the run (<see cref="ConvolutionPath"/>): a resumed run takes the same;
 /// null in checkpoints written before it was recorded</param>
+/// <param name="ChannelsLast">whether the run's convolutions were laid out channels-last (<see
+/// cref="Models.MemoryFormat"/>): a resumed run takes the same; null (NCHW) in checkpoints written before</param>
 public sealed record CheckpointState(
     long Step,
     int Epoch,
@@ -21,7 +23,8 @@ public sealed record CheckpointState(
     DateTime SavedUtc,
     double TrainSeconds = 0,
     int Threads = 0,
-    bool? OneDnn = null
+    bool? OneDnn = null,
+    bool? ChannelsLast = null
 );
 
 /// <summary>Checkpoints: <c>checkpoints/step-000123/</c> with <c>model.bin</c> (TorchSharp weights and buffers),

@@ -6,33 +6,49 @@ namespace FaceDistill.Training;
 
 /// <summary>
 /// Which of libtorch's two CPU convolution paths a run trains with: oneDNN, or libtorch's own kernels (im2col + GEMM,
-/// its depthwise kernel). Neither wins everywhere — measured here (docs/benchmarks.md, <c>bench -- --throughput</c>),
+/// its depthwise kernel) — and, on oneDNN, in which memory layout (NCHW, or channels-last: <see
+/// cref="Models.MemoryFormat"/>; channels-last on libtorch's own kernels was measured 1.5–4× slower, so it is not a
+/// candidate). Neither wins everywhere — measured here (docs/benchmarks.md, <c>bench -- --throughput</c>),
 /// oneDNN trained MobileFaceNet at 112 px 2× slower than libtorch's kernels on one host and faster on another — and
 /// libtorch's switch is process-wide and is read again by each convolution's backward, so the choice is made per
 /// run, not per layer: a short probe at start-up times the run's own train step (model, input size, batch) both ways
 /// and keeps the faster. The result is cached on disk per model shape, thread count and CPU, so every later run of the
 /// same shape on the machine takes the same path without probing (results are bit-identical only on one path), and it
 /// is recorded in each checkpoint, so a resumed run takes the path it started on. <c>FACEDISTILL_MKLDNN=0|1</c> forces
-/// it.
+/// the path (NCHW unless <c>FACEDISTILL_CHANNELS_LAST=1</c> with oneDNN).
 /// </summary>
 public static class ConvolutionPath
 {
-    /// <summary>A probe's outcome: the path taken and the step times it was chosen from (null where not
-    /// measured).</summary>
-    public sealed record Choice(bool OneDnn, double? OneDnnSeconds, double? NativeSeconds, string Source);
+    /// <summary>A probe's outcome: the path and layout taken and the step times they were chosen from (null where
+    /// not measured).</summary>
+    public sealed record Choice(
+        bool OneDnn,
+        double? OneDnnSeconds,
+        double? NativeSeconds,
+        string Source,
+        bool ChannelsLast = false,
+        double? ChannelsLastSeconds = null
+    );
 
     public static string CacheFile => Path.Combine(Faces.Zoo.ModelZoo.Home, "probes", "convolution-path.json");
 
     /// <summary>The path for a model shape <paramref name="key"/>: forced by the environment, else the cached probe,
-    /// else a fresh probe — <paramref name="stepSeconds"/>(oneDnn) runs the run's train step and returns its time
-    /// (called twice per path; the faster of each pair counts).</summary>
-    public static Choice Choose(string key, Func<bool, double> stepSeconds, string? cacheFile = null)
+    /// else a fresh probe — <paramref name="stepSeconds"/>(oneDnn, channelsLast) runs the run's train step and
+    /// returns its time (called twice per candidate — oneDNN NCHW, oneDNN channels-last, native NCHW; the faster of
+    /// each pair counts).</summary>
+    public static Choice Choose(string key, Func<bool, bool, double> stepSeconds, string? cacheFile = null)
     {
         var forced = Environment.GetEnvironmentVariable("FACEDISTILL_MKLDNN");
         if (forced is "0" or "1")
-            return new Choice(forced == "1", null, null, "FACEDISTILL_MKLDNN");
+            return new Choice(
+                forced == "1",
+                null,
+                null,
+                "FACEDISTILL_MKLDNN",
+                ChannelsLast: forced == "1" && Environment.GetEnvironmentVariable("FACEDISTILL_CHANNELS_LAST") == "1"
+            );
         var file = cacheFile ?? CacheFile;
-        var fullKey = $"{key}|threads={TorchSharp.torch.get_num_threads()}|cpu={Cpu()}";
+        var fullKey = $"{key}|threads={TorchSharp.torch.get_num_threads()}|cpu={Cpu()}|layouts=nchw,nhwc";
         lock (Gate) // one probe per shape and process: runs of one process never take different paths
         {
             var cache = Read(file);
@@ -48,15 +64,20 @@ public static class ConvolutionPath
         string file,
         Dictionary<string, Choice> cache,
         string fullKey,
-        Func<bool, double> stepSeconds
+        Func<bool, bool, double> stepSeconds
     )
     {
         bool was = TorchRuntime.MkldnnEnabled;
         try
         {
-            double on = Math.Min(stepSeconds(true), stepSeconds(true));
-            double off = Math.Min(stepSeconds(false), stepSeconds(false));
-            var choice = new Choice(on <= off, on, off, "probe");
+            double on = Math.Min(stepSeconds(true, false), stepSeconds(true, false));
+            double last = Math.Min(stepSeconds(true, true), stepSeconds(true, true));
+            double off = Math.Min(stepSeconds(false, false), stepSeconds(false, false));
+            double best = Math.Min(on, Math.Min(last, off));
+            var choice =
+                best == on ? new Choice(true, on, off, "probe", false, last)
+                : best == last ? new Choice(true, on, off, "probe", true, last)
+                : new Choice(false, on, off, "probe", false, last);
             cache[fullKey] = choice;
             try
             {
@@ -74,14 +95,19 @@ public static class ConvolutionPath
         }
     }
 
-    /// <summary>A line for the log: the path and, for a probe, its two step times.</summary>
-    public static string Describe(Choice c) =>
-        $"convolutions: {(c.OneDnn ? "oneDNN" : "libtorch's own kernels")} ({c.Source}"
-        + (
+    /// <summary>A line for the log: the path, the layout and, for a probe, its step times.</summary>
+    public static string Describe(Choice c)
+    {
+        string S(double v) => v.ToString("F2", CultureInfo.InvariantCulture);
+        var times =
             c.OneDnnSeconds is { } on && c.NativeSeconds is { } off
-                ? string.Create(CultureInfo.InvariantCulture, $": a step {on:F2} s with oneDNN, {off:F2} s without)")
-                : ")"
-        );
+                ? $": a step {S(on)} s with oneDNN"
+                    + (c.ChannelsLastSeconds is { } cl ? $", {S(cl)} s with oneDNN channels-last" : "")
+                    + $", {S(off)} s without"
+                : "";
+        return $"convolutions: {(c.OneDnn ? "oneDNN" : "libtorch's own kernels")}"
+            + $"{(c.ChannelsLast ? ", channels-last" : "")} ({c.Source}{times})";
+    }
 
     private static readonly JsonSerializerOptions Json = new() { WriteIndented = true };
 

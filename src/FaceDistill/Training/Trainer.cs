@@ -115,7 +115,8 @@ public sealed class Trainer(TrainConfig config, FaceTask task, Objective objecti
                     DateTime.UtcNow,
                     Elapsed().TotalSeconds,
                     get_num_threads(),
-                    TorchRuntime.MkldnnEnabled
+                    TorchRuntime.MkldnnEnabled,
+                    model.Backbone.ChannelsLast
                 ),
                 config.KeepCheckpoints,
                 termParameters
