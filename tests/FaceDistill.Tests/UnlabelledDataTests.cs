@@ -75,6 +75,10 @@ public class UnlabelledDataTests
         }
         var run = TrainingRun.Execute(cfg, root, ExistingRun.Refuse);
         Assert.True(double.IsFinite(run.Result.FinalLoss), $"loss {run.Result.FinalLoss}");
+        // the trained model loads for use without its teacher (evaluation under another view, export): it once
+        // failed here, after the training, because the stored config was checked without its distiller
+        using var trained = TrainedRun.Load(Path.Combine(root, "unlabelled"));
+        Assert.Equal(data.Classes, trained.Classes);
 
         string Err(ExperimentConfig c) =>
             Assert.Throws<FaceDistillException>(() => RunConfig.Resolve(c, "test")).Message;

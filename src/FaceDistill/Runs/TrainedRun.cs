@@ -30,12 +30,19 @@ public sealed class TrainedRun : IDisposable
         if (!File.Exists(configPath))
             throw FaceDistillException.ForFile(runDir, "not a FaceDistill run directory (no config.json)");
         // the run's own teacher is not needed to use its model — except that a face-pool run's config is only whole
-        // with its embedding distiller (a pool has no labels); its teacher is named, never run, here
+        // with its embedding distiller (a pool has no labels); its teacher is named, never run, here. The unlabelled
+        // faces a run added to its training set (data.unlabelled, which needs the teacher) go with the teacher
         var stored = ConfigLoader.Load(configPath, overrides);
         var shape = ModelShape.Read(runDir);
         // with the model's shape known the data's folders need not exist here (they are checked when read)
         var cfg = RunConfig.Resolve(
-            stored.Data.Source == DataSources.Pool ? stored : stored with { Distill = new DistillConfig() },
+            stored.Data.Source == DataSources.Pool
+                ? stored
+                : stored with
+                {
+                    Distill = new DistillConfig(),
+                    Data = stored.Data with { Unlabelled = null, UnlabelledGrayscale = false },
+                },
             configPath,
             shape is null ? null : _ => true
         );
