@@ -84,9 +84,11 @@ if (argsList.IndexOf("--profile-steps") is var pi && pi >= 0)
     int size = int.Parse(argsList[pi + 2], CultureInfo.InvariantCulture);
     int steps = int.Parse(argsList[pi + 3], CultureInfo.InvariantCulture);
     double mm = FaceDistill.Bench.ThroughputBench.MatmulGflops(15);
-    var s = FaceDistill.Bench.ThroughputBench.Measure(backbone, size, TorchRuntime.MkldnnEnabled, steps, mm);
+    bool nhwc = argsList.Contains("--nhwc"); // the backbone's input channels-last (Backbone.UseChannelsLast)
+    var s = FaceDistill.Bench.ThroughputBench.Measure(backbone, size, TorchRuntime.MkldnnEnabled, steps, mm, nhwc);
     Console.WriteLine(
-        $"{backbone} {size} px: {s.ImagesPerSecond:F1} images/s over {steps} steps, {100 * s.Fraction:F0} % of "
+        $"{backbone} {size} px{(nhwc ? " channels-last" : "")}: {s.ImagesPerSecond:F1} images/s over {steps} steps, "
+            + $"{100 * s.Fraction:F0} % of "
             + $"matmul ({mm:F0} GFLOP/s), heap kept: {TorchRuntime.HeapKept}"
     );
     return;
