@@ -7,12 +7,8 @@ namespace FaceDistill.Tests;
 
 public class DistillationRunTests
 {
-    private static float[] Weights(string runDir, ExperimentConfig cfg, int classes)
-    {
-        using var m = ModelFactory.Create(cfg, classes);
-        Checkpoint.LoadWeights(Checkpoint.Latest(Path.Combine(runDir, "checkpoints"))!, m);
-        return m.parameters().SelectMany(p => p.data<float>().ToArray()).ToArray();
-    }
+    private static float[] Weights(string runDir, ExperimentConfig cfg, int classes) =>
+        TestUtil.CheckpointWeights(Path.Combine(runDir, "checkpoints"), cfg, classes);
 
     [Fact]
     public void DistillationTermsChangeTrainingAndZeroWeightDoesNot()

@@ -56,20 +56,13 @@ public class MemoryFormatTests
             var resumed = TrainingRun.Execute(cut, root, ExistingRun.Resume);
             Assert.Equal(straight.Result.Steps, resumed.Result.Steps);
             Assert.Equal(
-                Weights(Path.Combine(root, "nhwc", "checkpoints"), cfg, straight.Data.Classes),
-                Weights(Path.Combine(root, "nhwc-cut", "checkpoints"), cut, resumed.Data.Classes)
+                TestUtil.CheckpointWeights(Path.Combine(root, "nhwc", "checkpoints"), cfg, straight.Data.Classes),
+                TestUtil.CheckpointWeights(Path.Combine(root, "nhwc-cut", "checkpoints"), cut, resumed.Data.Classes)
             );
         }
         finally
         {
             Environment.SetEnvironmentVariable("FACEDISTILL_CHANNELS_LAST", was);
         }
-    }
-
-    private static float[] Weights(string checkpointDir, Config.ExperimentConfig cfg, int classes)
-    {
-        using var m = ModelFactory.Create(cfg, classes);
-        Checkpoint.LoadWeights(Checkpoint.Latest(checkpointDir)!, m);
-        return m.parameters().SelectMany(p => p.data<float>().ToArray()).ToArray();
     }
 }

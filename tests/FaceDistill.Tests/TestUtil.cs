@@ -4,6 +4,15 @@ namespace FaceDistill.Tests;
 
 internal static class TestUtil
 {
+    /// <summary>Every parameter of the latest checkpoint in <paramref name="checkpointDir"/>, flattened in order: what
+    /// "ends with the same weights" compares.</summary>
+    public static float[] CheckpointWeights(string checkpointDir, ExperimentConfig cfg, int classes)
+    {
+        using var m = FaceDistill.Models.ModelFactory.Create(cfg, classes);
+        FaceDistill.Training.Checkpoint.LoadWeights(FaceDistill.Training.Checkpoint.Latest(checkpointDir)!, m);
+        return m.parameters().SelectMany(p => p.data<float>().ToArray()).ToArray();
+    }
+
     public static string TempDir()
     {
         var d = Path.Combine(Path.GetTempPath(), "facedistill-tests", Guid.NewGuid().ToString("N"));

@@ -27,13 +27,6 @@ public class TrainingTests
         Assert.Equal(0.2, floor.At(10), 9);
     }
 
-    private static float[] Weights(string checkpointDir, ExperimentConfig cfg, int classes)
-    {
-        using var m = ModelFactory.Create(cfg, classes);
-        Checkpoint.LoadWeights(Checkpoint.Latest(checkpointDir)!, m);
-        return m.parameters().SelectMany(p => p.data<float>().ToArray()).ToArray();
-    }
-
     [Fact]
     public void ResumedRunEndsWithTheSameWeightsAsAnUninterruptedOne()
     {
@@ -61,8 +54,8 @@ public class TrainingTests
         Assert.Equal(total, resumed.Result.Steps);
         Assert.InRange(resumed.Result.Elapsed.TotalSeconds, 1000, 1300); // the whole run's time, not the last session's
 
-        var a = Weights(Path.Combine(root, "straight", "checkpoints"), cfg, straight.Data.Classes);
-        var b = Weights(Path.Combine(root, "killed", "checkpoints"), cfg2, resumed.Data.Classes);
+        var a = TestUtil.CheckpointWeights(Path.Combine(root, "straight", "checkpoints"), cfg, straight.Data.Classes);
+        var b = TestUtil.CheckpointWeights(Path.Combine(root, "killed", "checkpoints"), cfg2, resumed.Data.Classes);
         Assert.Equal(a.Length, b.Length);
         Assert.Equal(a, b);
         // and the metrics log has no duplicated steps after the resume
@@ -168,8 +161,8 @@ public class TrainingTests
         Assert.True(flaky.Fired);
         Assert.Equal(clean.Result.Steps, recovered.Result.Steps);
         Assert.Equal(
-            Weights(Path.Combine(root, "clean", "checkpoints"), cfg, clean.Data.Classes),
-            Weights(Path.Combine(root, "flaky", "checkpoints"), cfg2, recovered.Data.Classes)
+            TestUtil.CheckpointWeights(Path.Combine(root, "clean", "checkpoints"), cfg, clean.Data.Classes),
+            TestUtil.CheckpointWeights(Path.Combine(root, "flaky", "checkpoints"), cfg2, recovered.Data.Classes)
         );
         // before the first checkpoint the run starts again from its seed: still the same result
         var early = TrainingRun.Execute(
@@ -182,8 +175,8 @@ public class TrainingTests
             new Objective([new FlakyNativeTerm(1)])
         );
         Assert.Equal(
-            Weights(Path.Combine(root, "clean", "checkpoints"), cfg, clean.Data.Classes),
-            Weights(Path.Combine(root, "early", "checkpoints"), cfg, early.Data.Classes)
+            TestUtil.CheckpointWeights(Path.Combine(root, "clean", "checkpoints"), cfg, clean.Data.Classes),
+            TestUtil.CheckpointWeights(Path.Combine(root, "early", "checkpoints"), cfg, early.Data.Classes)
         );
         // an error that keeps coming back is not retried for ever
         Assert.Throws<System.Runtime.InteropServices.ExternalException>(() =>
