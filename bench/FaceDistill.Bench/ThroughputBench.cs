@@ -132,7 +132,6 @@ public static class ThroughputBench
             protocol.Add((name, sw.Elapsed.TotalSeconds));
             GC.KeepAlive(result);
         }
-        net.eval();
         using var x = rand(batch, 3, 64, 64) * 2 - 1;
         var bareSw = Stopwatch.StartNew();
         using (no_grad())

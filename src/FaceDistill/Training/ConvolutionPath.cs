@@ -7,15 +7,16 @@ namespace FaceDistill.Training;
 /// <summary>
 /// Which of libtorch's two CPU convolution paths a run trains with: oneDNN, or libtorch's own kernels (im2col + GEMM,
 /// its depthwise kernel) — and, on oneDNN, in which memory layout (NCHW, or channels-last: <see
-/// cref="Models.MemoryFormat"/>; channels-last on libtorch's own kernels was measured 1.5–4× slower, so it is not a
-/// candidate). Neither wins everywhere — measured here (docs/benchmarks.md, <c>bench -- --throughput</c>),
-/// oneDNN trained MobileFaceNet at 112 px 2× slower than libtorch's kernels on one host and faster on another — and
-/// libtorch's switch is process-wide and is read again by each convolution's backward, so the choice is made per
-/// run, not per layer: a short probe at start-up times the run's own train step (model, input size, batch) both ways
-/// and keeps the faster. The result is cached on disk per model shape, thread count and CPU, so every later run of the
-/// same shape on the machine takes the same path without probing (results are bit-identical only on one path), and it
-/// is recorded in each checkpoint, so a resumed run takes the path it started on. <c>FACEDISTILL_MKLDNN=0|1</c> forces
-/// the path (NCHW unless <c>FACEDISTILL_CHANNELS_LAST=1</c> with oneDNN).
+/// cref="Models.MemoryFormat"/>; channels-last on libtorch's own kernels is not a candidate: measured 0.45–0.63× for
+/// MobileFaceNet, 1.10× only for IResNet-18 at 64 px, docs/benchmarks.md). Neither wins everywhere — measured here
+/// (docs/benchmarks.md, <c>bench -- --throughput</c>, <c>--channels-last</c>), oneDNN trained MobileFaceNet at 112 px
+/// 2× slower than libtorch's kernels on one host and faster on another — and libtorch's switch is process-wide and is
+/// read again by each convolution's backward, so the choice is made per run, not per layer: a short probe at start-up
+/// times the run's own train step (model, input size, batch) on each candidate and keeps the fastest. The result is
+/// cached on disk per model shape, thread count and CPU, so every later run of the same shape on the machine takes the
+/// same path without probing (results are bit-identical only on one path), and it is recorded in each checkpoint, so
+/// a resumed run takes the path it started on. <c>FACEDISTILL_MKLDNN=0|1</c> forces the path (NCHW unless
+/// <c>FACEDISTILL_CHANNELS_LAST=1</c> with oneDNN).
 /// </summary>
 public static class ConvolutionPath
 {
