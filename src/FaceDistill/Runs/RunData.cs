@@ -133,6 +133,10 @@ public static class RunData
         return (train, val);
     }
 
+    /// <summary>Where the evaluation pairs' images are kept decoded (<see cref="DecodedImages"/>), relative to the
+    /// working directory.</summary>
+    public static readonly string DecodedCacheDir = Path.Combine("runs", ".decoded");
+
     /// <summary>Where face-pool manifests are cached (relative to the working directory).</summary>
     public static readonly string PoolCacheDir = Path.Combine("runs", ".pool");
 
@@ -217,9 +221,9 @@ public static class RunData
         if (c.Eval.Pairs is not null)
         {
             var pairs = PairList.LoadLfw(c.Eval.Pairs, c.Eval.Images!);
-            return c.Eval.Landmarks is null
-                ? pairs
-                : pairs.WithImages(DatasetLandmarks.Attach((FileFaceDataset)pairs.Images, c.Eval.Landmarks));
+            if (c.Eval.Landmarks is not null)
+                pairs = pairs.WithImages(DatasetLandmarks.Attach((FileFaceDataset)pairs.Images, c.Eval.Landmarks));
+            return pairs.WithImages(DecodedImages.ServeLazily(pairs.Images, DecodedCacheDir));
         }
         return val is not null && val.Count > 0
             ? PairList.FromIdentities(val, 10, c.Eval.PairsPerFold, Seeds.Derive(c.Train.Seed, 0xFA1))
