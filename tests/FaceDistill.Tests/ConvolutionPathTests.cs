@@ -21,14 +21,15 @@ public class ConvolutionPathTests
                 (oneDnn, channelsLast) =>
                 {
                     calls++;
-                    return oneDnn ? (channelsLast ? 1.5 : 2.0) : 1.0; // the native kernels are faster here
+                    return oneDnn ? (channelsLast ? 1.5 : 2.0) : (channelsLast ? 1.2 : 1.0); // native NCHW wins
                 },
                 file
             );
             Assert.False(first.OneDnn);
             Assert.False(first.ChannelsLast);
-            Assert.Equal(6, calls); // two timed steps per candidate
+            Assert.Equal(8, calls); // two timed steps per candidate
             Assert.Equal((2.0, 1.0, 1.5), (first.OneDnnSeconds, first.NativeSeconds, first.ChannelsLastSeconds));
+            Assert.Equal(1.2, first.NativeChannelsLastSeconds);
             var again = ConvolutionPath.Choose(
                 "shape-a",
                 (_, _) => throw new InvalidOperationException("probed"),
@@ -44,6 +45,9 @@ public class ConvolutionPathTests
             Assert.True(
                 ConvolutionPath.Choose("shape-d", (_, _) => throw new InvalidOperationException(), file).ChannelsLast
             );
+            var native = ConvolutionPath.Choose("shape-e", (oneDnn, cl) => oneDnn ? 1.0 : (cl ? 0.8 : 1.1), file);
+            Assert.True(!native.OneDnn && native.ChannelsLast); // channels-last on libtorch's own kernels
+            Assert.Contains("without, channels-last", ConvolutionPath.Describe(native));
             File.WriteAllText(file, "{ not json");
             Assert.True(ConvolutionPath.Choose("shape-b", (oneDnn, _) => oneDnn ? 1.0 : 3.0, file).OneDnn); // re-probed
         }

@@ -6,17 +6,17 @@ namespace FaceDistill.Training;
 
 /// <summary>
 /// Which of libtorch's two CPU convolution paths a run trains with: oneDNN, or libtorch's own kernels (im2col + GEMM,
-/// its depthwise kernel) — and, on oneDNN, in which memory layout (NCHW, or channels-last: <see
-/// cref="Models.MemoryFormat"/>; channels-last on libtorch's own kernels is not a candidate: measured 0.45–0.63× for
-/// MobileFaceNet, 1.10× only for IResNet-18 at 64 px, docs/benchmarks.md). Neither wins everywhere — measured here
+/// its depthwise kernel) — and on each in which memory layout, NCHW or channels-last (<see
+/// cref="Models.MemoryFormat"/>): four candidates. None wins everywhere — measured here
 /// (docs/benchmarks.md, <c>bench -- --throughput</c>, <c>--channels-last</c>), oneDNN trained MobileFaceNet at 112 px
-/// 2× slower than libtorch's kernels on one host and faster on another — and libtorch's switch is process-wide and is
+/// 2× slower than libtorch's kernels on one host and faster on another; channels-last on libtorch's own kernels was
+/// 0.45–0.63× for MobileFaceNet but 1.10× for IResNet-18 at 64 px — and libtorch's switch is process-wide and is
 /// read again by each convolution's backward, so the choice is made per run, not per layer: a short probe at start-up
 /// times the run's own train step (model, input size, batch) on each candidate and keeps the fastest. The result is
 /// cached on disk per model shape, thread count and CPU, so every later run of the same shape on the machine takes the
 /// same path without probing (results are bit-identical only on one path), and it is recorded in each checkpoint, so
 /// a resumed run takes the path it started on. <c>FACEDISTILL_MKLDNN=0|1</c> forces the path (NCHW unless
-/// <c>FACEDISTILL_CHANNELS_LAST=1</c> with oneDNN).
+/// <c>FACEDISTILL_CHANNELS_LAST=1</c>).
 /// </summary>
 public static class ConvolutionPath
 {
@@ -28,15 +28,16 @@ public static class ConvolutionPath
         double? NativeSeconds,
         string Source,
         bool ChannelsLast = false,
-        double? ChannelsLastSeconds = null
+        double? ChannelsLastSeconds = null,
+        double? NativeChannelsLastSeconds = null
     );
 
     public static string CacheFile => Path.Combine(Faces.Zoo.ModelZoo.Home, "probes", "convolution-path.json");
 
     /// <summary>The path for a model shape <paramref name="key"/>: forced by the environment, else the cached probe,
     /// else a fresh probe — <paramref name="stepSeconds"/>(oneDnn, channelsLast) runs the run's train step and
-    /// returns its time (called twice per candidate — oneDNN NCHW, oneDNN channels-last, native NCHW; the faster of
-    /// each pair counts).</summary>
+    /// returns its time (called twice per candidate — oneDNN NCHW, oneDNN channels-last, native NCHW, native
+    /// channels-last; the faster of each pair counts).</summary>
     public static Choice Choose(string key, Func<bool, bool, double> stepSeconds, string? cacheFile = null)
     {
         var forced = Environment.GetEnvironmentVariable("FACEDISTILL_MKLDNN");
@@ -46,10 +47,11 @@ public static class ConvolutionPath
                 null,
                 null,
                 "FACEDISTILL_MKLDNN",
-                ChannelsLast: forced == "1" && Environment.GetEnvironmentVariable("FACEDISTILL_CHANNELS_LAST") == "1"
+                ChannelsLast: Environment.GetEnvironmentVariable("FACEDISTILL_CHANNELS_LAST") == "1"
             );
         var file = cacheFile ?? CacheFile;
-        var fullKey = $"{key}|threads={TorchSharp.torch.get_num_threads()}|cpu={Cpu()}|layouts=nchw,nhwc";
+        var fullKey =
+            $"{key}|threads={TorchSharp.torch.get_num_threads()}|cpu={Cpu()}|layouts=nchw,nhwc|native=nchw,nhwc";
         lock (Gate) // one probe per shape and process: runs of one process never take different paths
         {
             var cache = Read(file);
@@ -74,11 +76,10 @@ public static class ConvolutionPath
             double on = Math.Min(stepSeconds(true, false), stepSeconds(true, false));
             double last = Math.Min(stepSeconds(true, true), stepSeconds(true, true));
             double off = Math.Min(stepSeconds(false, false), stepSeconds(false, false));
-            double best = Math.Min(on, Math.Min(last, off));
-            var choice =
-                best == on ? new Choice(true, on, off, "probe", false, last)
-                : best == last ? new Choice(true, on, off, "probe", true, last)
-                : new Choice(false, on, off, "probe", false, last);
+            double offLast = Math.Min(stepSeconds(false, true), stepSeconds(false, true));
+            double best = new[] { on, last, off, offLast }.Min();
+            bool oneDnn = best == on || best == last;
+            var choice = new Choice(oneDnn, on, off, "probe", best == last || best == offLast, last, offLast);
             cache[fullKey] = choice;
             try
             {
@@ -105,6 +106,7 @@ public static class ConvolutionPath
                 ? $": a step {S(on)} s with oneDNN"
                     + (c.ChannelsLastSeconds is { } cl ? $", {S(cl)} s with oneDNN channels-last" : "")
                     + $", {S(off)} s without"
+                    + (c.NativeChannelsLastSeconds is { } ncl ? $", {S(ncl)} s without, channels-last" : "")
                 : "";
         return $"convolutions: {(c.OneDnn ? "oneDNN" : "libtorch's own kernels")}"
             + $"{(c.ChannelsLast ? ", channels-last" : "")} ({c.Source}{times})";
