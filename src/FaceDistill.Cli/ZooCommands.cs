@@ -72,6 +72,13 @@ internal static class ZooCommands
                     using var net = GraphFaceNet.Load(name, p.GetValue(home));
                     diffs.AddRange(GraphReferenceCheck.FaceNet(net, refsJson, Path.Combine(human, "crops")));
                 }
+                var emotionRefs = Path.Combine(human, "refs_cpu", $"{EmotionNet.Name}.json");
+                if (HumanZoo.VerifyModel(EmotionNet.Name, p.GetValue(home)).Count == 0 && File.Exists(emotionRefs))
+                {
+                    Console.Error.WriteLine($"checking {EmotionNet.Name} (imported tfjs graph)");
+                    using var net = EmotionNet.Load(p.GetValue(home));
+                    diffs.AddRange(GraphReferenceCheck.Emotion(net, emotionRefs, Path.Combine(human, "crops")));
+                }
                 var notes = diffs.Select(d => d.Note).Where(n => n is not null).Distinct().ToList();
                 Console.WriteLine($"{"net", -20} {"case", -58} {"max |diff|", 16} {"tolerance", 10}");
                 foreach (var d in diffs)

@@ -311,6 +311,48 @@ public class GraphImportTests
         Assert.Equal(width, teacher.EmbeddingSize);
     }
 
+    [HumanFact]
+    public void TheEmotionNetMatchesTheJavaScriptOriginalAndTeachesInFer2013Order()
+    {
+        var refs = Path.Combine(RepoPaths.Root(), "scripts", "reference", "human");
+        using (var net = FaceDistill.Faces.Zoo.EmotionNet.Load())
+        {
+            var diffs = GraphReferenceCheck.Emotion(
+                net,
+                Path.Combine(refs, "refs_cpu", "emotion.json"),
+                Path.Combine(refs, "crops")
+            );
+            Assert.Equal(6, diffs.Count); // softmax and logits, on the pattern and two crops
+            Assert.All(diffs, d => Assert.True(d.Passed, $"{d.Case}: {d.MaxDiff:G3} > {d.Tolerance}"));
+        }
+        // the teacher's logits are the net's, re-ordered from (angry, disgust, fear, happy, sad, surprise, neutral)
+        // to FER2013's (… happy, neutral, sad, surprise)
+        using var teacher = TeacherFactory.Create("zoo:emotion");
+        var img = FaceDistill.Data.ImageCodec.Load(Path.Combine(refs, "crops", "sample1_face0_aligned.png"));
+        var px = new float[3 * img.Width * img.Height];
+        for (int c = 0; c < 3; c++)
+        for (int i = 0; i < img.Width * img.Height; i++)
+            px[c * img.Width * img.Height + i] = img.Pixels[3 * i + c] / 127.5f - 1; // a crop in [-1, 1]
+        using var crop = tensor(px, [1, 3, img.Height, img.Width]);
+        var o = teacher.Run(crop);
+        Assert.Equal([1L, 7L], o.Logits!.shape);
+        Assert.Equal([1L, 256L], o.Embedding!.shape);
+        using var doc = JsonDocument.Parse(File.ReadAllText(Path.Combine(refs, "refs_cpu", "emotion.json")));
+        var raw = doc
+            .RootElement.GetProperty("cases")[1]
+            .GetProperty("outputs")
+            .GetProperty(FaceDistill.Faces.Zoo.EmotionNet.LogitsOutput)
+            .GetProperty("values")
+            .EnumerateArray()
+            .Select(e => e.GetSingle())
+            .ToArray();
+        var got = o.Logits.data<float>().ToArray();
+        int[] fromNet = [0, 1, 2, 3, 6, 4, 5];
+        for (int k = 0; k < 7; k++)
+            Assert.True(Math.Abs(got[k] - raw[fromNet[k]]) < 1e-3 * Math.Max(1, Math.Abs(raw[fromNet[k]])), $"{k}");
+        Assert.Contains(FaceDistill.Faces.Zoo.EmotionNet.Preprocessing, TeacherFactory.Fingerprint("zoo:emotion"));
+    }
+
     [HumanSharedFact]
     public void TheProbeFindsThePreprocessingAnImportedNetWasTrainedWith()
     {

@@ -5,7 +5,9 @@
 // model's input size; (2) each PNG crop as the net is fed: pixels / 255, tf.image.resizeBilinear to the input size
 // (alignCorners false, TF's legacy sampling), × SCALE + OFFSET (default × 255 + 0, as human feeds faceres).
 // Outputs: every signature output (or, for a graph without a signature, its unconsumed nodes), flattened, per input.
-// BACKEND=cpu (default) or wasm; SCALE, OFFSET: the crops' affine map.
+// BACKEND=cpu (default) or wasm; SCALE, OFFSET: the crops' affine map; GRAY=1: the resized crop turned grey first,
+// as human feeds its emotion net (0.2989 R + 0.5870 G + 0.1140 B, human's constants.rgb; then SCALE=2 OFFSET=-1);
+// OUTPUTS=node,node: inner nodes to record as well (e.g. the logits before a softmax).
 const fs = require('fs');
 const path = require('path');
 const tf = require('@tensorflow/tfjs');
@@ -38,14 +40,16 @@ async function main() {
     const rgb = new Float32Array(png.width * png.height * 3);
     for (let i = 0; i < png.width * png.height; i++) for (let k = 0; k < 3; k++) rgb[3 * i + k] = png.data[4 * i + k] / 255;
     const img = tf.tensor4d(rgb, [1, png.height, png.width, 3]);
-    const resized = tf.image.resizeBilinear(img, [h, w], false);
+    let resized = tf.image.resizeBilinear(img, [h, w], false);
+    if (process.env.GRAY === '1') resized = tf.sum(tf.mul(resized, tf.tensor1d([0.2989, 0.5870, 0.1140])), 3, true);
     const scale = Number(process.env.SCALE || 255), offset = Number(process.env.OFFSET || 0);
     cases.push({ name: path.basename(crop), input: tf.add(tf.mul(resized, scale), offset) });
   }
-  const outputs = model.signature?.outputs ? Object.values(model.signature.outputs).map((o) => o.name)
-    : graph.outputs.map((o) => o.name);
+  const outputs = (model.signature?.outputs ? Object.values(model.signature.outputs).map((o) => o.name)
+    : graph.outputs.map((o) => o.name)).concat((process.env.OUTPUTS || '').split(',').filter((o) => o));
   const result = { model: path.basename(modelJson), backend, tfjs: tf.version.tfjs, inputShape: shape,
-    scale: Number(process.env.SCALE || 255), offset: Number(process.env.OFFSET || 0), cases: [] };
+    scale: Number(process.env.SCALE || 255), offset: Number(process.env.OFFSET || 0), gray: process.env.GRAY === '1',
+    cases: [] };
   for (const cs of cases) {
     const ys = graph.execute(cs.input, outputs);
     const arr = Array.isArray(ys) ? ys : [ys];

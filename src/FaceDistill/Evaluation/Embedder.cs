@@ -86,6 +86,33 @@ public static class Embedder
             progress
         );
 
+    /// <summary>A teacher's logits per image (<see cref="Distillation.Teachers.ITeacher.Classes"/> of them), the
+    /// images at <paramref name="size"/> (what the students' teacher sees).</summary>
+    public static float[][] TeacherLogits(
+        Distillation.Teachers.ITeacher teacher,
+        IFaceDataset data,
+        int size,
+        double centerCrop,
+        int batchSize,
+        IProgress<int>? progress = null,
+        FaceView? view = null
+    ) =>
+        Run(
+            data,
+            size,
+            centerCrop,
+            batchSize,
+            view,
+            null,
+            x =>
+            {
+                var o = teacher.Run(x);
+                o.Embedding?.Dispose();
+                return o.Logits ?? throw new Core.FaceDistillException($"teacher {teacher.Name} produces no logits");
+            },
+            progress
+        );
+
     /// <summary>Margin-free head outputs (logits or regression values) per image.</summary>
     public static float[][] Predict(
         FaceModel model,

