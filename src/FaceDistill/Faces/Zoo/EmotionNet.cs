@@ -35,7 +35,8 @@ public sealed class EmotionNet : IDisposable
 
     /// <summary>The preprocessing in words (recorded with every result that uses the net).</summary>
     public const string Preprocessing =
-        "RGB crop in [0, 1] → TF-legacy bilinear resize to 64×64 → grey 0.2989 R + 0.5870 G + 0.1140 B → (grey − 0.5)·2";
+        "RGB crop in [0, 1] → TF-legacy bilinear resize to 64×64 → grey 0.2989 R + 0.5870 G + 0.1140 B"
+        + " → (grey − 0.5)·2";
 
     public TfjsGraphModule Module { get; }
 

