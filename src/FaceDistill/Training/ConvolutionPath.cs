@@ -37,8 +37,18 @@ public static class ConvolutionPath
     /// <summary>The path for a model shape <paramref name="key"/>: forced by the environment, else the cached probe,
     /// else a fresh probe — <paramref name="stepSeconds"/>(oneDnn, channelsLast) runs the run's train step and
     /// returns its time (called twice per candidate — oneDNN NCHW, oneDNN channels-last, native NCHW, native
-    /// channels-last; the faster of each pair counts).</summary>
-    public static Choice Choose(string key, Func<bool, bool, double> stepSeconds, string? cacheFile = null)
+    /// channels-last; the faster of each pair counts).
+    /// <para>A probe during which other processes kept more than <see cref="BusyShare"/> of the CPU busy (<see
+    /// cref="CpuLoad"/>; <paramref name="otherLoad"/> replaces that measurement in tests) is used for this run but not
+    /// cached: its times measured the contention (one such probe, beside a test run, chose libtorch's own kernels at
+    /// 1.04 s a step over oneDNN channels-last's 2.68 s; alone, oneDNN channels-last took 0.68 s against
+    /// 1.29 s).</para></summary>
+    public static Choice Choose(
+        string key,
+        Func<bool, bool, double> stepSeconds,
+        string? cacheFile = null,
+        Func<Func<double>>? otherLoad = null
+    )
     {
         var forced = Environment.GetEnvironmentVariable("FACEDISTILL_MKLDNN");
         if (forced is "0" or "1")
@@ -57,9 +67,12 @@ public static class ConvolutionPath
             var cache = Read(file);
             if (cache.TryGetValue(fullKey, out var known))
                 return known with { Source = $"cached probe ({file})" };
-            return Probe(file, cache, fullKey, stepSeconds);
+            return Probe(file, cache, fullKey, stepSeconds, otherLoad ?? CpuLoad.Start);
         }
     }
+
+    /// <summary>The share of the CPU (0–1) other processes may use during a probe whose choice is cached.</summary>
+    public const double BusyShare = 0.25;
 
     private static readonly object Gate = new();
 
@@ -67,12 +80,14 @@ public static class ConvolutionPath
         string file,
         Dictionary<string, Choice> cache,
         string fullKey,
-        Func<bool, bool, double> stepSeconds
+        Func<bool, bool, double> stepSeconds,
+        Func<Func<double>> otherLoad
     )
     {
         bool was = TorchRuntime.MkldnnEnabled;
         try
         {
+            var others = otherLoad();
             double on = Math.Min(stepSeconds(true, false), stepSeconds(true, false));
             double last = Math.Min(stepSeconds(true, true), stepSeconds(true, true));
             double off = Math.Min(stepSeconds(false, false), stepSeconds(false, false));
@@ -80,6 +95,16 @@ public static class ConvolutionPath
             double best = new[] { on, last, off, offLast }.Min();
             bool oneDnn = best == on || best == last;
             var choice = new Choice(oneDnn, on, off, "probe", best == last || best == offLast, last, offLast);
+            double busy = others();
+            if (busy > BusyShare)
+            {
+                string pct = (100 * busy).ToString("F0", CultureInfo.InvariantCulture);
+                Log.Warn(
+                    $"other processes kept {pct} % of the CPU busy during the convolution probe: its choice is "
+                        + "used for this run only, not cached (the next run of this shape probes again)"
+                );
+                return choice with { Source = $"probe beside other work ({pct} % of the CPU), not cached" };
+            }
             cache[fullKey] = choice;
             try
             {
