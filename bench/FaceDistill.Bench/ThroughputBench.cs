@@ -187,7 +187,7 @@ public static class ThroughputBench
         yield return "| bare batch inference (the same passes on an in-memory batch) | "
             + $"{bare:F1} | {n / bare:F0} | 1.00× |";
         foreach (var (name, seconds) in protocol)
-            yield return $"| the protocol on {name} | {seconds:F1} | " + $"{n / seconds:F0} | {bare / seconds:F2}× |";
+            yield return $"| the protocol on {name} | {seconds:F1} | {n / seconds:F0} | {bare / seconds:F2}× |";
     }
 
     /// <summary>The imported faceres teacher's pass (what building a teacher-output cache over a pool costs), batch 32

@@ -8,8 +8,7 @@ namespace FaceDistill.Data;
 /// Every image of a file-backed dataset decoded once into RGB bytes at its own size and kept in one file, so that
 /// evaluating several models, or one model on several views, on the same images (the LFW pairs of every row of an
 /// experiment, in every view) decodes each JPEG or PNG once instead of once per pass — the pre-decoded store FFCV and
-/// DALI users know. A pass then only copies bytes and resizes, and runs at nearly the model's own batch rate
-/// (docs/benchmarks.md, "Evaluation").
+/// DALI users know. A pass then only copies bytes and resizes (its rate: <c>bench -- --eval-rate</c>).
 /// <para>Layout: a 64-byte header (<c>FDPX</c>, version, image count, a 32-character key), then one 16-byte entry per
 /// image (width, height, byte offset; width 0 for an image that could not be decoded, which is then decoded again
 /// from its file when asked, so its error names the file as before), then the pixels in index order. Built in chunks
@@ -58,9 +57,23 @@ public sealed class DecodedImages : IDisposable
         long maxBytes = DefaultMaxBytes
     )
     {
-        if (data.Count == 0 || !Enumerable.Range(0, data.Count).All(i => File.Exists(data.Describe(i))))
-            return null;
-        var key = DatasetFingerprint.Of(data, 32, $"decoded-rgb-v{Version}");
+        return IsFileBacked(data) ? OpenOrBuild(data, dir, KeyOf(data), progress, maxBytes) : null;
+    }
+
+    /// <summary>Whether every image is a file (a synthetic dataset's names do not identify its pixels).</summary>
+    private static bool IsFileBacked(IFaceDataset data) =>
+        data.Count > 0 && Enumerable.Range(0, data.Count).All(i => File.Exists(data.Describe(i)));
+
+    private static string KeyOf(IFaceDataset data) => DatasetFingerprint.Of(data, 32, $"decoded-rgb-v{Version}");
+
+    private static DecodedImages? OpenOrBuild(
+        IFaceDataset data,
+        string dir,
+        string key,
+        IProgress<int>? progress,
+        long maxBytes
+    )
+    {
         var path = System.IO.Path.Combine(dir, $"{key}.rgb");
         if (TryOpen(path, key, data.Count) is { } existing)
             return existing;
@@ -98,10 +111,12 @@ public sealed class DecodedImages : IDisposable
             data,
             new Lazy<IFaceDataset>(() =>
             {
-                var key = DatasetFingerprint.Of(data, 32, $"decoded-rgb-v{Version}");
+                if (!IsFileBacked(data))
+                    return data;
+                var key = KeyOf(data);
                 var store = Open.GetOrAdd(
                     System.IO.Path.GetFullPath(System.IO.Path.Combine(dir, key)),
-                    _ => new Lazy<DecodedImages?>(() => OpenOrBuild(data, dir))
+                    _ => new Lazy<DecodedImages?>(() => OpenOrBuild(data, dir, key, null, DefaultMaxBytes))
                 ).Value;
                 return store is null ? data : store.Serve(data);
             })

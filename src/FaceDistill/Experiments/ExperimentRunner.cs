@@ -277,8 +277,6 @@ public static class ExperimentRunner
         return TeacherBaselines.Expression(zoo, test, test.ClassNames, folder);
     }
 
-    /// <summary>face-api's expression net on the held-out images, as face-api crops them (the whole crop is the face
-    /// box → 68 landmarks → aligned box), FER2013's classes mapped onto its labels; on each view.</summary>
     /// <summary>A teacher with logits in FaceDistill's class order (<c>zoo:emotion</c>) on the held-out images of each
     /// view, the images at the students' input size (what it sees while distilling), resized to its own.</summary>
     private static IReadOnlyList<EvalReport> ClassifyingTeacher(
@@ -326,6 +324,8 @@ public static class ExperimentRunner
             .ToList();
     }
 
+    /// <summary>face-api's expression net on the held-out images, as face-api crops them (the whole crop is the face
+    /// box → 68 landmarks → aligned box), FER2013's classes mapped onto its labels; on each view.</summary>
     private static IReadOnlyList<EvalReport> ExpressionTeacher(
         ExperimentData data,
         IReadOnlyList<string> views,

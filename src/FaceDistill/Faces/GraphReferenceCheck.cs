@@ -56,33 +56,39 @@ public static class GraphReferenceCheck
 
     /// <summary>An imported face net (<see cref="GraphFaceNet"/>) against <paramref name="refsJson"/>: every output the
     /// reference holds, on the pattern as it is and on the crops through the net's own preprocessing.</summary>
-    public static List<ReferenceDiff> FaceNet(GraphFaceNet net, string refsJson, string cropsDir)
-    {
-        if (!File.Exists(refsJson))
-            throw FaceDistillException.ForFile(refsJson, "reference outputs not found");
-        using var doc = JsonDocument.Parse(File.ReadAllText(refsJson));
-        var diffs = new List<ReferenceDiff>();
-        foreach (var c in doc.RootElement.GetProperty("cases").EnumerateArray())
-        {
-            var name = c.GetProperty("name").GetString()!;
-            var outputs = c.GetProperty("outputs").EnumerateObject().Select(o => o.Name).ToList();
-            using var scope = NewDisposeScope();
-            var input =
+    public static List<ReferenceDiff> FaceNet(GraphFaceNet net, string refsJson, string cropsDir) =>
+        Graph(
+            net.Spec.Name,
+            net.Module,
+            refsJson,
+            name =>
                 name == "pattern"
                     ? Pattern(2, net.Spec.InputSize)
-                    : net.Input(Crop01(ImageCodec.Load(Path.Combine(cropsDir, name))));
-            Dictionary<string, Tensor> got;
-            using (no_grad())
-                got = net.Module.Run(input, outputs);
-            diffs.AddRange(Compare(net.Spec.Name, c, got, refsJson));
-        }
-        return diffs;
-    }
+                    : net.Input(Crop01(ImageCodec.Load(Path.Combine(cropsDir, name))))
+        );
 
     /// <summary>human's expression net (<see cref="EmotionNet"/>) against <paramref name="refsJson"/> (made with
     /// <c>GRAY=1 SCALE=2 OFFSET=-1</c>: the crops through the net's own preprocessing; the pattern as it is, one
     /// channel): the softmax output and the logits before it.</summary>
-    public static List<ReferenceDiff> Emotion(EmotionNet net, string refsJson, string cropsDir)
+    public static List<ReferenceDiff> Emotion(EmotionNet net, string refsJson, string cropsDir) =>
+        Graph(
+            EmotionNet.Name,
+            net.Module,
+            refsJson,
+            name =>
+                name == "pattern"
+                    ? Pattern(2, EmotionNet.InputSize, channels: 1)
+                    : EmotionNet.Input(Crop01(ImageCodec.Load(Path.Combine(cropsDir, name))))
+        );
+
+    /// <summary>An imported graph against <paramref name="refsJson"/>: every output each reference case holds, on the
+    /// graph input <paramref name="input"/> makes for the case's name.</summary>
+    private static List<ReferenceDiff> Graph(
+        string net,
+        TfjsGraphModule module,
+        string refsJson,
+        Func<string, Tensor> input
+    )
     {
         if (!File.Exists(refsJson))
             throw FaceDistillException.ForFile(refsJson, "reference outputs not found");
@@ -93,14 +99,11 @@ public static class GraphReferenceCheck
             var name = c.GetProperty("name").GetString()!;
             var outputs = c.GetProperty("outputs").EnumerateObject().Select(o => o.Name).ToList();
             using var scope = NewDisposeScope();
-            var input =
-                name == "pattern"
-                    ? Pattern(2, EmotionNet.InputSize, channels: 1)
-                    : EmotionNet.Input(Crop01(ImageCodec.Load(Path.Combine(cropsDir, name))));
+            var x = input(name);
             Dictionary<string, Tensor> got;
             using (no_grad())
-                got = net.Module.Run(input, outputs);
-            diffs.AddRange(Compare(EmotionNet.Name, c, got, refsJson));
+                got = module.Run(x, outputs);
+            diffs.AddRange(Compare(net, c, got, refsJson));
         }
         return diffs;
     }
