@@ -145,6 +145,16 @@ public class ExperimentTests
         Assert.Equal(Strip(mdBefore), Strip(File.ReadAllText(Path.Combine(dir, "results.md"))));
     }
 
+    /// <summary>A classification report on 100 items of which the first <paramref name="right"/> are right.</summary>
+    private static Evaluation.EvalReport Rep(int right) =>
+        new(
+            "classification",
+            new Dictionary<string, double> { ["acc"] = right / 100.0, ["balanced_acc"] = right / 100.0 },
+            new Evaluation.ClassificationResult(right / 100.0, new int[2, 2], Right(right))
+        );
+
+    private static bool[] Right(int n) => [.. Enumerable.Range(0, 100).Select(i => i < n)];
+
     [Fact]
     public void ARunCanNameItsOwnBaselineForItsPValues()
     {
@@ -164,15 +174,6 @@ public class ExperimentTests
         Assert.Equal("a", plan.BaselineOf("t"));
         // a: 50 of 100 right; b and b+kd: 90 right, the same items — so b+kd differs from a (p tiny) but not from b (p
         // = 1)
-        static Evaluation.EvalReport Rep(int right)
-        {
-            var correct = Enumerable.Range(0, 100).Select(i => i < right).ToArray();
-            return new(
-                "classification",
-                new Dictionary<string, double> { ["acc"] = right / 100.0, ["balanced_acc"] = right / 100.0 },
-                new Evaluation.ClassificationResult(right / 100.0, new int[2, 2], correct)
-            );
-        }
         Experiments.MethodResult M(string name, string kind, int right) =>
             new(name, kind, new() { ["clean"] = [Rep(right)] }, [1.0]);
         var result = new Experiments.ExperimentResult(
@@ -201,15 +202,8 @@ public class ExperimentTests
                 )
                 .Message;
         Assert.Contains(
-            "runs.b.baseline: 'zz' is not one of the (non-reference) runs",
+            "runs.b.baseline: 'zz' is not one of the runs",
             Err("{ \"name\": \"a\" }, { \"name\": \"b\", \"baseline\": \"zz\" }")
-        );
-        Assert.Contains(
-            "runs.b.baseline: 't' is not one of the (non-reference) runs",
-            Err(
-                "{ \"name\": \"t\", \"reference\": true }, { \"name\": \"a\" }, { \"name\": \"b\", \"baseline\": "
-                    + "\"t\" }"
-            )
         );
         Assert.Contains(
             "cannot be its own baseline",
@@ -219,6 +213,47 @@ public class ExperimentTests
             "a reference run has no p-value",
             Err("{ \"name\": \"a\" }, { \"name\": \"t\", \"reference\": true, \"baseline\": \"a\" }")
         );
+    }
+
+    [Fact]
+    public void ARunCanBeTestedAgainstATeacherRow()
+    {
+        // "does the student beat its teacher?": a row names the teacher's reference row as its baseline; the teacher is
+        // evaluated once, so each of the student's seeds is paired with that one evaluation
+        var dir = TestUtil.TempDir();
+        var plan = ExperimentPlan.Load(
+            Plan(
+                dir,
+                $"{{ \"name\": \"x\", {Base}, \"baseline\": \"a\", \"seeds\": [1, 2], \"runs\": [ "
+                    + "{ \"name\": \"t\", \"teacher\": \"zoo:expression\" }, { \"name\": \"a\" }, "
+                    + "{ \"name\": \"a+kd\", \"baseline\": \"t\" } ] }"
+            )
+        );
+        Assert.Equal("t", plan.BaselineOf("a+kd"));
+        // --only keeps the rows a kept row is tested against
+        Assert.Equal(["t", "a", "a+kd"], plan.Only(["a+kd"]).Runs.Select(r => r.Name));
+        // the teacher: items 0-59 right; the student, in both seeds: items 0-59 and 60-79 right (20 discordant
+        // pairs per seed, all for the student)
+        var result = new Experiments.ExperimentResult(
+            plan,
+            "expression",
+            ["clean"],
+            [
+                new("t", "reference", new() { ["clean"] = [Rep(60)] }, [double.NaN]),
+                new("a", "run", new() { ["clean"] = [Rep(50), Rep(50)] }, [1.0, 1.0]),
+                new("a+kd", "run", new() { ["clean"] = [Rep(80), Rep(80)] }, [1.0, 1.0]),
+            ],
+            dir
+        );
+        var p = Experiments.ExperimentTable.PValue(
+            result.Methods[0].Reports["clean"],
+            result.Methods[2].Reports["clean"]
+        );
+        var twoSeeds = Evaluation.Significance.McNemar([.. Right(60), .. Right(60)], [.. Right(80), .. Right(80)]);
+        Assert.NotNull(p);
+        Assert.Equal(twoSeeds.PValue, p!.PValue, 12);
+        Assert.True(p.PValue < Experiments.ExperimentTable.PValue([Rep(60)], [Rep(80)])!.PValue);
+        Assert.Contains("| a+kd (vs t) | 80.00 ± 0.00 |", Experiments.ExperimentTable.Markdown(result));
     }
 
     /// <summary>The table without the training-time column (reused runs report the time they took when they

@@ -163,6 +163,7 @@ public sealed class ExperimentPlan
                 .Select(d => d.Model)
                 .Concat(r.Set.SelectMany(kv => RunRefs(kv.Value)))
                 .Concat(r.Teacher is { Length: > 1 } t && t[0] == '@' ? [t[1..]] : [])
+                .Concat(r.Against is { } against ? [against] : [])
                 .Where(n => Runs.Any(x => x.Name == n));
             foreach (var n in needs)
                 if (keep.Add(n))

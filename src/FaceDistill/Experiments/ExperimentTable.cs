@@ -26,11 +26,16 @@ public static class ExperimentTable
         };
 
     /// <summary>The paired test of a method against the baseline, over the seeds both have (per-item outcomes
-    /// concatenated).</summary>
+    /// concatenated); a baseline evaluated once (a reference row: a teacher) is paired with every seed.</summary>
     public static TestResult? PValue(IReadOnlyList<EvalReport> baseline, IReadOnlyList<EvalReport> method)
     {
+        if (ReferenceEquals(baseline, method))
+            return null;
+        // a reference row (a teacher, or a run trained once) has one evaluation: every seed is paired with it
+        if (baseline.Count == 1 && method.Count > 1)
+            baseline = Enumerable.Repeat(baseline[0], method.Count).ToList();
         int n = Math.Min(baseline.Count, method.Count);
-        if (n == 0 || ReferenceEquals(baseline, method))
+        if (n == 0)
             return null;
         if (baseline[0].Detail is RegressionResult)
         {

@@ -7,7 +7,7 @@ namespace FaceDistill.Experiments;
 /// cref="Teacher"/> (e.g. <c>zoo:recognition</c>) trains nothing: that teacher's embeddings are evaluated as a
 /// reference row, on the images the students' teacher sees. <see cref="Against"/> names the run its p-values are
 /// computed against when that is not the experiment's baseline (e.g. a distilled MobileFaceNet against MobileFaceNet
-/// alone, in a table whose baseline is another student).</summary>
+/// alone, in a table whose baseline is another student; or a student against its teacher's reference row).</summary>
 public sealed record PlanRun(
     string Name,
     IReadOnlyList<(string Key, JsonNode? Value)> Set,

@@ -215,8 +215,8 @@ internal sealed class PlanReader
         {
             if (r.Against == r.Name)
                 reader.Fail($"runs.{r.Name}.baseline: a run cannot be its own baseline");
-            if (!runs.Any(x => x.Name == r.Against && !x.Reference))
-                reader.Fail($"runs.{r.Name}.baseline: '{r.Against}' is not one of the (non-reference) runs");
+            if (!runs.Any(x => x.Name == r.Against))
+                reader.Fail($"runs.{r.Name}.baseline: '{r.Against}' is not one of the runs");
         }
     }
 
