@@ -15,7 +15,8 @@ using static TorchSharp.torch;
 // (exported models: ONNX Runtime vs TorchSharp only); -- --mining (omni-supervised mining of a 5.8 M-face store);
 // -- --teachers (the imported faceres teacher); -- --serve (the HTTP server under load, from the repository root);
 // -- --scalar-race (the reproduction of libtorch's intermittent error, docs/platform-notes.md); -- --throughput
-// (train steps against matmul, oneDNN on and off, the phases of a step)
+// (train steps against matmul, oneDNN on and off, the phases of a step); -- --distill-step (a distillation step
+// with the teacher cached or online against the plain student step, both layouts)
 var argsList = args.ToList();
 string? outPath = argsList.IndexOf("--out") is var oi && oi >= 0 && oi + 1 < argsList.Count ? argsList[oi + 1] : null;
 bool quick = argsList.Contains("--quick");
@@ -75,6 +76,7 @@ if (
     || Section("--onnx", () => FaceDistill.Bench.OnnxBench.Run(threads, quick))
     || Section("--channels-last", () => FaceDistill.Bench.ThroughputBench.ChannelsLast(quick))
     || Section("--teacher-paths", () => FaceDistill.Bench.ThroughputBench.TeacherPaths(quick))
+    || Section("--distill-step", () => FaceDistill.Bench.ThroughputBench.DistillStep(quick))
 )
     return;
 if (argsList.IndexOf("--profile-steps") is var pi && pi >= 0)
