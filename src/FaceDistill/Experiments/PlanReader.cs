@@ -208,8 +208,8 @@ internal sealed class PlanReader
         return new PlanRun(rn, set, reference, teacher, against);
     }
 
-    /// <summary>A run's own baseline must be another run of the plan: a trained run, or a reference row (e.g. the teacher
-    /// the run is distilled from).</summary>
+    /// <summary>A run's own baseline must be another run of the plan: a trained run, or a reference row (e.g. the
+    /// teacher the run is distilled from).</summary>
     public static void CheckBaselines(PlanReader reader, IReadOnlyList<PlanRun> runs)
     {
         foreach (var r in runs.Where(r => r.Against is not null))
