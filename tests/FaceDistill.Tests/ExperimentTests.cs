@@ -145,13 +145,20 @@ public class ExperimentTests
         Assert.Equal(Strip(mdBefore), Strip(File.ReadAllText(Path.Combine(dir, "results.md"))));
     }
 
-    /// <summary>A classification report on 100 items of which the first <paramref name="right"/> are right.</summary>
-    private static Evaluation.EvalReport Rep(int right) =>
-        new(
+    /// <summary>A classification report with these per-item outcomes (its balanced accuracy set to its
+    /// accuracy).</summary>
+    internal static Evaluation.EvalReport Rep(bool[] correct)
+    {
+        double acc = correct.Average(c => c ? 1.0 : 0);
+        return new(
             "classification",
-            new Dictionary<string, double> { ["acc"] = right / 100.0, ["balanced_acc"] = right / 100.0 },
-            new Evaluation.ClassificationResult(right / 100.0, new int[2, 2], Right(right))
+            new Dictionary<string, double> { ["acc"] = acc, ["balanced_acc"] = acc },
+            new Evaluation.ClassificationResult(acc, new int[2, 2], correct)
         );
+    }
+
+    /// <summary>A classification report on 100 items of which the first <paramref name="right"/> are right.</summary>
+    private static Evaluation.EvalReport Rep(int right) => Rep(Right(right));
 
     private static bool[] Right(int n) => [.. Enumerable.Range(0, 100).Select(i => i < n)];
 
@@ -521,12 +528,6 @@ public class RecognitionExperimentTests
                 .Message
         );
         // the table tests every other teacher against the baseline teacher, pair by pair
-        static Evaluation.EvalReport Rep(bool[] correct) =>
-            new(
-                "classification",
-                new Dictionary<string, double> { ["acc"] = correct.Average(c => c ? 1.0 : 0), ["balanced_acc"] = 0 },
-                new Evaluation.ClassificationResult(correct.Average(c => c ? 1.0 : 0), new int[2, 2], correct)
-            );
         var a = Enumerable.Range(0, 60).Select(i => i % 3 != 0).ToArray();
         var b = Enumerable.Range(0, 60).Select(i => i % 10 != 0).ToArray();
         var result = new ExperimentResult(
@@ -534,8 +535,8 @@ public class RecognitionExperimentTests
             "expression",
             ["clean"],
             [
-                new MethodResult("a", "reference", new() { ["clean"] = [Rep(a)] }, []),
-                new MethodResult("b", "reference", new() { ["clean"] = [Rep(b)] }, []),
+                new MethodResult("a", "reference", new() { ["clean"] = [ExperimentTests.Rep(a)] }, []),
+                new MethodResult("b", "reference", new() { ["clean"] = [ExperimentTests.Rep(b)] }, []),
             ],
             dir
         );
