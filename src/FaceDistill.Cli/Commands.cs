@@ -122,6 +122,20 @@ internal static class Commands
         Description = "libtorch threads (0 = all cores)",
     };
 
+    /// <summary>The command line's entry. A parse error (an unknown option, a value of the wrong type, a missing
+    /// argument) is one line and exit 2, like every other bad input; with no arguments at all the root command
+    /// prints its help as before.</summary>
+    public static int Run(string[] args)
+    {
+        var parsed = Build().Parse(args);
+        if (args.Length > 0 && parsed.Errors.Count > 0)
+        {
+            Console.Error.WriteLine($"error: {parsed.Errors[0].Message}");
+            return 2;
+        }
+        return parsed.Invoke();
+    }
+
     public static RootCommand Build()
     {
         // the library reports through these; the command line shows them on standard error

@@ -19,7 +19,7 @@ internal static class ExperimentCommands
         };
         var seeds = new Option<int[]>("--seeds")
         {
-            Description = "Run these seeds instead of the experiment's",
+            Description = "Run these seeds instead of the experiment's (space-separated or repeated: --seeds 1 2)",
             AllowMultipleArgumentsPerToken = true,
         };
         var only = new Option<string[]>("--only")

@@ -4,7 +4,7 @@ using FaceDistill.Core;
 // facedistill: thin command line over the FaceDistill library. Errors the user can act on print one line, exit 2.
 try
 {
-    return Commands.Build().Parse(args).Invoke();
+    return Commands.Run(args);
 }
 catch (Exception e)
 {

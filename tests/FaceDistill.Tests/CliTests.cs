@@ -36,6 +36,22 @@ public class CliTests
     }
 
     [Fact]
+    public void AValueOfTheWrongTypeIsOneLineAndExitCode2()
+    {
+        var (code, output, err) = Run("experiment", "configs/omni/synthetic.json", "--seeds", "1,2");
+        Assert.Equal(2, code);
+        Assert.Equal(
+            "error: Cannot parse argument '1,2' for option '--seeds' as expected type 'System.Int32'.",
+            err.Trim()
+        );
+        Assert.Equal("", output);
+        (code, _, err) = Run("train", "--no-such-option");
+        Assert.Equal(2, code);
+        Assert.Single(err.Trim().Split('\n'));
+        Assert.StartsWith("error: ", err);
+    }
+
+    [Fact]
     public void TrainWithOverridesThenEvalTheCheckpoint()
     {
         var dir = TestUtil.TempDir();

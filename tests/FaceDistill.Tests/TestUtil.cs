@@ -125,7 +125,7 @@ internal static class CliHarness
         Console.SetError(e);
         try
         {
-            return (FaceDistill.Cli.Commands.Build().Parse(args).Invoke(), o.ToString(), e.ToString());
+            return (FaceDistill.Cli.Commands.Run(args), o.ToString(), e.ToString());
         }
         finally
         {
