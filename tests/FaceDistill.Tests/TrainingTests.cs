@@ -268,6 +268,64 @@ public class TrainingTests
             Assert.All(lrs, v => Assert.Equal(0.05, v, 9));
     }
 
+    [Theory]
+    [InlineData("adamw")]
+    [InlineData("sgd")]
+    public void BackboneLrScaleSlowsTheBackboneAloneAndZeroFreezesIt(string type)
+    {
+        using var backbone = nn.Linear(4, 3);
+        using var head = nn.Linear(3, 2);
+        var before = backbone.weight!.detach().clone();
+        var headBefore = head.weight!.detach().clone();
+        var c = new OptimizerConfig
+        {
+            Type = type,
+            Lr = 0.1,
+            BackboneLrScale = 0.5,
+        };
+        using (var half = OptimizerFactory.Create(c, backbone.parameters(), head.parameters()))
+        {
+            OptimizerFactory.SetLr(half, 0.2, c.BackboneLrScale);
+            Assert.Equal([0.1, 0.2], OptimizerFactory.Lrs(half));
+        }
+        var frozen = c with { BackboneLrScale = 0 };
+        using var opt = OptimizerFactory.Create(frozen, backbone.parameters(), head.parameters());
+        OptimizerFactory.SetLr(opt, 0.1, frozen.BackboneLrScale);
+        for (int i = 0; i < 3; i++)
+        {
+            opt.zero_grad();
+            using var loss = head.call(backbone.call(ones(5, 4))).pow(2).sum();
+            loss.backward();
+            opt.step();
+        }
+        Assert.True(backbone.weight!.equal(before).all().item<bool>());
+        Assert.False(head.weight!.equal(headBefore).all().item<bool>());
+        // a scale of 1 keeps the single group of every run made before the key existed
+        using var one = OptimizerFactory.Create(c with { BackboneLrScale = 1 }, backbone.parameters(), []);
+        Assert.Single(OptimizerFactory.Lrs(one));
+    }
+
+    [Fact]
+    public void ARunWithABackboneLrScaleTrainsAndResumes()
+    {
+        var root = TestUtil.TempDir();
+        var tiny = TestUtil.Tiny("scaled", epochs: 2);
+        var cfg = tiny with
+        {
+            Train = tiny.Train with { Optimizer = tiny.Train.Optimizer with { Type = "adamw", BackboneLrScale = 0.1 } },
+        };
+        var first = TrainingRun.Execute(cfg, root, ExistingRun.Refuse, stopAfterStep: 3);
+        Assert.True(first.Result.Interrupted);
+        var resumed = TrainingRun.Execute(cfg, root, ExistingRun.Resume);
+        Assert.False(resumed.Result.Interrupted);
+        Assert.True(double.IsFinite(resumed.Result.FinalLoss));
+        var straight = TrainingRun.Execute(cfg with { Name = "straight" }, root, ExistingRun.Refuse);
+        Assert.Equal(
+            TestUtil.CheckpointWeights(Path.Combine(root, "straight", "checkpoints"), cfg, straight.Data.Classes),
+            TestUtil.CheckpointWeights(Path.Combine(root, "scaled", "checkpoints"), cfg, resumed.Data.Classes)
+        );
+    }
+
     [Fact]
     public void CorruptCheckpointIsReportedByName()
     {

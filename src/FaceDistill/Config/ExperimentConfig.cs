@@ -258,6 +258,11 @@ public sealed record OptimizerConfig
     public double WeightDecay { get; init; } = 5e-4;
     public double Beta1 { get; init; } = 0.9;
     public double Beta2 { get; init; } = 0.999;
+
+    /// <summary>The backbone's learning rate as a fraction of <see cref="Lr"/> (discriminative fine-tuning): below 1 a
+    /// pretrained backbone (<c>model.backbone: zoo:…</c>, <c>train.init</c>) moves slowly while the parts that start
+    /// from scratch — the head, a distiller's projection — learn at the full rate; 0 freezes the backbone.</summary>
+    public double BackboneLrScale { get; init; } = 1.0;
 }
 
 public sealed record ScheduleConfig

@@ -223,6 +223,7 @@ public static class RunConfigValidator
         checks.BelowOne("train.optimizer.beta2", t.Optimizer.Beta2);
         checks.Describe("train.seed", "any integer (fixes the initial weights, the data order and the augmentation)");
         checks.NonNegative("train.optimizer.weightDecay", t.Optimizer.WeightDecay);
+        checks.InRange("train.optimizer.backboneLrScale", t.Optimizer.BackboneLrScale, 0, 1);
         if (t.Optimizer.Nesterov && t.Optimizer.Momentum == 0)
             checks.Fail("train.optimizer.nesterov", "needs a positive momentum");
         checks.OneOf("train.schedule.type", t.Schedule.Type, Schedules);

@@ -55,7 +55,14 @@ public sealed class Trainer(TrainConfig config, FaceTask task, Objective objecti
         var clock = Stopwatch.StartNew();
         var termParameters = objective.Terms.SelectMany(t => t.Parameters).ToList();
         var parameters = model.parameters().Concat(termParameters).ToList();
-        using var optimizer = OptimizerFactory.Create(config.Optimizer, parameters);
+        using var optimizer =
+            config.Optimizer.BackboneLrScale == 1.0
+                ? OptimizerFactory.Create(config.Optimizer, parameters)
+                : OptimizerFactory.Create(
+                    config.Optimizer,
+                    model.Backbone.parameters(),
+                    model.Head.parameters().Concat(termParameters)
+                );
         int spe = train.BatchesPerEpoch;
         long total = (long)spe * config.Epochs;
         var schedule = LrSchedule.From(config.Schedule, config.Optimizer.Lr, spe, config.Epochs);
@@ -207,7 +214,7 @@ public sealed class Trainer(TrainConfig config, FaceTask task, Objective objecti
     )
     {
         manual_seed(Seeds.Derive(config.Seed, ctx.Step, 0x7A1));
-        OptimizerFactory.SetLr(optimizer, lr);
+        OptimizerFactory.SetLr(optimizer, lr, config.Optimizer.BackboneLrScale);
         double value;
         using (var scope = NewDisposeScope())
         {
