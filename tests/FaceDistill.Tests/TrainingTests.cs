@@ -285,12 +285,19 @@ public class TrainingTests
         };
         using (var half = OptimizerFactory.Create(c, backbone.parameters(), head.parameters()))
         {
-            OptimizerFactory.SetLr(half, 0.2, c.BackboneLrScale);
+            OptimizerFactory.SetLr(half, 0.2, OptimizerFactory.BackboneLr(c, 0.2, 0, 10));
             Assert.Equal([0.1, 0.2], OptimizerFactory.Lrs(half));
+            // linear probing first (LP-FT): the backbone's LR is 0 for freezeBackboneEpochs, then scaled
+            var lpft = c with
+            {
+                FreezeBackboneEpochs = 1.5,
+            };
+            Assert.Equal(0, OptimizerFactory.BackboneLr(lpft, 0.2, 14, 10));
+            Assert.Equal(0.1, OptimizerFactory.BackboneLr(lpft, 0.2, 15, 10), 12);
         }
         var frozen = c with { BackboneLrScale = 0 };
         using var opt = OptimizerFactory.Create(frozen, backbone.parameters(), head.parameters());
-        OptimizerFactory.SetLr(opt, 0.1, frozen.BackboneLrScale);
+        OptimizerFactory.SetLr(opt, 0.1, OptimizerFactory.BackboneLr(frozen, 0.1, 0, 10));
         for (int i = 0; i < 3; i++)
         {
             opt.zero_grad();
@@ -312,7 +319,15 @@ public class TrainingTests
         var tiny = TestUtil.Tiny("scaled", epochs: 2);
         var cfg = tiny with
         {
-            Train = tiny.Train with { Optimizer = tiny.Train.Optimizer with { Type = "adamw", BackboneLrScale = 0.1 } },
+            Train = tiny.Train with
+            {
+                Optimizer = tiny.Train.Optimizer with
+                {
+                    Type = "adamw",
+                    BackboneLrScale = 0.1,
+                    FreezeBackboneEpochs = 0.5,
+                },
+            },
         };
         var first = TrainingRun.Execute(cfg, root, ExistingRun.Refuse, stopAfterStep: 3);
         Assert.True(first.Result.Interrupted);

@@ -263,6 +263,12 @@ public sealed record OptimizerConfig
     /// pretrained backbone (<c>model.backbone: zoo:…</c>, <c>train.init</c>) moves slowly while the parts that start
     /// from scratch — the head, a distiller's projection — learn at the full rate; 0 freezes the backbone.</summary>
     public double BackboneLrScale { get; init; } = 1.0;
+
+    /// <summary>Epochs at the start during which the backbone does not move (its LR is 0) while the rest learns:
+    /// linear probing, then fine-tuning (LP-FT; Kumar et al., "Fine-Tuning can Distort Pretrained Features and
+    /// Underperform Out-of-Distribution", ICLR 2022) — a head or projection that starts from scratch is fitted to the
+    /// pretrained features before its gradients reach them.</summary>
+    public double FreezeBackboneEpochs { get; init; }
 }
 
 public sealed record ScheduleConfig

@@ -224,6 +224,13 @@ public static class RunConfigValidator
         checks.Describe("train.seed", "any integer (fixes the initial weights, the data order and the augmentation)");
         checks.NonNegative("train.optimizer.weightDecay", t.Optimizer.WeightDecay);
         checks.InRange("train.optimizer.backboneLrScale", t.Optimizer.BackboneLrScale, 0, 1);
+        checks.NonNegative("train.optimizer.freezeBackboneEpochs", t.Optimizer.FreezeBackboneEpochs);
+        checks.Describe("train.optimizer.freezeBackboneEpochs", "< train.epochs");
+        if (t.Optimizer.FreezeBackboneEpochs > 0 && t.Optimizer.FreezeBackboneEpochs >= t.Epochs)
+            checks.Fail(
+                "train.optimizer.freezeBackboneEpochs",
+                $"must be below train.epochs ({t.Epochs}), found {t.Optimizer.FreezeBackboneEpochs}"
+            );
         if (t.Optimizer.Nesterov && t.Optimizer.Momentum == 0)
             checks.Fail("train.optimizer.nesterov", "needs a positive momentum");
         checks.OneOf("train.schedule.type", t.Schedule.Type, Schedules);

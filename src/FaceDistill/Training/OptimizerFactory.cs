@@ -5,9 +5,10 @@ using static TorchSharp.torch;
 namespace FaceDistill.Training;
 
 /// <summary>SGD (momentum, Nesterov) or AdamW (decoupled weight decay), with an LR setter used by the schedule.
-/// With <c>train.optimizer.backboneLrScale</c> below 1 the backbone's parameters form a group of their own whose
-/// learning rate is that fraction of the schedule's (discriminative fine-tuning of a pretrained backbone); otherwise
-/// every parameter is in one group, as before the key existed, so older checkpoints still load.</summary>
+/// With <c>train.optimizer.backboneLrScale</c> below 1 or <c>freezeBackboneEpochs</c> above 0 the backbone's parameters
+/// form a group of their own whose learning rate is that fraction of the schedule's, 0 while frozen (fine-tuning a
+/// pretrained backbone); otherwise every parameter is in one group, as before these keys existed, so older
+/// checkpoints still load.</summary>
 public static class OptimizerFactory
 {
     public static optim.Optimizer Create(OptimizerConfig c, IEnumerable<TorchSharp.Modules.Parameter> parameters) =>
@@ -21,7 +22,7 @@ public static class OptimizerFactory
         IEnumerable<TorchSharp.Modules.Parameter> rest
     )
     {
-        if (c.BackboneLrScale == 1.0)
+        if (!Grouped(c))
             return Single(c, backbone.Concat(rest));
         var (b, r) = (backbone.ToList(), rest.ToList());
         double lrB = c.Lr * c.BackboneLrScale;
@@ -67,13 +68,22 @@ public static class OptimizerFactory
             _ => throw new ArgumentException($"unknown optimizer '{c.Type}'"),
         };
 
-    /// <summary>Sets the schedule's <paramref name="lr"/>: every group at <paramref name="lr"/>, except the backbone's
-    /// group (the first of two) at <c>lr × backboneLrScale</c>.</summary>
-    public static void SetLr(optim.Optimizer opt, double lr, double backboneLrScale = 1.0)
+    /// <summary>Whether the backbone gets a group of its own: a <c>backboneLrScale</c> below 1 or a
+    /// <c>freezeBackboneEpochs</c> above 0.</summary>
+    public static bool Grouped(OptimizerConfig c) => c.BackboneLrScale != 1.0 || c.FreezeBackboneEpochs > 0;
+
+    /// <summary>The backbone's LR at <paramref name="step"/> when the schedule gives <paramref name="lr"/>: 0 during
+    /// the first <c>freezeBackboneEpochs</c>, then <c>lr × backboneLrScale</c>.</summary>
+    public static double BackboneLr(OptimizerConfig c, double lr, long step, int stepsPerEpoch) =>
+        step < c.FreezeBackboneEpochs * stepsPerEpoch ? 0 : lr * c.BackboneLrScale;
+
+    /// <summary>Sets the schedule's <paramref name="lr"/> on every group, except the backbone's group (the first of
+    /// two) which gets <paramref name="backboneLr"/> (default: <paramref name="lr"/>).</summary>
+    public static void SetLr(optim.Optimizer opt, double lr, double? backboneLr = null)
     {
         var groups = opt.ParamGroups.ToList();
         for (int i = 0; i < groups.Count; i++)
-            groups[i].LearningRate = groups.Count == 2 && i == 0 ? lr * backboneLrScale : lr;
+            groups[i].LearningRate = groups.Count == 2 && i == 0 ? backboneLr ?? lr : lr;
     }
 
     /// <summary>The learning rate of each parameter group, in order.</summary>

@@ -55,14 +55,13 @@ public sealed class Trainer(TrainConfig config, FaceTask task, Objective objecti
         var clock = Stopwatch.StartNew();
         var termParameters = objective.Terms.SelectMany(t => t.Parameters).ToList();
         var parameters = model.parameters().Concat(termParameters).ToList();
-        using var optimizer =
-            config.Optimizer.BackboneLrScale == 1.0
-                ? OptimizerFactory.Create(config.Optimizer, parameters)
-                : OptimizerFactory.Create(
-                    config.Optimizer,
-                    model.Backbone.parameters(),
-                    model.Head.parameters().Concat(termParameters)
-                );
+        using var optimizer = !OptimizerFactory.Grouped(config.Optimizer)
+            ? OptimizerFactory.Create(config.Optimizer, parameters)
+            : OptimizerFactory.Create(
+                config.Optimizer,
+                model.Backbone.parameters(),
+                model.Head.parameters().Concat(termParameters)
+            );
         int spe = train.BatchesPerEpoch;
         long total = (long)spe * config.Epochs;
         var schedule = LrSchedule.From(config.Schedule, config.Optimizer.Lr, spe, config.Epochs);
@@ -214,7 +213,11 @@ public sealed class Trainer(TrainConfig config, FaceTask task, Objective objecti
     )
     {
         manual_seed(Seeds.Derive(config.Seed, ctx.Step, 0x7A1));
-        OptimizerFactory.SetLr(optimizer, lr, config.Optimizer.BackboneLrScale);
+        OptimizerFactory.SetLr(
+            optimizer,
+            lr,
+            OptimizerFactory.BackboneLr(config.Optimizer, lr, ctx.Step, ctx.StepsPerEpoch)
+        );
         double value;
         using (var scope = NewDisposeScope())
         {
