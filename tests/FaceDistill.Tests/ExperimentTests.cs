@@ -599,7 +599,8 @@ public class RecognitionExperimentTests
                         "train": { "epochs": 1, "batchSize": 10, "threads": 2 },
                         "eval": { "pairs": "{{pairs}}", "images": "{{al}}/lfw", "landmarks": "{{al}}/lfw/landmarks.csv",
                             "pairSides": "one" } },
-              "runs": [ { "name": "student" }, { "name": "masked", "set": { "data.view": "occluded:mask" } } ] }
+              "runs": [ { "name": "student" }, { "name": "masked", "set": { "data.view": "occluded:mask" } } ],
+              "combine": [ { "name": "twice", "of": ["masked", "masked"] } ] }
             """
         );
         var runs = Path.Combine(root, "runs");
@@ -611,6 +612,9 @@ public class RecognitionExperimentTests
         var md = File.ReadAllText(Path.Combine(runs, "real-style", "results.md"));
         Assert.Contains("acc (occluded:mask)", md);
         Assert.Contains("| masked |", md);
+        // a combination follows the runs' protocol (one side degraded): of a run with itself, it is that run's row
+        string[] Cells(string row) => md.Split('\n').First(l => l.StartsWith($"| {row} |")).Split('|');
+        Assert.Equal(Cells("masked")[2..8], Cells("twice (combined)")[2..8]);
         // a second run reuses the prepared folders and the trained runs
         (code, _, err) = Run("experiment", plan, "--runs", runs, "--quiet", "--threads", "2");
         Assert.True(code == 0, err);

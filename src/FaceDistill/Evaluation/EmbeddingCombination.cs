@@ -99,13 +99,15 @@ public static class EmbeddingCombination
         return (xt.matmul(w).squeeze(1) + yMean).data<double>().ToArray();
     }
 
+    /// <summary>Each image's unit-length embeddings of every model, concatenated (one block per model): their
+    /// cosine is the mean of the models' cosines.</summary>
+    public static float[][] Join(IReadOnlyList<float[][]> blocks) =>
+        Enumerable.Range(0, blocks[0].Length).Select(i => blocks.SelectMany(b => b[i]).ToArray()).ToArray();
+
     /// <summary>Verification on concatenated unit-length embeddings of the pair images (one block per model).</summary>
     public static EvalReport Verify(IReadOnlyList<float[][]> blocks, PairList pairs)
     {
-        var joined = Enumerable
-            .Range(0, blocks[0].Length)
-            .Select(i => blocks.SelectMany(b => b[i]).ToArray())
-            .ToArray();
+        var joined = Join(blocks);
         var scores = pairs.Pairs.Select(p => Embedder.Cosine(joined[p.A], joined[p.B])).ToArray();
         var r = Verification.Evaluate(
             scores,

@@ -25,11 +25,26 @@ public static class Combination
             if (task == FaceTask.Recognition)
             {
                 var pairs = first.Data.Pairs ?? throw FaceDistillException.ForFile(runDirs[0], "no verification pairs");
-                var blocks = runs.Select(r =>
-                        Embedder.Embed(r.Model.Backbone, pairs.Images, crop, r.Config.Eval.Flip, bs, view: v)
-                    )
-                    .ToList();
-                return EmbeddingCombination.Verify(blocks, pairs);
+                // the runs' protocol: with eval.pairSides "one", a degraded probe against a clean gallery photo
+                return Evaluator.Verify(
+                    (fv, _) =>
+                        EmbeddingCombination.Join(
+                            runs.Select(r =>
+                                    Embedder.Embed(
+                                        r.Model.Backbone,
+                                        pairs.Images,
+                                        crop,
+                                        r.Config.Eval.Flip,
+                                        bs,
+                                        view: fv
+                                    )
+                                )
+                                .ToList()
+                        ),
+                    pairs,
+                    view: v,
+                    oneSide: first.Config.Eval.PairSides == "one"
+                );
             }
             var test = first.Data.Validation ?? throw FaceDistillException.ForFile(runDirs[0], "no held-out images");
             // the linear model learns from the training images as the students saw them (their training view),
