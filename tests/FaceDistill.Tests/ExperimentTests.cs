@@ -223,6 +223,25 @@ public class ExperimentTests
     }
 
     [Fact]
+    public void OnlyAcceptsACombinationAndKeepsTheRunsItCombines()
+    {
+        var dir = TestUtil.TempDir();
+        var plan = ExperimentPlan.Load(
+            Plan(
+                dir,
+                $"{{ \"name\": \"x\", {Base}, \"baseline\": \"a\", \"runs\": [ {{ \"name\": \"a\" }}, "
+                    + "{ \"name\": \"b\" }, { \"name\": \"c\" }, { \"name\": \"d\" } ], "
+                    + "\"combine\": [ { \"name\": \"b+c\", \"of\": [\"b\", \"c\"] } ] }"
+            )
+        );
+        var only = plan.Only(["b+c"]);
+        Assert.Equal(["a", "b", "c"], only.Runs.Select(r => r.Name));
+        Assert.Equal(["b+c"], only.Combine.Select(c => c.Name));
+        var e = Assert.Throws<FaceDistillException>(() => plan.Only(["nope"]));
+        Assert.Contains("is not a run of the plan (a, b, c, d, b+c)", e.Message);
+    }
+
+    [Fact]
     public void ARunCanBeTestedAgainstATeacherRow()
     {
         // "does the student beat its teacher?": a row names the teacher's reference row as its baseline; the teacher is

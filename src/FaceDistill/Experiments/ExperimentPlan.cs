@@ -145,16 +145,22 @@ public sealed class ExperimentPlan
 
     /// <summary>The plan restricted to the named runs (<c>--only</c>) and what they need: the baseline, the runs
     /// their <c>@run</c> values name, the model runs of the derived sets they read, recursively; combinations and
-    /// convergence pairs whose runs all remain. An unknown name is an error naming it.</summary>
+    /// convergence pairs whose runs all remain. A combination's name keeps the runs it combines. An unknown name is an
+    /// error naming it.</summary>
     public ExperimentPlan Only(IReadOnlyList<string> names)
     {
         foreach (var n in names)
-            if (Runs.All(r => r.Name != n))
+            if (Runs.All(r => r.Name != n) && Combine.All(c => c.Name != n))
                 throw FaceDistillException.ForFile(
                     Source,
-                    $"--only: '{n}' is not a run of the plan ({string.Join(", ", Runs.Select(r => r.Name))})"
+                    $"--only: '{n}' is not a run of the plan ("
+                        + string.Join(", ", Runs.Select(r => r.Name).Concat(Combine.Select(c => c.Name)))
+                        + ")"
                 );
-        var keep = new HashSet<string>(names) { Baseline };
+        var keep = new HashSet<string>(names.SelectMany(n => Combine.FirstOrDefault(c => c.Name == n)?.Of ?? [n]))
+        {
+            Baseline,
+        };
         var todo = new Queue<string>(keep);
         while (todo.TryDequeue(out var name))
         {
