@@ -11,9 +11,6 @@ namespace FaceDistill.Training;
 /// checkpoints still load.</summary>
 public static class OptimizerFactory
 {
-    public static optim.Optimizer Create(OptimizerConfig c, IEnumerable<TorchSharp.Modules.Parameter> parameters) =>
-        Create(c, [], parameters);
-
     /// <summary>The optimizer over <paramref name="backbone"/> (at <c>lr × backboneLrScale</c>) and
     /// <paramref name="rest"/> (at <c>lr</c>).</summary>
     public static optim.Optimizer Create(

@@ -55,13 +55,13 @@ public sealed class Trainer(TrainConfig config, FaceTask task, Objective objecti
         var clock = Stopwatch.StartNew();
         var termParameters = objective.Terms.SelectMany(t => t.Parameters).ToList();
         var parameters = model.parameters().Concat(termParameters).ToList();
-        using var optimizer = !OptimizerFactory.Grouped(config.Optimizer)
-            ? OptimizerFactory.Create(config.Optimizer, parameters)
-            : OptimizerFactory.Create(
-                config.Optimizer,
-                model.Backbone.parameters(),
-                model.Head.parameters().Concat(termParameters)
-            );
+        // the backbone's parameters, then the head's and the terms': the order of `parameters` (FaceModel registers
+        // the backbone first), so a single-group optimizer and its checkpoints are as before
+        using var optimizer = OptimizerFactory.Create(
+            config.Optimizer,
+            model.Backbone.parameters(),
+            model.Head.parameters().Concat(termParameters)
+        );
         int spe = train.BatchesPerEpoch;
         long total = (long)spe * config.Epochs;
         var schedule = LrSchedule.From(config.Schedule, config.Optimizer.Lr, spe, config.Epochs);
