@@ -44,11 +44,10 @@ internal static class ExportCommands
                 var outPath = p.GetValue(output)!;
                 if (File.Exists(outPath) && !p.GetValue(force))
                     throw FaceDistillException.ForFile(outPath, "exists; give --force to replace it");
-                var dir = Path.GetDirectoryName(Path.GetFullPath(outPath))!;
-                if (!Directory.Exists(dir))
-                    throw FaceDistillException.ForFile(dir, "output folder not found");
                 var runDir = p.GetValue(run)!;
                 using var trained = TrainedRun.Load(runDir, checkpoint: p.GetValue(checkpoint));
+                // the output's folder is made as `mkdir -p` would, once the run has loaded (a refused run leaves none)
+                Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(outPath))!);
                 var metadata = new Dictionary<string, string>
                 {
                     ["facedistill.run"] = Path.GetFileName(Path.GetFullPath(runDir).TrimEnd('/')),

@@ -82,10 +82,18 @@ public class LabelFreeTests
         Assert.True(FaceViews.IsOcclusion(FaceViews.Parse("mix:lowres:8@0.2,occluded:mask@0.3")));
     }
 
-    [Fact]
-    public void AStudentLearnsFromAPoolWithoutLabels()
+    private static List<double> Losses(string runPath) =>
+        File.ReadAllLines(Path.Combine(runPath, "metrics.csv"))
+            .Skip(1)
+            .Select(l => l.Split(','))
+            .Where(f => f.Length > 2 && f[2].Length > 0)
+            .Select(f => double.Parse(f[2], System.Globalization.CultureInfo.InvariantCulture))
+            .ToList();
+
+    /// <summary>A tiny labelled teacher (<c>root/pool-teacher</c>), a synthetic pool without labels, LFW-style pairs
+    /// of held-out people, and the overrides of a label-free run over them.</summary>
+    private static string[] PoolRun(string root)
     {
-        var root = TestUtil.TempDir();
         // the teacher: a tiny recognizer trained with labels
         var teacherCfg = TestUtil.Tiny("pool-teacher", epochs: 2);
         TrainingRun.Execute(teacherCfg, root, ExistingRun.Refuse);
@@ -148,6 +156,14 @@ public class LabelFreeTests
             $"eval.images={lfw}",
             "eval.flip=false",
         };
+        return overrides;
+    }
+
+    [Fact]
+    public void AStudentLearnsFromAPoolWithoutLabels()
+    {
+        var root = TestUtil.TempDir();
+        var overrides = PoolRun(root);
         // the evaluation's view is checked before training: the pool's mixed view needs landmarks the pair images lack
         var probe = Assert.Throws<FaceDistillException>(() =>
             TrainingRun.Execute(
@@ -167,12 +183,7 @@ public class LabelFreeTests
         Assert.NotNull(run.Result.FinalEval);
         Assert.Single(Directory.GetFiles(Path.Combine(root, "cache"), "teacher-*.bin"));
         // the loss fell: the student moved towards the teacher
-        var losses = File.ReadAllLines(Path.Combine(run.Run.Path, "metrics.csv"))
-            .Skip(1)
-            .Select(l => l.Split(','))
-            .Where(f => f.Length > 2 && f[2].Length > 0)
-            .Select(f => double.Parse(f[2], System.Globalization.CultureInfo.InvariantCulture))
-            .ToList();
+        var losses = Losses(run.Run.Path);
         Assert.True(losses[^1] < losses[0], $"loss {losses[0]} → {losses[^1]}");
         // a finished pool run loads back (eval, export, an experiment's extra views) with its distiller kept: a pool
         // config without one is invalid, so dropping the teacher as for other runs would refuse the run
@@ -191,7 +202,110 @@ public class LabelFreeTests
             "data.pool",
             Assert
                 .Throws<FaceDistillException>(() =>
-                    RunConfig.Load(null, ["data.source=folder", $"data.path={pool}", $"data.pool=[\"{pool}\"]"])
+                    RunConfig.Load(
+                        null,
+                        ["data.source=folder", $"data.path={root}/pool", $"data.pool=[\"{root}/pool\"]"]
+                    )
+                )
+                .Message
+        );
+    }
+
+    [Fact]
+    public void TheTeachersSpaceMapsIntoTheAnchorsByLeastSquares()
+    {
+        manual_seed(3);
+        using var teacher = randn(400, 24);
+        // an anchor that is a rotation of the teacher (unit rows stay unit): the map is that rotation, R² is 1, and
+        // every face's target is the anchor's own centred embedding
+        var (q, _) = linalg.qr(randn(24, 24));
+        using var anchor = teacher.matmul(q);
+        using (var fit = EmbeddingAlignment.Fit(teacher, anchor, 1e-6))
+        {
+            Assert.InRange(fit.RSquared, 0.999, 1.0);
+            Assert.True((fit.Weights - q).abs().max().item<float>() < 1e-3);
+            using var target = fit.Map(teacher[..5]);
+            using var own = fit.Centre(anchor[..5]);
+            Assert.True((target - own).abs().max().item<float>() < 1e-4);
+            // the student is compared in the anchor's space: its own scale does not matter
+            using var scaled = fit.Centre(anchor[..5] * 7);
+            Assert.True((scaled - own).abs().max().item<float>() < 1e-5);
+        }
+        // an anchor unrelated to the teacher: nothing to explain (R² near 0), and the ridge shrinks the map
+        using var noise = randn(400, 8);
+        using var weak = EmbeddingAlignment.Fit(teacher, noise, 1e-6);
+        using var strong = EmbeddingAlignment.Fit(teacher, noise, 10);
+        Assert.InRange(weak.RSquared, 0, 0.15);
+        Assert.True(strong.RSquared < weak.RSquared);
+        Assert.True(strong.Weights.norm().item<float>() < weak.Weights.norm().item<float>() / 3);
+        Assert.Contains(
+            "not the same set",
+            Assert.Throws<FaceDistillException>(() => EmbeddingAlignment.Fit(teacher, noise[..10], 1)).Message
+        );
+    }
+
+    [Fact]
+    public void AStudentLearnsInItsAnchorsSpace()
+    {
+        var root = TestUtil.TempDir();
+        var overrides = PoolRun(root);
+        // a second teacher of another width: its 24-d space is mapped into the 32-d anchor's (the first teacher)
+        var wide = TestUtil.Tiny("wide-teacher", epochs: 1);
+        TrainingRun.Execute(wide with { Model = wide.Model with { EmbeddingSize = 24 } }, root, ExistingRun.Refuse);
+        string[] anchored =
+        [
+            .. overrides.Where(o => !o.StartsWith("name=") && !o.StartsWith("distill.teacher=")),
+            $"distill.teacher={Path.Combine(root, "wide-teacher")}",
+            $"distill.anchor={Path.Combine(root, "pool-teacher")}",
+            "distill.anchorWeight=0.5",
+            "train.epochs=3",
+        ];
+        var cfg = RunConfig.Load(null, [.. anchored, "name=anchored", "model.embeddingSize=32"]);
+        Assert.Equal(0.5, cfg.Distill.Number("ridge"));
+        var run = TrainingRun.Execute(cfg, root, ExistingRun.Refuse);
+        Assert.True(double.IsFinite(run.Result.FinalLoss));
+        Assert.NotNull(run.Result.FinalEval);
+        // both nets' outputs on the pool are cached (the map is fitted on them), and the student moved towards its
+        // targets
+        Assert.Equal(2, Directory.GetFiles(Path.Combine(root, "cache"), "teacher-*.bin").Length);
+        var losses = Losses(run.Run.Path);
+        Assert.True(losses[^1] < losses[0], $"loss {losses[0]} → {losses[^1]}");
+        // the anchor's space must be the student's
+        var wrong = Assert.Throws<FaceDistillException>(() =>
+            TrainingRun.Execute(
+                RunConfig.Load(null, [.. anchored, "name=wrong", "model.embeddingSize=16"]),
+                root,
+                ExistingRun.Refuse
+            )
+        );
+        Assert.Contains("distill.anchor", wrong.Message);
+        Assert.Contains("32", wrong.Message);
+        // checked before any work: the map needs the teacher's cache, an anchor is a spec, only labelfree reads it
+        string Refused(params string[] extra) =>
+            Assert
+                .Throws<FaceDistillException>(() => RunConfig.Load(null, [.. anchored, "name=bad", .. extra]))
+                .Message;
+        Assert.Contains("distill.anchor", Refused("distill.cache=false"));
+        Assert.Contains("distill.anchor", Refused("distill.anchor=3"));
+        Assert.Contains("distill.ridge", Refused("distill.ridge=0"));
+        Assert.Contains("distill.anchorWeight", Refused("distill.anchorWeight=1.5"));
+        Assert.Contains(
+            "distill.anchorWeight",
+            Assert
+                .Throws<FaceDistillException>(() =>
+                    RunConfig.Load(null, [.. overrides.Where(o => !o.StartsWith("name=")), "distill.anchorWeight=0.5"])
+                )
+                .Message
+        );
+        Assert.Contains("distill.anchor", Refused($"distill.anchor={Path.Combine(root, "missing")}"));
+        Assert.Contains(
+            "distill.anchor",
+            Assert
+                .Throws<FaceDistillException>(() =>
+                    RunConfig.Load(
+                        null,
+                        ["distill.method=feature", "distill.teacher=zoo:recognition", "distill.anchor=zoo:mobileface"]
+                    )
                 )
                 .Message
         );

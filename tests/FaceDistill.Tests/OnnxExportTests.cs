@@ -197,16 +197,22 @@ public class OnnxExportTests
         Assert.Equal(2, code);
         Assert.Contains("exists; give --force", err);
         Assert.Equal(0, CliHarness.Run("export", "--run", run, "--out", onnx, "--force").Code);
+        // a missing output folder is made, as `mkdir -p` would
+        var nested = Path.Combine(runs, "export", "deep", "tiny.onnx");
+        Assert.Equal(0, CliHarness.Run("export", "--run", run, "--out", nested).Code);
+        Assert.True(File.Exists(nested));
+        // ... but not for a run that does not load
         (code, _, err) = CliHarness.Run(
             "export",
             "--run",
             Path.Combine(runs, "nope"),
             "--out",
-            Path.Combine(runs, "n.onnx")
+            Path.Combine(runs, "none", "n.onnx")
         );
         Assert.Equal(2, code);
         Assert.Contains("not a FaceDistill run directory", err);
         Assert.DoesNotContain("\n   at ", err);
+        Assert.False(Directory.Exists(Path.Combine(runs, "none")));
     }
 
     private sealed class GeluBackbone : Backbone, IOnnxExportable

@@ -113,4 +113,24 @@ public class ConfigUpgradeTests
         data["imageSize"] = 48; // a real change is still one
         Assert.False(RunConfig.SameAs(node.ToJsonString(), cfg));
     }
+
+    [Fact]
+    public void AConfigSavedBeforeAMethodDeclaredAKeyIsTheSameRun()
+    {
+        // found when labelfree gained distill.anchor and distill.ridge: every finished label-free run was refused
+        var tiny = TestUtil.Tiny("upgrade");
+        var cfg = tiny with
+        {
+            Distill = DistillationMethods.Resolve(
+                new DistillConfig { Method = "labelfree", Teacher = "zoo:mobileface" },
+                new ConfigChecks("test")
+            ),
+        };
+        var node = System.Text.Json.Nodes.JsonNode.Parse(ConfigLoader.ToJson(cfg))!.AsObject();
+        var distill = node["distill"]!.AsObject();
+        Assert.True(distill.Remove("ridge"));
+        Assert.True(RunConfig.SameAs(node.ToJsonString(), cfg));
+        distill["relational"] = 0.5; // a real change is still one
+        Assert.False(RunConfig.SameAs(node.ToJsonString(), cfg));
+    }
 }

@@ -97,6 +97,12 @@ public sealed record DistillConfig
         Extra is not null && Extra.TryGetValue(key, out var v) && v.ValueKind == System.Text.Json.JsonValueKind.Number
             ? v.GetDouble()
             : throw new InvalidOperationException($"distill.{key} is not set (resolve the config first)");
+
+    /// <summary>A method's own key (from <see cref="Extra"/>) as a string, null when it is not set.</summary>
+    public string? Text(string key) =>
+        Extra is not null && Extra.TryGetValue(key, out var v) && v.ValueKind == System.Text.Json.JsonValueKind.String
+            ? v.GetString()
+            : null;
 }
 
 public sealed record DataConfig

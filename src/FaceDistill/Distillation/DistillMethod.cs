@@ -21,10 +21,21 @@ public enum TeacherOutput
 
 /// <summary>What a method's term is built from: the teacher (null for methods without one) and the student's
 /// shape.</summary>
-public sealed record TermContext(OnlineTeacher? Teacher, int Classes, int EmbeddingSize, FaceTask Task)
+/// <param name="Extra">the method's further teachers, by the key that names them (<see
+/// cref="DistillMethod.TeacherKeys"/>), each cached over the training set</param>
+public sealed record TermContext(
+    OnlineTeacher? Teacher,
+    int Classes,
+    int EmbeddingSize,
+    FaceTask Task,
+    IReadOnlyDictionary<string, OnlineTeacher>? Extra = null
+)
 {
     public OnlineTeacher RequireTeacher(string method) =>
         Teacher ?? throw new FaceDistillException($"distill.method '{method}' needs a teacher (distill.teacher)");
+
+    /// <summary>The further teacher named by <c>distill.&lt;key&gt;</c>, null when the key is not set.</summary>
+    public OnlineTeacher? ExtraTeacher(string key) => Extra?.GetValueOrDefault(key);
 }
 
 /// <summary>
@@ -43,6 +54,11 @@ public sealed record DistillMethod : INamed
 
     /// <summary>The method's own keys under <c>distill.</c> and their defaults (null: optional, no default).</summary>
     public IReadOnlyDictionary<string, object?> Keys { get; init; } = new Dictionary<string, object?>();
+
+    /// <summary>Those of <see cref="Keys"/> whose value names a further teacher (a spec as <c>distill.teacher</c>'s):
+    /// each is checked like it, built, and its embeddings of the training set cached, before the term is created
+    /// (<see cref="TermContext.ExtraTeacher"/>).</summary>
+    public IReadOnlyList<string> TeacherKeys { get; init; } = [];
 
     /// <summary>Checks of the resolved config beyond the keys' types (ranges, the task, the head).</summary>
     public Action<ExperimentConfig, ConfigChecks> Validate { get; init; } = (_, _) => { };

@@ -1,3 +1,4 @@
+using System.Text.Json;
 using FaceDistill.Config;
 using FaceDistill.Core;
 using FaceDistill.Data;
@@ -27,10 +28,27 @@ namespace FaceDistill.Distillation;
 /// targets only what tells faces apart is left to learn. No labels are read; train it
 /// with <c>model.head.type: none</c> (the term is the whole loss) on <c>data.source: pool</c>, or beside a margin loss
 /// where identities exist. Config: <c>distill.method: labelfree</c>, key <c>relational</c> (γ, 1).
+/// <para>With an anchor (<c>distill.anchor</c>: a teacher spec whose embedding size is the student's, typically the
+/// pretrained student's own start, e.g. <c>zoo:mobileface</c>) there is no learned P: the teacher's embeddings are
+/// mapped into the anchor's space in closed form (<see cref="EmbeddingAlignment"/>, ridge ρ = <c>distill.ridge</c>,
+/// fitted once on both nets' cached embeddings of the clean pool), and the student is distilled in that space:</para>
+/// <code>
+///   s_i = e_s,i/‖e_s,i‖ − μ_a,   τ_i = τ(e_t,i) = (e_t,i/‖e_t,i‖ − μ_t)·W,   a_i = e_a,i/‖e_a,i‖ − μ_a
+///   t_i = (1 − α)·τ_i/‖τ_i‖ + α·a_i/‖a_i‖                     L = L_cos + γ·L_SP as above
+/// </code>
+/// <para>with e_a,i the anchor's own (cached) embedding of the clean face and α = <c>distill.anchorWeight</c>: two
+/// teachers, the strong one mapped into the anchor's space and the anchor itself (α = 1: occlusion self-distillation
+/// in the anchor's centred space; α = 0: the mapped teacher alone).</para>
+/// <para>A pretrained student then starts near its target (cosine ≈ √R²) instead of behind a random projection, and
+/// is pulled towards what the stronger teacher knows rather than only towards mask invariance in its own space.</para>
 /// </summary>
 public sealed class LabelFreeDistillation : IObjectiveTerm
 {
-    private readonly TeacherEmbeddingTarget _target;
+    private readonly OnlineTeacher _teacher;
+    private readonly TeacherEmbeddingTarget? _target;
+    private readonly EmbeddingAlignment? _alignment;
+    private readonly OnlineTeacher? _anchor;
+    private readonly double _anchorWeight;
     private readonly double _weight,
         _relational;
 
@@ -38,10 +56,40 @@ public sealed class LabelFreeDistillation : IObjectiveTerm
 
     public LabelFreeDistillation(OnlineTeacher teacher, int studentDim, double weight, double relational)
     {
-        (_weight, _relational) = (weight, relational);
+        (_teacher, _weight, _relational) = (teacher, weight, relational);
         _target = new TeacherEmbeddingTarget(teacher, studentDim);
         if (teacher.CachedMeanEmbedding() is { } mean)
             _poolMean = tensor(mean, [1, mean.Length]).DetachFromDisposeScope();
+    }
+
+    /// <summary>The anchored form: the teacher's targets mapped into the anchor's space (equations above).</summary>
+    public LabelFreeDistillation(
+        OnlineTeacher teacher,
+        OnlineTeacher anchor,
+        int studentDim,
+        double weight,
+        double relational,
+        double ridge,
+        double anchorWeight = 0
+    )
+    {
+        (_teacher, _anchor, _weight, _relational, _anchorWeight) = (teacher, anchor, weight, relational, anchorWeight);
+        if (anchor.Teacher.EmbeddingSize != studentDim)
+            throw new FaceDistillException(
+                $"distill.anchor: {anchor.Teacher.Name} embeds in {anchor.Teacher.EmbeddingSize} dimensions, the "
+                    + $"student in {studentDim} (model.embeddingSize): the anchor's space must be the student's"
+            );
+        using var t =
+            teacher.CachedEmbeddings()
+            ?? throw new FaceDistillException("distill.anchor needs the teacher's cache (distill.cache: true)");
+        using var a =
+            anchor.CachedEmbeddings()
+            ?? throw new FaceDistillException($"distill.anchor: {anchor.Teacher.Name} gives no embedding");
+        _alignment = EmbeddingAlignment.Fit(t, a, ridge);
+        Log.Info(
+            $"labelfree: {teacher.Teacher.Name} mapped into {anchor.Teacher.Name}'s space by least squares over "
+                + $"{t.shape[0]} faces (R² {_alignment.RSquared:F3}, λ {_alignment.Lambda:G3})"
+        );
     }
 
     /// <summary>t − μ_t: the pool's mean teacher embedding, or the batch's when the teacher is not cached.</summary>
@@ -53,7 +101,7 @@ public sealed class LabelFreeDistillation : IObjectiveTerm
 
     public string Name => "labelfree";
     public IReadOnlyList<string> Views => ["clean"];
-    public IEnumerable<TorchSharp.Modules.Parameter> Parameters => _target.Parameters;
+    public IEnumerable<TorchSharp.Modules.Parameter> Parameters => _target?.Parameters ?? [];
 
     public double Weight(StepContext ctx) => _weight;
 
@@ -80,22 +128,73 @@ public sealed class LabelFreeDistillation : IObjectiveTerm
         return loss.MoveToOuterDisposeScope();
     }
 
-    public Tensor Compute(StudentOutputs student, Batch batch, StepContext ctx) =>
-        _target.Compute(student, batch, ctx, (s, t) => Loss(s, Centre(t, _poolMean), _relational));
+    public Tensor Compute(StudentOutputs student, Batch batch, StepContext ctx)
+    {
+        if (_target is not null)
+            return _target.Compute(student, batch, ctx, (s, t) => Loss(s, Centre(t, _poolMean), _relational));
+        var teacher =
+            _teacher.For(batch, ctx.Step).Embedding
+            ?? throw new FaceDistillException($"teacher {_teacher.Teacher.Name} produces no embedding");
+        using var scope = NewDisposeScope();
+        var target = _alignment!.Map(teacher);
+        if (_anchorWeight > 0)
+        {
+            var own =
+                _anchor!.For(batch, ctx.Step).Embedding
+                ?? throw new FaceDistillException($"anchor {_anchor.Teacher.Name} produces no embedding");
+            target =
+                nn.functional.normalize(target, dim: 1) * (1 - _anchorWeight)
+                + nn.functional.normalize(_alignment.Centre(own), dim: 1) * _anchorWeight;
+        }
+        var s = _alignment.Centre(student.Embedding);
+        return Loss(s, target, _relational).MoveToOuterDisposeScope();
+    }
 
     public static readonly DistillMethod Method = new()
     {
         Name = "labelfree",
         Paper = "label-free embedding distillation with similarity-preserving KD (Tung & Mori, ICCV 2019)",
         Teacher = TeacherOutput.Embedding,
-        Keys = new Dictionary<string, object?> { ["relational"] = 1.0 },
-        Validate = (c, checks) => checks.NonNegative("distill.relational", c.Distill.Number("relational")),
+        Keys = new Dictionary<string, object?>
+        {
+            ["relational"] = 1.0,
+            ["anchor"] = null,
+            ["ridge"] = 0.5,
+            ["anchorWeight"] = 0.0,
+        },
+        TeacherKeys = ["anchor"],
+        Validate = (c, checks) =>
+        {
+            checks.NonNegative("distill.relational", c.Distill.Number("relational"));
+            checks.Positive("distill.ridge", c.Distill.Number("ridge"));
+            checks.Fraction("distill.anchorWeight", c.Distill.Number("anchorWeight"), allowZero: true);
+            JsonElement anchor = default;
+            if (
+                c.Distill.Extra?.TryGetValue("anchor", out anchor) == true
+                && anchor.ValueKind is not (JsonValueKind.String or JsonValueKind.Null)
+            )
+                checks.Fail("distill.anchor", $"must be a teacher spec (a string), found {anchor.GetRawText()}");
+            else if (c.Distill.Text("anchor") is not null && c.Distill.Cache != true)
+                checks.Fail("distill.anchor", "needs distill.cache: true (the map is fitted on the cached pool)");
+            if (c.Distill.Text("anchor") is null && c.Distill.Number("anchorWeight") > 0)
+                checks.Fail("distill.anchorWeight", "weighs the anchor's own embedding: set distill.anchor");
+        },
         Create = (d, ctx) =>
-            new LabelFreeDistillation(
-                ctx.RequireTeacher("labelfree"),
-                ctx.EmbeddingSize,
-                d.Weight,
-                d.Number("relational")
-            ),
+            ctx.ExtraTeacher("anchor") is { } anchor
+                ? new LabelFreeDistillation(
+                    ctx.RequireTeacher("labelfree"),
+                    anchor,
+                    ctx.EmbeddingSize,
+                    d.Weight,
+                    d.Number("relational"),
+                    d.Number("ridge"),
+                    d.Number("anchorWeight")
+                )
+                : new LabelFreeDistillation(
+                    ctx.RequireTeacher("labelfree"),
+                    ctx.EmbeddingSize,
+                    d.Weight,
+                    d.Number("relational")
+                ),
     };
 }

@@ -115,6 +115,27 @@ public static class Charts
     }
 
     /// <summary>Grouped bars: one group per row label, one bar per column (with ± error).</summary>
+    /// <summary>Category labels that would not fit side by side are drawn at 45°, ending at their tick, with the
+    /// bottom and left panels made tall and wide enough for the longest (estimated from its length: 0.6 em per
+    /// character), so no label is cut off at the image's edge. Returns the height the labels add below the axis (the
+    /// caller makes the image that much taller, so the bars keep their room).</summary>
+    private static int RotateLongLabels(ScottPlot.Plot plot, IReadOnlyList<string> groups)
+    {
+        var style = plot.Axes.Bottom.TickLabelStyle;
+        int longest = groups.Count == 0 ? 0 : groups.Max(g => g.Length);
+        if (groups.Count <= 4 && longest <= 12)
+        {
+            style.Alignment = ScottPlot.Alignment.UpperCenter;
+            return 0;
+        }
+        style.Rotation = -45;
+        style.Alignment = ScottPlot.Alignment.MiddleRight;
+        double slant = 0.6 * style.FontSize * longest * Math.Sqrt(0.5);
+        plot.Axes.Bottom.MinimumSize = (float)(slant + style.FontSize + 12);
+        plot.Axes.Left.MinimumSize = (float)Math.Max(plot.Axes.Left.MinimumSize, slant * 0.8);
+        return (int)slant;
+    }
+
     public static byte[] Bars(
         string title,
         string y,
@@ -145,9 +166,7 @@ public static class Charts
         plot.Add.Bars(bars);
         var ticks = groups.Select((name, g) => new ScottPlot.Tick(g * (k + 1) + (k - 1) / 2.0, name)).ToArray();
         plot.Axes.Bottom.TickGenerator = new ScottPlot.TickGenerators.NumericManual(ticks);
-        plot.Axes.Bottom.TickLabelStyle.Rotation = groups.Count > 4 ? 30 : 0;
-        plot.Axes.Bottom.TickLabelStyle.Alignment =
-            groups.Count > 4 ? ScottPlot.Alignment.MiddleLeft : ScottPlot.Alignment.UpperCenter;
+        int below = RotateLongLabels(plot, groups);
         for (int c = 0; c < k; c++)
             plot.Legend.ManualItems.Add(
                 new ScottPlot.LegendItem { LabelText = columns[c], FillColor = palette.GetColor(c) }
@@ -155,6 +174,6 @@ public static class Charts
         if (k > 1)
             plot.ShowLegend();
         plot.Axes.Margins(bottom: 0);
-        return Png(plot, width, height);
+        return Png(plot, width, height + below);
     }
 }

@@ -59,10 +59,16 @@ public static class RunConfig
                     d.Remove(key);
         if (Same(s, now))
             return true;
-        // a config saved before a key existed: read back through today's records, the new keys take their defaults
+        // a config saved before a key existed: read back through today's records and today's method entries, the new
+        // keys take their defaults (a record's, or the method's for a key a method declared later)
         try
         {
-            return Same(JsonNode.Parse(ConfigLoader.ToJson(ConfigLoader.FromNode(s, "stored config")))!, now);
+            var older = ConfigLoader.FromNode(s, "stored config");
+            older = older with
+            {
+                Distill = DistillationMethods.Resolve(older.Distill, new ConfigChecks("stored config")),
+            };
+            return Same(JsonNode.Parse(ConfigLoader.ToJson(older))!, now);
         }
         catch (Exception e) when (e is Core.FaceDistillException or JsonException)
         {

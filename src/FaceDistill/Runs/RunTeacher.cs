@@ -30,13 +30,7 @@ public static class RunTeacher
         bool cached = d.Cache == true;
         if (!cached && !centroidLogits)
             return new OnlineTeacher(teacher);
-        var cache = TeacherOutputCache.OpenOrBuild(
-            teacher,
-            TeacherFactory.Fingerprint(d.Teacher!),
-            data.Train,
-            d.TeacherSize is { } size ? options with { ImageSize = size } : options,
-            d.CacheDir!
-        );
+        var cache = OpenCache(d, d.Teacher!, teacher, data, options);
         CentroidLogits? centroids = null;
         if (centroidLogits)
         {
@@ -57,4 +51,42 @@ public static class RunTeacher
         cache.Dispose();
         return new OnlineTeacher(teacher, centroids: centroids);
     }
+
+    /// <summary>The method's further teachers (<see cref="DistillMethod.TeacherKeys"/> that the config sets), each
+    /// with its outputs on the training set cached as <c>distill.teacher</c>'s are (same crop size, same cache
+    /// folder). The caller disposes them.</summary>
+    public static Dictionary<string, OnlineTeacher> CreateExtra(
+        ExperimentConfig cfg,
+        ExperimentData data,
+        DataLoaderOptions options
+    )
+    {
+        var d = cfg.Distill;
+        var extra = new Dictionary<string, OnlineTeacher>();
+        if (DistillationMethods.Find(d.Method) is not { } method)
+            return extra;
+        foreach (var key in method.TeacherKeys)
+        {
+            if (d.Text(key) is not { } spec)
+                continue;
+            var teacher = TeacherFactory.Create(spec);
+            extra[key] = new OnlineTeacher(teacher, cache: OpenCache(d, spec, teacher, data, options));
+        }
+        return extra;
+    }
+
+    private static TeacherOutputCache OpenCache(
+        DistillConfig d,
+        string spec,
+        ITeacher teacher,
+        ExperimentData data,
+        DataLoaderOptions options
+    ) =>
+        TeacherOutputCache.OpenOrBuild(
+            teacher,
+            TeacherFactory.Fingerprint(spec),
+            data.Train,
+            d.TeacherSize is { } size ? options with { ImageSize = size } : options,
+            d.CacheDir!
+        );
 }

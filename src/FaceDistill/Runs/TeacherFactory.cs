@@ -42,45 +42,46 @@ public static class TeacherFactory
     public static void Validate(ExperimentConfig c, DistillMethod method, ConfigChecks checks)
     {
         var spec = c.Distill.Teacher!;
-        checks.Describe(
-            "distill.teacher",
-            $"zoo:<{string.Join("|", ZooTeachers)}>, onnx:<file.onnx>[,options] or a run directory"
-        );
+        ValidateSpec("distill.teacher", spec, checks);
+        foreach (var key in method.TeacherKeys)
+            if (c.Distill.Text(key) is { } extra)
+                ValidateSpec($"distill.{key}", extra, checks);
+        if (!spec.StartsWith("zoo:", StringComparison.Ordinal) || method.Teacher != TeacherOutput.Logits)
+            return;
+        if (c.Task == "age" && spec != "zoo:agegender")
+            checks.Fail(
+                "distill.teacher",
+                $"regression KD on age needs an age teacher ('zoo:agegender' or an age run), not '{spec}'"
+            );
+        // zoo:recognition and the imported graphs only embed: they get centroid logits over the student's classes;
+        // zoo:expression's logits come in FaceDistill's expression order (ZooTeacher maps face-api's)
+        bool expression = c.Task == "expression" && spec is "zoo:expression" or "zoo:emotion";
+        if (c.Task != "age" && !expression && spec != "zoo:recognition" && !IsGraphNet(spec))
+            checks.Fail(
+                "distill.method",
+                $"'{method.Name}' needs the teacher's logits over the student's classes; '{spec}' has "
+                    + "face-api's own (use 'feature')"
+            );
+    }
+
+    /// <summary>A teacher spec under <paramref name="key"/> names something that exists: a zoo net, an ONNX file, a
+    /// run directory.</summary>
+    private static void ValidateSpec(string key, string spec, ConfigChecks checks)
+    {
+        checks.Describe(key, $"zoo:<{string.Join("|", ZooTeachers)}>, onnx:<file.onnx>[,options] or a run directory");
         if (spec.StartsWith("zoo:", StringComparison.Ordinal))
         {
             if (!ZooTeachers.Contains(spec[4..]))
-                checks.Fail(
-                    "distill.teacher",
-                    $"is '{spec}', expected zoo: with one of {string.Join(", ", ZooTeachers)}"
-                );
-            if (method.Teacher != TeacherOutput.Logits)
-                return;
-            if (c.Task == "age" && spec != "zoo:agegender")
-                checks.Fail(
-                    "distill.teacher",
-                    $"regression KD on age needs an age teacher ('zoo:agegender' or an age run), not '{spec}'"
-                );
-            // zoo:recognition and the imported graphs only embed: they get centroid logits over the student's classes;
-            // zoo:expression's logits come in FaceDistill's expression order (ZooTeacher maps face-api's)
-            bool expression = c.Task == "expression" && spec is "zoo:expression" or "zoo:emotion";
-            if (c.Task != "age" && !expression && spec != "zoo:recognition" && !IsGraphNet(spec))
-                checks.Fail(
-                    "distill.method",
-                    $"'{method.Name}' needs the teacher's logits over the student's classes; '{spec}' has "
-                        + "face-api's own (use 'feature')"
-                );
+                checks.Fail(key, $"is '{spec}', expected zoo: with one of {string.Join(", ", ZooTeachers)}");
         }
         else if (spec.StartsWith("onnx:", StringComparison.Ordinal))
         {
             var path = OnnxTeacherOptions.Parse(spec[5..]).Path;
             if (!checks.FileOk(path))
-                throw FaceDistillException.ForFile(path, "ONNX teacher model not found (distill.teacher)");
+                throw FaceDistillException.ForFile(path, $"ONNX teacher model not found ({key})");
         }
         else if (!checks.DirOk(RunDirectoryOf(spec)))
-            throw FaceDistillException.ForFile(
-                RunDirectoryOf(spec),
-                "teacher run directory not found (distill.teacher)"
-            );
+            throw FaceDistillException.ForFile(RunDirectoryOf(spec), $"teacher run directory not found ({key})");
     }
 
     private static string RunDirectoryOf(string spec) =>

@@ -59,11 +59,13 @@ public static class TrainingRun
         var loaderOptions = DataLoaderOptions.ForTraining(cfg);
         bool needsTeacher = objective is null && DistillationMethods.Find(cfg.Distill.Method) is { NeedsTeacher: true };
         using var teacher = needsTeacher ? RunTeacher.Create(cfg, data, task, loaderOptions) : null;
+        var extraTeachers = needsTeacher ? RunTeacher.CreateExtra(cfg, data, loaderOptions) : [];
+        using var disposeExtra = new Disposables(extraTeachers.Values);
         objective =
             objective is null
                 ? DistillationMethods.CreateObjective(
                     cfg.Distill,
-                    new TermContext(teacher, data.Classes, cfg.Model.EmbeddingSize, task),
+                    new TermContext(teacher, data.Classes, cfg.Model.EmbeddingSize, task, extraTeachers),
                     cfg.Data.View
                 )
             : objective.StudentView == cfg.Data.View ? objective

@@ -24,6 +24,17 @@ public sealed class OnlineTeacher(
     /// <summary>The teacher's mean embedding over the whole training set when it is cached, else null.</summary>
     public float[]? CachedMeanEmbedding() => cache?.MeanEmbedding();
 
+    /// <summary>Every cached embedding of the training set, <c>[N, D]</c> in sample order, when the teacher is cached
+    /// and embeds, else null.</summary>
+    public Tensor? CachedEmbeddings()
+    {
+        if (cache is null || cache.EmbeddingSize == 0)
+            return null;
+        var rows = cache.Rows([.. Enumerable.Range(0, cache.Count)]);
+        rows.Logits?.Dispose();
+        return rows.Embedding;
+    }
+
     public TeacherOutputs For(Batch batch, long step)
     {
         if (_step == step && _outputs is not null)
