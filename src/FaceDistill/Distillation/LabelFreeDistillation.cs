@@ -168,6 +168,10 @@ public sealed class LabelFreeDistillation : IObjectiveTerm
             checks.NonNegative("distill.relational", c.Distill.Number("relational"));
             checks.Positive("distill.ridge", c.Distill.Number("ridge"));
             checks.Fraction("distill.anchorWeight", c.Distill.Number("anchorWeight"), allowZero: true);
+            checks.Describe(
+                "distill.anchor",
+                "a teacher spec as distill.teacher's, embedding in the student's size; needs distill.cache: true"
+            );
             JsonElement anchor = default;
             if (
                 c.Distill.Extra?.TryGetValue("anchor", out anchor) == true

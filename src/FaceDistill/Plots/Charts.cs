@@ -116,7 +116,7 @@ public static class Charts
 
     /// <summary>Grouped bars: one group per row label, one bar per column (with ± error).</summary>
     /// <summary>Category labels that would not fit side by side are drawn at 45°, ending at their tick, with the
-    /// bottom and left panels made tall and wide enough for the longest (estimated from its length: 0.6 em per
+    /// bottom and left panels made tall and wide enough for the longest (estimated from its length: 0.55 em per
     /// character), so no label is cut off at the image's edge. Returns the height the labels add below the axis (the
     /// caller makes the image that much taller, so the bars keep their room).</summary>
     private static int RotateLongLabels(ScottPlot.Plot plot, IReadOnlyList<string> groups)
@@ -130,9 +130,11 @@ public static class Charts
         }
         style.Rotation = -45;
         style.Alignment = ScottPlot.Alignment.MiddleRight;
-        double slant = 0.6 * style.FontSize * longest * Math.Sqrt(0.5);
+        double Slant(int chars) => 0.55 * style.FontSize * chars * Math.Sqrt(0.5);
+        double slant = Slant(longest);
         plot.Axes.Bottom.MinimumSize = (float)(slant + style.FontSize + 12);
-        plot.Axes.Left.MinimumSize = (float)Math.Max(plot.Axes.Left.MinimumSize, slant * 0.8);
+        // only the first label reaches left of the data area
+        plot.Axes.Left.MinimumSize = (float)Math.Max(plot.Axes.Left.MinimumSize, Slant(groups[0].Length));
         return (int)slant;
     }
 
