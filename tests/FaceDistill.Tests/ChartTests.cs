@@ -26,7 +26,9 @@ public class ChartTests
     {
         var shortNames = PngSize(Bars("a", "b", "c"));
         Assert.Equal((Charts.Width, Charts.Height), shortNames);
-        var longNames = PngSize(Bars("mobileface", "mobileface-self-clean60-fer", "mobileface-self-clean60-fer+lsq-fer"));
+        var longNames = PngSize(
+            Bars("mobileface", "mobileface-self-clean60-fer", "mobileface-self-clean60-fer+lsq-fer")
+        );
         Assert.Equal(Charts.Width, longNames.Width);
         // 36 characters at 45°: well over 100 px more below the axis
         Assert.InRange(longNames.Height - Charts.Height, 100, 300);

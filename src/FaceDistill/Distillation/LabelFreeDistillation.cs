@@ -40,7 +40,9 @@ namespace FaceDistill.Distillation;
 /// teachers, the strong one mapped into the anchor's space and the anchor itself (α = 1: occlusion self-distillation
 /// in the anchor's centred space; α = 0: the mapped teacher alone).</para>
 /// <para>A pretrained student then starts near its target (cosine ≈ √R²) instead of behind a random projection, and
-/// is pulled towards what the stronger teacher knows rather than only towards mask invariance in its own space.</para>
+/// is pulled towards what the stronger teacher knows rather than only towards mask invariance in its own space.
+/// Measured (docs/results/pool-distillation.md): for faceres → mobileface over a 28,631-face pool the target verifies
+/// LFW at 95.2 %, the student trained on it at 88.6 % — below self-distillation (90.8 %).</para>
 /// </summary>
 public sealed class LabelFreeDistillation : IObjectiveTerm
 {
