@@ -134,16 +134,12 @@ public sealed class LabelFreeDistillation : IObjectiveTerm
     {
         if (_target is not null)
             return _target.Compute(student, batch, ctx, (s, t) => Loss(s, Centre(t, _poolMean), _relational));
-        var teacher =
-            _teacher.For(batch, ctx.Step).Embedding
-            ?? throw new FaceDistillException($"teacher {_teacher.Teacher.Name} produces no embedding");
+        var teacher = _teacher.EmbeddingFor(batch, ctx.Step);
         using var scope = NewDisposeScope();
         var target = _alignment!.Map(teacher);
         if (_anchorWeight > 0)
         {
-            var own =
-                _anchor!.For(batch, ctx.Step).Embedding
-                ?? throw new FaceDistillException($"anchor {_anchor.Teacher.Name} produces no embedding");
+            var own = _anchor!.EmbeddingFor(batch, ctx.Step);
             target =
                 nn.functional.normalize(target, dim: 1) * (1 - _anchorWeight)
                 + nn.functional.normalize(_alignment.Centre(own), dim: 1) * _anchorWeight;

@@ -29,9 +29,7 @@ public sealed class TeacherEmbeddingTarget
     /// <summary><paramref name="loss"/>(P·student embedding, teacher embedding) for the batch.</summary>
     public Tensor Compute(StudentOutputs student, Batch batch, StepContext ctx, Func<Tensor, Tensor, Tensor> loss)
     {
-        var t =
-            _teacher.For(batch, ctx.Step).Embedding
-            ?? throw new FaceDistillException($"teacher {_teacher.Teacher.Name} produces no embedding");
+        var t = _teacher.EmbeddingFor(batch, ctx.Step);
         if (_projection is null)
             return loss(student.Embedding, t);
         using var projected = _projection.call(student.Embedding);

@@ -35,6 +35,12 @@ public sealed class OnlineTeacher(
         return rows.Embedding;
     }
 
+    /// <summary>The teacher's embedding of the batch (<see cref="For"/>); an error naming the teacher when it gives
+    /// none.</summary>
+    public Tensor EmbeddingFor(Batch batch, long step) =>
+        For(batch, step).Embedding
+        ?? throw new Core.FaceDistillException($"teacher {Teacher.Name} produces no embedding");
+
     public TeacherOutputs For(Batch batch, long step)
     {
         if (_step == step && _outputs is not null)
