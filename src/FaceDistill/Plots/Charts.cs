@@ -114,7 +114,6 @@ public static class Charts
         return Png(plot);
     }
 
-    /// <summary>Grouped bars: one group per row label, one bar per column (with ± error).</summary>
     /// <summary>Category labels that would not fit side by side are drawn at 45°, ending at their tick, with the
     /// bottom and left panels made tall and wide enough for the longest (estimated from its length: 0.55 em per
     /// character), so no label is cut off at the image's edge. Returns the height the labels add below the axis (the
@@ -138,6 +137,7 @@ public static class Charts
         return (int)slant;
     }
 
+    /// <summary>Grouped bars: one group per row label, one bar per column (with ± error).</summary>
     public static byte[] Bars(
         string title,
         string y,
