@@ -363,6 +363,13 @@ internal static class Commands
         };
         sides.AcceptOnlyFromAmong("one", "both");
         var roc = new Option<string?>("--roc") { Description = "Write the ROC curve (verification) to this PNG" };
+        var calibrate = new Option<bool>("--calibrate")
+        {
+            Description =
+                "Verification: save the threshold calibrated on these pairs and this view as the run's "
+                + "calibration.json (what export and serve use), replacing the one of its training; without it the "
+                + "threshold is only printed",
+        };
         var cmd = new Command("eval", "Evaluate a trained checkpoint and print a table")
         {
             run,
@@ -374,6 +381,7 @@ internal static class Commands
             view,
             sides,
             roc,
+            calibrate,
             QuietOption,
             ThreadsOption,
         };
@@ -423,10 +431,16 @@ internal static class Commands
                         $"{trained.Config.Eval.Pairs ?? "the run's pairs"} ({trained.Config.Eval.View}, "
                         + $"{trained.Config.Eval.PairSides} side(s))";
                     var cal = Calibration.From(calibrated, source);
-                    cal.Save(runDir);
+                    if (p.GetValue(calibrate))
+                        cal.Save(runDir);
                     Console.WriteLine(
                         $"calibrated threshold: cos > {cal.Threshold:F4} (FAR {cal.Far:P2}, TAR {cal.Tar:P2} on "
-                            + $"{cal.Pairs} pairs) → {Path.Combine(runDir, Calibration.FileName)}"
+                            + $"{cal.Pairs} pairs) "
+                            + (
+                                p.GetValue(calibrate)
+                                    ? $"→ {Path.Combine(runDir, Calibration.FileName)}"
+                                    : "(not saved: --calibrate makes it the run's)"
+                            )
                     );
                 }
                 if (p.GetValue(roc) is { } rocPath)

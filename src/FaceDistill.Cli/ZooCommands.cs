@@ -425,6 +425,12 @@ internal static class ZooCommands
                 "When no face is detected, locate the landmarks in the centred square of this fraction of the shorter "
                 + "side (for datasets of face crops such as LFW; 0 = list the image as faceless)",
         };
+        var pad = new Option<double>("--pad")
+        {
+            Description =
+                "When no face is detected, detect again with a border of this fraction of the shorter side (edge "
+                + "pixels repeated; for tight crops that fill the frame, e.g. 0.6), before --fallback-box",
+        };
         var cmd = new Command(
             "align",
             "Write 5-point ArcFace-aligned crops of every image (the most confident face), with landmarks.csv; lists "
@@ -436,6 +442,7 @@ internal static class ZooCommands
             size,
             landmarksCsv,
             fallbackBox,
+            pad,
             HomeOption,
             DetectorOption,
             MinScoreOption,
@@ -459,7 +466,9 @@ internal static class ZooCommands
                     throw new FaceDistillException($"--fallback-box must be in [0, 1], got {fb}");
                 if (p.GetValue(size) is < 16 or > 1024)
                     throw new FaceDistillException($"--size must be in [16, 1024], found {p.GetValue(size)}");
-                var aligner = new DatasetAligner(zoo, p.GetValue(size), fb);
+                if (p.GetValue(pad) is < 0 or > 2)
+                    throw new FaceDistillException($"--pad must be in [0, 2], got {p.GetValue(pad)}");
+                var aligner = new DatasetAligner(zoo, p.GetValue(size), fb, p.GetValue(pad));
                 var report = aligner.Run(root, files, outDir, known, Commands.CtrlC());
                 Console.WriteLine(
                     $"aligned {report.Aligned} of {files.Count} images into {outDir}"
@@ -479,6 +488,12 @@ internal static class ZooCommands
                             report.Fallback.Count > 0
                                 ? $"; {report.Fallback.Count} with no detection aligned from the centre box, listed "
                                     + $"in {Path.Combine(outDir, "fallback.txt")}"
+                                : ""
+                        )
+                        + (
+                            report.Padded.Count > 0
+                                ? $"; {report.Padded.Count} found with a border, listed in "
+                                    + $"{Path.Combine(outDir, "padded.txt")}"
                                 : ""
                         )
                 );

@@ -79,9 +79,25 @@ public class CliTests
         (code, _, err) = Run("train", cfg, "--runs", dir, "--quiet", "--set", "name=cli-run");
         Assert.Equal(2, code);
         Assert.Contains("already exists", err);
-        (code, output, err) = Run("eval", "--run", Path.Combine(dir, "cli-run"), "--quiet");
+        var calibration = Path.Combine(dir, "cli-run", "calibration.json");
+        var trained = File.ReadAllText(calibration);
+        (code, output, err) = Run("eval", "--run", Path.Combine(dir, "cli-run"), "--quiet", "--view", "lowres:8");
         Assert.True(code == 0, err);
         Assert.Contains("verification acc", output);
+        // a diagnostic evaluation leaves the run's threshold alone; --calibrate replaces it
+        Assert.Contains("not saved", output);
+        Assert.Equal(trained, File.ReadAllText(calibration));
+        (code, output, err) = Run(
+            "eval",
+            "--run",
+            Path.Combine(dir, "cli-run"),
+            "-q",
+            "--view",
+            "lowres:8",
+            "--calibrate"
+        );
+        Assert.True(code == 0, err);
+        Assert.Contains("lowres:8", File.ReadAllText(calibration));
     }
 
     [Fact]

@@ -463,6 +463,10 @@ public class RecognitionExperimentTests
             Err($", \"prepare\": [ {{ \"align\": \"{dir}\", \"out\": \"o\", \"detctor\": \"ssd\" }} ]")
         );
         Assert.Contains(
+            "pad must be in [0, 2]",
+            Err($", \"prepare\": [ {{ \"align\": \"{dir}\", \"out\": \"o\", \"pad\": 3 }} ]")
+        );
+        Assert.Contains(
             "detector 'yolo'",
             Err($", \"prepare\": [ {{ \"align\": \"{dir}\", \"out\": \"o\", \"detector\": \"yolo\" }} ]")
         );

@@ -289,14 +289,15 @@ public class LabelFreeTests
         Assert.Contains("distill.anchor", Refused("distill.anchor=3"));
         Assert.Contains("distill.ridge", Refused("distill.ridge=0"));
         Assert.Contains("distill.anchorWeight", Refused("distill.anchorWeight=1.5"));
-        Assert.Contains(
-            "distill.anchorWeight",
-            Assert
-                .Throws<FaceDistillException>(() =>
-                    RunConfig.Load(null, [.. overrides.Where(o => !o.StartsWith("name=")), "distill.anchorWeight=0.5"])
-                )
-                .Message
-        );
+        // keys of the anchored form are refused without an anchor (silently unused otherwise), unless at their default
+        string[] plain = [.. overrides.Where(o => !o.StartsWith("name="))];
+        foreach (var key in new[] { "distill.anchorWeight=0.5", "distill.ridge=2" })
+        {
+            var message = Assert.Throws<FaceDistillException>(() => RunConfig.Load(null, [.. plain, key])).Message;
+            Assert.Contains(key.Split('=')[0], message);
+            Assert.Contains("read only with distill.anchor", message);
+        }
+        Assert.Equal(0.5, RunConfig.Load(null, [.. plain, "distill.ridge=0.5"]).Distill.Number("ridge"));
         Assert.Contains("distill.anchor", Refused($"distill.anchor={Path.Combine(root, "missing")}"));
         Assert.Contains(
             "distill.anchor",

@@ -36,4 +36,28 @@ public sealed class RgbImage
             Array.Copy(Pixels, ((y + r) * Width + x) * 3, px, r * w * 3, w * 3);
         return new RgbImage(w, h, px);
     }
+
+    /// <summary>A copy grown by <paramref name="border"/> pixels on every side, each new pixel the nearest edge pixel
+    /// (detectors miss a face that fills the whole frame; the same face with a border is found).</summary>
+    public RgbImage PadEdge(int border)
+    {
+        if (border < 0)
+            throw new ArgumentOutOfRangeException(nameof(border), $"border {border}");
+        int w = Width + 2 * border,
+            h = Height + 2 * border;
+        var px = new byte[w * h * 3];
+        for (int y = 0; y < h; y++)
+        {
+            int sy = Math.Clamp(y - border, 0, Height - 1);
+            for (int x = 0; x < w; x++)
+            {
+                int s = (sy * Width + Math.Clamp(x - border, 0, Width - 1)) * 3,
+                    d = (y * w + x) * 3;
+                px[d] = Pixels[s];
+                px[d + 1] = Pixels[s + 1];
+                px[d + 2] = Pixels[s + 2];
+            }
+        }
+        return new RgbImage(w, h, px);
+    }
 }

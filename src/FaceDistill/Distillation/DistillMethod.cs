@@ -60,6 +60,11 @@ public sealed record DistillMethod : INamed
     /// (<see cref="TermContext.ExtraTeacher"/>).</summary>
     public IReadOnlyList<string> TeacherKeys { get; init; } = [];
 
+    /// <summary>Keys of <see cref="Keys"/> that are read only when another is set (key → the key it needs): given
+    /// with a value other than its default while the other is not, the key is an error naming both, not silently
+    /// unused.</summary>
+    public IReadOnlyDictionary<string, string> Needs { get; init; } = new Dictionary<string, string>();
+
     /// <summary>Checks of the resolved config beyond the keys' types (ranges, the task, the head).</summary>
     public Action<ExperimentConfig, ConfigChecks> Validate { get; init; } = (_, _) => { };
 

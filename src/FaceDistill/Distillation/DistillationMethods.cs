@@ -97,6 +97,14 @@ public static class DistillationMethods
                     $"must be {(value is string ? "a string" : value is bool ? "true or false" : "a number")}, found "
                         + $"{given.ToJsonString()}"
                 );
+        if (method is not null)
+            foreach (var (key, need) in method.Needs)
+                if (
+                    node[key] is JsonValue given
+                    && !JsonNode.DeepEquals(given, JsonSerializer.SerializeToNode(keys[key]))
+                    && node[need] is null
+                )
+                    checks.Fail($"distill.{key}", $"is read only with distill.{need}: set it, or leave this key out");
         node["method"] = d.Method.ToLowerInvariant();
         foreach (var (key, value) in keys)
             if (node[key] is null && value is not null)

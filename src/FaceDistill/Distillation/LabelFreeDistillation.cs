@@ -161,6 +161,7 @@ public sealed class LabelFreeDistillation : IObjectiveTerm
             ["anchorWeight"] = 0.0,
         },
         TeacherKeys = ["anchor"],
+        Needs = new Dictionary<string, string> { ["ridge"] = "anchor", ["anchorWeight"] = "anchor" },
         Validate = (c, checks) =>
         {
             checks.NonNegative("distill.relational", c.Distill.Number("relational"));
@@ -178,8 +179,6 @@ public sealed class LabelFreeDistillation : IObjectiveTerm
                 checks.Fail("distill.anchor", $"must be a teacher spec (a string), found {anchor.GetRawText()}");
             else if (c.Distill.Text("anchor") is not null && c.Distill.Cache != true)
                 checks.Fail("distill.anchor", "needs distill.cache: true (the map is fitted on the cached pool)");
-            if (c.Distill.Text("anchor") is null && c.Distill.Number("anchorWeight") > 0)
-                checks.Fail("distill.anchorWeight", "weighs the anchor's own embedding: set distill.anchor");
         },
         Create = (d, ctx) =>
             ctx.ExtraTeacher("anchor") is { } anchor

@@ -29,15 +29,16 @@ public static class DataPreparation
             Detector = step.Detector == "tiny" ? FaceDetectorKind.Tiny : FaceDetectorKind.Ssd,
             MinConfidence = step.MinScore,
         };
-        var report = new DatasetAligner(zoo, step.Size, step.FallbackBox).Run(step.Input, files, tmp, known, cancel);
+        var aligner = new DatasetAligner(zoo, step.Size, step.FallbackBox, step.Pad);
+        var report = aligner.Run(step.Input, files, tmp, known, cancel);
         if (Directory.Exists(step.Out))
             Directory.Delete(step.Out);
         Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(step.Out))!);
         Directory.Move(tmp, step.Out);
         log(
             $"prepare: {report.Aligned} of {files.Count} aligned into {step.Out}; {report.NoFace.Count} without a "
-                + $"face, "
-                + $"{report.Fallback.Count} from the centre box, {report.Unreadable.Count} unreadable"
+                + $"face, {report.Padded.Count} found with a border, {report.Fallback.Count} from the centre box, "
+                + $"{report.Unreadable.Count} unreadable"
         );
     }
 }

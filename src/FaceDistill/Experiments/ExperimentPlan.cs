@@ -18,7 +18,7 @@ namespace FaceDistill.Experiments;
 ///                                      "distill.teacher": "@teacher" } } ],
 ///   "combine": [ { "name": "kd+triplet", "of": ["kd", "triplet"] } ],
 ///   "prepare": [ { "align": "../shared/datasets/lfw/lfw", "out": "runs/aligned/lfw", "detector": "ssd",
-///                  "fallbackBox": 0.45 } ] }
+///                  "fallbackBox": 0.45, "pad": 0 } ] }
 /// </code>
 /// <c>@run</c> in a value is that run's directory (for the same seed; a reference run's single directory).</summary>
 public sealed class ExperimentPlan

@@ -22,7 +22,8 @@ public sealed record PlanCombination(string Name, IReadOnlyList<string> Of);
 
 /// <summary>A data-preparation step of an experiment: <c>facedistill align</c> of <see cref="Input"/> into <see
 /// cref="Out"/> (ArcFace-aligned crops + landmarks.csv), run once before the first training run and skipped when
-/// <c>Out</c> already holds its landmarks.csv.</summary>
+/// <c>Out</c> already holds its landmarks.csv. <see cref="Pad"/> and <see cref="FallbackBox"/>: what <see
+/// cref="Faces.DatasetAligner"/> does where the detector finds no face.</summary>
 public sealed record AlignStep(
     string Input,
     string Out,
@@ -30,7 +31,8 @@ public sealed record AlignStep(
     int Size,
     string Detector,
     double MinScore,
-    double FallbackBox
+    double FallbackBox,
+    double Pad = 0
 )
 {
     public bool Done => File.Exists(System.IO.Path.Combine(Out, "landmarks.csv"));

@@ -20,6 +20,7 @@ internal sealed class PlanReader
         "detector",
         "minScore",
         "fallbackBox",
+        "pad",
     ];
 
     private readonly string _path;
@@ -261,7 +262,8 @@ internal sealed class PlanReader
                 (int)Num(a, "size", 112, "prepare"),
                 Str(a, "detector", "ssd"),
                 Num(a, "minScore", 0.5, "prepare"),
-                Num(a, "fallbackBox", 0, "prepare")
+                Num(a, "fallbackBox", 0, "prepare"),
+                Num(a, "pad", 0, "prepare")
             );
             if (!Directory.Exists(step.Input))
                 throw FaceDistillException.ForFile(step.Input, "folder to align not found (prepare)");
@@ -271,6 +273,8 @@ internal sealed class PlanReader
                 Fail($"prepare: detector '{step.Detector}' is not one of ssd, tiny");
             if (step.Size < 16 || step.FallbackBox is < 0 or > 1 || step.MinScore is < 0 or > 1)
                 Fail("prepare: size must be ≥ 16, fallbackBox and minScore in [0, 1]");
+            if (step.Pad is < 0 or > 2)
+                Fail($"prepare: pad must be in [0, 2] (a fraction of the image's shorter side), got {step.Pad}");
             prepare.Add(step);
         }
         return prepare;
