@@ -67,9 +67,9 @@ public sealed class DatasetAligner(FaceAnalyzer zoo, int size = 112, double fall
                 else
                 {
                     lm = Locate(img, out var how);
-                    if (how == "padded")
+                    if (how == Found.WithBorder)
                         padded.Add(rel);
-                    else if (how == "fallback")
+                    else if (how == Found.InCentreBox)
                         fallback.Add(rel);
                 }
                 if (lm is null)
@@ -103,11 +103,18 @@ public sealed class DatasetAligner(FaceAnalyzer zoo, int size = 112, double fall
         return new AlignReport(rows.Count - 1, noFace, unreadable, fallback, padded);
     }
 
-    /// <summary>The most confident face's landmarks: detected, else detected with a border (<c>how</c> = "padded"),
-    /// else in the centre box ("fallback"), else none.</summary>
-    private FaceLandmarks? Locate(RgbImage img, out string how)
+    private enum Found
     {
-        how = "detected";
+        Detected,
+        WithBorder,
+        InCentreBox,
+    }
+
+    /// <summary>The most confident face's landmarks: detected, else detected with a border, else in the centre box,
+    /// else none; <paramref name="how"/> says which.</summary>
+    private FaceLandmarks? Locate(RgbImage img, out Found how)
+    {
+        how = Found.Detected;
         var best = Best(img);
         if (best.Count > 0)
             return First(img, best);
@@ -118,13 +125,13 @@ public sealed class DatasetAligner(FaceAnalyzer zoo, int size = 112, double fall
             var found = Best(big);
             if (found.Count > 0 && First(big, found) is { } lm)
             {
-                how = "padded";
+                how = Found.WithBorder;
                 return new FaceLandmarks(lm.Points.Select(p => new Point2(p.X - border, p.Y - border)).ToArray());
             }
         }
         if (fallbackBox <= 0)
             return null;
-        how = "fallback";
+        how = Found.InCentreBox;
         double side = fallbackBox * Math.Min(img.Width, img.Height);
         var box = new FaceBox((img.Width - side) / 2, (img.Height - side) / 2, side, side);
         return First(img, [new FaceDetection(0, box)]);
