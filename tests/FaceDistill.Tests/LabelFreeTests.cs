@@ -3,7 +3,9 @@ using FaceDistill.Core;
 using FaceDistill.Data;
 using FaceDistill.Data.Synthetic;
 using FaceDistill.Distillation;
+using FaceDistill.Models;
 using FaceDistill.Runs;
+using FaceDistill.Training;
 using static TorchSharp.torch;
 
 namespace FaceDistill.Tests;
@@ -206,6 +208,66 @@ public class LabelFreeTests
                         null,
                         ["data.source=folder", $"data.path={root}/pool", $"data.pool=[\"{root}/pool\"]"]
                     )
+                )
+                .Message
+        );
+    }
+
+    [Fact]
+    public void AMarginLossJoinsTheLabelFreeTermWhereThePoolKnowsThePerson()
+    {
+        var root = TestUtil.TempDir();
+        var pool = Path.Combine(root, "pool");
+        string[] overrides =
+        [
+            .. PoolRun(root).Where(o => !o.StartsWith("name=") && !o.StartsWith("model.head")),
+            "name=pool-ids",
+            $"data.identities=[\"{pool}\"]",
+            "model.head.type=arcface",
+            "model.head.s=16",
+            "train.epochs=12",
+        ];
+        var run = TrainingRun.Execute(RunConfig.Load(null, overrides), root, ExistingRun.Refuse);
+        // the synthetic pool's ten people are the head's classes; both terms are trained and logged
+        Assert.Equal(10, run.Data.Classes);
+        Assert.Equal(0, run.Data.Train.Labels(0).Identity);
+        Assert.True(double.IsFinite(run.Result.FinalLoss));
+        Assert.NotNull(run.Result.FinalEval);
+        // the margin head was trained: its class centres name the pool's people far above chance (1 in 10)
+        var cfg = RunConfig.Load(null, overrides);
+        using (var model = ModelFactory.Create(cfg, 10))
+        {
+            Checkpoint.LoadWeights(Checkpoint.Latest(Path.Combine(run.Run.Path, "checkpoints"))!, model);
+            model.eval();
+            var train = run.Data.Train;
+            var pixels = new float[train.Count * 3 * 32 * 32];
+            for (int i = 0; i < train.Count; i++)
+                Augment.ToTensorData(
+                    train.Image(i),
+                    32,
+                    1,
+                    AugmentOptions.None,
+                    null,
+                    pixels.AsSpan(i * 3 * 32 * 32, 3 * 32 * 32)
+                );
+            using var _ = no_grad();
+            using var x = tensor(pixels, [train.Count, 3, 32, 32]);
+            using var logits = model.Head.call(model.Backbone.call(x), null);
+            var predicted = logits.argmax(1).data<long>().ToArray();
+            int right = Enumerable.Range(0, train.Count).Count(i => predicted[i] == train.Labels(i).Identity);
+            Assert.True(right > train.Count / 2, $"{right} of {train.Count} pool faces named right");
+        }
+        // checked before any work: a listed folder must be one of the pool's, the head must classify, and the key
+        // is read only with a pool
+        string Refused(params string[] extra) =>
+            Assert.Throws<FaceDistillException>(() => RunConfig.Load(null, [.. overrides, .. extra])).Message;
+        Assert.Contains("data.identities", Refused($"data.identities=[\"{root}/lfw\"]"));
+        Assert.Contains("model.head.type", Refused("model.head.type=none"));
+        Assert.Contains(
+            "data.identities",
+            Assert
+                .Throws<FaceDistillException>(() =>
+                    RunConfig.Load(null, ["data.source=folder", $"data.path={pool}", $"data.identities=[\"{pool}\"]"])
                 )
                 .Message
         );

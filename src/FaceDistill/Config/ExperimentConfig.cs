@@ -114,6 +114,11 @@ public sealed record DataConfig
     /// manifest under <c>runs/.pool</c>; duplicates (same content) are used once.</summary>
     public string[]? Pool { get; init; }
 
+    /// <summary>pool: those of <see cref="Pool"/>'s folders that hold one person per subfolder (CelebA-299, glint6,
+    /// ORL): their faces also carry an identity label, for a margin head beside the label-free term; the other faces
+    /// carry none.</summary>
+    public string[]? Identities { get; init; }
+
     /// <summary>Dataset folder (folder, utkface) or label file (csv).</summary>
     public string? Path { get; init; }
     public int ImageSize { get; init; } = 112;

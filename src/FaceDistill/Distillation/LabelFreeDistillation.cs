@@ -27,7 +27,10 @@ namespace FaceDistill.Distillation;
 /// direction for every face, where the student stalls — it then verifies LFW at chance (54.6 %); on the centred
 /// targets only what tells faces apart is left to learn. No labels are read; train it
 /// with <c>model.head.type: none</c> (the term is the whole loss) on <c>data.source: pool</c>, or beside a margin loss
-/// where identities exist. Config: <c>distill.method: labelfree</c>, key <c>relational</c> (γ, 1).
+/// where identities exist (<c>data.identities</c>: the pool folders with one subfolder per person, <see
+/// cref="Data.PoolIdentities"/>; a margin head such as <c>arcface</c>): then
+/// <c>L_total = L_margin(faces with an identity) + w·L</c>, the margin loss averaged over the batch's labelled faces
+/// (<see cref="Objective.SoftTargets"/>). Config: <c>distill.method: labelfree</c>, key <c>relational</c> (γ, 1).
 /// <para>With an anchor (<c>distill.anchor</c>: a teacher spec whose embedding size is the student's, typically the
 /// pretrained student's own start, e.g. <c>zoo:mobileface</c>) there is no learned P: the teacher's embeddings are
 /// mapped into the anchor's space in closed form (<see cref="EmbeddingAlignment"/>, ridge ρ = <c>distill.ridge</c>,

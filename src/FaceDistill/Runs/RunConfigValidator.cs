@@ -100,8 +100,18 @@ public static class RunConfigValidator
     {
         if (c.Task != "recognition")
             checks.Fail("task", $"is '{c.Task}'; a face pool (data.source 'pool') trains recognition");
-        if (c.Model.Head.Type != "none")
-            checks.Fail("model.head.type", "must be 'none' with a face pool (there are no identities)");
+        bool identities = c.Data.Identities is { Length: > 0 };
+        if (!identities && c.Model.Head.Type != "none")
+            checks.Fail(
+                "model.head.type",
+                "must be 'none' with a face pool without data.identities (no face has an identity)"
+            );
+        if (identities && !Heads.GroupHeads.Contains(c.Model.Head.Type))
+            checks.Fail(
+                "model.head.type",
+                $"is '{c.Model.Head.Type}'; data.identities trains a classifier head beside the label-free term: "
+                    + string.Join(", ", Heads.GroupHeads)
+            );
         if (DistillationMethods.Find(c.Distill.Method) is not { Teacher: TeacherOutput.Embedding })
             checks.Fail(
                 "distill.method",
@@ -117,6 +127,12 @@ public static class RunConfigValidator
         var source = DataSources.Registry.Get(d.Source);
         if (d.Pool is not null && d.Source != DataSources.Pool)
             checks.Fail("data.pool", $"is only read by data.source '{DataSources.Pool}'");
+        checks.Describe(
+            "data.identities",
+            "unset, or folders of data.pool holding one subfolder per person (their faces train the margin head)"
+        );
+        if (d.Identities is not null && d.Source != DataSources.Pool)
+            checks.Fail("data.identities", $"is only read by data.source '{DataSources.Pool}'");
         if (d.Source == DataSources.Pool)
         {
             if (d.Pool is not { Length: > 0 })
@@ -124,6 +140,10 @@ public static class RunConfigValidator
             foreach (var f in d.Pool!)
                 if (!checks.DirOk(f))
                     throw FaceDistillException.ForFile(f, "face-pool folder not found (data.pool)");
+            var pool = d.Pool!.Select(f => Path.GetFullPath(f).TrimEnd('/')).ToHashSet();
+            foreach (var f in d.Identities ?? [])
+                if (!pool.Contains(Path.GetFullPath(f).TrimEnd('/')))
+                    checks.Fail("data.identities", $"'{f}' is not one of data.pool's folders");
         }
         else if (d.Source != DataSources.Synthetic)
         {

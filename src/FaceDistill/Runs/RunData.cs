@@ -141,7 +141,8 @@ public static class RunData
     public static readonly string PoolCacheDir = Path.Combine("runs", ".pool");
 
     /// <summary>The face pool of <c>data.pool</c> without duplicate content, its landmarks attached when
-    /// <c>data.landmarks</c> is set (occluded views), capped by <c>data.maxImages</c> (a seeded part).</summary>
+    /// <c>data.landmarks</c> is set (occluded views), capped by <c>data.maxImages</c> (a seeded part), the faces of
+    /// <c>data.identities</c> labelled with their person (<see cref="PoolIdentities"/>).</summary>
     private static IFaceDataset Pool(DataConfig d)
     {
         var sources = d.Pool!.Select(PoolSource.Of).ToList();
@@ -155,7 +156,9 @@ public static class RunData
                     .Order()
                     .ToArray()
             );
-        return d.Landmarks is null ? pool : DatasetLandmarks.Attach(pool, d.Landmarks);
+        if (d.Landmarks is not null)
+            pool = DatasetLandmarks.Attach(pool, d.Landmarks);
+        return d.Identities is { Length: > 0 } ids ? new PoolIdentities(pool, ids) : pool;
     }
 
     /// <summary>The faces of <c>data.unlabelled</c> without duplicates, every label hidden (<see

@@ -79,14 +79,22 @@ public sealed class CombinedMarginHead : Head, IOnnxExportable
 
     public override Tensor Loss(Tensor outputs, Tensor labels) => nn.functional.cross_entropy(outputs, labels);
 
+    /// <summary>Cross-entropy against class distributions over the margin logits: with one-hot rows for the faces
+    /// that have an identity and zero rows for those that have none (a face pool with <c>data.identities</c>), the
+    /// margin loss of the labelled faces alone.</summary>
+    public override Tensor SoftLoss(Tensor outputs, Tensor targets) => SoftCrossEntropy(outputs, targets);
+
     /// <summary>
     /// The pure margin function on cosines: target logit <c>s·(cos(m1·θ + m2) − m3)</c>, others <c>s·cos θ</c>.
     /// When <c>m1·θ + m2 &gt; π</c> the target is <c>s·(cos θ − sin(π − m2)·m2 − m3)</c> (arcface_torch's fallback),
-    /// which keeps the logit decreasing in θ.
+    /// which keeps the logit decreasing in θ. A label below 0 (a face without identity) gets no margin.
     /// </summary>
     public static Tensor MarginLogits(Tensor cosine, Tensor labels, double s, double m1, double m2, double m3)
     {
-        using var oneHot = nn.functional.one_hot(labels, cosine.shape[1]).to(cosine.dtype);
+        using var known = labels.ge(0);
+        using var safe = labels.clamp_min(0);
+        using var hot = nn.functional.one_hot(safe, cosine.shape[1]).to(cosine.dtype);
+        using var oneHot = hot * known.unsqueeze(1).to(cosine.dtype);
         using var target = (cosine * oneHot).sum(1, keepdim: true);
         Tensor marginTarget;
         if (m1 == 1 && m2 == 0)
