@@ -42,6 +42,11 @@ public class PoolIdentitiesTests
         Assert.Equal(0, byName["celeb/p1/2.png"]);
         Assert.Equal(-1, byName["celeb/loose.png"]);
         Assert.Equal(-1, byName["utk/p1/1.png"]);
+        // two listed folders of the same name keep their people apart
+        string c = Path.Combine(root, "more", "celeb");
+        Face(Path.Combine(c, "p1", "1.png"), 60);
+        var both = FacePool.Open([PoolSource.Of(a), PoolSource.Of(c)], Path.Combine(root, "cache")).Distinct();
+        Assert.Equal(["celeb/p1", "celeb/p1", "celeb/p2"], new PoolIdentities(both, [a, c]).Classes);
         // a margin loss needs two people
         var one = Assert.Throws<FaceDistillException>(() => new PoolIdentities(pool, [b]));
         Assert.Contains("data.identities", one.Message);
