@@ -69,6 +69,13 @@ public class ExperimentTests
                     + $"\"combine\": [ {{ \"name\": \"c\", \"of\": [\"ft\", \"zz\"] }} ] }}"
             )
         );
+        Assert.Contains(
+            "combine.c.baseline",
+            Err(
+                $"{{ \"name\": \"x\", {Base}, \"baseline\": \"ft\", \"runs\": [ {{ \"name\": \"ft\" }} ], "
+                    + $"\"combine\": [ {{ \"name\": \"c\", \"of\": [\"ft\", \"ft\"], \"baseline\": \"zz\" }} ] }}"
+            )
+        );
     }
 
     [Fact]
@@ -623,7 +630,8 @@ public class RecognitionExperimentTests
                         "eval": { "pairs": "{{pairs}}", "images": "{{al}}/lfw", "landmarks": "{{al}}/lfw/landmarks.csv",
                             "pairSides": "one" } },
               "runs": [ { "name": "student" }, { "name": "masked", "set": { "data.view": "occluded:mask" } } ],
-              "combine": [ { "name": "twice", "of": ["masked", "masked"] } ] }
+              "combine": [ { "name": "twice", "of": ["masked", "masked"] },
+                           { "name": "twice-vs", "of": ["masked", "masked"], "baseline": "masked" } ] }
             """
         );
         var runs = Path.Combine(root, "runs");
@@ -638,6 +646,11 @@ public class RecognitionExperimentTests
         // a combination follows the runs' protocol (one side degraded): of a run with itself, it is that run's row
         string[] Cells(string row) => md.Split('\n').First(l => l.StartsWith($"| {row} |")).Split('|');
         Assert.Equal(Cells("masked")[2..8], Cells("twice (combined)")[2..8]);
+        // with its own baseline a combination is tested against that run: against itself, p = 1 on every view
+        var vs = Cells("twice-vs (combined) (vs masked)");
+        Assert.Equal(Cells("masked")[2..8].Where((_, k) => k % 3 != 1), vs[2..8].Where((_, k) => k % 3 != 1));
+        Assert.Equal("1.000", vs[3].Trim());
+        Assert.Equal("1.000", vs[6].Trim());
         // a second run reuses the prepared folders and the trained runs
         (code, _, err) = Run("experiment", plan, "--runs", runs, "--quiet", "--threads", "2");
         Assert.True(code == 0, err);

@@ -265,9 +265,12 @@ public sealed class ExperimentPlan
             $"'@{name}' names no run of the plan ({string.Join(", ", Runs.Select(r => r.Name))})"
         );
 
-    /// <summary>The run a method's p-values are computed against: its own <see cref="PlanRun.Against"/>, else the
-    /// experiment's baseline (also for combinations).</summary>
-    public string BaselineOf(string method) => Runs.FirstOrDefault(r => r.Name == method)?.Against ?? Baseline;
+    /// <summary>The run a method's p-values are computed against: its own <see cref="PlanRun.Against"/> or
+    /// <see cref="PlanCombination.Against"/>, else the experiment's baseline.</summary>
+    public string BaselineOf(string method) =>
+        Runs.FirstOrDefault(r => r.Name == method)?.Against
+        ?? Combine.FirstOrDefault(c => c.Name == method)?.Against
+        ?? Baseline;
 
     /// <summary>The directory of a run of this experiment under <paramref name="runsRoot"/>.</summary>
     public string RunDirectory(string runsRoot, PlanRun r, int seed) =>

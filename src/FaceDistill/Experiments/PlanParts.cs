@@ -17,8 +17,9 @@ public sealed record PlanRun(
 );
 
 /// <summary>Georgescu et al.'s combination: the embeddings of these runs (same seed) concatenated, a linear model on
-/// top.</summary>
-public sealed record PlanCombination(string Name, IReadOnlyList<string> Of);
+/// top. <see cref="Against"/>: the run its p-values are computed against (plan key <c>baseline</c>, e.g. the teacher's
+/// reference row: does the combination beat the teacher?), else the experiment's baseline.</summary>
+public sealed record PlanCombination(string Name, IReadOnlyList<string> Of, string? Against = null);
 
 /// <summary>A data-preparation step of an experiment: <c>facedistill align</c> of <see cref="Input"/> into <see
 /// cref="Out"/> (ArcFace-aligned crops + landmarks.csv), run once before the first training run and skipped when

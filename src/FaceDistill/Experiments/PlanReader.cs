@@ -238,7 +238,10 @@ internal sealed class PlanReader
             foreach (var o in of)
                 if (!runs.Any(r => r.Name == o && !r.Reference))
                     Fail($"combine.{cn}: '{o}' is not one of the (non-reference) runs");
-            combine.Add(new PlanCombination(cn, of));
+            var against = c["baseline"] is null ? null : Str(c, "baseline");
+            if (against is not null && !runs.Any(r => r.Name == against))
+                Fail($"combine.{cn}.baseline: '{against}' is not one of the runs");
+            combine.Add(new PlanCombination(cn, of, against));
         }
         return combine;
     }
