@@ -175,7 +175,8 @@ public class SoftLabelTests
             Indices = [0, 1],
         };
         Assert.Null(Objective.SoftTargets(hardBatch, labels, logits).Targets);
-        // a margin head does not train on them: one line naming the key
+        // a margin head does not train on them (it does on one-hot and empty rows: faces without identity in a
+        // pool, PoolIdentitiesTests): one line naming the key
         var margin = new CombinedMarginHead(4, 3, 32, 1, 0.5, 0);
         var e = Assert.Throws<FaceDistillException>(() => margin.SoftLoss(logits, q));
         Assert.Contains("model.head.type", e.Message);

@@ -79,10 +79,19 @@ public sealed class CombinedMarginHead : Head, IOnnxExportable
 
     public override Tensor Loss(Tensor outputs, Tensor labels) => nn.functional.cross_entropy(outputs, labels);
 
-    /// <summary>Cross-entropy against class distributions over the margin logits: with one-hot rows for the faces
-    /// that have an identity and zero rows for those that have none (a face pool with <c>data.identities</c>), the
-    /// margin loss of the labelled faces alone.</summary>
-    public override Tensor SoftLoss(Tensor outputs, Tensor targets) => SoftCrossEntropy(outputs, targets);
+    /// <summary>The margin loss of a batch in which some faces have no identity (a face pool with
+    /// <c>data.identities</c>): <paramref name="targets"/> one-hot for the faces that have one, zero for the others,
+    /// the cross-entropy over the margin logits of the labelled rows. A true class distribution (soft labels) is
+    /// refused as by any head that does not train on them: a margin is defined for one class.</summary>
+    public override Tensor SoftLoss(Tensor outputs, Tensor targets)
+    {
+        using var sum = targets.sum(1);
+        using var max = targets.amax(1);
+        using var empty = sum.eq(0);
+        using var oneHot = max.eq(1).logical_and(sum.eq(1));
+        using var ok = empty.logical_or(oneHot);
+        return ok.all().item<bool>() ? SoftCrossEntropy(outputs, targets) : base.SoftLoss(outputs, targets);
+    }
 
     /// <summary>
     /// The pure margin function on cosines: target logit <c>s·(cos(m1·θ + m2) − m3)</c>, others <c>s·cos θ</c>.
