@@ -7,8 +7,8 @@ namespace FaceDistill.Data;
 /// identity folders, glint6's, ORL's): their faces carry that identity as a label, every other face none (−1). The
 /// classes are the (folder, subfolder) pairs sorted by "folder/subfolder", numbered from 0, so the same folders
 /// always give the same numbering (two listed folders of the same name stay apart); a face directly in an identity
-/// folder (not in a subfolder) has no identity. Images, landmarks and
-/// names are the inner pool's, so a teacher's cache over the pool is shared with the label-free runs.
+/// folder (not in a subfolder) has no identity. Images, landmarks and names are the inner pool's, so a teacher's
+/// cache over the pool is shared with the label-free runs.
 /// </summary>
 public sealed class PoolIdentities : IFaceDataset
 {
