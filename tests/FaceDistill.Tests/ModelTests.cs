@@ -43,6 +43,24 @@ public class ModelTests
     }
 
     [Fact]
+    public void GdcOutputReplacesTheFlattenedLinearLayerWithOneWeightPerChannelAndPosition()
+    {
+        // IResNet-18 at ¼ width and 96 px: a 128 × 6 × 6 final map and a 128-d embedding
+        using var fc = new IResNet(18, 96, 128, widthMultiplier: 0.25);
+        using var gdc = new IResNet(18, 96, 128, widthMultiplier: 0.25, output: "gdc");
+        var (a, b) = (ModelStats.Measure(fc), ModelStats.Measure(gdc));
+        // fc: Linear(4608 → 128) with bias + BN1d(128); gdc: depthwise 6×6 + BN2d(128) + 1×1 (128 → 128) + BN2d(128)
+        long fcParams = 4608 * 128 + 128 + 2 * 128;
+        long gdcParams = 128 * 36 + 2 * 128 + 128 * 128 + 2 * 128;
+        Assert.Equal(fcParams - gdcParams, a.Parameters - b.Parameters);
+        Assert.Equal(4608L * 128 - (128L * 36 + 128 * 128), a.Macs - b.Macs);
+        gdc.eval();
+        using var _ = no_grad();
+        using var y = gdc.call(randn(2, 3, 96, 96));
+        Assert.Equal([2L, 128], y.shape);
+    }
+
+    [Fact]
     public void MacCountOfASingleConvIsExact()
     {
         // through a full backbone is hard to hand-check; a VGG-16 at width 1/16 and 32 px is small enough to sum by

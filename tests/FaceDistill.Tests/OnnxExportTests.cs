@@ -33,6 +33,7 @@ public class OnnxExportTests
         {
             { "mobilefacenet", 32, "expression" },
             { "iresnet18", 32, "age" },
+            { "iresnet18:gdc", 32, "recognition" },
             { "resnet50", 32, "gender" },
             { "vggf", 64, "expression" },
             { "vgg16", 32, "recognition" },
@@ -44,7 +45,9 @@ public class OnnxExportTests
     {
         var task = FaceTaskExtensions.Parse(taskName);
         manual_seed(1);
-        var b = Backbones.Create(backbone, size, 32, width: 0.25);
+        Backbone b = backbone.EndsWith(":gdc", StringComparison.Ordinal)
+            ? new IResNet(18, size, 32, widthMultiplier: 0.25, output: "gdc")
+            : Backbones.Create(backbone, size, 32, width: 0.25);
         Head head = task switch
         {
             FaceTask.Age => new RegressionHead(32, 30),

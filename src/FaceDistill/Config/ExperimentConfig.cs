@@ -209,6 +209,11 @@ public sealed record ModelConfig
     /// <summary>Channel width multiplier (iresnet, resnet50, vgg16) for fast experiments.</summary>
     public double Width { get; init; } = 1.0;
     public double Dropout { get; init; }
+
+    /// <summary>IResNet's embedding layer: <c>fc</c> (ArcFace's "E" output: the last feature map flattened into a
+    /// linear layer) or <c>gdc</c> (MobileFaceNet's global depthwise convolution, then a linear 1×1 layer: the same
+    /// spatial weighting at a fraction of the parameters).</summary>
+    public string Output { get; init; } = "fc";
     public HeadConfig Head { get; init; } = new();
 }
 

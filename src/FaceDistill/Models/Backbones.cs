@@ -46,7 +46,11 @@ public static class Backbones
         new($"zoo:{net}", (m, s) => new ImportedBackbone(net, s, m.EmbeddingSize), s => AtLeast(16, s));
 
     private static BackboneKind IResNetKind(int depth) =>
-        new($"iresnet{depth}", (m, s) => new IResNet(depth, s, m.EmbeddingSize, m.Dropout, m.Width), DivisibleBy16);
+        new(
+            $"iresnet{depth}",
+            (m, s) => new IResNet(depth, s, m.EmbeddingSize, m.Dropout, m.Width, m.Output),
+            DivisibleBy16
+        );
 
     /// <summary>The backbone <paramref name="name"/> for an input side, with the defaults of <see
     /// cref="ModelConfig"/>.</summary>

@@ -10,12 +10,16 @@ namespace FaceDistill.Models;
 /// stride 2) of IBasicBlocks BN → conv3×3 → BN → PReLU → conv3×3(/s) → BN (+ 1×1 conv shortcut when the shape changes);
 /// then BN → dropout → flatten → FC → BN (the "E" output structure). Depth 18/34/50/100: blocks [2,2,2,2], [3,4,6,3],
 /// [3,4,14,3], [3,13,30,3]. At 112×112 the final map is 7×7.
+/// With output <c>gdc</c> the flatten → FC is replaced by MobileFaceNet's embedding layer (Chen et al., 2018): a global
+/// depthwise convolution whose kernel is the final map (one weight per channel and position, C·h·w parameters instead
+/// of C·h·w·E), then a linear 1×1 convolution to E and BN.
 /// </summary>
 public sealed class IResNet : Backbone, IOnnxExportable
 {
     private readonly nn.Module<Tensor, Tensor> features,
         dropout,
         fc;
+    private readonly bool gdc;
 
     private sealed class IBasicBlock : nn.Module<Tensor, Tensor>, IOnnxExportable
     {
@@ -54,6 +58,9 @@ public sealed class IResNet : Backbone, IOnnxExportable
             g.Node("Add", [g.Module(body, x), downsample is null ? x : g.Module(downsample, x)]);
     }
 
+    /// <summary>The embedding layers (<c>model.output</c>).</summary>
+    public static readonly string[] Outputs = ["fc", "gdc"];
+
     public static int[] BlocksFor(int depth) =>
         depth switch
         {
@@ -69,7 +76,8 @@ public sealed class IResNet : Backbone, IOnnxExportable
         int inputSize = 112,
         int embeddingSize = 512,
         double dropoutRate = 0.0,
-        double widthMultiplier = 1.0
+        double widthMultiplier = 1.0,
+        string output = "fc"
     )
         : base($"IResNet{depth}", inputSize, embeddingSize)
     {
@@ -96,10 +104,23 @@ public sealed class IResNet : Backbone, IOnnxExportable
         );
         var shape = OutputShape(features, 3, inputSize);
         dropout = nn.Dropout(dropoutRate);
-        fc = nn.Sequential(
-            nn.Linear(shape[1] * shape[2] * shape[3], embeddingSize),
-            nn.BatchNorm1d(embeddingSize, eps: 1e-5)
-        );
+        gdc = output == "gdc";
+        fc = output switch
+        {
+            "fc" => nn.Sequential(
+                nn.Linear(shape[1] * shape[2] * shape[3], embeddingSize),
+                nn.BatchNorm1d(embeddingSize, eps: 1e-5)
+            ),
+            "gdc" => nn.Sequential(
+                nn.Conv2d(cin, cin, (shape[2], shape[3]), groups: cin, bias: false),
+                nn.BatchNorm2d(cin, eps: 1e-5),
+                nn.Conv2d(cin, embeddingSize, 1, bias: false),
+                nn.BatchNorm2d(embeddingSize, eps: 1e-5)
+            ),
+            _ => throw new ArgumentException(
+                $"IResNet output must be one of {string.Join(", ", Outputs)}, got {output}"
+            ),
+        };
         RegisterComponents();
     }
 
@@ -107,10 +128,17 @@ public sealed class IResNet : Backbone, IOnnxExportable
     {
         using var f = features.call(x);
         using var d = dropout.call(f);
-        using var flat = d.flatten(1);
-        return fc.call(flat);
+        if (!gdc)
+        {
+            using var flat = d.flatten(1);
+            return fc.call(flat);
+        }
+        using var e = fc.call(d);
+        return e.flatten(1);
     }
 
     public string ExportOnnx(OnnxGraph g, string x) =>
-        g.Module(fc, g.Node("Flatten", [g.Module(features, x)], ("axis", 1L)));
+        gdc
+            ? g.Node("Flatten", [g.Module(fc, g.Module(features, x))], ("axis", 1L))
+            : g.Module(fc, g.Node("Flatten", [g.Module(features, x)], ("axis", 1L)));
 }

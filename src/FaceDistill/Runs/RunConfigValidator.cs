@@ -214,6 +214,9 @@ public static class RunConfigValidator
         checks.Positive("model.width", m.Width);
         checks.InRange("model.width", m.Width, 0.01, 16);
         checks.BelowOne("model.dropout", m.Dropout);
+        checks.OneOf("model.output", m.Output, IResNet.Outputs);
+        if (m.Output != "fc" && !m.Backbone.StartsWith("iresnet", StringComparison.Ordinal))
+            checks.Fail("model.output", $"'{m.Output}' applies to the iresnet backbones only, not {m.Backbone}");
         if (Backbones.Registry.Get(m.Backbone).InputRule(imageSize) is { } problem)
             checks.Fail("data.imageSize", $"{problem} (for {m.Backbone})");
         checks.OneOf("model.head.type", m.Head.Type, Heads.Registry.Names);
