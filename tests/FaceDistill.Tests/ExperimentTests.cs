@@ -1,6 +1,9 @@
+using System.Globalization;
 using FaceDistill.Cli;
 using FaceDistill.Config;
 using FaceDistill.Core;
+using FaceDistill.Evaluation;
+using FaceDistill.Runs;
 
 namespace FaceDistill.Tests;
 
@@ -62,6 +65,22 @@ public class ExperimentTests
             )
         );
         Assert.Contains("malformed JSON", Err("{ \"name\": "));
+        // the sides of a pair (@both, @one) are a verification protocol: refused for an expression plan, and an unknown
+        // suffix is read as a view and refused
+        Assert.Contains(
+            "views: 'occluded:mask@both': the sides of a pair",
+            Err(
+                $"{{ \"name\": \"x\", {Base}, \"baseline\": \"ft\", \"views\": [\"occluded:mask@both\"], "
+                    + "\"runs\": [ { \"name\": \"ft\" } ] }"
+            )
+        );
+        Assert.Contains(
+            "views:",
+            Err(
+                $"{{ \"name\": \"x\", {Base}, \"baseline\": \"ft\", \"views\": [\"occluded:mask@all\"], "
+                    + "\"runs\": [ { \"name\": \"ft\" } ] }"
+            )
+        );
         Assert.Contains(
             "combine.c",
             Err(
@@ -282,10 +301,17 @@ public class ExperimentTests
             result.Methods[0].Reports["clean"],
             result.Methods[2].Reports["clean"]
         );
-        var twoSeeds = Evaluation.Significance.McNemar([.. Right(60), .. Right(60)], [.. Right(80), .. Right(80)]);
+        // the teacher's outcomes are not counted once per seed: two seeds that agree item by item are no more
+        // evidence than one (20 discordant items, all for the student: exact p = 2 · 2^−20)
         Assert.NotNull(p);
-        Assert.Equal(twoSeeds.PValue, p!.PValue, 12);
-        Assert.True(p.PValue < Experiments.ExperimentTable.PValue([Rep(60)], [Rep(80)])!.PValue);
+        Assert.Equal(2 * Math.Pow(2, -20), p!.PValue, 12);
+        Assert.Equal(Experiments.ExperimentTable.PValue([Rep(60)], [Rep(80)])!.PValue, p.PValue, 12);
+        var pooled = Evaluation.Significance.McNemar([.. Right(60), .. Right(60)], [.. Right(80), .. Right(80)]);
+        Assert.True(pooled.PValue < p.PValue);
+        // seeds that disagree weaken it: one seed right on items 0-79, the other on 0-54 only (items 55-59 the
+        // teacher's): per item +0.5 twenty times, −0.5 five times, z = 7.5 / √6.25 = 3
+        var mixed = Experiments.ExperimentTable.PValue([Rep(60)], [Rep(80), Rep(55)])!;
+        Assert.Equal(Evaluation.Significance.ChiSquare1Survival(9), mixed.PValue, 9);
         Assert.Contains("| a+kd (vs t) | 80.00 ± 0.00 |", Experiments.ExperimentTable.Markdown(result));
     }
 
@@ -616,7 +642,7 @@ public class RecognitionExperimentTests
         var plan = Plan(
             root,
             $$"""
-            { "name": "real-style", "baseline": "student", "views": ["clean", "occluded:mask"],
+            { "name": "real-style", "baseline": "student", "views": ["clean", "occluded:mask", "occluded:mask@both"],
               "prepare": [ { "align": "{{faces}}", "out": "{{al}}/faces", "landmarks": "{{faces}}/landmarks.csv",
                              "size": 64 },
                            { "align": "{{lfw}}", "out": "{{al}}/lfw", "landmarks": "{{lfw}}/landmarks.csv",
@@ -645,12 +671,28 @@ public class RecognitionExperimentTests
         Assert.Contains("| masked |", md);
         // a combination follows the runs' protocol (one side degraded): of a run with itself, it is that run's row
         string[] Cells(string row) => md.Split('\n').First(l => l.StartsWith($"| {row} |")).Split('|');
-        Assert.Equal(Cells("masked")[2..8], Cells("twice (combined)")[2..8]);
+        Assert.Equal(Cells("masked")[2..11], Cells("twice (combined)")[2..11]);
         // with its own baseline a combination is tested against that run: against itself, p = 1 on every view
         var vs = Cells("twice-vs (combined) (vs masked)");
-        Assert.Equal(Cells("masked")[2..8].Where((_, k) => k % 3 != 1), vs[2..8].Where((_, k) => k % 3 != 1));
+        Assert.Equal(Cells("masked")[2..11].Where((_, k) => k % 3 != 1), vs[2..11].Where((_, k) => k % 3 != 1));
         Assert.Equal("1.000", vs[3].Trim());
         Assert.Equal("1.000", vs[6].Trim());
+        Assert.Equal("1.000", vs[9].Trim());
+        // a column with its own sides (occluded:mask@both: both faces of every pair masked) is the run evaluated with
+        // eval.pairSides both, though the runs' protocol is one-sided
+        using (
+            var trained = TrainedRun.Load(
+                Path.Combine(runs, "real-style", "masked-s1"),
+                ["eval.view=occluded:mask", "eval.pairSides=both"]
+            )
+        )
+        {
+            var both = Protocols.For(trained.Config, trained.Task, trained.Data).Evaluate!(trained.Model);
+            var csvRow = File.ReadAllLines(Path.Combine(runs, "real-style", "results.csv"))
+                .First(l => l.StartsWith("masked,run,occluded:mask@both,", StringComparison.Ordinal))
+                .Split(',');
+            Assert.Equal(both.Metrics["acc"], double.Parse(csvRow[4], CultureInfo.InvariantCulture), 5);
+        }
         // a second run reuses the prepared folders and the trained runs
         (code, _, err) = Run("experiment", plan, "--runs", runs, "--quiet", "--threads", "2");
         Assert.True(code == 0, err);

@@ -47,6 +47,22 @@ public class SignificanceTests
     }
 
     [Fact]
+    public void SignFlipOnZeroOneDifferencesIsMcNemarWithoutContinuityCorrection()
+    {
+        // 40 items for B, 20 for A, 40 ties: z² = (40 − 20)² / 60, p = P(χ²₁ ≥ 6.667) = 0.009823
+        var d = Enumerable.Repeat(1.0, 40).Concat(Enumerable.Repeat(-1.0, 20)).Concat(new double[40]).ToArray();
+        var r = Significance.SignFlip(d);
+        Assert.Equal("sign-flip-normal", r.Test);
+        Assert.Equal(400.0 / 60, r.Statistic * r.Statistic, 9);
+        Assert.Equal(Significance.ChiSquare1Survival(400.0 / 60), r.PValue, 9);
+        Assert.Equal(0.009823, r.PValue, 5);
+        // few nonzero differences: exact; ties drop out; half-differences (two seeds that disagree) weigh half
+        Assert.Equal(2.0 / 1024, Significance.SignFlip([.. Enumerable.Repeat(1.0, 10), 0, 0, 0]).PValue, 12);
+        Assert.Equal(0.24365234375, Significance.SignFlip([.. Enumerable.Repeat(0.5, 10), -1, -1]).PValue, 12);
+        Assert.Equal(1.0, Significance.SignFlip([0, 0]).PValue);
+    }
+
+    [Fact]
     public void PermutationTestExactAndMonteCarlo()
     {
         // ten equal positive differences: only all-plus and all-minus are as extreme → p = 2 / 1024

@@ -81,7 +81,8 @@ public static class Protocols
     /// <summary>
     /// Verification of one embedding function on several views of the same pairs. Each view of the pair images is
     /// embedded once (the clean one, which one-sided protocols pair with every other view, included): the same numbers
-    /// as verifying each view alone, at a fraction of the cost.
+    /// as verifying each view alone, at a fraction of the cost. A column may name its own sides
+    /// (<see cref="ViewColumn"/>: <c>occluded:mask@both</c>); the others follow <paramref name="oneSide"/>.
     /// </summary>
     public static IReadOnlyList<EvalReport> VerifyViews(
         Func<FaceView, IProgress<int>?, float[][]> embed,
@@ -93,6 +94,9 @@ public static class Protocols
         var memo = new Dictionary<string, float[][]>();
         float[][] Memoised(FaceView v, IProgress<int>? pr) =>
             memo.TryGetValue(v.Name, out var e) ? e : memo[v.Name] = embed(v, pr);
-        return views.Select(v => Evaluator.Verify(Memoised, pairs, null, FaceViews.Parse(v), oneSide)).ToList();
+        return views
+            .Select(ViewColumn.Parse)
+            .Select(c => Evaluator.Verify(Memoised, pairs, null, c.View, c.OneSide ?? oneSide))
+            .ToList();
     }
 }

@@ -13,6 +13,10 @@ public sealed record TestResult(string Test, double Statistic, double PValue);
 /// <item>Paired sign-flip permutation test, for per-item differences d_i (absolute errors for MAE, correctness for
 /// accuracy): under H0 each d_i is symmetric around 0; <c>p = P(|mean(±d)| ≥ |mean(d)|)</c>, enumerated exactly for n ≤
 /// 20, otherwise from R random sign flips as (1 + #extreme) / (R + 1).</item>
+/// <item>Paired sign-flip test on per-item differences of any size (e.g. a model's correctness averaged over its
+/// seeds minus a reference's 0/1 outcome): exact over the nonzero differences when there are at most 20, otherwise the
+/// normal approximation of the sign-flip distribution (Fisher–Pitman), <c>z = Σd_i / √(Σd_i²)</c>,
+/// <c>p = erfc(|z|/√2)</c> — for d_i ∈ {−1, 0, 1} this is McNemar's χ² without continuity correction.</item>
 /// <item>Paired bootstrap of the mean difference (Efron &amp; Tibshirani), two-sided p from the resampled means' side
 /// of 0, with a percentile confidence interval.</item>
 /// </list>
@@ -79,6 +83,19 @@ public static class Significance
                 count++;
         }
         return new TestResult("permutation", differences.Average(), (1.0 + count) / (rounds + 1));
+    }
+
+    public static TestResult SignFlip(IReadOnlyList<double> differences)
+    {
+        var nonzero = differences.Where(d => d != 0).ToList();
+        if (nonzero.Count == 0)
+            return new TestResult("sign-flip", 0, 1);
+        if (nonzero.Count <= 20)
+            return PairedPermutation(nonzero) with { Test = "sign-flip-exact" };
+        double sum = nonzero.Sum(),
+            sq = nonzero.Sum(d => d * d);
+        double z = sum / Math.Sqrt(sq);
+        return new TestResult("sign-flip-normal", z, Erfc(Math.Abs(z) / Math.Sqrt(2)));
     }
 
     public static (TestResult Test, double Low, double High) PairedBootstrap(

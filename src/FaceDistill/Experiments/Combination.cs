@@ -10,9 +10,44 @@ namespace FaceDistill.Experiments;
 /// concatenated, a linear model on top (<see cref="EmbeddingCombination"/>).</summary>
 public static class Combination
 {
-    /// <summary>Georgescu et al.'s combination of the runs' embeddings (<see cref="EmbeddingCombination"/>), on
-    /// <paramref name="view"/>.</summary>
-    public static EvalReport Combine(IReadOnlyList<string> runDirs, string view)
+    /// <summary>Georgescu et al.'s combination of the runs' embeddings (<see cref="EmbeddingCombination"/>) on each of
+    /// <paramref name="views"/> (experiment columns: <see cref="ViewColumn"/>). Verification reads each run's
+    /// embeddings of a view from <paramref name="embeddingsDir"/> when the run's own evaluation put them there
+    /// (<see cref="RunEmbeddings"/>): combining evaluated runs embeds nothing again.</summary>
+    public static IReadOnlyList<EvalReport> Combine(
+        IReadOnlyList<string> runDirs,
+        IReadOnlyList<string> views,
+        string? embeddingsDir = null
+    )
+    {
+        var first = TrainedRun.Load(runDirs[0]);
+        bool recognition = first.Task == FaceTask.Recognition;
+        first.Dispose();
+        if (!recognition)
+            return views.Select(v => Classify(runDirs, v)).ToList();
+        var runs = runDirs.Select(d => TrainedRun.Load(d)).ToList();
+        try
+        {
+            var pairs = runs[0].Data.Pairs ?? throw FaceDistillException.ForFile(runDirs[0], "no verification pairs");
+            var embed = runs.Select((r, i) => RunEmbeddings.Of(r, runDirs[i], pairs, embeddingsDir)).ToList();
+            // the runs' protocol: with eval.pairSides "one", a degraded probe against a clean gallery photo
+            return Protocols.VerifyViews(
+                (v, pr) => EmbeddingCombination.Join(embed.Select(e => e(v, pr)).ToList()),
+                pairs,
+                views,
+                oneSide: runs[0].Config.Eval.PairSides == "one"
+            );
+        }
+        finally
+        {
+            foreach (var r in runs)
+                r.Dispose();
+        }
+    }
+
+    /// <summary>The combination on the held-out images of an attribute task: a linear model on the concatenated
+    /// embeddings, trained on the training images.</summary>
+    private static EvalReport Classify(IReadOnlyList<string> runDirs, string view)
     {
         var runs = runDirs.Select(d => TrainedRun.Load(d, [$"eval.view={view}"])).ToList();
         try
@@ -22,30 +57,6 @@ public static class Combination
             var v = FaceViews.Parse(view);
             int bs = first.Config.Eval.BatchSize;
             double crop = first.Data.EvalCenterCrop;
-            if (task == FaceTask.Recognition)
-            {
-                var pairs = first.Data.Pairs ?? throw FaceDistillException.ForFile(runDirs[0], "no verification pairs");
-                // the runs' protocol: with eval.pairSides "one", a degraded probe against a clean gallery photo
-                return Evaluator.Verify(
-                    (fv, _) =>
-                        EmbeddingCombination.Join(
-                            runs.Select(r =>
-                                    Embedder.Embed(
-                                        r.Model.Backbone,
-                                        pairs.Images,
-                                        crop,
-                                        r.Config.Eval.Flip,
-                                        bs,
-                                        view: fv
-                                    )
-                                )
-                                .ToList()
-                        ),
-                    pairs,
-                    view: v,
-                    oneSide: first.Config.Eval.PairSides == "one"
-                );
-            }
             var test = first.Data.Validation ?? throw FaceDistillException.ForFile(runDirs[0], "no held-out images");
             // the linear model learns from the training images as the students saw them (their training view),
             // un-augmented

@@ -2,6 +2,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using FaceDistill.Config;
 using FaceDistill.Core;
+using FaceDistill.Evaluation;
 using FaceDistill.Runs;
 
 namespace FaceDistill.Experiments;
@@ -130,13 +131,20 @@ public sealed class ExperimentPlan
             CrossTests = reader.CrossTests(),
         };
         // every run's config must be valid before anything trains (other runs' directories are checked when they exist)
-        foreach (var r in runs)
-            plan.Config(
-                r,
-                plan.Seeds[0],
-                Path.Combine(Path.GetTempPath(), "facedistill-plan-check"),
-                checkFiles: false
-            );
+        var tasks = runs.Select(r =>
+                plan.Config(
+                    r,
+                    plan.Seeds[0],
+                    Path.Combine(Path.GetTempPath(), "facedistill-plan-check"),
+                    checkFiles: false
+                ).Task
+            )
+            .ToList();
+        if (
+            tasks.Any(t => t != "recognition")
+            && plan.Views.FirstOrDefault(v => ViewColumn.Parse(v).OneSide is not null) is { } sided
+        )
+            reader.Fail($"views: '{sided}': the sides of a pair (@one, @both) apply to verification only");
         return plan;
     }
 

@@ -124,14 +124,15 @@ public static class ExperimentRunner
                 []
             );
             foreach (var seed in plan.Seeds)
-            foreach (var v in views)
-                m.Reports[v]
-                    .Add(
-                        Combination.Combine(
-                            c.Of.Select(o => plan.RunDirectory(runsRoot, plan.Run(o), seed)).ToList(),
-                            v
-                        )
-                    );
+            {
+                var reports = Combination.Combine(
+                    c.Of.Select(o => plan.RunDirectory(runsRoot, plan.Run(o), seed)).ToList(),
+                    views,
+                    EmbeddingsDir(runsRoot)
+                );
+                for (int k = 0; k < views.Count; k++)
+                    m.Reports[views[k]].Add(reports[k]);
+            }
             results.Add(m);
         }
         return new ExperimentResult(plan, baseCfg.Task, columns, results, dir) { Derived = derived };
@@ -208,7 +209,7 @@ public static class ExperimentRunner
         using var teacher = TeacherFactory.Create(spec);
         var settings = $"teacher|{cfg.Data.ImageSize}|{data.EvalCenterCrop}|{cfg.Eval.Flip}";
         return Protocols.VerifyViews(
-            Cached(
+            RunEmbeddings.Cached(
                 embeddingsDir,
                 TeacherFactory.Fingerprint(spec),
                 pairs,
@@ -233,32 +234,6 @@ public static class ExperimentRunner
     }
 
     private static string EmbeddingsDir(string runsRoot) => Path.Combine(runsRoot, ".embeddings");
-
-    /// <summary>An embedding function of a view, read from <see cref="EmbeddingCache"/> when the same model has
-    /// embedded the same images in the same view with the same settings before (no cache directory: always
-    /// computed).</summary>
-    private static Func<Data.FaceView, IProgress<int>?, float[][]> Cached(
-        string? dir,
-        string model,
-        PairList pairs,
-        string settings,
-        string? landmarks,
-        Func<Data.FaceView, IProgress<int>?, float[][]> embed
-    )
-    {
-        if (dir is null)
-            return embed;
-        string marks =
-            landmarks is not null && File.Exists(landmarks)
-                ? $"{landmarks}:{new FileInfo(landmarks).Length}:{new FileInfo(landmarks).LastWriteTimeUtc.Ticks}"
-                : landmarks ?? "";
-        return (v, pr) =>
-            EmbeddingCache.GetOrCompute(
-                dir,
-                DatasetFingerprint.Of(pairs.Images, 32, model, settings, marks, v.Name),
-                () => embed(v, pr)
-            );
-    }
 
     /// <summary>The run's model on a cross-dataset test folder (class = folder), the images as they are.</summary>
     public static EvalReport CrossTest(string runDir, string folder)
@@ -380,23 +355,7 @@ public static class ExperimentRunner
             {
                 var c = run.Config;
                 return Protocols.VerifyViews(
-                    Cached(
-                        embeddingsDir,
-                        TeacherFactory.Fingerprint(runDir),
-                        pairs,
-                        $"run|{run.Model.Backbone.InputSize}|{run.Data.EvalCenterCrop}|{c.Eval.Flip}",
-                        c.Eval.Landmarks,
-                        (v, pr) =>
-                            Embedder.Embed(
-                                run.Model.Backbone,
-                                pairs.Images,
-                                run.Data.EvalCenterCrop,
-                                c.Eval.Flip,
-                                c.Eval.BatchSize,
-                                pr,
-                                v
-                            )
-                    ),
+                    RunEmbeddings.Of(run, runDir, pairs, embeddingsDir),
                     pairs,
                     views,
                     c.Eval.PairSides == "one"

@@ -10,7 +10,7 @@ namespace FaceDistill.Experiments;
 /// The table of an experiment, like the papers': per method and evaluation view the main metric as mean ± std over
 /// seeds, the p-value of a paired test against the baseline pooled over seeds (McNemar on per-item correctness for
 /// classification and verification; a sign-flip permutation test on per-image absolute errors for MAE — items are
-/// paired within each seed), one secondary metric and the training time. A run may name its own baseline (a distilled
+/// paired within each seed; against a reference evaluated once, each item's outcome averaged over the seeds), one secondary metric and the training time. A run may name its own baseline (a distilled
 /// MobileFaceNet against MobileFaceNet alone); its row says so. Written as markdown, CSV and a bar chart.
 /// </summary>
 public static class ExperimentTable
@@ -26,14 +26,16 @@ public static class ExperimentTable
         };
 
     /// <summary>The paired test of a method against the baseline, over the seeds both have (per-item outcomes
-    /// concatenated); a baseline evaluated once (a reference row: a teacher) is paired with every seed.</summary>
+    /// concatenated). Against a baseline evaluated once (a reference row: a teacher) the item is the unit: the method's
+    /// per-item outcome is averaged over its seeds and tested against the reference's (<see
+    /// cref="Significance.SignFlip"/>; MAE: <see cref="Significance.PairedPermutation"/>) — pairing every seed with
+    /// the one evaluation would count the reference's outcomes once per seed and overstate the evidence.</summary>
     public static TestResult? PValue(IReadOnlyList<EvalReport> baseline, IReadOnlyList<EvalReport> method)
     {
         if (ReferenceEquals(baseline, method))
             return null;
-        // a reference row (a teacher, or a run trained once) has one evaluation: every seed is paired with it
         if (baseline.Count == 1 && method.Count > 1)
-            baseline = Enumerable.Repeat(baseline[0], method.Count).ToList();
+            return AgainstReference(baseline[0], method);
         int n = Math.Min(baseline.Count, method.Count);
         if (n == 0)
             return null;
@@ -62,6 +64,22 @@ public static class ExperimentTable
             cb.AddRange(b);
         }
         return Significance.McNemar(ca, cb);
+    }
+
+    /// <summary>A method's seeds against one evaluation of the reference: per item, the method's outcome averaged over
+    /// seeds minus the reference's.</summary>
+    private static TestResult AgainstReference(EvalReport reference, IReadOnlyList<EvalReport> method)
+    {
+        double[] PerItem(EvalReport r) =>
+            r.Detail is RegressionResult g ? g.AbsoluteErrors : Correct(r).Select(c => c ? 1.0 : 0.0).ToArray();
+        var a = PerItem(reference);
+        var seeds = method.Select(PerItem).ToList();
+        if (seeds.Any(b => b.Length != a.Length))
+            throw new ArgumentException("paired comparison on different test sets");
+        var diffs = a.Select((x, i) => seeds.Average(b => b[i]) - x).ToList();
+        return reference.Detail is RegressionResult
+            ? Significance.PairedPermutation(diffs)
+            : Significance.SignFlip(diffs);
     }
 
     /// <summary>The run a method is tested against (its own baseline, else the experiment's) and the test on one view;
@@ -120,7 +138,8 @@ public static class ExperimentTable
                     + $"p: paired {(metric == "mae" ? "permutation test on absolute errors" : "McNemar test")} "
                     + $"against **{r.Plan.Baseline}**"
                     + (r.Plan.Runs.Any(x => x.Against is not null) ? " (rows marked \"vs X\": against X)" : "")
-                    + ", items pooled over seeds."
+                    + ", items pooled over seeds (against a reference evaluated once: each item's outcome averaged "
+                    + "over the seeds, sign-flip test)."
             );
         sb.AppendLine();
         var header = new StringBuilder("| method |");

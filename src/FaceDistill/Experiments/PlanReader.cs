@@ -2,6 +2,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using FaceDistill.Config;
 using FaceDistill.Core;
+using FaceDistill.Evaluation;
 using FaceDistill.Faces;
 
 namespace FaceDistill.Experiments;
@@ -107,7 +108,7 @@ internal sealed class PlanReader
         {
             try
             {
-                FaceViews.Parse(v);
+                ViewColumn.Parse(v);
             }
             catch (FaceDistillException e)
             {
