@@ -10,8 +10,9 @@ namespace FaceDistill.Experiments;
 /// The table of an experiment, like the papers': per method and evaluation view the main metric as mean ± std over
 /// seeds, the p-value of a paired test against the baseline pooled over seeds (McNemar on per-item correctness for
 /// classification and verification; a sign-flip permutation test on per-image absolute errors for MAE — items are
-/// paired within each seed; against a reference evaluated once, each item's outcome averaged over the seeds), one secondary metric and the training time. A run may name its own baseline (a distilled
-/// MobileFaceNet against MobileFaceNet alone); its row says so. Written as markdown, CSV and a bar chart.
+/// paired within each seed; against a reference evaluated once, each item's outcome averaged over the seeds), one
+/// secondary metric and the training time. A run may name its own baseline (a distilled MobileFaceNet against
+/// MobileFaceNet alone); its row says so. Written as markdown, CSV and a bar chart.
 /// </summary>
 public static class ExperimentTable
 {
