@@ -20,29 +20,29 @@ public static class Combination
         string? embeddingsDir = null
     )
     {
-        var first = TrainedRun.Load(runDirs[0]);
-        bool recognition = first.Task == FaceTask.Recognition;
-        first.Dispose();
-        if (!recognition)
-            return views.Select(v => Classify(runDirs, v)).ToList();
         var runs = runDirs.Select(d => TrainedRun.Load(d)).ToList();
         try
         {
-            var pairs = runs[0].Data.Pairs ?? throw FaceDistillException.ForFile(runDirs[0], "no verification pairs");
-            var embed = runs.Select((r, i) => RunEmbeddings.Of(r, runDirs[i], pairs, embeddingsDir)).ToList();
-            // the runs' protocol: with eval.pairSides "one", a degraded probe against a clean gallery photo
-            return Protocols.VerifyViews(
-                (v, pr) => EmbeddingCombination.Join(embed.Select(e => e(v, pr)).ToList()),
-                pairs,
-                views,
-                oneSide: runs[0].Config.Eval.PairSides == "one"
-            );
+            if (runs[0].Task == FaceTask.Recognition)
+            {
+                var pairs =
+                    runs[0].Data.Pairs ?? throw FaceDistillException.ForFile(runDirs[0], "no verification pairs");
+                var embed = runs.Select((r, i) => RunEmbeddings.Of(r, runDirs[i], pairs, embeddingsDir)).ToList();
+                // the runs' protocol: with eval.pairSides "one", a degraded probe against a clean gallery photo
+                return Protocols.VerifyViews(
+                    (v, pr) => EmbeddingCombination.Join(embed.Select(e => e(v, pr)).ToList()),
+                    pairs,
+                    views,
+                    oneSide: runs[0].Config.Eval.PairSides == "one"
+                );
+            }
         }
         finally
         {
             foreach (var r in runs)
                 r.Dispose();
         }
+        return views.Select(v => Classify(runDirs, v)).ToList();
     }
 
     /// <summary>The combination on the held-out images of an attribute task: a linear model on the concatenated
