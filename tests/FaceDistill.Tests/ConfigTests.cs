@@ -37,6 +37,11 @@ public class ConfigTests
     [InlineData("""{ "train": { "epochs": "ten" } }""", "key 'train.epochs' must be an integer, found \"ten\"")]
     [InlineData("""{ "train": { "epochs": 2.5 } }""", "key 'train.epochs' must be an integer")]
     [InlineData("""{ "model": { "backbone": "resnet9000" } }""", "key 'model.backbone' is 'resnet9000'")]
+    [InlineData("""{ "model": { "output": "gap" } }""", "key 'model.output' is 'gap'")]
+    [InlineData(
+        """{ "model": { "backbone": "mobilefacenet", "output": "gdc" } }""",
+        "key 'model.output' 'gdc' applies to the iresnet backbones only"
+    )]
     [InlineData("""{ "train": { "batchSize": 0 } }""", "key 'train.batchSize' must be positive")]
     [InlineData("""{ "data": "synthetic" }""", "key 'data' must be an object")]
     [InlineData("""{ "name": "a", """, "malformed JSON")]
