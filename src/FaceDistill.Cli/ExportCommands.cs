@@ -9,14 +9,17 @@ using FaceDistill.Runs;
 namespace FaceDistill.Cli;
 
 /// <summary><c>facedistill export --run runs/x --out x.onnx</c>: a trained model as an ONNX file, checked in ONNX
-/// Runtime.</summary>
+/// Runtime; <c>--run a --run b</c>: the recognition runs' combination as one file
+/// (<see cref="CombinationOnnxExport"/>).</summary>
 internal static class ExportCommands
 {
     public static Command Export()
     {
-        var run = new Option<string>("--run")
+        var run = new Option<string[]>("--run")
         {
-            Description = "Run directory (its config.json and latest checkpoint)",
+            Description =
+                "Run directory (its config.json and latest checkpoint); given twice or more, the recognition runs' "
+                + "combination (unit embeddings concatenated, / sqrt(k)) as one graph",
             Required = true,
         };
         var checkpoint = new Option<string?>("--checkpoint")
@@ -44,35 +47,52 @@ internal static class ExportCommands
                 var outPath = p.GetValue(output)!;
                 if (File.Exists(outPath) && !p.GetValue(force))
                     throw FaceDistillException.ForFile(outPath, "exists; give --force to replace it");
-                var runDir = p.GetValue(run)!;
+                var runDirs = p.GetValue(run)!;
+                if (runDirs.Length > 1)
+                {
+                    if (p.GetValue(checkpoint) is not null)
+                        throw new FaceDistillException(
+                            "--checkpoint names one run's checkpoint: give it with a single --run"
+                        );
+                    var combined = RunCombinationExport.Export(runDirs, outPath);
+                    Print(combined, outPath);
+                    return 0;
+                }
+                var runDir = runDirs[0];
                 using var trained = TrainedRun.Load(runDir, checkpoint: p.GetValue(checkpoint));
                 // the output's folder is made as `mkdir -p` would, once the run has loaded (a refused run leaves none)
                 Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(outPath))!);
                 var metadata = new Dictionary<string, string>
                 {
-                    ["facedistill.run"] = Path.GetFileName(Path.GetFullPath(runDir).TrimEnd('/')),
+                    ["facedistill.run"] = RunName(runDir),
                     ["facedistill.checkpoint"] = Path.GetRelativePath(runDir, trained.CheckpointPath),
-                    ["facedistill.center_crop"] = trained.Config.Eval.CenterCrop.ToString(
-                        "R",
-                        CultureInfo.InvariantCulture
-                    ),
+                    ["facedistill.center_crop"] = CenterCrop(trained),
                 };
                 if (Calibration.Load(runDir) is { } cal)
                     foreach (var (k, v) in cal.ToMetadata())
                         metadata[k] = v;
                 var result = OnnxExport.Export(trained.Model, trained.Task, outPath, metadata);
-                Console.WriteLine(
-                    $"wrote {outPath} ({result.Bytes / 1e6:F1} MB, opset {OnnxGraph.Opset}): outputs "
-                        + $"{string.Join(", ", result.Outputs.Select(o => $"{o.Name} [N, {o.Width}]"))}; "
-                        + $"ONNX Runtime vs TorchSharp: max relative difference {result.MaxDifference:G2}"
-                );
-                Console.WriteLine(
-                    $"as a teacher: distill.teacher = \"onnx:{outPath}\" (input "
-                        + $"{trained.Model.Backbone.InputSize}×{trained.Model.Backbone.InputSize}, read from the file)"
-                );
+                Print(result, outPath);
                 return 0;
             })
         );
         return cmd;
+    }
+
+    private static string RunName(string runDir) => Path.GetFileName(Path.GetFullPath(runDir).TrimEnd('/'));
+
+    private static string CenterCrop(TrainedRun r) =>
+        r.Config.Eval.CenterCrop.ToString("R", CultureInfo.InvariantCulture);
+
+    private static void Print(OnnxExportResult result, string outPath)
+    {
+        Console.WriteLine(
+            $"wrote {outPath} ({result.Bytes / 1e6:F1} MB, opset {OnnxGraph.Opset}): outputs "
+                + $"{string.Join(", ", result.Outputs.Select(o => $"{o.Name} [N, {o.Width}]"))}; "
+                + $"ONNX Runtime vs TorchSharp: max relative difference {result.MaxDifference:G2}"
+        );
+        Console.WriteLine(
+            $"as a teacher: distill.teacher = \"onnx:{outPath}\" (input {result.InputSize}×{result.InputSize}, read from the file)"
+        );
     }
 }

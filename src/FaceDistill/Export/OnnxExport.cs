@@ -9,13 +9,14 @@ using DenseTensorF = Microsoft.ML.OnnxRuntime.Tensors.DenseTensor<float>;
 
 namespace FaceDistill.Export;
 
-/// <summary>What an export wrote: the file, its outputs (name and width), and the largest difference between ONNX
-/// Runtime and TorchSharp on the check batch, relative to the largest output magnitude.</summary>
+/// <summary>What an export wrote: the file, its outputs (name and width), the largest difference between ONNX
+/// Runtime and TorchSharp on the check batch, relative to the largest output magnitude, and the input's side.</summary>
 public sealed record OnnxExportResult(
     string Path,
     IReadOnlyList<(string Name, long Width)> Outputs,
     double MaxDifference,
-    long Bytes
+    long Bytes,
+    int InputSize
 );
 
 /// <summary>
@@ -101,7 +102,7 @@ public static class OnnxExport
                         + $"written"
                 );
             AtomicFile.WriteAllBytes(path, bytes);
-            return new OnnxExportResult(path, outputs, diff, bytes.LongLength);
+            return new OnnxExportResult(path, outputs, diff, bytes.LongLength, size);
         }
         catch (Exception e) when (e is NotSupportedException or OnnxRuntimeException)
         {
