@@ -92,7 +92,8 @@ internal static class ExportCommands
                 + $"ONNX Runtime vs TorchSharp: max relative difference {result.MaxDifference:G2}"
         );
         Console.WriteLine(
-            $"as a teacher: distill.teacher = \"onnx:{outPath}\" (input {result.InputSize}×{result.InputSize}, read from the file)"
+            $"as a teacher: distill.teacher = \"onnx:{outPath}\" (input {result.InputSize}×{result.InputSize}, read "
+                + "from the file)"
         );
     }
 }
