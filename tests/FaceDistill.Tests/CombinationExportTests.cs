@@ -13,31 +13,11 @@ public class CombinationExportTests
     private static FaceModel Settled(Backbone b, int size)
     {
         var m = new FaceModel(b, new SoftmaxHead(b.EmbeddingSize, 3));
-        m.train();
-        foreach (var bn in m.modules().OfType<TorchSharp.Modules.BatchNorm>())
-            bn.momentum = 1.0;
-        using (no_grad())
-        {
-            using var x = rand(4, 3, size, size) * 1.5 - 0.5;
-            using var _ = m.Backbone.call(x);
-        }
-        m.eval();
+        OnnxExportTests.Settle(m, size);
         return m;
     }
 
-    private static float Cosine(float[] a, float[] b)
-    {
-        double dot = 0,
-            na = 0,
-            nb = 0;
-        for (int i = 0; i < a.Length; i++)
-        {
-            dot += a[i] * b[i];
-            na += a[i] * a[i];
-            nb += b[i] * b[i];
-        }
-        return (float)(dot / Math.Sqrt(na * nb));
-    }
+    private static float Cosine(float[] a, float[] b) => (float)FaceDistill.Evaluation.Embedder.Cosine(a, b);
 
     [Fact]
     public void TheCombinedGraphScoresAPairAsTheMeanOfTheStudentsCosines()

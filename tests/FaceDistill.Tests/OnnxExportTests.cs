@@ -14,7 +14,7 @@ public class OnnxExportTests
 {
     /// <summary>Batch-norm statistics away from their (0, 1) initial values, so the export of running mean and variance
     /// is tested too: a few training-mode passes with momentum 1 on shifted inputs.</summary>
-    private static void Settle(FaceModel m, int size)
+    internal static void Settle(FaceModel m, int size)
     {
         m.train();
         foreach (var bn in m.modules().OfType<TorchSharp.Modules.BatchNorm>())
