@@ -28,6 +28,12 @@ internal static class ExportCommands
         };
         var output = new Option<string>("--out") { Description = "The .onnx file to write", Required = true };
         var force = new Option<bool>("--force") { Description = "Replace the file if it exists" };
+        var calibrate = new Option<bool>("--calibrate")
+        {
+            Description =
+                "With several --run: verify the combination on the first run's pairs and view and store its "
+                + "threshold in the file (what serve uses; a single run's export carries its own calibration.json)",
+        };
         var cmd = new Command(
             "export",
             "Export a trained model to ONNX (input [N,3,S,S] RGB in [-1,1]; outputs embedding, and logits or age for "
@@ -38,6 +44,7 @@ internal static class ExportCommands
             checkpoint,
             output,
             force,
+            calibrate,
             Commands.ThreadsOption,
         };
         cmd.SetAction(p =>
@@ -54,10 +61,20 @@ internal static class ExportCommands
                         throw new FaceDistillException(
                             "--checkpoint names one run's checkpoint: give it with a single --run"
                         );
-                    var combined = RunCombinationExport.Export(runDirs, outPath);
+                    var (combined, calibration) = RunCombinationExport.Export(runDirs, outPath, p.GetValue(calibrate));
                     Print(combined, outPath);
+                    if (calibration is { } c)
+                        Console.WriteLine(
+                            $"calibrated threshold (in the file): cos > {c.Threshold:F4}, FAR {c.Far:P2}, TAR "
+                                + $"{c.Tar:P2} on {c.Pairs} pairs ({c.Source})"
+                        );
                     return 0;
                 }
+                if (p.GetValue(calibrate))
+                    throw new FaceDistillException(
+                        "--calibrate is for a combination (several --run); a single run's export carries its "
+                            + "calibration.json (eval --calibrate replaces it)"
+                    );
                 var runDir = runDirs[0];
                 using var trained = TrainedRun.Load(runDir, checkpoint: p.GetValue(checkpoint));
                 // the output's folder is made as `mkdir -p` would, once the run has loaded (a refused run leaves none)

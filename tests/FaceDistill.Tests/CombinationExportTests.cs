@@ -97,7 +97,7 @@ public class CombinationExportTests
     }
 
     [Fact]
-    public void TheCliExportsTwoRunsAsOneGraphAndRefusesACheckpointForSeveral()
+    public void TheCliExportsTwoRunsAsOneCalibratedGraphAndRefusesACheckpointForSeveral()
     {
         var runs = TestUtil.TempDir();
         foreach (var (name, size) in new[] { ("a", 32), ("b", 16) })
@@ -116,6 +116,22 @@ public class CombinationExportTests
         Assert.True(code == 0, err);
         Assert.Contains("embedding [N, 64]", output);
         Assert.Contains("input 32×32", output);
+        // calibrated on the first run's pairs: the threshold goes into the file, where serve reads it
+        (code, output, err) = CliHarness.Run("export", "--run", a, "--run", b, "--out", onnx, "--force", "--calibrate");
+        Assert.True(code == 0, err);
+        Assert.Contains("calibrated threshold (in the file): cos > ", output);
+        using (var session = new InferenceSession(onnx))
+        {
+            var meta = session.ModelMetadata.CustomMetadataMap;
+            var cal = FaceDistill.Evaluation.Calibration.FromMetadata(meta, onnx);
+            Assert.NotNull(cal);
+            Assert.InRange(cal!.Threshold, -1, 1);
+            Assert.Contains("the combination on", cal.Source);
+            Assert.Equal("a+b", meta["facedistill.run"]);
+        }
+        (code, _, err) = CliHarness.Run("export", "--run", a, "--out", onnx, "--force", "--calibrate");
+        Assert.Equal(2, code);
+        Assert.Contains("--calibrate is for a combination", err);
         (code, _, err) = CliHarness.Run("export", "--run", a, "--run", b, "--out", onnx, "--force", "--checkpoint", a);
         Assert.Equal(2, code);
         Assert.Contains("--checkpoint", err);
