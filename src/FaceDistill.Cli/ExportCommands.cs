@@ -45,6 +45,7 @@ internal static class ExportCommands
             output,
             force,
             calibrate,
+            Commands.QuietOption,
             Commands.ThreadsOption,
         };
         cmd.SetAction(p =>
