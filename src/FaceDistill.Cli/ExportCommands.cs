@@ -80,12 +80,7 @@ internal static class ExportCommands
                 using var trained = TrainedRun.Load(runDir, checkpoint: p.GetValue(checkpoint));
                 // the output's folder is made as `mkdir -p` would, once the run has loaded (a refused run leaves none)
                 Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(outPath))!);
-                var metadata = new Dictionary<string, string>
-                {
-                    ["facedistill.run"] = RunName(runDir),
-                    ["facedistill.checkpoint"] = Path.GetRelativePath(runDir, trained.CheckpointPath),
-                    ["facedistill.center_crop"] = CenterCrop(trained),
-                };
+                var metadata = RunExportMetadata.Of([trained]);
                 if (Calibration.Load(runDir) is { } cal)
                     foreach (var (k, v) in cal.ToMetadata())
                         metadata[k] = v;
@@ -96,11 +91,6 @@ internal static class ExportCommands
         );
         return cmd;
     }
-
-    private static string RunName(string runDir) => Path.GetFileName(Path.GetFullPath(runDir).TrimEnd('/'));
-
-    private static string CenterCrop(TrainedRun r) =>
-        r.Config.Eval.CenterCrop.ToString("R", CultureInfo.InvariantCulture);
 
     private static void Print(OnnxExportResult result, string outPath)
     {

@@ -78,7 +78,7 @@ public static class CombinationOnnxExport
             long width = models.Sum(m => (long)m.Backbone.EmbeddingSize);
             g.NodeTo("Mul", [joined, scale], "embedding");
             g.Output("embedding", -1, width);
-            var meta = new Dictionary<string, string>
+            var own = new Dictionary<string, string>
             {
                 ["facedistill.task"] = "recognition",
                 ["facedistill.backbone"] = string.Join("+", models.Select(m => m.Backbone.GetType().Name)),
@@ -88,19 +88,9 @@ public static class CombinationOnnxExport
                     ",",
                     models.Select(m => $"{m.Backbone.InputSize}px:{m.Backbone.EmbeddingSize}d")
                 ),
-                ["facedistill.preprocessing"] = "RGB, NCHW, (pixel - 127.5) / 127.5; faces aligned as in training",
             };
-            foreach (var (k, v) in metadata ?? new Dictionary<string, string>())
-                meta[k] = v;
-            var bytes = g.ToModel("combination", meta);
-            double diff = OnnxExport.Check(bytes, x, new Dictionary<string, Tensor> { ["embedding"] = expected });
-            if (!(diff <= OnnxExport.Tolerance))
-                throw FaceDistillException.ForFile(
-                    path,
-                    $"the exported graph disagrees with the models (relative difference {diff:G3} > "
-                        + $"{OnnxExport.Tolerance}); not written"
-                );
-            AtomicFile.WriteAllBytes(path, bytes);
+            var expectedOutputs = new Dictionary<string, Tensor> { ["embedding"] = expected };
+            var (bytes, diff) = OnnxExport.WriteChecked(g, "combination", own, metadata, x, expectedOutputs, path);
             return new OnnxExportResult(path, [("embedding", width)], diff, bytes.LongLength, size);
         }
         catch (Exception e) when (e is NotSupportedException or OnnxRuntimeException)

@@ -89,19 +89,8 @@ public static class OnnxExport
                 ["facedistill.backbone"] = backbone.GetType().Name,
                 ["facedistill.input_size"] = size.ToString(),
                 ["facedistill.embedding_size"] = backbone.EmbeddingSize.ToString(),
-                ["facedistill.preprocessing"] = "RGB, NCHW, (pixel - 127.5) / 127.5; faces aligned as in training",
             };
-            foreach (var (k, v) in metadata ?? new Dictionary<string, string>())
-                meta[k] = v;
-            var bytes = g.ToModel(backbone.GetType().Name, meta);
-            double diff = Check(bytes, x, expected);
-            if (!(diff <= Tolerance))
-                throw FaceDistillException.ForFile(
-                    path,
-                    $"the exported graph disagrees with the model (relative difference {diff:G3} > {Tolerance}); not "
-                        + $"written"
-                );
-            AtomicFile.WriteAllBytes(path, bytes);
+            var (bytes, diff) = WriteChecked(g, backbone.GetType().Name, meta, metadata, x, expected, path);
             return new OnnxExportResult(path, outputs, diff, bytes.LongLength, size);
         }
         catch (Exception e) when (e is NotSupportedException or OnnxRuntimeException)
@@ -113,6 +102,38 @@ public static class OnnxExport
             if (wasTraining)
                 model.train();
         }
+    }
+
+    /// <summary>Serialises the graph with its metadata (the preprocessing, then <paramref name="own"/>, then the
+    /// caller's <paramref name="extra"/>), runs it in ONNX Runtime on <paramref name="x"/> (<see cref="Check"/>) and
+    /// writes it atomically only when it agrees with <paramref name="expected"/> within
+    /// <see cref="Tolerance"/>.</summary>
+    internal static (byte[] Bytes, double Difference) WriteChecked(
+        OnnxGraph g,
+        string graphName,
+        IReadOnlyDictionary<string, string> own,
+        IReadOnlyDictionary<string, string>? extra,
+        Tensor x,
+        IReadOnlyDictionary<string, Tensor> expected,
+        string path
+    )
+    {
+        var meta = new Dictionary<string, string>
+        {
+            ["facedistill.preprocessing"] = "RGB, NCHW, (pixel - 127.5) / 127.5; faces aligned as in training",
+        };
+        foreach (var (k, v) in own.Concat(extra ?? new Dictionary<string, string>()))
+            meta[k] = v;
+        var bytes = g.ToModel(graphName, meta);
+        double diff = Check(bytes, x, expected);
+        if (!(diff <= Tolerance))
+            throw FaceDistillException.ForFile(
+                path,
+                $"the exported graph disagrees with the model (relative difference {diff:G3} > {Tolerance}); not "
+                    + $"written"
+            );
+        AtomicFile.WriteAllBytes(path, bytes);
+        return (bytes, diff);
     }
 
     /// <summary>Runs the serialised graph in ONNX Runtime on <paramref name="x"/> and compares each named output with

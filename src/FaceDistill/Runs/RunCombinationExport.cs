@@ -1,4 +1,3 @@
-using System.Globalization;
 using FaceDistill.Core;
 using FaceDistill.Data;
 using FaceDistill.Evaluation;
@@ -35,27 +34,18 @@ public static class RunCombinationExport
                         $"a {r.Config.Task} run: only recognition runs combine into one graph (an attribute "
                             + "combination ends in a linear model fitted on the training images)"
                     );
-                if (CenterCrop(r) != CenterCrop(runs[0]))
+                string crop = RunExportMetadata.CenterCrop(r),
+                    first = RunExportMetadata.CenterCrop(runs[0]);
+                if (crop != first)
                     throw FaceDistillException.ForFile(
                         dir,
-                        $"eval.centerCrop {CenterCrop(r)} differs from {runDirs[0]}'s {CenterCrop(runs[0])}: the "
-                            + "graph's one input is cropped once"
+                        $"eval.centerCrop {crop} differs from {runDirs[0]}'s {first}: the graph's one input is "
+                            + "cropped once"
                     );
             }
             // the output's folder is made as `mkdir -p` would, once the runs have loaded (a refused run leaves none)
             Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(outPath))!);
-            var metadata = new Dictionary<string, string>
-            {
-                ["facedistill.run"] = string.Join(
-                    "+",
-                    runDirs.Select(d => Path.GetFileName(Path.GetFullPath(d).TrimEnd('/')))
-                ),
-                ["facedistill.checkpoint"] = string.Join(
-                    ",",
-                    runs.Select(r => Path.GetRelativePath(r.Directory, r.CheckpointPath))
-                ),
-                ["facedistill.center_crop"] = CenterCrop(runs[0]),
-            };
+            var metadata = RunExportMetadata.Of(runs);
             var cal = calibrate ? Calibrate(runs, runDirs[0]) : null;
             foreach (var (k, v) in cal?.ToMetadata() ?? new Dictionary<string, string>())
                 metadata[k] = v;
@@ -83,7 +73,7 @@ public static class RunCombinationExport
                 runs.Select(r =>
                     {
                         using var bar = Progress.Start(
-                            $"calibrating: {Path.GetFileName(r.Directory.TrimEnd('/'))}, {v.Name}",
+                            $"calibrating: {RunExportMetadata.Name(r)}, {v.Name}",
                             pairs.Images.Count
                         );
                         return Embedder.Embed(
@@ -103,7 +93,4 @@ public static class RunCombinationExport
         string sides = view.Name == FaceView.Clean.Name ? "" : $", {cfg.Eval.PairSides} side(s)";
         return Calibration.From(result, $"the combination on {cfg.Eval.Pairs}, view {view.Name}{sides}");
     }
-
-    private static string CenterCrop(TrainedRun r) =>
-        r.Config.Eval.CenterCrop.ToString("R", CultureInfo.InvariantCulture);
 }
