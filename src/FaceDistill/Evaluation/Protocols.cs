@@ -27,11 +27,14 @@ public static class Protocols
         .. Verification.StandardFars.Select(f => $"tar@far={f:0.###}"),
     ];
 
+    /// <summary>The view a run is evaluated on: <c>eval.view</c>, else its training view.</summary>
+    public static FaceView ViewOf(ExperimentConfig cfg) => FaceViews.Parse(cfg.Eval.View ?? cfg.Data.View);
+
     public static RunEvaluation For(ExperimentConfig cfg, FaceTask task, ExperimentData data)
     {
         int bs = cfg.Eval.BatchSize;
         double crop = data.EvalCenterCrop;
-        var view = FaceViews.Parse(cfg.Eval.View ?? cfg.Data.View);
+        var view = ViewOf(cfg);
         if (task == FaceTask.Recognition)
         {
             if (data.Pairs is not { } pairs)
@@ -56,7 +59,7 @@ public static class Protocols
     /// image (an occluded view needs landmarks the evaluation images may lack).</summary>
     public static void Probe(ExperimentConfig cfg, FaceTask task, ExperimentData data)
     {
-        var view = FaceViews.Parse(cfg.Eval.View ?? cfg.Data.View);
+        var view = ViewOf(cfg);
         var images = task == FaceTask.Recognition ? data.Pairs?.Images : data.Validation;
         if (view.Transform is null || images is null || images.Count == 0)
             return;

@@ -10,9 +10,9 @@ namespace FaceDistill.Runs;
 /// (<see cref="CombinationOnnxExport"/>): every run must be a recognition run evaluated with the same centre crop (the
 /// graph's one input is cropped once). Each run's latest checkpoint. A single run's export carries the threshold its
 /// final evaluation calibrated; a combination has had no evaluation of its own, so with <c>calibrate</c> it is
-/// verified on the first run's pairs and view (<c>eval.pairs</c>, <c>eval.view</c>, <c>eval.pairSides</c>) as the
-/// graph computes it — no flip — and that threshold (<see cref="Calibration"/>) goes into the file's metadata, which
-/// <c>serve</c> reads.</summary>
+/// verified on the first run's pairs and view (<c>eval.pairs</c>, <c>eval.view</c> — else its training view, as in its
+/// own evaluation — and <c>eval.pairSides</c>) as the graph computes it — no flip — and that threshold
+/// (<see cref="Calibration"/>) goes into the file's metadata, which <c>serve</c> reads.</summary>
 public static class RunCombinationExport
 {
     public static (OnnxExportResult Result, Calibration? Calibration) Export(
@@ -67,7 +67,7 @@ public static class RunCombinationExport
             first.Data.Pairs
             ?? throw FaceDistillException.ForFile(firstDir, "no verification pairs (eval.pairs) to calibrate on");
         var cfg = first.Config;
-        var view = FaceViews.Parse(cfg.Eval.View ?? "clean");
+        var view = Protocols.ViewOf(cfg);
         float[][] Embed(FaceView v, IProgress<int>? _) =>
             EmbeddingCombination.Join(
                 runs.Select(r =>
