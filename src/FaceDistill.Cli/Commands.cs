@@ -331,10 +331,19 @@ internal static class Commands
 
     private static Command EvalCommand()
     {
-        var run = new Option<string>("--run")
+        var run = new Option<string?>("--run")
         {
             Description = "Run directory (uses its config.json and latest checkpoint)",
-            Required = true,
+        };
+        var model = new Option<string?>("--model")
+        {
+            Description =
+                "Instead of a run: a model verified as it is on --pairs/--images — an exported file.onnx (one run or "
+                + "a combination), onnx:<file.onnx>[?options] or zoo:<net> (e.g. zoo:faceres)",
+        };
+        var landmarks = new Option<string?>("--landmarks")
+        {
+            Description = "68 landmarks of the pair images (a CSV, e.g. align's landmarks.csv, or zoo): occluded views",
         };
         var checkpoint = new Option<string?>("--checkpoint")
         {
@@ -373,9 +382,11 @@ internal static class Commands
         var cmd = new Command("eval", "Evaluate a trained checkpoint and print a table")
         {
             run,
+            model,
             checkpoint,
             pairs,
             images,
+            landmarks,
             crop,
             noFlip,
             view,
@@ -389,7 +400,15 @@ internal static class Commands
             Guard(() =>
             {
                 Common(p);
-                var runDir = p.GetValue(run)!;
+                var modelSpec = p.GetValue(model);
+                if (modelSpec is not null && (p.GetValue(run) ?? p.GetValue(checkpoint)) is not null)
+                    throw new FaceDistillException(
+                        "--model verifies a file or a zoo net: without --run or --checkpoint"
+                    );
+                if (modelSpec is not null)
+                    return EvalModel(p, modelSpec, pairs, images, landmarks, crop, noFlip, view, sides, roc, calibrate);
+                var runDir =
+                    p.GetValue(run) ?? throw new FaceDistillException("eval needs --run <dir> or --model <file.onnx>");
                 var cfgPath = Path.Combine(runDir, "config.json");
                 // options are checked as options (not as the config keys they become)
                 if (!(p.GetValue(crop) > 0 && p.GetValue(crop) <= 1))
@@ -405,6 +424,8 @@ internal static class Commands
                     overrides.Add($"eval.images={ii}");
                     overrides.Add($"eval.centerCrop={p.GetValue(crop).ToString(CultureInfo.InvariantCulture)}");
                 }
+                if (p.GetValue(landmarks) is { } lm)
+                    overrides.Add($"eval.landmarks={lm}");
                 if (p.GetValue(noFlip))
                     overrides.Add("eval.flip=false");
                 if (p.GetValue(sides) is { } side)
@@ -454,6 +475,59 @@ internal static class Commands
             })
         );
         return cmd;
+    }
+
+    /// <summary><c>eval --model</c>: an exported ONNX file or a zoo net verified as it is on a pair list.</summary>
+    private static int EvalModel(
+        ParseResult p,
+        string modelSpec,
+        Option<string?> pairs,
+        Option<string?> images,
+        Option<string?> landmarks,
+        Option<double> crop,
+        Option<bool> noFlip,
+        Option<string> view,
+        Option<string?> sides,
+        Option<string?> roc,
+        Option<bool> calibrate
+    )
+    {
+        if (p.GetValue(calibrate))
+            throw new FaceDistillException(
+                "--calibrate saves a run's threshold (--run); a combination's goes into its file: export --calibrate"
+            );
+        if (p.GetValue(pairs) is not { } pp || p.GetValue(images) is not { } ii)
+            throw new FaceDistillException("--model needs --pairs and --images (the folder the pair list refers to)");
+        if (p.GetValue(roc) is { } rocOut)
+            CheckWritable(rocOut, "--roc");
+        var options = new ModelVerificationOptions(
+            pp,
+            ii,
+            p.GetValue(landmarks),
+            p.GetValue(view)!,
+            p.GetValue(sides) == "one",
+            p.GetValue(crop),
+            !p.GetValue(noFlip)
+        );
+        ModelVerification.Check(modelSpec, options);
+        var report = ModelVerification.Verify(modelSpec, options);
+        var table = new Table()
+            .Title($"[bold]eval {Markup.Escape(modelSpec)}[/]")
+            .AddColumn("metric")
+            .AddColumn(new TableColumn("value").RightAligned());
+        AddMetrics(table, report);
+        Out().Write(table);
+        var vr = (VerificationResult)report.Detail!;
+        var cal = Calibration.From(vr, $"{pp} ({options.View}, {(options.OneSide ? "one" : "both")} side(s))");
+        Console.WriteLine(
+            $"calibrated threshold: cos > {cal.Threshold:F4} (FAR {cal.Far:P2}, TAR {cal.Tar:P2} on {cal.Pairs} pairs)"
+        );
+        if (p.GetValue(roc) is { } rocPath)
+        {
+            RunReport.Roc(vr, rocPath, $"ROC — {Path.GetFileName(modelSpec)}");
+            Console.WriteLine($"wrote {rocPath}");
+        }
+        return 0;
     }
 
     private static Command ReportCommand()

@@ -72,7 +72,9 @@ internal sealed class ServeHandlers(DynamicBatcher<ServeJob, ServeJobResult> bat
             ea.Embedding is null || eb.Embedding is null ? null : Embedder.Cosine(ea.Embedding, eb.Embedding);
         string? note =
             score is null ? $"no face in image {(ea.Embedding is null ? "a" : "b")}"
-            : cal is null ? "the model has no calibrated threshold (evaluate it on a pair list: facedistill eval)"
+            : cal is null
+                ? "the model has no calibrated threshold (a run: facedistill eval --calibrate, then export again; "
+                    + "a combination: export --calibrate)"
             : null;
         return Results.Json(
             new VerifyResponse(

@@ -608,36 +608,12 @@ public class RecognitionExperimentTests
         // pairs
         var root = TestUtil.TempDir();
         var faces = Path.Combine(root, "faces");
-        var gallery = Path.Combine(root, "gallery");
         Assert.Equal(
             0,
             Run("synth", faces, "--identities", "6", "--images", "5", "--size", "64", "--seed", "3", "--quiet").Code
         );
-        Assert.Equal(
-            0,
-            Run("synth", gallery, "--identities", "4", "--images", "3", "--size", "64", "--seed", "11", "--quiet").Code
-        );
-        // LFW layout: Name/Name_000k.png, pairs.txt with 2 folds of 2 same + 2 different pairs, landmarks renamed
-        // alongside
-        var lfw = Path.Combine(root, "lfw");
-        var ids = Directory.GetDirectories(gallery).Select(Path.GetFileName).Order().ToArray();
-        var marks = File.ReadAllLines(Path.Combine(gallery, "landmarks.csv"));
-        var renamed = new List<string> { marks[0] };
-        for (int p = 0; p < ids.Length; p++)
-        for (int k = 0; k < 3; k++)
-        {
-            var from = $"{ids[p]}/{k:D3}.png";
-            var to = $"P{p}/P{p}_{k + 1:D4}.png";
-            Directory.CreateDirectory(Path.Combine(lfw, $"P{p}"));
-            File.Copy(Path.Combine(gallery, from), Path.Combine(lfw, to));
-            renamed.Add(to + marks.First(l => l.StartsWith(from + ",", StringComparison.Ordinal))[from.Length..]);
-        }
-        File.WriteAllLines(Path.Combine(lfw, "landmarks.csv"), renamed);
-        var pairs = Path.Combine(root, "pairs.txt");
-        File.WriteAllLines(
-            pairs,
-            ["2 2", "P0 1 2", "P1 1 2", "P0 1 P1 1", "P2 1 P3 1", "P2 1 3", "P3 2 3", "P0 2 P2 2", "P1 3 P3 3"]
-        );
+        // LFW layout: Name/Name_000k.png, pairs.txt with 2 folds of 2 same + 2 different pairs, landmarks alongside
+        var (lfw, pairs, _) = LfwStyle.Write(root);
         var al = Path.Combine(root, "aligned");
         var plan = Plan(
             root,

@@ -102,6 +102,53 @@ internal static class TestUtil
         };
 }
 
+/// <summary>A tiny LFW in LFW's own layout, from synthetic faces.</summary>
+internal static class LfwStyle
+{
+    /// <summary>Writes 4 synthetic identities × 3 faces (64 px) as <c>lfw/Pk/Pk_000n.png</c> with their 68 landmarks
+    /// in <c>lfw/landmarks.csv</c>, and <c>pairs.txt</c> with 2 folds of 2 same + 2 different pairs.</summary>
+    public static (string Images, string Pairs, string Landmarks) Write(string root)
+    {
+        var gallery = Path.Combine(root, "gallery");
+        var (code, _, err) = CliHarness.Run(
+            "synth",
+            gallery,
+            "--identities",
+            "4",
+            "--images",
+            "3",
+            "--size",
+            "64",
+            "--seed",
+            "11",
+            "--quiet"
+        );
+        if (code != 0)
+            throw new InvalidOperationException(err);
+        var lfw = Path.Combine(root, "lfw");
+        var ids = Directory.GetDirectories(gallery).Select(Path.GetFileName).Order().ToArray();
+        var marks = File.ReadAllLines(Path.Combine(gallery, "landmarks.csv"));
+        var renamed = new List<string> { marks[0] };
+        for (int p = 0; p < ids.Length; p++)
+        for (int k = 0; k < 3; k++)
+        {
+            var from = $"{ids[p]}/{k:D3}.png";
+            var to = $"P{p}/P{p}_{k + 1:D4}.png";
+            Directory.CreateDirectory(Path.Combine(lfw, $"P{p}"));
+            File.Copy(Path.Combine(gallery, from), Path.Combine(lfw, to));
+            renamed.Add(to + marks.First(l => l.StartsWith(from + ",", StringComparison.Ordinal))[from.Length..]);
+        }
+        var landmarks = Path.Combine(lfw, "landmarks.csv");
+        File.WriteAllLines(landmarks, renamed);
+        var pairs = Path.Combine(root, "pairs.txt");
+        File.WriteAllLines(
+            pairs,
+            ["2 2", "P0 1 2", "P1 1 2", "P0 1 P1 1", "P2 1 P3 1", "P2 1 3", "P3 2 3", "P0 2 P2 2", "P1 3 P3 3"]
+        );
+        return (lfw, pairs, landmarks);
+    }
+}
+
 internal static class RepoPaths
 {
     /// <summary>The repository root (the folder holding FaceDistill.sln).</summary>

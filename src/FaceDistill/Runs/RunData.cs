@@ -219,15 +219,20 @@ public static class RunData
 
     /// <summary>The verification pairs: the config's pair list (with its landmarks), else pairs drawn from the
     /// held-out identities.</summary>
+    /// <summary>A pair list in LFW's format over an image folder, with the images' 68 landmarks where given (a CSV or
+    /// "zoo": what occluded views need), the images decoded once into <see cref="DecodedCacheDir"/>.</summary>
+    public static PairList LfwPairs(string pairsPath, string images, string? landmarks)
+    {
+        var pairs = PairList.LoadLfw(pairsPath, images);
+        if (landmarks is not null)
+            pairs = pairs.WithImages(DatasetLandmarks.Attach((FileFaceDataset)pairs.Images, landmarks));
+        return pairs.WithImages(DecodedImages.ServeLazily(pairs.Images, DecodedCacheDir));
+    }
+
     private static PairList? Pairs(ExperimentConfig c, IFaceDataset? val)
     {
         if (c.Eval.Pairs is not null)
-        {
-            var pairs = PairList.LoadLfw(c.Eval.Pairs, c.Eval.Images!);
-            if (c.Eval.Landmarks is not null)
-                pairs = pairs.WithImages(DatasetLandmarks.Attach((FileFaceDataset)pairs.Images, c.Eval.Landmarks));
-            return pairs.WithImages(DecodedImages.ServeLazily(pairs.Images, DecodedCacheDir));
-        }
+            return LfwPairs(c.Eval.Pairs, c.Eval.Images!, c.Eval.Landmarks);
         return val is not null && val.Count > 0
             ? PairList.FromIdentities(val, 10, c.Eval.PairsPerFold, Seeds.Derive(c.Train.Seed, 0xFA1))
             : null;
