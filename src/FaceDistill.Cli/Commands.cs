@@ -317,6 +317,17 @@ internal static class Commands
             Console.WriteLine($"report: {Path.Combine(o.Run.Path, RunHtmlReport.FileName)} (open it in a browser)");
     }
 
+    /// <summary>An evaluation's metrics as a table titled "eval <paramref name="what"/>".</summary>
+    private static void PrintEval(string what, EvalReport report)
+    {
+        var table = new Table()
+            .Title($"[bold]eval {Markup.Escape(what)}[/]")
+            .AddColumn("metric")
+            .AddColumn(new TableColumn("value").RightAligned());
+        AddMetrics(table, report);
+        Out().Write(table);
+    }
+
     private static void AddMetrics(Table table, EvalReport e)
     {
         foreach (var (k, v) in e.Metrics)
@@ -438,12 +449,7 @@ internal static class Commands
                         $"{cfgPath}: nothing to evaluate on (give --pairs/--images for recognition)"
                     );
                 var report = evaluate(trained.Model);
-                var table = new Table()
-                    .Title($"[bold]eval {Markup.Escape(ckpt)}[/]")
-                    .AddColumn("metric")
-                    .AddColumn(new TableColumn("value").RightAligned());
-                AddMetrics(table, report);
-                Out().Write(table);
+                PrintEval(ckpt, report);
                 if (report.Detail is ClassificationResult cr)
                     Console.WriteLine(RunReport.ConfusionMarkdown(cr));
                 if (report.Detail is VerificationResult calibrated)
@@ -511,12 +517,7 @@ internal static class Commands
         );
         ModelVerification.Check(modelSpec, options);
         var report = ModelVerification.Verify(modelSpec, options);
-        var table = new Table()
-            .Title($"[bold]eval {Markup.Escape(modelSpec)}[/]")
-            .AddColumn("metric")
-            .AddColumn(new TableColumn("value").RightAligned());
-        AddMetrics(table, report);
-        Out().Write(table);
+        PrintEval(modelSpec, report);
         var vr = (VerificationResult)report.Detail!;
         var cal = Calibration.From(vr, $"{pp} ({options.View}, {(options.OneSide ? "one" : "both")} side(s))");
         Console.WriteLine(

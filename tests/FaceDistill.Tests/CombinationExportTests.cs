@@ -100,17 +100,8 @@ public class CombinationExportTests
     public void TheCliExportsTwoRunsAsOneCalibratedGraphAndRefusesACheckpointForSeveral()
     {
         var runs = TestUtil.TempDir();
-        foreach (var (name, size) in new[] { ("a", 32), ("b", 16) })
-        {
-            var cfg = Path.Combine(runs, $"{name}.json");
-            var c = TestUtil.Tiny(name, 1);
-            c = c with { Data = c.Data with { ImageSize = size } };
-            File.WriteAllText(cfg, System.Text.Json.JsonSerializer.Serialize(c, FaceDistill.Config.ConfigLoader.Json));
-            var (rc, _, e) = CliHarness.Run("train", cfg, "--runs", runs, "--quiet");
-            Assert.True(rc == 0, e);
-        }
-        string a = Path.Combine(runs, "a"),
-            b = Path.Combine(runs, "b"),
+        string a = TestUtil.TrainTiny(runs, "a", 32),
+            b = TestUtil.TrainTiny(runs, "b", 16),
             onnx = Path.Combine(runs, "ab.onnx");
         var (code, output, err) = CliHarness.Run("export", "--run", a, "--run", b, "--out", onnx);
         Assert.True(code == 0, err);

@@ -11,16 +11,9 @@ public class ModelVerificationTests
     public void AnExportedFileVerifiesAsItsRunOnTheSamePairsAndViewAndBadArgumentsAreOneLine()
     {
         var root = TestUtil.TempDir();
-        var cfg = Path.Combine(root, "a.json");
-        File.WriteAllText(
-            cfg,
-            System.Text.Json.JsonSerializer.Serialize(TestUtil.Tiny("a", 1), FaceDistill.Config.ConfigLoader.Json)
-        );
-        var (code, output, err) = CliHarness.Run("train", cfg, "--runs", root, "--quiet");
-        Assert.True(code == 0, err);
-        string run = Path.Combine(root, "a"),
+        string run = TestUtil.TrainTiny(root, "a"),
             onnx = Path.Combine(root, "a.onnx");
-        (code, _, err) = CliHarness.Run("export", "--run", run, "--out", onnx);
+        var (code, output, err) = CliHarness.Run("export", "--run", run, "--out", onnx);
         Assert.True(code == 0, err);
         var (images, pairs, landmarks) = LfwStyle.Write(root);
 

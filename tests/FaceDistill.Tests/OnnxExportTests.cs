@@ -183,16 +183,9 @@ public class OnnxExportTests
     public void TheCliExportsARunAndRefusesToOverwrite()
     {
         var runs = TestUtil.TempDir();
-        var cfg = Path.Combine(runs, "tiny.json");
-        File.WriteAllText(
-            cfg,
-            System.Text.Json.JsonSerializer.Serialize(TestUtil.Tiny("tiny", 1), FaceDistill.Config.ConfigLoader.Json)
-        );
-        var (code, _, err) = CliHarness.Run("train", cfg, "--runs", runs, "--quiet");
-        Assert.True(code == 0, err);
-        var run = Path.Combine(runs, "tiny");
+        var run = TestUtil.TrainTiny(runs, "tiny");
         var onnx = Path.Combine(runs, "tiny.onnx");
-        (code, var output, err) = CliHarness.Run("export", "--run", run, "--out", onnx);
+        var (code, output, err) = CliHarness.Run("export", "--run", run, "--out", onnx);
         Assert.True(code == 0, err);
         Assert.Contains("embedding [N, ", output);
         Assert.Contains($"onnx:{onnx}", output);

@@ -60,6 +60,19 @@ internal static class TestUtil
         return Directory.Exists(shared) ? shared : null;
     }
 
+    /// <summary>Trains <see cref="Tiny"/> (<paramref name="name"/>, one epoch, at <paramref name="imageSize"/> px) with
+    /// the command line into <c>root/name</c>, and returns that run directory.</summary>
+    public static string TrainTiny(string root, string name, int imageSize = 32)
+    {
+        var c = Tiny(name, 1);
+        c = c with { Data = c.Data with { ImageSize = imageSize } };
+        var cfg = Path.Combine(root, $"{name}.json");
+        File.WriteAllText(cfg, System.Text.Json.JsonSerializer.Serialize(c, ConfigLoader.Json));
+        var (code, _, err) = CliHarness.Run("train", cfg, "--runs", root, "--quiet");
+        Assert.True(code == 0, err);
+        return Path.Combine(root, name);
+    }
+
     /// <summary>A tiny recognition config that trains in seconds.</summary>
     public static ExperimentConfig Tiny(string name, int epochs = 2) =>
         new()
