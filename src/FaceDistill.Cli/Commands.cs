@@ -517,7 +517,7 @@ internal static class Commands
         );
         ModelVerification.Check(modelSpec, options);
         var report = ModelVerification.Verify(modelSpec, options);
-        PrintEval(modelSpec, report);
+        PrintEval(Path.GetFileName(modelSpec), report);
         var vr = (VerificationResult)report.Detail!;
         var cal = Calibration.From(vr, $"{pp} ({options.View}, {(options.OneSide ? "one" : "both")} side(s))");
         Console.WriteLine(
