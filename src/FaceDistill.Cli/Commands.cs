@@ -515,8 +515,7 @@ internal static class Commands
             p.GetValue(crop),
             !p.GetValue(noFlip)
         );
-        ModelVerification.Check(modelSpec, options);
-        var report = ModelVerification.Verify(modelSpec, options);
+        var report = ModelVerification.Verify(modelSpec, options); // checks the model and the files first
         PrintEval(Path.GetFileName(modelSpec), report);
         var vr = (VerificationResult)report.Detail!;
         var cal = Calibration.From(vr, $"{pp} ({options.View}, {(options.OneSide ? "one" : "both")} side(s))");
