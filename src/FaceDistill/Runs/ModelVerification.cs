@@ -34,7 +34,7 @@ public static class ModelVerification
         model.EndsWith(".onnx", StringComparison.OrdinalIgnoreCase) && !model.Contains(':') ? $"onnx:{model}" : model;
 
     /// <summary>Checks the model spec and the files before any work: one line naming what is wrong.</summary>
-    public static void Check(string model, ModelVerificationOptions o)
+    private static void Check(string model, ModelVerificationOptions o)
     {
         var spec = Spec(model);
         if (!spec.StartsWith("zoo:", StringComparison.Ordinal) && !spec.StartsWith("onnx:", StringComparison.Ordinal))

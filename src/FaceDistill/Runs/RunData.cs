@@ -217,8 +217,6 @@ public static class RunData
         return (task == FaceTask.Recognition ? ExperimentData.Reindex(train) : train, val);
     }
 
-    /// <summary>The verification pairs: the config's pair list (with its landmarks), else pairs drawn from the
-    /// held-out identities.</summary>
     /// <summary>A pair list in LFW's format over an image folder, with the images' 68 landmarks where given (a CSV or
     /// "zoo": what occluded views need), the images decoded once into <see cref="DecodedCacheDir"/>.</summary>
     public static PairList LfwPairs(string pairsPath, string images, string? landmarks)
@@ -229,6 +227,8 @@ public static class RunData
         return pairs.WithImages(DecodedImages.ServeLazily(pairs.Images, DecodedCacheDir));
     }
 
+    /// <summary>The verification pairs: the config's pair list (with its landmarks), else pairs drawn from the
+    /// held-out identities.</summary>
     private static PairList? Pairs(ExperimentConfig c, IFaceDataset? val)
     {
         if (c.Eval.Pairs is not null)
