@@ -22,6 +22,57 @@ public class ExperimentTests
         "\"base\": { \"task\": \"expression\", \"data\": { \"imageSize\": 32, \"view\": \"occluded:vr\" } }";
 
     [Fact]
+    public void ARunStartsFromAPresetOrAnEarlierRunAndStatesOnlyWhatDiffers()
+    {
+        var dir = TestUtil.TempDir();
+        var plan = ExperimentPlan.Load(
+            Plan(
+                dir,
+                $"{{ \"name\": \"x\", {Base}, \"baseline\": \"a\", "
+                    + "\"presets\": { \"short\": { \"set\": { \"train.epochs\": 2, \"train.batchSize\": 8 } }, "
+                    + "\"shorter\": { \"from\": \"short\", \"set\": { \"train.epochs\": 1 } } }, "
+                    + "\"runs\": [ { \"name\": \"a\", \"from\": \"shorter\" }, "
+                    + "{ \"name\": \"b\", \"from\": \"a\", \"set\": { \"data.view\": \"clean\" } } ] }"
+            )
+        );
+        var a = plan.Config(plan.Run("a"), 1, "/r", checkFiles: false);
+        var b = plan.Config(plan.Run("b"), 1, "/r", checkFiles: false);
+        Assert.Equal((1, 8, "occluded:vr"), (a.Train.Epochs, a.Train.BatchSize, a.Data.View));
+        Assert.Equal((1, 8, "clean"), (b.Train.Epochs, b.Train.BatchSize, b.Data.View));
+        Assert.Equal(["train.batchSize", "train.epochs", "data.view"], plan.Run("b").Set.Select(kv => kv.Key));
+
+        string Err(string presets, string runs) =>
+            Assert
+                .Throws<FaceDistillException>(() =>
+                    ExperimentPlan.Load(
+                        Plan(
+                            dir,
+                            $"{{ \"name\": \"x\", {Base}, \"baseline\": \"a\", \"presets\": {presets}, "
+                                + $"\"runs\": {runs} }}"
+                        )
+                    )
+                )
+                .Message;
+        Assert.Contains(
+            "runs.a.from: 'nope' is neither a preset nor an earlier trained run",
+            Err("{}", "[ { \"name\": \"a\", \"from\": \"nope\" } ]")
+        );
+        Assert.Contains(
+            "presets.p.from: 'q' is not an earlier preset",
+            Err("{ \"p\": { \"from\": \"q\" } }", "[ { \"name\": \"a\" } ]")
+        );
+        Assert.Contains(
+            "runs: 'a' is also the name of a preset",
+            Err("{ \"a\": { \"set\": {} } }", "[ { \"name\": \"a\" } ]")
+        );
+        Assert.Contains("presets.p: unknown key 'sett'", Err("{ \"p\": { \"sett\": {} } }", "[ { \"name\": \"a\" } ]"));
+        Assert.Contains(
+            "'@t' does not name an earlier run",
+            Err("{ \"p\": { \"set\": { \"train.init\": \"@t\" } } }", "[ { \"name\": \"a\", \"from\": \"p\" } ]")
+        );
+    }
+
+    [Fact]
     public void PlansAreCheckedBeforeAnythingRuns()
     {
         var dir = TestUtil.TempDir();

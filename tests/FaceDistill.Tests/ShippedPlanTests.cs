@@ -10,8 +10,8 @@ namespace FaceDistill.Tests;
 /// the fixtures only for an intended change: <c>FACEDISTILL_WRITE_FIXTURES=1</c>.</summary>
 public class ShippedPlanTests
 {
-    private static string FixtureDir => Path.Combine(RepoPaths.Root(), "tests", "FaceDistill.Tests", "Fixtures",
-        "resolved-plans");
+    private static string FixtureDir =>
+        Path.Combine(RepoPaths.Root(), "tests", "FaceDistill.Tests", "Fixtures", "resolved-plans");
 
     public static IEnumerable<object[]> Plans() =>
         Directory
@@ -35,8 +35,9 @@ public class ShippedPlanTests
             var p = ExperimentPlan.Load(plan);
             lines = p
                 .Runs.Select(r =>
-                    r.Name + "\t" + JsonNode.Parse(ConfigLoader.ToJson(p.Config(r, p.Seeds[0], "runs", false)))!
-                        .ToJsonString()
+                    r.Name
+                    + "\t"
+                    + JsonNode.Parse(ConfigLoader.ToJson(p.Config(r, p.Seeds[0], "runs", false)))!.ToJsonString()
                 )
                 .ToList();
         }
@@ -52,11 +53,11 @@ public class ShippedPlanTests
             return;
         }
         Assert.True(File.Exists(fixture), $"{fixture} is missing (FACEDISTILL_WRITE_FIXTURES=1 writes it)");
-        var expected = File.ReadAllLines(fixture)
-            .Select(l => l.Split('\t', 2))
-            .ToDictionary(a => a[0], a => a[1]);
-        Assert.Equal(expected.Keys.Order(StringComparer.Ordinal), lines.Select(l => l.Split('\t')[0])
-            .Order(StringComparer.Ordinal));
+        var expected = File.ReadAllLines(fixture).Select(l => l.Split('\t', 2)).ToDictionary(a => a[0], a => a[1]);
+        Assert.Equal(
+            expected.Keys.Order(StringComparer.Ordinal),
+            lines.Select(l => l.Split('\t')[0]).Order(StringComparer.Ordinal)
+        );
         foreach (var l in lines)
         {
             var (name, json) = (l.Split('\t', 2)[0], l.Split('\t', 2)[1]);

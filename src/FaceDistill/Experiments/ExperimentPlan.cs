@@ -10,18 +10,22 @@ namespace FaceDistill.Experiments;
 /// <summary>An experiment: runs that differ in one axis (method), each with several seeds, evaluated identically on
 /// one or more views, compared with paired tests against the declared baseline. A plain-data file:
 /// <code>
-/// { "name": "occlusion-synthetic", "description": "...", "budget": "about 5 min on 2 CPU cores",
+/// { "name": "occlusion-synthetic", "description": "one line", "budget": "about 5 min on 2 CPU cores",
 ///   "base": { ...a run config... },
+///   "presets": { "distilled": { "set": { "train.init": "@teacher", "distill.teacher": "@teacher" } } },
 ///   "seeds": [1, 2], "views": ["clean", "occluded:vr"], "baseline": "finetune",
 ///   "runs": [ { "name": "teacher", "reference": true, "set": { "data.view": "clean" } },
 ///             { "name": "finetune", "set": { "train.init": "@teacher" } },
-///             { "name": "kd", "set": { "train.init": "@teacher", "distill.method": "kd",
-///                                      "distill.teacher": "@teacher" } } ],
+///             { "name": "kd", "from": "distilled", "set": { "distill.method": "kd" } },
+///             { "name": "kd-t2", "from": "kd", "set": { "distill.temperature": 2 } } ],
 ///   "combine": [ { "name": "kd+triplet", "of": ["kd", "triplet"] } ],
 ///   "prepare": [ { "align": "../shared/datasets/lfw/lfw", "out": "runs/aligned/lfw", "detector": "ssd",
 ///                  "fallbackBox": 0.45, "pad": 0 } ] }
 /// </code>
-/// <c>@run</c> in a value is that run's directory (for the same seed; a reference run's single directory).</summary>
+/// <c>@run</c> in a value is that run's directory (for the same seed; a reference run's single directory). A run's
+/// keys are those of its <c>from</c> (a preset, or an earlier trained run) then its own <c>set</c>; a preset may start
+/// <c>from</c> an earlier preset. Findings, narrative and measured timings belong on the plan's results page, not in
+/// its description.</summary>
 public sealed class ExperimentPlan
 {
     public required string Name { get; init; }
@@ -68,6 +72,7 @@ public sealed class ExperimentPlan
         "convergence",
         "derive",
         "crossTests",
+        "presets",
     ];
 
     /// <summary>True when the file is an experiment (it has <c>runs</c>) rather than a single run's config.</summary>

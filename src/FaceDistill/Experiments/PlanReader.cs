@@ -11,7 +11,8 @@ namespace FaceDistill.Experiments;
 /// file and the key.</summary>
 internal sealed class PlanReader
 {
-    private static readonly string[] RunKeys = ["name", "set", "reference", "teacher", "baseline"];
+    private static readonly string[] RunKeys = ["name", "from", "set", "reference", "teacher", "baseline"];
+    private static readonly string[] PresetKeys = ["from", "set"];
     private static readonly string[] AlignKeys =
     [
         "align",
@@ -148,21 +149,77 @@ internal sealed class PlanReader
         return tests;
     }
 
+    /// <summary><c>"presets": { "name": { "from": "other preset", "set": { … } } }</c>: named groups of run keys a run
+    /// starts <c>from</c>, so a variant states only what differs. A preset's keys are its <c>from</c>'s, then its own
+    /// (a later value of a key wins); <c>from</c> names an earlier preset.</summary>
+    public Dictionary<string, List<(string Key, JsonNode? Value)>> Presets()
+    {
+        var presets = new Dictionary<string, List<(string, JsonNode?)>>();
+        if (Root["presets"] is null)
+            return presets;
+        if (Root["presets"] is not JsonObject o)
+            throw Error("key 'presets' must be an object { \"name\": { \"from\": …, \"set\": { … } } }");
+        foreach (var (name, node) in o)
+        {
+            if (node is not JsonObject p)
+                throw Error($"presets.{name} must be an object {{ \"from\": …, \"set\": {{ … }} }}");
+            foreach (var (k, _) in p)
+                if (!PresetKeys.Contains(k))
+                    Fail($"presets.{name}: unknown key '{k}' (expected {string.Join(", ", PresetKeys)})");
+            var keys = new List<(string, JsonNode?)>();
+            if (p["from"] is not null)
+            {
+                var from = Str(p, "from");
+                keys.AddRange(
+                    presets.TryGetValue(from, out var earlier)
+                        ? earlier
+                        : throw Error($"presets.{name}.from: '{from}' is not an earlier preset")
+                );
+            }
+            presets[name] = Then(keys, SetOf(p, $"presets.{name}"));
+        }
+        return presets;
+    }
+
     public List<PlanRun> Runs()
     {
         if (Root["runs"] is not JsonArray runsArr || runsArr.Count == 0)
             throw Error("key 'runs' must be a non-empty list");
+        var presets = Presets();
         var runs = new List<PlanRun>();
         foreach (var node in runsArr)
         {
             if (node is not JsonObject r)
                 throw Error("every entry of 'runs' must be an object");
-            runs.Add(Run(r, runs));
+            runs.Add(Run(r, runs, presets));
         }
         return runs;
     }
 
-    private PlanRun Run(JsonObject r, List<PlanRun> earlier)
+    /// <summary>The keys of <paramref name="first"/> then those of <paramref name="then"/>; a key set in both keeps
+    /// only its later value (in its later place).</summary>
+    private static List<(string Key, JsonNode? Value)> Then(
+        List<(string Key, JsonNode? Value)> first,
+        List<(string Key, JsonNode? Value)> then
+    ) => first.Where(kv => then.All(t => t.Key != kv.Key)).Concat(then).ToList();
+
+    /// <summary>The keys of an object's <c>set</c>, in order.</summary>
+    private List<(string Key, JsonNode? Value)> SetOf(JsonObject r, string where)
+    {
+        var set = new List<(string, JsonNode?)>();
+        if (r["set"] is JsonObject s)
+            foreach (var (k, v) in s)
+                set.Add((k, v?.DeepClone()));
+        else if (r["set"] is not null)
+            Fail($"{where}.set must be an object of config keys");
+        return set;
+    }
+
+    private PlanRun Run(
+        JsonObject r,
+        List<PlanRun> earlier,
+        Dictionary<string, List<(string Key, JsonNode? Value)>> presets
+    )
     {
         foreach (var (k, _) in r)
             if (!RunKeys.Contains(k))
@@ -170,21 +227,30 @@ internal sealed class PlanReader
         var rn = Str(r, "name");
         if (earlier.Any(x => x.Name == rn))
             Fail($"runs: '{rn}' appears twice");
+        if (presets.ContainsKey(rn))
+            Fail($"runs: '{rn}' is also the name of a preset");
+        // a run starts from a preset's keys or an earlier run's, then sets its own (a later value of a key wins)
         var set = new List<(string, JsonNode?)>();
-        if (r["set"] is JsonObject s)
-            foreach (var (k, v) in s)
-            {
-                if (
-                    v is JsonValue jv
-                    && jv.TryGetValue<string>(out var str)
-                    && str.StartsWith('@')
-                    && !earlier.Any(x => x.Name == str[1..])
-                )
-                    Fail($"runs.{rn}.set.{k}: '{str}' does not name an earlier run");
-                set.Add((k, v?.DeepClone()));
-            }
-        else if (r["set"] is not null)
-            Fail($"runs.{rn}.set must be an object of config keys");
+        if (r["from"] is not null)
+        {
+            var from = Str(r, "from");
+            set.AddRange(
+                (
+                    presets.TryGetValue(from, out var preset) ? preset
+                    : earlier.FirstOrDefault(x => x.Name == from) is { Teacher: null } run ? run.Set
+                    : throw Error($"runs.{rn}.from: '{from}' is neither a preset nor an earlier trained run")
+                ).Select(kv => (kv.Key, kv.Value?.DeepClone()))
+            );
+        }
+        set = Then(set, SetOf(r, $"runs.{rn}"));
+        foreach (var (k, v) in set)
+            if (
+                v is JsonValue jv
+                && jv.TryGetValue<string>(out var str)
+                && str.StartsWith('@')
+                && !earlier.Any(x => x.Name == str[1..])
+            )
+                Fail($"runs.{rn}.set.{k}: '{str}' does not name an earlier run");
         bool reference = r["reference"] is JsonValue refv && refv.TryGetValue<bool>(out var b) && b;
         string? teacher = r["teacher"] is null ? null : Str(r, "teacher");
         if (teacher is not null)
