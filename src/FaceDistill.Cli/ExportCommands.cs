@@ -3,7 +3,7 @@ using System.Globalization;
 using FaceDistill.Core;
 using FaceDistill.Evaluation;
 using FaceDistill.Export;
-using FaceDistill.Models.Onnx;
+using FaceDistill.Graphs.Onnx;
 using FaceDistill.Runs;
 
 namespace FaceDistill.Cli;

@@ -10,23 +10,60 @@ namespace FaceDistill.Tests;
 /// </summary>
 public class ArchitectureTests
 {
-    /// <summary>Bottom to top; a layer may use the ones before it.</summary>
-    public static readonly string[] Layers =
+    /// <summary>Bottom to top, each layer with the layers it may use (docs/architecture.md). Siblings — layers neither
+    /// of which lists the other, such as Graphs and Config, Training and Faces, Omni and Runs — never refer to each
+    /// other: a layer uses only what it names here.</summary>
+    public static readonly (string Layer, string[] Uses)[] Layers =
     [
-        "Core",
-        "Plots",
-        "Config",
-        "Data",
-        "Faces",
-        "Models",
-        "Export",
-        "Distillation",
-        "Evaluation",
-        "Training",
-        "Omni",
-        "Runs",
-        "Experiments",
+        ("Core", []),
+        ("Graphs", ["Core"]),
+        ("Plots", ["Core"]),
+        ("Config", ["Core"]),
+        ("Data", ["Core", "Plots", "Config"]),
+        ("Faces", ["Core", "Graphs", "Plots", "Config", "Data"]),
+        ("Models", ["Core", "Graphs", "Plots", "Config", "Data", "Faces"]),
+        ("Export", ["Core", "Graphs", "Plots", "Config", "Data", "Faces", "Models"]),
+        ("Distillation", ["Core", "Graphs", "Plots", "Config", "Data", "Faces", "Models", "Export"]),
+        ("Evaluation", ["Core", "Graphs", "Plots", "Config", "Data", "Faces", "Models", "Export", "Distillation"]),
+        ("Training", ["Core", "Plots", "Config", "Data", "Models", "Distillation", "Evaluation"]),
+        ("Omni", ["Core", "Plots", "Config", "Data", "Faces", "Models", "Distillation", "Evaluation", "Training"]),
+        (
+            "Runs",
+            [
+                "Core",
+                "Graphs",
+                "Plots",
+                "Config",
+                "Data",
+                "Faces",
+                "Models",
+                "Export",
+                "Distillation",
+                "Evaluation",
+                "Training",
+            ]
+        ),
+        (
+            "Experiments",
+            [
+                "Core",
+                "Graphs",
+                "Plots",
+                "Config",
+                "Data",
+                "Faces",
+                "Models",
+                "Export",
+                "Distillation",
+                "Evaluation",
+                "Training",
+                "Omni",
+                "Runs",
+            ]
+        ),
     ];
+
+    private static string[]? UsesOf(string layer) => Layers.FirstOrDefault(l => l.Layer == layer).Uses;
 
     private static readonly Assembly Library = typeof(FaceDistill.Core.FaceDistillException).Assembly;
 
@@ -43,7 +80,7 @@ public class ArchitectureTests
         var unknown = Library
             .GetTypes()
             .Select(t => LayerOf(t.Namespace))
-            .Where(l => l is not null && !Layers.Contains(l))
+            .Where(l => l is not null && UsesOf(l) is null)
             .Distinct()
             .ToList();
         Assert.True(unknown.Count == 0, $"namespaces outside the layers: {string.Join(", ", unknown)}");
@@ -56,19 +93,30 @@ public class ArchitectureTests
     }
 
     [Fact]
-    public void NoNamespaceDependsOnALayerAboveIt()
+    public void EveryLayerUsesOnlyTheLayersItNames()
     {
         var violations = new SortedSet<string>();
         foreach (var (from, to) in References(Library))
         {
             string? a = LayerOf(from.Namespace),
                 b = LayerOf(to.Namespace);
-            if (a is null || b is null || to.Assembly != Library)
+            if (a is null || b is null || a == b || to.Assembly != Library)
                 continue;
-            if (Array.IndexOf(Layers, b) > Array.IndexOf(Layers, a))
+            if (!UsesOf(a)!.Contains(b))
                 violations.Add($"{from.Namespace} ({a}) → {to.FullName} ({b})");
         }
-        Assert.True(violations.Count == 0, "references up the layers:\n" + string.Join("\n", violations));
+        Assert.True(violations.Count == 0, "references up or sideways:\n" + string.Join("\n", violations));
+    }
+
+    [Fact]
+    public void TheLayersAreOrderedAndUseNothingAboveThem()
+    {
+        for (int i = 0; i < Layers.Length; i++)
+            foreach (var used in Layers[i].Uses)
+            {
+                int j = Array.FindIndex(Layers, l => l.Layer == used);
+                Assert.True(j >= 0 && j < i, $"{Layers[i].Layer} names {used}, which is not a layer below it");
+            }
     }
 
     [Fact]

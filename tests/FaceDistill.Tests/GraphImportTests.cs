@@ -1,6 +1,7 @@
 using System.Text.Json;
 using FaceDistill.Core;
 using FaceDistill.Distillation.Teachers;
+using FaceDistill.Graphs.Tfjs;
 using static TorchSharp.torch;
 
 namespace FaceDistill.Tests;

@@ -2,9 +2,9 @@ using FaceDistill.Core;
 using FaceDistill.Data;
 using FaceDistill.Distillation.Teachers;
 using FaceDistill.Export;
+using FaceDistill.Graphs.Onnx;
 using FaceDistill.Models;
 using FaceDistill.Models.Heads;
-using FaceDistill.Models.Onnx;
 using Google.Protobuf;
 using static TorchSharp.torch;
 

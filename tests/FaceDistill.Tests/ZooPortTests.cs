@@ -3,6 +3,7 @@ using FaceDistill.Core;
 using FaceDistill.Data;
 using FaceDistill.Faces;
 using FaceDistill.Faces.Zoo;
+using FaceDistill.Graphs.Tfjs;
 
 namespace FaceDistill.Tests;
 

@@ -1,6 +1,7 @@
 using System.Buffers.Binary;
 using FaceDistill.Core;
 using FaceDistill.Faces.Zoo;
+using FaceDistill.Graphs.Tfjs;
 
 namespace FaceDistill.Tests;
 

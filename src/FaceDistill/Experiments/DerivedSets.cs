@@ -192,7 +192,7 @@ public static class DerivedSets
                     );
                 }
                 AtomicFile.WriteAllText(Path.Combine(tmp, "mined.csv"), string.Join('\n', rows) + "\n");
-                FaceSetWriter.Grid(Path.Combine(tmp, "grid.png"), names, images, cell: Math.Min(size, 64));
+                ImageGrid.Write(Path.Combine(tmp, "grid.png"), names, images, cell: Math.Min(size, 64));
                 summary = summary with { Seconds = b.Clock.Elapsed.TotalSeconds };
                 WriteSummary(tmp, step, b.Key, summary, new { stats.Known, stats.Correct });
             },
@@ -245,7 +245,7 @@ public static class DerivedSets
                 .Range(0, set.Count)
                 .Select(i =>
                     (
-                        (Func<RgbImage>)(() => FaceSetWriter.FromTensorData(set.Pixels.AsSpan(i * per, per), size)),
+                        (Func<RgbImage>)(() => ImageGrid.FromTensorData(set.Pixels.AsSpan(i * per, per), size)),
                         set.Labels[i]
                     )
                 )
@@ -258,7 +258,7 @@ public static class DerivedSets
                 images,
                 tmp =>
                 {
-                    FaceSetWriter.Grid(Path.Combine(tmp, "grid.png"), names, images, cell: Math.Max(size, 48));
+                    ImageGrid.Write(Path.Combine(tmp, "grid.png"), names, images, cell: Math.Max(size, 48));
                     if (soft is not null)
                         SoftLabels.Write(
                             Path.Combine(tmp, SoftLabels.FileName),
@@ -333,7 +333,7 @@ public static class DerivedSets
     {
         var dst = new float[3 * size * size];
         Augment.ToTensorData(img, size, 1.0, AugmentOptions.None, null, dst);
-        return FaceSetWriter.FromTensorData(dst, size);
+        return ImageGrid.FromTensorData(dst, size);
     }
 
     private static string F(float x) => x.ToString("0.####", CultureInfo.InvariantCulture);

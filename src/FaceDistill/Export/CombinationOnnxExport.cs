@@ -1,6 +1,6 @@
 using FaceDistill.Core;
+using FaceDistill.Graphs.Onnx;
 using FaceDistill.Models;
-using FaceDistill.Models.Onnx;
 using Microsoft.ML.OnnxRuntime;
 using TorchSharp;
 using static TorchSharp.torch;

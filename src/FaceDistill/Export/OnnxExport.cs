@@ -1,7 +1,7 @@
 using FaceDistill.Core;
 using FaceDistill.Data;
+using FaceDistill.Graphs.Onnx;
 using FaceDistill.Models;
-using FaceDistill.Models.Onnx;
 using Microsoft.ML.OnnxRuntime;
 using TorchSharp;
 using static TorchSharp.torch;

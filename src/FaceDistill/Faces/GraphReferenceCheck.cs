@@ -2,6 +2,7 @@ using System.Text.Json;
 using FaceDistill.Core;
 using FaceDistill.Data;
 using FaceDistill.Faces.Zoo;
+using FaceDistill.Graphs.Tfjs;
 using static TorchSharp.torch;
 
 namespace FaceDistill.Faces;

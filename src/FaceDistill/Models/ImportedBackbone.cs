@@ -1,4 +1,5 @@
 using FaceDistill.Faces.Zoo;
+using FaceDistill.Graphs.Onnx;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -15,7 +16,7 @@ namespace FaceDistill.Models;
 /// eval modes compute the same function. The weights come from the installed package at construction and from the
 /// checkpoint when a trained run is loaded.
 /// </summary>
-public sealed class ImportedBackbone : Backbone, Onnx.IOnnxExportable
+public sealed class ImportedBackbone : Backbone, IOnnxExportable
 {
     private readonly GraphFaceNet _net;
     private readonly Linear? _projection;
@@ -49,8 +50,8 @@ public sealed class ImportedBackbone : Backbone, Onnx.IOnnxExportable
 
     /// <summary>The same computation as ONNX operators: [−1, 1] → [0, 1], TF-legacy bilinear resize (ONNX Resize,
     /// linear, asymmetric coordinates) when the input size differs from the net's, × Scale + Offset, the graph
-    /// (<see cref="Onnx.TfjsGraphOnnx"/>), the projection.</summary>
-    public string ExportOnnx(Onnx.OnnxGraph g, string x)
+    /// (<see cref="TfjsGraphOnnx"/>), the projection.</summary>
+    public string ExportOnnx(OnnxGraph g, string x)
     {
         var unit = g.Node("Mul", [g.Node("Add", [x, g.Constant("one", [1f], [])]), g.Constant("half", [0.5f], [])]);
         if (InputSize != Spec.InputSize)
@@ -67,7 +68,7 @@ public sealed class ImportedBackbone : Backbone, Onnx.IOnnxExportable
             "Add",
             [g.Node("Mul", [unit, g.Constant("scale", [Spec.Scale], [])]), g.Constant("offset", [Spec.Offset], [])]
         );
-        var e = Onnx.TfjsGraphOnnx.Export(g, _net.Module, input, Spec.Output);
+        var e = TfjsGraphOnnx.Export(g, _net.Module, input, Spec.Output);
         return _projection is null ? e : g.Module(_projection, e);
     }
 }

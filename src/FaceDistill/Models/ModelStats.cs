@@ -1,3 +1,4 @@
+using FaceDistill.Graphs.Tfjs;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -33,7 +34,7 @@ public sealed record ModelStats(string Name, int InputSize, long Parameters, lon
                 );
                 removers.Add(() => h.remove());
             }
-            else if (m is Faces.Zoo.TfjsGraphModule graph)
+            else if (m is Graphs.Tfjs.TfjsGraphModule graph)
             {
                 graph.MacCounter = n => macs += n;
                 removers.Add(() => graph.MacCounter = null);

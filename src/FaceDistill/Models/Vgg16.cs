@@ -1,4 +1,4 @@
-using FaceDistill.Models.Onnx;
+using FaceDistill.Graphs.Onnx;
 using TorchSharp;
 using static TorchSharp.torch;
 

@@ -168,14 +168,14 @@ public static class TrainingRun
                         .Select(k =>
                             (
                                 (Func<RgbImage>)(
-                                    () => Omni.FaceSetWriter.FromTensorData(batch.Views[v].AsSpan(k * per, per), size)
+                                    () => ImageGrid.FromTensorData(batch.Views[v].AsSpan(k * per, per), size)
                                 ),
                                 row
                             )
                         )
             )
             .ToList();
-        Omni.FaceSetWriter.Grid(path, views, cells, perRow: 10, cell: Math.Max(48, Math.Min(size, 96)));
+        ImageGrid.Write(path, views, cells, perRow: 10, cell: Math.Max(48, Math.Min(size, 96)));
     }
 
     /// <summary>The run directory, refusing to resume a run that was started with another config.</summary>

@@ -32,7 +32,7 @@ public static class ConvolutionPath
         double? NativeChannelsLastSeconds = null
     );
 
-    public static string CacheFile => Path.Combine(Faces.Zoo.ModelZoo.Home, "probes", "convolution-path.json");
+    public static string CacheFile => Path.Combine(CacheHome.Path, "probes", "convolution-path.json");
 
     /// <summary>The path for a model shape <paramref name="key"/>: forced by the environment, else the cached probe,
     /// else a fresh probe — <paramref name="stepSeconds"/>(oneDnn, channelsLast) runs the run's train step and

@@ -1,5 +1,6 @@
 using FaceDistill.Core;
 using FaceDistill.Faces.Zoo;
+using FaceDistill.Graphs.Onnx;
 using static TorchSharp.torch;
 
 namespace FaceDistill.Distillation.Teachers;
@@ -80,7 +81,7 @@ public sealed class GraphFaceNetTeacher(GraphFaceNet net, string? home = null) :
     private string OnnxFile(int size)
     {
         var key =
-            $"{net.Spec.Name}|{size}|{net.Spec.Preprocessing}|{net.Spec.Output}|{Models.Onnx.OnnxGraph.Opset}|"
+            $"{net.Spec.Name}|{size}|{net.Spec.Preprocessing}|{net.Spec.Output}|{Graphs.Onnx.OnnxGraph.Opset}|"
             + HumanZoo.ModelChecksums(net.Spec.Name, home);
         var hash = TextHash.Sha256Hex(key, 16);
         var dir = Path.Combine(home ?? ModelZoo.Home, "onnx");

@@ -1,3 +1,4 @@
+using FaceDistill.Graphs.Tfjs;
 using static TorchSharp.torch;
 using F = TorchSharp.torch.nn.functional;
 

@@ -1,4 +1,5 @@
 using FaceDistill.Data;
+using FaceDistill.Graphs.Tfjs;
 using static TorchSharp.torch;
 
 namespace FaceDistill.Faces.Zoo;

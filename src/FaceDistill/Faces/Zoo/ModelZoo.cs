@@ -4,6 +4,7 @@ using System.IO.Compression;
 using System.Security.Cryptography;
 using System.Text.Json;
 using FaceDistill.Core;
+using FaceDistill.Graphs.Tfjs;
 
 namespace FaceDistill.Faces.Zoo;
 
@@ -30,10 +31,8 @@ public static class ModelZoo
         ["face_landmark_68_tiny_model"] = 77_224,
     };
 
-    public static string Home =>
-        Environment.GetEnvironmentVariable("FACEDISTILL_HOME") is { Length: > 0 } h
-            ? h
-            : Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".cache", "facedistill");
+    /// <summary>Where the nets are installed: <see cref="CacheHome"/>.</summary>
+    public static string Home => CacheHome.Path;
 
     public static string ModelDir(string? home = null) => Path.Combine(home ?? Home, $"face-api-{Version}", "model");
 

@@ -1,4 +1,5 @@
 using FaceDistill.Data;
+using FaceDistill.Graphs.Tfjs;
 using TorchSharp;
 using static TorchSharp.torch;
 using F = TorchSharp.torch.nn.functional;

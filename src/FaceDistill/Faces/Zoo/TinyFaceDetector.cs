@@ -1,5 +1,6 @@
 using FaceDistill.Core;
 using FaceDistill.Data;
+using FaceDistill.Graphs.Tfjs;
 using static TorchSharp.torch;
 using F = TorchSharp.torch.nn.functional;
 

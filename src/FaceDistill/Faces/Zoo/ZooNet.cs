@@ -1,4 +1,5 @@
 using FaceDistill.Core;
+using FaceDistill.Graphs.Tfjs;
 using TorchSharp;
 using static TorchSharp.torch;
 

@@ -1,6 +1,6 @@
 using System.Text;
 
-namespace FaceDistill.Models.Onnx;
+namespace FaceDistill.Graphs.Onnx;
 
 /// <summary>
 /// The protocol-buffers wire format, as much of it as an ONNX file needs: varints, fixed32 floats and length-delimited

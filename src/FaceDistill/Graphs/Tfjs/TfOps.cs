@@ -2,7 +2,7 @@ using TorchSharp;
 using static TorchSharp.torch;
 using F = TorchSharp.torch.nn.functional;
 
-namespace FaceDistill.Faces.Zoo;
+namespace FaceDistill.Graphs.Tfjs;
 
 /// <summary>TensorFlow semantics on TorchSharp NCHW tensors (faceapi/SPEC.md §0.3). TF "SAME" padding is asymmetric:
 /// per dimension <c>out = ceil(in/s)</c>, <c>total = max((out−1)·s + k − in, 0)</c>, <c>before = ⌊total/2⌋</c>,

@@ -3,7 +3,7 @@ using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 
-namespace FaceDistill.Models.Onnx;
+namespace FaceDistill.Graphs.Onnx;
 
 /// <summary>A module whose forward is more than a chain of its children (residual blocks, backbones, heads): it writes
 /// its own inference graph, calling <see cref="OnnxGraph.Module"/> on its children.</summary>

@@ -1,7 +1,7 @@
 using System.Text.Json;
 using FaceDistill.Core;
 
-namespace FaceDistill.Faces.Zoo;
+namespace FaceDistill.Graphs.Tfjs;
 
 /// <summary>One node of a tfjs graph model: its op, its inputs (node names, <c>:k</c> output suffixes dropped) and its
 /// attributes as tfjs writes them (<c>{"i": "2"}</c>, <c>{"list": {"i": [...]}}</c>, <c>{"s": base64}</c>,

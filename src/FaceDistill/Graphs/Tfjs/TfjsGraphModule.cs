@@ -4,7 +4,7 @@ using TorchSharp.Modules;
 using static TorchSharp.torch;
 using F = TorchSharp.torch.nn.functional;
 
-namespace FaceDistill.Faces.Zoo;
+namespace FaceDistill.Graphs.Tfjs;
 
 /// <summary>
 /// A <see cref="TfjsGraph"/> as a TorchSharp module: each node mapped to a TorchSharp operation and executed in

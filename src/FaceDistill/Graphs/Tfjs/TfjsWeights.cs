@@ -2,7 +2,7 @@ using System.Buffers.Binary;
 using System.Text.Json;
 using FaceDistill.Core;
 
-namespace FaceDistill.Faces.Zoo;
+namespace FaceDistill.Graphs.Tfjs;
 
 /// <summary>One entry of a tfjs weights manifest.</summary>
 public sealed record TfjsEntry(string Name, int[] Shape, string Dtype, string? QuantDtype, double Scale, double Min)

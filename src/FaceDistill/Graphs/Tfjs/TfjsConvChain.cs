@@ -1,4 +1,4 @@
-namespace FaceDistill.Faces.Zoo;
+namespace FaceDistill.Graphs.Tfjs;
 
 /// <summary>
 /// A convolution and the per-channel affine map and clipping that follow it in a frozen TF graph, found once at load

@@ -1,7 +1,7 @@
-using FaceDistill.Faces.Zoo;
+using FaceDistill.Graphs.Tfjs;
 using static TorchSharp.torch;
 
-namespace FaceDistill.Models.Onnx;
+namespace FaceDistill.Graphs.Onnx;
 
 /// <summary>
 /// An imported tfjs graph (<see cref="TfjsGraphModule"/>) written as ONNX operators, node for node in its execution
