@@ -1,5 +1,6 @@
 using FaceDistill.Config;
 using FaceDistill.Core;
+using FaceDistill.Distillation;
 using FaceDistill.Models;
 using FaceDistill.Training;
 
@@ -94,18 +95,16 @@ public class DistillationRunTests
         var zero = plain with
         {
             Name = "ddl-zero",
-            Distill = new DistillConfig
-            {
-                Method = "ddl",
-                HardView = "lowres:8",
-                Weight = 0,
-            },
+            Distill = new DistillConfig { Method = "ddl", Weight = 0 }.With(
+                DistributionDistillationLoss.HardView,
+                "lowres:8"
+            ),
         };
         TrainingRun.Execute(zero, root, ExistingRun.Refuse);
         var on = plain with
         {
             Name = "ddl-on",
-            Distill = new DistillConfig { Method = "ddl", HardView = "lowres:8" },
+            Distill = new DistillConfig { Method = "ddl" }.With(DistributionDistillationLoss.HardView, "lowres:8"),
         };
         var r = TrainingRun.Execute(on, root, ExistingRun.Refuse);
         Assert.True(double.IsFinite(r.Result.FinalLoss));

@@ -177,7 +177,7 @@ public class LabelFreeTests
         Assert.Contains("cannot run", probe.Message);
         Assert.False(Directory.Exists(Path.Combine(root, "probe", "checkpoints")));
         var cfg = RunConfig.Load(null, overrides);
-        Assert.Equal(1.0, cfg.Distill.Number("relational"));
+        Assert.Equal(1.0, cfg.Distill.Get(LabelFreeDistillation.Relational));
         var run = TrainingRun.Execute(cfg, root, ExistingRun.Refuse);
         Assert.Equal(60, run.Data.Train.Count);
         Assert.Equal(0, run.Data.Classes);
@@ -323,7 +323,7 @@ public class LabelFreeTests
             "train.epochs=3",
         ];
         var cfg = RunConfig.Load(null, [.. anchored, "name=anchored", "model.embeddingSize=32"]);
-        Assert.Equal(0.5, cfg.Distill.Number("ridge"));
+        Assert.Equal(0.5, cfg.Distill.Get(LabelFreeDistillation.Ridge));
         var run = TrainingRun.Execute(cfg, root, ExistingRun.Refuse);
         Assert.True(double.IsFinite(run.Result.FinalLoss));
         Assert.NotNull(run.Result.FinalEval);
@@ -359,7 +359,10 @@ public class LabelFreeTests
             Assert.Contains(key.Split('=')[0], message);
             Assert.Contains("read only with distill.anchor", message);
         }
-        Assert.Equal(0.5, RunConfig.Load(null, [.. plain, "distill.ridge=0.5"]).Distill.Number("ridge"));
+        Assert.Equal(
+            0.5,
+            RunConfig.Load(null, [.. plain, "distill.ridge=0.5"]).Distill.Get(LabelFreeDistillation.Ridge)
+        );
         Assert.Contains("distill.anchor", Refused($"distill.anchor={Path.Combine(root, "missing")}"));
         Assert.Contains(
             "distill.anchor",

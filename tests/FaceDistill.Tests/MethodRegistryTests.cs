@@ -28,14 +28,16 @@ public class MethodRegistryTests
         }
     }
 
+    private static readonly NumberKey Strength = new("strength", 0.5);
+
     private static readonly DistillMethod Shrink = new()
     {
         Name = "shrink",
         Paper = "(a test)",
         Teacher = TeacherOutput.None,
-        Keys = new Dictionary<string, object?> { ["strength"] = 0.5 },
-        Validate = (c, checks) => checks.Positive("distill.strength", c.Distill.Number("strength")),
-        Create = (d, _) => new ShrinkTerm(d.Number("strength")),
+        Keys = [Strength],
+        Validate = (c, checks) => checks.Positive(Strength.Path, c.Distill.Get(Strength)),
+        Create = (d, _) => new ShrinkTerm(d.Get(Strength)),
     };
 
     [Fact]
@@ -43,8 +45,8 @@ public class MethodRegistryTests
     {
         using var _ = DistillationMethods.Use(DistillationMethods.Builtin.With(Shrink));
         var cfg = RunConfig.Load(null, ["distill.method=shrink", "distill.strength=0.25"]);
-        Assert.Equal(0.25, cfg.Distill.Number("strength"));
-        Assert.Equal(0.5, RunConfig.Load(null, ["distill.method=shrink"]).Distill.Number("strength")); // its default
+        Assert.Equal(0.25, cfg.Distill.Get(Strength));
+        Assert.Equal(0.5, RunConfig.Load(null, ["distill.method=shrink"]).Distill.Get(Strength)); // its default
         Assert.Contains(
             "key 'distill.strength' must be positive",
             Assert
@@ -91,11 +93,17 @@ public class MethodRegistryTests
         var teacher = TestUtil.TempDir();
         File.WriteAllText(Path.Combine(teacher, "config.json"), "{}");
         // DKD's β is its paper's 8, GKD's 4: no shared default leaks from one method to another
-        Assert.Equal(8, RunConfig.Load(null, ["distill.method=dkd", $"distill.teacher={teacher}"]).Distill.Beta);
-        Assert.Equal(4, RunConfig.Load(null, ["distill.method=gkd", $"distill.teacher={teacher}"]).Distill.Beta);
+        Assert.Equal(
+            8,
+            RunConfig.Load(null, ["distill.method=dkd", $"distill.teacher={teacher}"]).Distill.Get(DecoupledKd.Beta)
+        );
+        Assert.Equal(
+            4,
+            RunConfig.Load(null, ["distill.method=gkd", $"distill.teacher={teacher}"]).Distill.Get(GroupedKd.Beta)
+        );
         Assert.Equal(
             0.93,
-            RunConfig.Load(null, ["distill.method=gkd", $"distill.teacher={teacher}"]).Distill.Threshold
+            RunConfig.Load(null, ["distill.method=gkd", $"distill.teacher={teacher}"]).Distill.Get(GroupedKd.Threshold)
         );
         // a key of another method is an error naming it
         var e = Assert.Throws<FaceDistillException>(() =>

@@ -2,6 +2,7 @@ using FaceDistill.Config;
 using FaceDistill.Core;
 using FaceDistill.Data;
 using FaceDistill.Data.Synthetic;
+using FaceDistill.Distillation;
 using FaceDistill.Distillation.Teachers;
 using FaceDistill.Training;
 using TorchSharp;
@@ -179,8 +180,7 @@ public class TeacherCacheTests
                 Method = "gkd",
                 Teacher = "zoo:recognition",
                 CacheDir = Path.Combine(root, "cache"),
-                RampEpochs = 0,
-            },
+            }.With(LogitDistillation.RampEpochs, 0.0),
         };
         RunConfig.Resolve(cfg, "test");
         var run = TrainingRun.Execute(cfg, root, ExistingRun.Refuse);

@@ -18,10 +18,11 @@ public sealed record ExperimentConfig
 }
 
 /// <summary>
-/// Distillation from a teacher, added to the task loss (loss = task + weight(step) · term). Which keys a method reads,
-/// and their defaults, are stated once in its entry of <c>Distillation.DistillationMethods</c>; a key the chosen method
-/// does not read is rejected. The keys below without a default are method keys (null = the method's default, filled in
-/// when the config is resolved, so a run's config.json records the values it used).
+/// Distillation from a teacher, added to the task loss (loss = task + weight(step) · term). The properties are the keys
+/// every method (method, weight) or every method with a teacher (teacher, lambda, cache, cacheDir, teacherSize)
+/// reads; a method's own keys are <see cref="MethodKey"/>s stated once in its entry of
+/// <c>Distillation.DistillationMethods</c> and held in <see cref="Extra"/>. A key the chosen method does not read is
+/// rejected; defaults are filled in when the config is resolved, so a run's config.json records the values it used.
 /// </summary>
 public sealed record DistillConfig
 {
@@ -50,59 +51,43 @@ public sealed record DistillConfig
     /// <c>cache</c>. Teacher methods.</summary>
     public int? TeacherSize { get; init; }
 
-    /// <summary>kd, dkd, gkd: softmax temperature τ.</summary>
-    public double? Temperature { get; init; }
-
-    /// <summary>GKD: weight of Binary-KD; DKD: of TCKD.</summary>
-    public double? Alpha { get; init; }
-
-    /// <summary>GKD: weight of Primary-KD; DKD: of NCKD.</summary>
-    public double? Beta { get; init; }
-
-    /// <summary>GKD: cumulative-probability threshold of the primary group.</summary>
-    public double? Threshold { get; init; }
-
-    /// <summary>GKD: a fixed top-k primary group instead of the threshold (0 = use the threshold).</summary>
-    public int? TopK { get; init; }
-
-    /// <summary>kd, dkd, gkd: linear ramp of the weight over this many epochs; 0 = constant.</summary>
-    public double? RampEpochs { get; init; }
-
-    /// <summary>kd, dkd, gkd: scale s of the centroid logits s·cos(e, μ_c) given to an embedding-only teacher
-    /// (null = the student head's s).</summary>
-    public double? CentroidScale { get; init; }
-
-    /// <summary>feature: cosine | l2</summary>
-    public string? FeatureLoss { get; init; }
-
-    /// <summary>triplet: the margin α of max(0, ‖a−p‖² − ‖a−n‖² + α), on unit-length embeddings.</summary>
-    public double? Margin { get; init; }
-
-    /// <summary>triplet: the negative of each anchor — semihard, hardest, or random.</summary>
-    public string? Mining { get; init; }
-
-    /// <summary>triplet on the age task: the classes are age bins of this many years.</summary>
-    public double? AgeBin { get; init; }
-
-    /// <summary>ddl: the degraded view of the hard branch, e.g. lowres:16.</summary>
-    public string? HardView { get; init; }
-
-    /// <summary>Keys of methods that declare their own (a plug-in method needs no property here): whatever the chosen
-    /// method declares in its registry entry; any other key is rejected when the config is resolved.</summary>
+    /// <summary>The chosen method's own keys (<see cref="MethodKey"/>s declared in its registry entry, e.g. kd's
+    /// <c>temperature</c>, triplet's <c>margin</c>); any key the method does not declare is rejected when the config is
+    /// resolved, which also fills in the defaults.</summary>
     [System.Text.Json.Serialization.JsonExtensionData]
     public Dictionary<string, System.Text.Json.JsonElement>? Extra { get; init; }
 
-    /// <summary>A method's own key (from <see cref="Extra"/>) as a number.</summary>
-    public double Number(string key) =>
-        Extra is not null && Extra.TryGetValue(key, out var v) && v.ValueKind == System.Text.Json.JsonValueKind.Number
-            ? v.GetDouble()
-            : throw new InvalidOperationException($"distill.{key} is not set (resolve the config first)");
+    /// <summary>A number key's value (resolved configs hold every key with a default).</summary>
+    public double Get(NumberKey key) => Find(key) ?? throw NotSet(key);
 
-    /// <summary>A method's own key (from <see cref="Extra"/>) as a string, null when it is not set.</summary>
-    public string? Text(string key) =>
-        Extra is not null && Extra.TryGetValue(key, out var v) && v.ValueKind == System.Text.Json.JsonValueKind.String
-            ? v.GetString()
-            : null;
+    /// <summary>A number key's value, null when it is unset.</summary>
+    public double? Find(NumberKey key) =>
+        Value(key) is { ValueKind: System.Text.Json.JsonValueKind.Number } v ? v.GetDouble() : null;
+
+    /// <summary>An integer key's value (resolved configs hold every key with a default).</summary>
+    public int Get(IntegerKey key) =>
+        Value(key) is { ValueKind: System.Text.Json.JsonValueKind.Number } v ? v.GetInt32() : throw NotSet(key);
+
+    /// <summary>A string key's value (resolved configs hold every key with a default).</summary>
+    public string Get(TextKey key) => Find(key) ?? throw NotSet(key);
+
+    /// <summary>A string key's value, null when it is unset.</summary>
+    public string? Find(TextKey key) =>
+        Value(key) is { ValueKind: System.Text.Json.JsonValueKind.String } v ? v.GetString() : null;
+
+    /// <summary>The section with <paramref name="key"/> set to <paramref name="value"/> (configs built in code: tests,
+    /// plug-ins).</summary>
+    public DistillConfig With(MethodKey key, object? value) =>
+        this with
+        {
+            Extra = new(Extra ?? []) { [key.Name] = System.Text.Json.JsonSerializer.SerializeToElement(value) },
+        };
+
+    private System.Text.Json.JsonElement? Value(MethodKey key) =>
+        Extra is not null && Extra.TryGetValue(key.Name, out var v) ? v : null;
+
+    private static InvalidOperationException NotSet(MethodKey key) =>
+        new($"{key.Path} is not set (resolve the config first)");
 }
 
 public sealed record DataConfig

@@ -13,6 +13,12 @@ namespace FaceDistill.Distillation;
 /// </summary>
 public static class DecoupledKd
 {
+    /// <summary>α: the weight of TCKD, the target-class KL.</summary>
+    public static readonly NumberKey Alpha = new("alpha", 1.0);
+
+    /// <summary>β: the weight of NCKD, the KL over the non-target classes.</summary>
+    public static readonly NumberKey Beta = new("beta", 8.0);
+
     public static Tensor Loss(
         Tensor teacherLogits,
         Tensor studentLogits,
@@ -39,26 +45,26 @@ public static class DecoupledKd
         Name = "dkd",
         Paper = "Zhao et al., Decoupled Knowledge Distillation, CVPR 2022",
         Teacher = TeacherOutput.Logits,
-        Keys = new Dictionary<string, object?>(LogitDistillation.SharedKeys) { ["alpha"] = 1.0, ["beta"] = 8.0 },
+        Keys = [.. LogitDistillation.SharedKeys, Alpha, Beta],
         Validate = (c, checks) =>
         {
             LogitDistillation.ValidateShared(c, checks);
             LogitDistillation.RequireClasses(c, checks);
-            checks.NonNegative("distill.alpha", c.Distill.Alpha!.Value);
-            checks.NonNegative("distill.beta", c.Distill.Beta!.Value);
+            checks.NonNegative(Alpha.Path, c.Distill.Get(Alpha));
+            checks.NonNegative(Beta.Path, c.Distill.Get(Beta));
         },
         Create = (d, ctx) =>
         {
-            double t = d.Temperature!.Value,
-                alpha = d.Alpha!.Value,
-                beta = d.Beta!.Value;
+            double t = d.Get(LogitDistillation.Temperature),
+                alpha = d.Get(Alpha),
+                beta = d.Get(Beta);
             return new LogitDistillation(
                 "dkd",
                 ctx.RequireTeacher("dkd"),
                 (zt, zs, y) => Loss(zt, zs, y, t, alpha, beta),
                 ctx.Classes,
                 d.Weight,
-                d.RampEpochs!.Value
+                d.Get(LogitDistillation.RampEpochs)
             );
         },
     };

@@ -52,13 +52,14 @@ public sealed record DistillMethod : INamed
     public required string Paper { get; init; }
     public required TeacherOutput Teacher { get; init; }
 
-    /// <summary>The method's own keys under <c>distill.</c> and their defaults (null: optional, no default).</summary>
-    public IReadOnlyDictionary<string, object?> Keys { get; init; } = new Dictionary<string, object?>();
+    /// <summary>The method's own keys under <c>distill.</c>, each with its default (null: optional, no default): the
+    /// one place they are declared.</summary>
+    public IReadOnlyList<MethodKey> Keys { get; init; } = [];
 
     /// <summary>Those of <see cref="Keys"/> whose value names a further teacher (a spec as <c>distill.teacher</c>'s):
     /// each is checked like it, built, and its embeddings of the training set cached, before the term is created
     /// (<see cref="TermContext.ExtraTeacher"/>).</summary>
-    public IReadOnlyList<string> TeacherKeys { get; init; } = [];
+    public IReadOnlyList<TextKey> TeacherKeys { get; init; } = [];
 
     /// <summary>Keys of <see cref="Keys"/> that are read only when another is set (key → the key it needs): given
     /// with a value other than its default while the other is not, the key is an error naming both, not silently

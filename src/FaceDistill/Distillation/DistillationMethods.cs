@@ -61,6 +61,17 @@ public static class DistillationMethods
 
     public static DistillMethod? Find(string name) => name == None ? null : Registry.Find(name);
 
+    /// <summary>The defaults declared for <c>distill.&lt;key&gt;</c> by the teacher keys and any built-in
+    /// method.</summary>
+    public static IEnumerable<JsonNode> Defaults(string key) =>
+        Builtin
+            .Entries.SelectMany(m => m.Keys)
+            .Where(k => k.Name == key)
+            .Select(k => k.DefaultValue)
+            .Append(TeacherKeys.GetValueOrDefault(key))
+            .Where(v => v is not null)
+            .Select(v => JsonSerializer.SerializeToNode(v)!);
+
     /// <summary>
     /// The <c>distill</c> section with the chosen method's defaults filled in. A key the method does not read is an
     /// error naming it (so no default of one method silently reaches another).
@@ -70,13 +81,14 @@ public static class DistillationMethods
         checks.OneOf("distill.method", d.Method, Names);
         var method = Find(d.Method.ToLowerInvariant());
         var keys = new Dictionary<string, object?>();
+        var declared = new Dictionary<string, MethodKey>();
         if (method is not null)
         {
             if (method.NeedsTeacher)
                 foreach (var (k, v) in TeacherKeys)
                     keys[k] = v;
-            foreach (var (k, v) in method.Keys)
-                keys[k] = v;
+            foreach (var k in method.Keys)
+                (keys[k.Name], declared[k.Name]) = (k.DefaultValue, k);
         }
         var node = (JsonObject)JsonSerializer.SerializeToNode(d, ConfigLoader.Json)!;
         foreach (var (key, _) in node.ToList())
@@ -86,17 +98,9 @@ public static class DistillationMethods
                     $"is not read by distill.method '{d.Method}'"
                         + (keys.Count > 0 ? $" (its keys: {string.Join(", ", keys.Keys)})" : "")
                 );
-        foreach (var (key, value) in keys)
-            if (
-                value is not null
-                && node[key] is JsonValue given
-                && Kind(given.GetValueKind()) != Kind(JsonSerializer.SerializeToNode(value)!.GetValueKind())
-            )
-                checks.Fail(
-                    $"distill.{key}",
-                    $"must be {(value is string ? "a string" : value is bool ? "true or false" : "a number")}, found "
-                        + $"{given.ToJsonString()}"
-                );
+        foreach (var (name, key) in declared)
+            if (node[name] is JsonValue given && !Fits(key, given))
+                checks.Fail(key.Path, $"must be {key.Kind}, found {given.ToJsonString()}");
         if (method is not null)
             foreach (var (key, need) in method.Needs)
                 if (
@@ -111,6 +115,18 @@ public static class DistillationMethods
                 node[key] = JsonSerializer.SerializeToNode(value);
         return node.Deserialize<DistillConfig>(ConfigLoader.Json)!;
     }
+
+    /// <summary>True when a given value has the kind its key declares (an integer key: a whole number).</summary>
+    private static bool Fits(MethodKey key, JsonValue v) =>
+        key switch
+        {
+            TextKey => v.GetValueKind() == JsonValueKind.String,
+            IntegerKey => v.GetValueKind() == JsonValueKind.Number
+                && v.TryGetValue<double>(out var x)
+                && x == Math.Floor(x)
+                && Math.Abs(x) <= int.MaxValue,
+            _ => v.GetValueKind() == JsonValueKind.Number,
+        };
 
     /// <summary>Checks of a resolved config's <c>distill</c> section: the shared keys, then the method's own.</summary>
     public static void Validate(ExperimentConfig c, ConfigChecks checks)
@@ -154,8 +170,6 @@ public static class DistillationMethods
             TaskWeight = d.Lambda is { } lambda ? 1 - lambda : 1,
         };
     }
-
-    private static JsonValueKind Kind(JsonValueKind k) => k == JsonValueKind.False ? JsonValueKind.True : k;
 
     private sealed class Restore(Action undo) : IDisposable
     {

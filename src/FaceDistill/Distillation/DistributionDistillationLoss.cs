@@ -114,22 +114,25 @@ public static class DistributionDistillationLoss
         return loss.MoveToOuterDisposeScope();
     }
 
+    /// <summary>The degraded view of the hard branch, e.g. lowres:16 (the easy branch is the clean view).</summary>
+    public static readonly TextKey HardView = new("hardView", "lowres:16");
+
     public static readonly DistillMethod Method = new()
     {
         Name = "ddl",
         Paper = "Huang et al., Distribution Distillation Loss, ECCV 2020",
         Teacher = TeacherOutput.None,
-        Keys = new Dictionary<string, object?> { ["hardView"] = "lowres:16" },
+        Keys = [HardView],
         Validate = (c, checks) =>
         {
-            checks.Parses("distill.hardView", () => FaceViews.Parse(c.Distill.HardView!));
+            checks.Parses(HardView.Path, () => FaceViews.Parse(c.Distill.Get(HardView)));
             if (c.Model.Head.Type == "multiface")
                 checks.Fail(
                     "distill.method",
                     "'ddl' needs one margin head; model.head.type 'multiface' has one per group"
                 );
         },
-        Create = (d, _) => new DistributionDistillationTerm(d.HardView!, d.Weight),
+        Create = (d, _) => new DistributionDistillationTerm(d.Get(HardView), d.Weight),
     };
 }
 

@@ -53,14 +53,17 @@ public sealed class FeatureDistillation : IObjectiveTerm
     public Tensor Compute(StudentOutputs student, Batch batch, StepContext ctx) =>
         _target.Compute(student, batch, ctx, (s, t) => Loss(s, t, _cosine));
 
+    /// <summary>The distance between the student's (projected) and the teacher's embedding: cosine | l2.</summary>
+    public static readonly TextKey FeatureLoss = new("featureLoss", "cosine");
+
     public static readonly DistillMethod Method = new()
     {
         Name = "feature",
         Paper = "embedding distillation (FitNets-style hint on the embedding, Romero et al. 2015)",
         Teacher = TeacherOutput.Embedding,
-        Keys = new Dictionary<string, object?> { ["featureLoss"] = "cosine" },
-        Validate = (c, checks) => checks.OneOf("distill.featureLoss", c.Distill.FeatureLoss!, ["cosine", "l2"]),
+        Keys = [FeatureLoss],
+        Validate = (c, checks) => checks.OneOf(FeatureLoss.Path, c.Distill.Get(FeatureLoss), ["cosine", "l2"]),
         Create = (d, ctx) =>
-            new FeatureDistillation(ctx.RequireTeacher("feature"), ctx.EmbeddingSize, d.FeatureLoss!, d.Weight),
+            new FeatureDistillation(ctx.RequireTeacher("feature"), ctx.EmbeddingSize, d.Get(FeatureLoss), d.Weight),
     };
 }

@@ -13,6 +13,18 @@ namespace FaceDistill.Distillation;
 /// gkd</c>, keys <c>temperature, alpha, beta, threshold, topK, rampEpochs, centroidScale</c>.</summary>
 public static class GroupedKd
 {
+    /// <summary>α: the weight of Binary-KD (the primary group's total probability against the rest).</summary>
+    public static readonly NumberKey Alpha = new("alpha", 1.0);
+
+    /// <summary>β: the weight of Primary-KD (the KL within the primary group).</summary>
+    public static readonly NumberKey Beta = new("beta", 4.0);
+
+    /// <summary>τ: the teacher's cumulative probability that closes the primary group.</summary>
+    public static readonly NumberKey Threshold = new("threshold", 0.93);
+
+    /// <summary>A fixed top-k primary group instead of the threshold (0 = use the threshold).</summary>
+    public static readonly IntegerKey TopK = new("topK", 0);
+
     public static Tensor Loss(
         Tensor teacherLogits,
         Tensor studentLogits,
@@ -41,37 +53,31 @@ public static class GroupedKd
         Name = "gkd",
         Paper = "Zhao et al., Grouped Knowledge Distillation for Deep Face Recognition, AAAI 2023",
         Teacher = TeacherOutput.Logits,
-        Keys = new Dictionary<string, object?>(LogitDistillation.SharedKeys)
-        {
-            ["alpha"] = 1.0,
-            ["beta"] = 4.0,
-            ["threshold"] = 0.93,
-            ["topK"] = 0,
-        },
+        Keys = [.. LogitDistillation.SharedKeys, Alpha, Beta, Threshold, TopK],
         Validate = (c, checks) =>
         {
             var d = c.Distill;
             LogitDistillation.ValidateShared(c, checks);
             LogitDistillation.RequireClasses(c, checks);
-            checks.NonNegative("distill.alpha", d.Alpha!.Value);
-            checks.NonNegative("distill.beta", d.Beta!.Value);
-            checks.Fraction("distill.threshold", d.Threshold!.Value);
-            checks.NonNegative("distill.topK", d.TopK!.Value);
+            checks.NonNegative(Alpha.Path, d.Get(Alpha));
+            checks.NonNegative(Beta.Path, d.Get(Beta));
+            checks.Fraction(Threshold.Path, d.Get(Threshold));
+            checks.NonNegative(TopK.Path, d.Get(TopK));
         },
         Create = (d, ctx) =>
         {
-            double t = d.Temperature!.Value,
-                alpha = d.Alpha!.Value,
-                beta = d.Beta!.Value,
-                threshold = d.Threshold!.Value;
-            int topK = d.TopK!.Value;
+            double t = d.Get(LogitDistillation.Temperature),
+                alpha = d.Get(Alpha),
+                beta = d.Get(Beta),
+                threshold = d.Get(Threshold);
+            int topK = d.Get(TopK);
             return new LogitDistillation(
                 "gkd",
                 ctx.RequireTeacher("gkd"),
                 (zt, zs, y) => Loss(zt, zs, y, t, alpha, beta, threshold, topK),
                 ctx.Classes,
                 d.Weight,
-                d.RampEpochs!.Value
+                d.Get(LogitDistillation.RampEpochs)
             );
         },
     };

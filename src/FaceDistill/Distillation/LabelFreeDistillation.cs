@@ -151,36 +151,37 @@ public sealed class LabelFreeDistillation : IObjectiveTerm
         return Loss(s, target, _relational).MoveToOuterDisposeScope();
     }
 
+    /// <summary>γ: the weight of the similarity-preserving (relational) term.</summary>
+    public static readonly NumberKey Relational = new("relational", 1.0);
+
+    /// <summary>A further teacher whose embedding space the main teacher's is mapped into (a teacher spec, as
+    /// <c>distill.teacher</c>'s); unset: a learned projection instead.</summary>
+    public static readonly TextKey Anchor = new("anchor");
+
+    /// <summary>The ridge λ of the least-squares map into the anchor's space.</summary>
+    public static readonly NumberKey Ridge = new("ridge", 0.5);
+
+    /// <summary>The weight of the anchor's own embedding in the target, beside the mapped teacher's.</summary>
+    public static readonly NumberKey AnchorWeight = new("anchorWeight", 0.0);
+
     public static readonly DistillMethod Method = new()
     {
         Name = "labelfree",
         Paper = "label-free embedding distillation with similarity-preserving KD (Tung & Mori, ICCV 2019)",
         Teacher = TeacherOutput.Embedding,
-        Keys = new Dictionary<string, object?>
-        {
-            ["relational"] = 1.0,
-            ["anchor"] = null,
-            ["ridge"] = 0.5,
-            ["anchorWeight"] = 0.0,
-        },
-        TeacherKeys = ["anchor"],
-        Needs = new Dictionary<string, string> { ["ridge"] = "anchor", ["anchorWeight"] = "anchor" },
+        Keys = [Relational, Anchor, Ridge, AnchorWeight],
+        TeacherKeys = [Anchor],
+        Needs = new Dictionary<string, string> { [Ridge.Name] = Anchor.Name, [AnchorWeight.Name] = Anchor.Name },
         Validate = (c, checks) =>
         {
-            checks.NonNegative("distill.relational", c.Distill.Number("relational"));
-            checks.Positive("distill.ridge", c.Distill.Number("ridge"));
-            checks.Fraction("distill.anchorWeight", c.Distill.Number("anchorWeight"), allowZero: true);
+            checks.NonNegative(Relational.Path, c.Distill.Get(Relational));
+            checks.Positive(Ridge.Path, c.Distill.Get(Ridge));
+            checks.Fraction(AnchorWeight.Path, c.Distill.Get(AnchorWeight), allowZero: true);
             checks.Describe(
                 "distill.anchor",
                 "a teacher spec as distill.teacher's, embedding in the student's size; needs distill.cache: true"
             );
-            JsonElement anchor = default;
-            if (
-                c.Distill.Extra?.TryGetValue("anchor", out anchor) == true
-                && anchor.ValueKind is not (JsonValueKind.String or JsonValueKind.Null)
-            )
-                checks.Fail("distill.anchor", $"must be a teacher spec (a string), found {anchor.GetRawText()}");
-            else if (c.Distill.Text("anchor") is not null && c.Distill.Cache != true)
+            if (c.Distill.Find(Anchor) is not null && c.Distill.Cache != true)
                 checks.Fail("distill.anchor", "needs distill.cache: true (the map is fitted on the cached pool)");
         },
         Create = (d, ctx) =>
@@ -190,15 +191,15 @@ public sealed class LabelFreeDistillation : IObjectiveTerm
                     anchor,
                     ctx.EmbeddingSize,
                     d.Weight,
-                    d.Number("relational"),
-                    d.Number("ridge"),
-                    d.Number("anchorWeight")
+                    d.Get(Relational),
+                    d.Get(Ridge),
+                    d.Get(AnchorWeight)
                 )
                 : new LabelFreeDistillation(
                     ctx.RequireTeacher("labelfree"),
                     ctx.EmbeddingSize,
                     d.Weight,
-                    d.Number("relational")
+                    d.Get(Relational)
                 ),
     };
 }

@@ -54,19 +54,28 @@ public sealed class LogitDistillation : IObjectiveTerm
         return _loss(t, student.HeadOutput, student.Labels);
     }
 
+    /// <summary>kd, dkd, gkd: the softmax temperature T.</summary>
+    public static readonly NumberKey Temperature = new("temperature", 4.0);
+
+    /// <summary>kd, dkd, gkd: the weight ramps linearly over this many epochs; 0 = constant.</summary>
+    public static readonly NumberKey RampEpochs = new("rampEpochs", 0.0);
+
+    /// <summary>kd, dkd, gkd: the scale s of the centroid logits s·cos(e, μ_c) given to an embedding-only teacher
+    /// (unset: the student head's s).</summary>
+    public static readonly NumberKey CentroidScale = new("centroidScale");
+
     /// <summary>The keys every logit method reads besides its own.</summary>
-    public static IEnumerable<KeyValuePair<string, object?>> SharedKeys =>
-        [new("temperature", 4.0), new("rampEpochs", 0.0), new("centroidScale", null)];
+    public static IReadOnlyList<MethodKey> SharedKeys => [Temperature, RampEpochs, CentroidScale];
 
     /// <summary>The checks every logit method shares: ranges of the shared keys; one logit set (no MultiFace
     /// head).</summary>
     public static void ValidateShared(ExperimentConfig c, ConfigChecks checks)
     {
         var d = c.Distill;
-        checks.Positive("distill.temperature", d.Temperature!.Value);
-        checks.NonNegative("distill.rampEpochs", d.RampEpochs!.Value);
-        if (d.CentroidScale is { } s)
-            checks.Positive("distill.centroidScale", s);
+        checks.Positive(Temperature.Path, d.Get(Temperature));
+        checks.NonNegative(RampEpochs.Path, d.Get(RampEpochs));
+        if (d.Find(CentroidScale) is { } s)
+            checks.Positive(CentroidScale.Path, s);
         if (c.Model.Head.Type == "multiface")
             checks.Fail(
                 "distill.method",

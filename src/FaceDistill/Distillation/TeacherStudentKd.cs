@@ -35,12 +35,12 @@ public static class TeacherStudentKd
         Name = "kd",
         Paper = "Hinton et al. 2015; Georgescu et al., teacher-student training against occlusion, 2022",
         Teacher = TeacherOutput.Logits,
-        Keys = new Dictionary<string, object?>(LogitDistillation.SharedKeys),
+        Keys = LogitDistillation.SharedKeys,
         Validate = (c, checks) =>
         {
             if (c.Task == "age")
             {
-                checks.Positive("distill.temperature", c.Distill.Temperature!.Value);
+                checks.Positive(LogitDistillation.Temperature.Path, c.Distill.Get(LogitDistillation.Temperature));
                 return;
             }
             LogitDistillation.ValidateShared(c, checks);
@@ -50,14 +50,14 @@ public static class TeacherStudentKd
             var teacher = ctx.RequireTeacher("kd");
             if (ctx.Task == FaceTask.Age)
                 return new AgeTerm(teacher, d.Weight);
-            double t = d.Temperature!.Value;
+            double t = d.Get(LogitDistillation.Temperature);
             return new LogitDistillation(
                 "kd",
                 teacher,
                 (zt, zs, _) => HintonKd.Loss(zt, zs, t),
                 ctx.Classes,
                 d.Weight,
-                d.RampEpochs!.Value
+                d.Get(LogitDistillation.RampEpochs)
             );
         },
     };

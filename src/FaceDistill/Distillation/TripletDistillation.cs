@@ -118,22 +118,26 @@ public sealed class TripletDistillation : IObjectiveTerm
         return _target.Compute(student, batch, ctx, (s, t) => Loss(s, t, classes, _margin, _mining));
     }
 
+    /// <summary>The margin α of max(0, ‖a−p‖² − ‖a−n‖² + α), on unit-length embeddings.</summary>
+    public static readonly NumberKey Margin = new("margin", 0.2);
+
+    /// <summary>The negative of each anchor: semihard, hardest, or random.</summary>
+    public static readonly TextKey Mining = new("mining", "semihard");
+
+    /// <summary>On the age task the classes are age bins of this many years.</summary>
+    public static readonly NumberKey AgeBin = new("ageBin", 10.0);
+
     public static readonly DistillMethod Method = new()
     {
         Name = "triplet",
         Paper = "Georgescu et al., triplet-loss KD against occlusion, 2022",
         Teacher = TeacherOutput.Embedding,
-        Keys = new Dictionary<string, object?>
-        {
-            ["margin"] = 0.2,
-            ["mining"] = "semihard",
-            ["ageBin"] = 10.0,
-        },
+        Keys = [Margin, Mining, AgeBin],
         Validate = (c, checks) =>
         {
-            checks.Positive("distill.margin", c.Distill.Margin!.Value);
-            checks.OneOf("distill.mining", c.Distill.Mining!, ["semihard", "hardest", "random"]);
-            checks.Positive("distill.ageBin", c.Distill.AgeBin!.Value);
+            checks.Positive(Margin.Path, c.Distill.Get(Margin));
+            checks.OneOf(Mining.Path, c.Distill.Get(Mining), ["semihard", "hardest", "random"]);
+            checks.Positive(AgeBin.Path, c.Distill.Get(AgeBin));
         },
         Create = (d, ctx) =>
             new TripletDistillation(
@@ -141,9 +145,9 @@ public sealed class TripletDistillation : IObjectiveTerm
                 ctx.EmbeddingSize,
                 ctx.Task,
                 d.Weight,
-                d.Margin!.Value,
-                ParseMining(d.Mining!),
-                d.AgeBin!.Value
+                d.Get(Margin),
+                ParseMining(d.Get(Mining)),
+                d.Get(AgeBin)
             ),
     };
 }

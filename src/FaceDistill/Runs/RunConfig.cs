@@ -35,7 +35,7 @@ public static class RunConfig
     /// <summary>
     /// True when the config a run directory was started with (its config.json) is <paramref name="cfg"/>. A config.json
     /// written before method keys were per method (every <c>distill.*</c> key stored with its shared default) matches
-    /// when the keys its method did not read carry exactly those old defaults.
+    /// when each key its method did not read carries a default some method declares for that key.
     /// </summary>
     public static bool SameAs(string storedJson, ExperimentConfig cfg)
     {
@@ -54,8 +54,8 @@ public static class RunConfig
         if (stored is not JsonObject s || JsonNode.Parse(current) is not JsonObject now)
             return false;
         if (s["distill"] is JsonObject d && now["distill"] is JsonObject nd)
-            foreach (var (key, old) in LegacyDistillDefaults)
-                if (nd[key] is null && d[key] is { } v && Same(v, old))
+            foreach (var (key, v) in d.ToList())
+                if (nd[key] is null && v is not null && DistillationMethods.Defaults(key).Any(old => Same(v, old)))
                     d.Remove(key);
         if (Same(s, now))
             return true;
@@ -97,22 +97,4 @@ public static class RunConfig
             (JsonValue x, JsonValue y) => x.ToJsonString() == y.ToJsonString(),
             _ => false,
         };
-
-    /// <summary>The defaults every <c>distill.*</c> key had when they were shared by all methods.</summary>
-    private static readonly (string Key, JsonNode Value)[] LegacyDistillDefaults =
-    [
-        ("margin", 0.2),
-        ("mining", "semihard"),
-        ("ageBin", 10.0),
-        ("hardView", "lowres:16"),
-        ("temperature", 4.0),
-        ("alpha", 1.0),
-        ("beta", 4.0),
-        ("threshold", 0.93),
-        ("topK", 0),
-        ("rampEpochs", 0.0),
-        ("featureLoss", "cosine"),
-        ("cache", false),
-        ("cacheDir", "runs/.teacher-cache"),
-    ];
 }

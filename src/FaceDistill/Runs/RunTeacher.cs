@@ -39,7 +39,7 @@ public static class RunTeacher
                 data.Train,
                 task,
                 data.Classes,
-                d.CentroidScale ?? cfg.Model.Head.S
+                d.Find(LogitDistillation.CentroidScale) ?? cfg.Model.Head.S
             );
             Log.Info(
                 $"teacher {teacher.Name} has no logits: using s·cos to its {data.Classes} training-identity centroids "
@@ -67,10 +67,10 @@ public static class RunTeacher
             return extra;
         foreach (var key in method.TeacherKeys)
         {
-            if (d.Text(key) is not { } spec)
+            if (d.Find(key) is not { } spec)
                 continue;
             var teacher = TeacherFactory.Create(spec);
-            extra[key] = new OnlineTeacher(teacher, cache: OpenCache(d, spec, teacher, data, options));
+            extra[key.Name] = new OnlineTeacher(teacher, cache: OpenCache(d, spec, teacher, data, options));
         }
         return extra;
     }

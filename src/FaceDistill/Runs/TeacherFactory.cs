@@ -44,8 +44,8 @@ public static class TeacherFactory
         var spec = c.Distill.Teacher!;
         ValidateSpec("distill.teacher", spec, checks);
         foreach (var key in method.TeacherKeys)
-            if (c.Distill.Text(key) is { } extra)
-                ValidateSpec($"distill.{key}", extra, checks);
+            if (c.Distill.Find(key) is { } extra)
+                ValidateSpec(key.Path, extra, checks);
         if (!spec.StartsWith("zoo:", StringComparison.Ordinal) || method.Teacher != TeacherOutput.Logits)
             return;
         if (c.Task == "age" && spec != "zoo:agegender")
