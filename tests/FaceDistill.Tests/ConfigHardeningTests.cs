@@ -127,7 +127,7 @@ public class ConfigKeysTests
         }
         foreach (var method in FaceDistill.Distillation.DistillationMethods.Names)
         {
-            var c = new FaceDistill.Config.ExperimentConfig
+            var c = new FaceDistill.Config.RunSettings
             {
                 Distill = new()
                 {

@@ -8,7 +8,7 @@ namespace FaceDistill.Tests;
 
 public class DistillationRunTests
 {
-    private static float[] Weights(string runDir, ExperimentConfig cfg, int classes) =>
+    private static float[] Weights(string runDir, RunSettings cfg, int classes) =>
         TestUtil.CheckpointWeights(Path.Combine(runDir, "checkpoints"), cfg, classes);
 
     [Fact]

@@ -169,7 +169,7 @@ public class OmniTests
     {
         var faces = Faces();
         using var model = FaceDistill.Models.ModelFactory.Create(
-            new Config.ExperimentConfig
+            new Config.RunSettings
             {
                 Task = "expression",
                 Data = new Config.DataConfig { ImageSize = 32 },
@@ -218,7 +218,7 @@ public class OmniTests
         var pool = FacePool.Open([new PoolSource(dir, "pool")], TestUtil.TempDir());
         Assert.Equal(faces.Count, pool.Count);
         using var model = FaceDistill.Models.ModelFactory.Create(
-            new Config.ExperimentConfig
+            new Config.RunSettings
             {
                 Task = "expression",
                 Data = new Config.DataConfig { ImageSize = 32 },

@@ -210,7 +210,7 @@ public class ResumeTests
         Assert.True(File.Exists(Path.Combine(dir, "report.json")), $"seed {seed}: no report");
     }
 
-    private static ExperimentConfig Checkpointing(ExperimentConfig c, int every) =>
+    private static RunSettings Checkpointing(RunSettings c, int every) =>
         c with
         {
             Train = c.Train with { CheckpointEvery = every },

@@ -6,7 +6,7 @@ internal static class TestUtil
 {
     /// <summary>Every parameter of the latest checkpoint in <paramref name="checkpointDir"/>, flattened in order: what
     /// "ends with the same weights" compares.</summary>
-    public static float[] CheckpointWeights(string checkpointDir, ExperimentConfig cfg, int classes)
+    public static float[] CheckpointWeights(string checkpointDir, RunSettings cfg, int classes)
     {
         using var m = FaceDistill.Models.ModelFactory.Create(cfg, classes);
         FaceDistill.Training.Checkpoint.LoadWeights(FaceDistill.Training.Checkpoint.Latest(checkpointDir)!, m);
@@ -74,7 +74,7 @@ internal static class TestUtil
     }
 
     /// <summary>A tiny recognition config that trains in seconds.</summary>
-    public static ExperimentConfig Tiny(string name, int epochs = 2) =>
+    public static RunSettings Tiny(string name, int epochs = 2) =>
         new()
         {
             Name = name,

@@ -34,7 +34,7 @@ public class UnlabelledDataTests
         Assert.Equal(ce.item<float>(), loss.item<float>(), 5);
     }
 
-    private static ExperimentConfig Config(string root, string pool)
+    private static RunSettings Config(string root, string pool)
     {
         var tiny = TestUtil.Tiny("unlabelled", epochs: 1);
         return tiny with
@@ -80,7 +80,7 @@ public class UnlabelledDataTests
         using var trained = TrainedRun.Load(Path.Combine(root, "unlabelled"));
         Assert.Equal(data.Classes, trained.Classes);
 
-        string Err(ExperimentConfig c) =>
+        string Err(RunSettings c) =>
             Assert.Throws<FaceDistillException>(() => RunConfig.Resolve(c, "test")).Message;
         var bad = Config(root, pool);
         Assert.Contains("data.unlabelled", Err(bad with { Distill = new DistillConfig() }));

@@ -26,7 +26,7 @@ public static class ConfigLoader
 
     /// <summary>Loads <paramref name="path"/> (or the defaults when null) and applies <paramref
     /// name="overrides"/>.</summary>
-    public static ExperimentConfig Load(string? path, IEnumerable<string>? overrides = null)
+    public static RunSettings Load(string? path, IEnumerable<string>? overrides = null)
     {
         string source = path ?? "(defaults)";
         JsonObject root;
@@ -48,13 +48,13 @@ public static class ConfigLoader
         return FromNode(root, source);
     }
 
-    public static ExperimentConfig FromNode(JsonObject root, string source)
+    public static RunSettings FromNode(JsonObject root, string source)
     {
-        CheckSchema(root, typeof(ExperimentConfig), "", source);
-        ExperimentConfig cfg;
+        CheckSchema(root, typeof(RunSettings), "", source);
+        RunSettings cfg;
         try
         {
-            cfg = root.Deserialize<ExperimentConfig>(Json) ?? new ExperimentConfig();
+            cfg = root.Deserialize<RunSettings>(Json) ?? new RunSettings();
         }
         catch (JsonException e)
         {
@@ -63,7 +63,7 @@ public static class ConfigLoader
         return cfg;
     }
 
-    public static string ToJson(ExperimentConfig cfg) => JsonSerializer.Serialize(cfg, Json);
+    public static string ToJson(RunSettings cfg) => JsonSerializer.Serialize(cfg, Json);
 
     /// <summary>JSON text (comments and trailing commas allowed) as a fully built tree; malformed JSON or a key given
     /// twice is a one-line error naming <paramref name="path"/>.</summary>
@@ -204,7 +204,7 @@ public static class ConfigLoader
         }
         var parts = key.Split('.');
         var obj = root;
-        var type = typeof(ExperimentConfig);
+        var type = typeof(RunSettings);
         for (int i = 0; i < parts.Length; i++)
         {
             if (i == parts.Length - 1 && FindProperty(type, parts[i]) is null && AcceptsExtraKeys(type))

@@ -44,7 +44,7 @@ public sealed record DataLoaderOptions
 
     /// <summary>The training loader of a run: shuffled, full batches, the config's augmentation and bad-image
     /// policy.</summary>
-    public static DataLoaderOptions ForTraining(ExperimentConfig cfg) =>
+    public static DataLoaderOptions ForTraining(RunSettings cfg) =>
         new()
         {
             BatchSize = cfg.Train.BatchSize,

@@ -67,7 +67,7 @@ public sealed record DistillMethod : INamed
     public IReadOnlyDictionary<string, string> Needs { get; init; } = new Dictionary<string, string>();
 
     /// <summary>Checks of the resolved config beyond the keys' types (ranges, the task, the head).</summary>
-    public Action<ExperimentConfig, ConfigChecks> Validate { get; init; } = (_, _) => { };
+    public Action<RunSettings, ConfigChecks> Validate { get; init; } = (_, _) => { };
 
     /// <summary>The term, from the resolved <c>distill</c> section (every key of the method set).</summary>
     public required Func<DistillConfig, TermContext, IObjectiveTerm> Create { get; init; }

@@ -129,7 +129,7 @@ public static class DistillationMethods
         };
 
     /// <summary>Checks of a resolved config's <c>distill</c> section: the shared keys, then the method's own.</summary>
-    public static void Validate(ExperimentConfig c, ConfigChecks checks)
+    public static void Validate(RunSettings c, ConfigChecks checks)
     {
         var d = c.Distill;
         var method = Find(d.Method);

@@ -69,7 +69,7 @@ public sealed class LogitDistillation : IObjectiveTerm
 
     /// <summary>The checks every logit method shares: ranges of the shared keys; one logit set (no MultiFace
     /// head).</summary>
-    public static void ValidateShared(ExperimentConfig c, ConfigChecks checks)
+    public static void ValidateShared(RunSettings c, ConfigChecks checks)
     {
         var d = c.Distill;
         checks.Positive(Temperature.Path, d.Get(Temperature));
@@ -84,7 +84,7 @@ public sealed class LogitDistillation : IObjectiveTerm
     }
 
     /// <summary>DKD and GKD decompose class logits: the age task has none.</summary>
-    public static void RequireClasses(ExperimentConfig c, ConfigChecks checks)
+    public static void RequireClasses(RunSettings c, ConfigChecks checks)
     {
         if (c.Task == "age")
             checks.Fail(

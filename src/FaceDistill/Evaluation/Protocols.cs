@@ -28,9 +28,9 @@ public static class Protocols
     ];
 
     /// <summary>The view a run is evaluated on: <c>eval.view</c>, else its training view.</summary>
-    public static FaceView ViewOf(ExperimentConfig cfg) => FaceViews.Parse(cfg.Eval.View ?? cfg.Data.View);
+    public static FaceView ViewOf(RunSettings cfg) => FaceViews.Parse(cfg.Eval.View ?? cfg.Data.View);
 
-    public static RunEvaluation For(ExperimentConfig cfg, FaceTask task, ExperimentData data)
+    public static RunEvaluation For(RunSettings cfg, FaceTask task, RunDatasets data)
     {
         int bs = cfg.Eval.BatchSize;
         double crop = data.EvalCenterCrop;
@@ -57,7 +57,7 @@ public static class Protocols
 
     /// <summary>Checks, before any training, that the evaluation can run: its view applies to the first evaluation
     /// image (an occluded view needs landmarks the evaluation images may lack).</summary>
-    public static void Probe(ExperimentConfig cfg, FaceTask task, ExperimentData data)
+    public static void Probe(RunSettings cfg, FaceTask task, RunDatasets data)
     {
         var view = ViewOf(cfg);
         var images = task == FaceTask.Recognition ? data.Pairs?.Images : data.Validation;

@@ -292,7 +292,7 @@ public sealed class ExperimentPlan
     /// <summary>The config of run <paramref name="r"/> for <paramref name="seed"/>: the base, then train.seed and the
     /// run's keys, <c>@run</c> references resolved to run directories.</summary> <param name="checkFiles">false:
     /// directories of other runs (<c>@run</c>) are accepted though they do not exist yet.</param>
-    public ExperimentConfig Config(PlanRun r, int seed, string runsRoot, bool checkFiles = true)
+    public RunSettings Config(PlanRun r, int seed, string runsRoot, bool checkFiles = true)
     {
         var node = (JsonObject)Base.DeepClone();
         node["name"] = RunName(r, seed);

@@ -140,7 +140,7 @@ public static class ExperimentRunner
 
     /// <summary>Trains the run unless it already finished with this very config; returns its training time in
     /// seconds.</summary>
-    private static double TrainOrReuse(ExperimentConfig cfg, string root, string runDir, CancellationToken cancel)
+    private static double TrainOrReuse(RunSettings cfg, string root, string runDir, CancellationToken cancel)
     {
         var report = Path.Combine(runDir, "report.json");
         var configPath = Path.Combine(runDir, "config.json");
@@ -187,8 +187,8 @@ public static class ExperimentRunner
     /// the students' input size (what the teacher sees while distilling), resized to the teacher's own input.</summary>
     public static IReadOnlyList<EvalReport> EvaluateTeacher(
         string spec,
-        ExperimentConfig cfg,
-        ExperimentData data,
+        RunSettings cfg,
+        RunDatasets data,
         IReadOnlyList<string> views,
         string? embeddingsDir = null
     )
@@ -256,8 +256,8 @@ public static class ExperimentRunner
     /// view, the images at the students' input size (what it sees while distilling), resized to its own.</summary>
     private static IReadOnlyList<EvalReport> ClassifyingTeacher(
         string spec,
-        ExperimentConfig cfg,
-        ExperimentData data,
+        RunSettings cfg,
+        RunDatasets data,
         IReadOnlyList<string> views,
         string? cacheDir
     )
@@ -302,7 +302,7 @@ public static class ExperimentRunner
     /// <summary>face-api's expression net on the held-out images, as face-api crops them (the whole crop is the face
     /// box → 68 landmarks → aligned box), FER2013's classes mapped onto its labels; on each view.</summary>
     private static IReadOnlyList<EvalReport> ExpressionTeacher(
-        ExperimentData data,
+        RunDatasets data,
         IReadOnlyList<string> views,
         string? cacheDir
     )

@@ -8,7 +8,7 @@ namespace FaceDistill.Models;
 /// (<see cref="Heads.Heads"/>).</summary>
 public static class ModelFactory
 {
-    public static FaceModel Create(ExperimentConfig c, int classes, double ageMean = 30)
+    public static FaceModel Create(RunSettings c, int classes, double ageMean = 30)
     {
         var task = FaceTaskExtensions.Parse(c.Task);
         var backbone = Backbones.Registry.Get(c.Model.Backbone).Create(c.Model, c.Data.ImageSize);

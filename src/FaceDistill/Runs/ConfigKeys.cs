@@ -9,7 +9,7 @@ namespace FaceDistill.Runs;
 
 /// <summary>
 /// The key-by-key reference of a run config: each key the checks look at, its default and the rule it must meet.
-/// Collected from the checks themselves — <see cref="RunConfig.Resolve(ExperimentConfig, ConfigChecks)"/> with a
+/// Collected from the checks themselves — <see cref="RunConfig.Resolve(RunSettings, ConfigChecks)"/> with a
 /// <see cref="ConfigChecks"/> that records every rule it applies — over the default config with every distillation
 /// method, task, teacher kind and head, so the reference (<c>facedistill config keys</c>, docs/config-keys.md) cannot
 /// drift from what is enforced.
@@ -20,7 +20,7 @@ public static class ConfigKeys
 
     private static readonly string[] TeacherKinds = ["zoo:recognition", "zoo:expression", "zoo:agegender"];
 
-    private static readonly ExperimentConfig Basis = new();
+    private static readonly RunSettings Basis = new();
 
     private static bool MethodKey(string key) =>
         key.StartsWith("distill.", StringComparison.Ordinal) && key is not ("distill.method" or "distill.teacher");
@@ -29,11 +29,11 @@ public static class ConfigKeys
     {
         var rules = new SortedDictionary<string, List<string>>(StringComparer.Ordinal);
         var defaults = new Dictionary<string, SortedSet<string>>(StringComparer.Ordinal);
-        void Check(ExperimentConfig c, bool recordDefaults)
+        void Check(RunSettings c, bool recordDefaults)
         {
             var seen = new List<(string, string)>();
             var checks = new ConfigChecks("(reference)", _ => true) { Rules = (k, r) => seen.Add((k, r)) };
-            ExperimentConfig resolved;
+            RunSettings resolved;
             try
             {
                 resolved = RunConfig.Resolve(c, checks);

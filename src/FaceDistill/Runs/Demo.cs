@@ -7,9 +7,9 @@ namespace FaceDistill.Runs;
 /// or under a minute with quick.</summary>
 public static class Demo
 {
-    public static ExperimentConfig Config(bool quick) => quick ? QuickConfig : FullConfig;
+    public static RunSettings Config(bool quick) => quick ? QuickConfig : FullConfig;
 
-    private static readonly ExperimentConfig FullConfig = new()
+    private static readonly RunSettings FullConfig = new()
     {
         Name = "demo",
         Description = "demo: MobileFaceNet + ArcFace on synthetic faces, verification on held-out identities",
@@ -47,7 +47,7 @@ public static class Demo
         Eval = new EvalConfig { PairsPerFold = 100 },
     };
 
-    private static readonly ExperimentConfig QuickConfig = FullConfig with
+    private static readonly RunSettings QuickConfig = FullConfig with
     {
         Name = "demo-quick",
         Description = "quick demo: tiny synthetic set, 2 epochs",

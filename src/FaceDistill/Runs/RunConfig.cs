@@ -13,19 +13,19 @@ public static class RunConfig
 {
     /// <summary>Loads <paramref name="path"/> (or the defaults when null), applies <paramref name="overrides"/>,
     /// resolves and checks it.</summary>
-    public static ExperimentConfig Load(string? path, IEnumerable<string>? overrides = null) =>
+    public static RunSettings Load(string? path, IEnumerable<string>? overrides = null) =>
         Resolve(ConfigLoader.Load(path, overrides), path ?? "(defaults)");
 
-    public static ExperimentConfig FromNode(JsonObject root, string source, Func<string, bool>? planned = null) =>
+    public static RunSettings FromNode(JsonObject root, string source, Func<string, bool>? planned = null) =>
         Resolve(ConfigLoader.FromNode(root, source), source, planned);
 
     /// <summary>The config with its method's defaults filled in, checked. Idempotent.</summary>
-    public static ExperimentConfig Resolve(ExperimentConfig c, string source, Func<string, bool>? planned = null) =>
+    public static RunSettings Resolve(RunSettings c, string source, Func<string, bool>? planned = null) =>
         Resolve(c, new ConfigChecks(source, planned));
 
     /// <summary>The config resolved and checked by <paramref name="checks"/> (which may record the rules it
     /// applies).</summary>
-    public static ExperimentConfig Resolve(ExperimentConfig c, ConfigChecks checks)
+    public static RunSettings Resolve(RunSettings c, ConfigChecks checks)
     {
         var resolved = c with { Distill = DistillationMethods.Resolve(c.Distill, checks) };
         RunConfigValidator.Validate(resolved, checks);
@@ -37,7 +37,7 @@ public static class RunConfig
     /// written before method keys were per method (every <c>distill.*</c> key stored with its shared default) matches
     /// when each key its method did not read carries a default some method declares for that key.
     /// </summary>
-    public static bool SameAs(string storedJson, ExperimentConfig cfg)
+    public static bool SameAs(string storedJson, RunSettings cfg)
     {
         var current = ConfigLoader.ToJson(cfg);
         if (storedJson == current)

@@ -20,7 +20,7 @@ public static class RunConfigValidator
     public static readonly string[] Schedules = ["cosine", "step", "constant"];
 
     /// <summary>Checks a resolved config (<see cref="RunConfig.Resolve"/>).</summary>
-    public static void Validate(ExperimentConfig c, ConfigChecks checks)
+    public static void Validate(RunSettings c, ConfigChecks checks)
     {
         if (
             string.IsNullOrWhiteSpace(c.Name)
@@ -56,7 +56,7 @@ public static class RunConfigValidator
 
     /// <summary>Extra labelled folders (mined or condensed sets): class = folder, for the classification tasks, on a
     /// view that needs no landmarks (the extra images have none).</summary>
-    private static void Extra(ExperimentConfig c, ConfigChecks checks)
+    private static void Extra(RunSettings c, ConfigChecks checks)
     {
         if (c.Task is not ("expression" or "gender"))
             checks.Fail("data.extra", $"adds class folders, read for the expression and gender tasks, not '{c.Task}'");
@@ -72,7 +72,7 @@ public static class RunConfigValidator
 
     /// <summary>Unlabelled faces added to a classification run: they learn from the teacher alone, so the run
     /// distils (Hinton KD, whose loss reads no label) with a softmax head, on a view that needs no landmarks.</summary>
-    private static void Unlabelled(ExperimentConfig c, ConfigChecks checks)
+    private static void Unlabelled(RunSettings c, ConfigChecks checks)
     {
         if (c.Task is not ("expression" or "gender"))
             checks.Fail("data.unlabelled", $"adds unlabelled faces to expression or gender training, not '{c.Task}'");
@@ -96,7 +96,7 @@ public static class RunConfigValidator
 
     /// <summary>A face pool has no labels: the run learns from a teacher's embeddings alone and is verified on a pair
     /// list.</summary>
-    private static void LabelFree(ExperimentConfig c, ConfigChecks checks)
+    private static void LabelFree(RunSettings c, ConfigChecks checks)
     {
         if (c.Task != "recognition")
             checks.Fail("task", $"is '{c.Task}'; a face pool (data.source 'pool') trains recognition");

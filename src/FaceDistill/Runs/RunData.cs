@@ -6,12 +6,12 @@ using FaceDistill.Faces;
 
 namespace FaceDistill.Runs;
 
-/// <summary>The <see cref="ExperimentData"/> a config asks for: the training set (synthetic, or a file dataset from
+/// <summary>The <see cref="RunDatasets"/> a config asks for: the training set (synthetic, or a file dataset from
 /// <see cref="DataSources"/> with its landmarks attached), the held-out identities or split, and the verification
 /// pairs.</summary>
 public static class RunData
 {
-    public static ExperimentData From(ExperimentConfig c)
+    public static RunDatasets From(RunSettings c)
     {
         var task = FaceTaskExtensions.Parse(c.Task);
         var (all, val) = Split(c, task);
@@ -27,7 +27,7 @@ public static class RunData
             .Select(i => train.Labels(i).Age)
             .Where(a => !float.IsNaN(a))
             .ToArray();
-        return new ExperimentData
+        return new RunDatasets
         {
             Train = train,
             Validation = val,
@@ -39,7 +39,7 @@ public static class RunData
     }
 
     /// <summary>The training split before the labelled budget, and the held-out images.</summary>
-    private static (IFaceDataset Train, IFaceDataset? Val) Split(ExperimentConfig c, FaceTask task) =>
+    private static (IFaceDataset Train, IFaceDataset? Val) Split(RunSettings c, FaceTask task) =>
         c.Data.Source == DataSources.Synthetic ? Synthetic(c.Data.Synthetic)
         : c.Data.Source == DataSources.Pool ? (Pool(c.Data), null)
         : Files(c, task);
@@ -47,7 +47,7 @@ public static class RunData
     /// <summary>The part of the training split outside the labelled budget (<c>data.labelledFraction</c>): the
     /// unlabelled faces omni-supervised mining may use. Their labels stay on the items for measuring the precision of
     /// mining, never for choosing.</summary>
-    public static IFaceDataset Unlabelled(ExperimentConfig c)
+    public static IFaceDataset Unlabelled(RunSettings c)
     {
         var task = FaceTaskExtensions.Parse(c.Task);
         return Budget(Split(c, task).Train, c, task).Remainder;
@@ -57,7 +57,7 @@ public static class RunData
     /// least one; the rest of each class is the remainder.</summary>
     private static (IFaceDataset Labelled, IFaceDataset Remainder) Budget(
         IFaceDataset train,
-        ExperimentConfig c,
+        RunSettings c,
         FaceTask task
     )
     {
@@ -103,7 +103,7 @@ public static class RunData
     /// <summary>A file dataset split by a seeded permutation: whole identities held out for recognition without a pair
     /// list, <c>data.testPath</c> as the test set when given, else a held-out fraction; capped by
     /// <c>data.maxImages</c>.</summary>
-    private static (IFaceDataset Train, IFaceDataset? Val) Files(ExperimentConfig c, FaceTask task)
+    private static (IFaceDataset Train, IFaceDataset? Val) Files(RunSettings c, FaceTask task)
     {
         var d = c.Data;
         IFaceDataset Read(string path)
@@ -128,7 +128,7 @@ public static class RunData
         if (d.MaxImages > 0 && train.Count > d.MaxImages)
             train =
                 task == FaceTask.Recognition
-                    ? ExperimentData.Reindex(new SubsetDataset(train, Enumerable.Range(0, d.MaxImages).ToArray()))
+                    ? RunDatasets.Reindex(new SubsetDataset(train, Enumerable.Range(0, d.MaxImages).ToArray()))
                     : new SubsetDataset(train, Enumerable.Range(0, d.MaxImages).ToArray());
         return (train, val);
     }
@@ -176,7 +176,7 @@ public static class RunData
         var ids = order.Select(i => all.Labels(i).Identity).Distinct().ToArray();
         var valIds = ids.Take((int)Math.Round(ids.Length * fraction)).ToHashSet();
         var val = new SubsetDataset(all, order.Where(i => valIds.Contains(all.Labels(i).Identity)).ToArray());
-        var train = ExperimentData.Reindex(
+        var train = RunDatasets.Reindex(
             new SubsetDataset(all, order.Where(i => !valIds.Contains(all.Labels(i).Identity)).ToArray())
         );
         return (train, val);
@@ -214,7 +214,7 @@ public static class RunData
             nVal = Math.Min(nVal, d.MaxTestImages);
         IFaceDataset? val = nVal > 0 ? new SubsetDataset(all, order.Take(nVal).ToArray()) : null;
         IFaceDataset train = new SubsetDataset(all, order.Skip(nVal).ToArray());
-        return (task == FaceTask.Recognition ? ExperimentData.Reindex(train) : train, val);
+        return (task == FaceTask.Recognition ? RunDatasets.Reindex(train) : train, val);
     }
 
     /// <summary>A pair list in LFW's format over an image folder, with the images' 68 landmarks where given (a CSV or
@@ -229,7 +229,7 @@ public static class RunData
 
     /// <summary>The verification pairs: the config's pair list (with its landmarks), else pairs drawn from the
     /// held-out identities.</summary>
-    private static PairList? Pairs(ExperimentConfig c, IFaceDataset? val)
+    private static PairList? Pairs(RunSettings c, IFaceDataset? val)
     {
         if (c.Eval.Pairs is not null)
             return LfwPairs(c.Eval.Pairs, c.Eval.Images!, c.Eval.Landmarks);

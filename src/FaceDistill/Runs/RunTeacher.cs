@@ -13,8 +13,8 @@ public static class RunTeacher
     /// embedding-only teacher under a logit method gets <see cref="CentroidLogits"/> (which need the cache's embeddings
     /// of the training set, so the cache is built even when distill.cache is off).</summary>
     public static OnlineTeacher Create(
-        ExperimentConfig cfg,
-        ExperimentData data,
+        RunSettings cfg,
+        RunDatasets data,
         FaceTask task,
         DataLoaderOptions options
     )
@@ -56,8 +56,8 @@ public static class RunTeacher
     /// with its outputs on the training set cached as <c>distill.teacher</c>'s are (same crop size, same cache
     /// folder). The caller disposes them.</summary>
     public static Dictionary<string, OnlineTeacher> CreateExtra(
-        ExperimentConfig cfg,
-        ExperimentData data,
+        RunSettings cfg,
+        RunDatasets data,
         DataLoaderOptions options
     )
     {
@@ -79,7 +79,7 @@ public static class RunTeacher
         DistillConfig d,
         string spec,
         ITeacher teacher,
-        ExperimentData data,
+        RunDatasets data,
         DataLoaderOptions options
     ) =>
         TeacherOutputCache.OpenOrBuild(

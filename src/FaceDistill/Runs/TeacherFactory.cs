@@ -39,7 +39,7 @@ public static class TeacherFactory
     /// logits),
     /// and <c>zoo:expression</c> on the expression task (its logits mapped to FaceDistill's class order).
     /// </summary>
-    public static void Validate(ExperimentConfig c, DistillMethod method, ConfigChecks checks)
+    public static void Validate(RunSettings c, DistillMethod method, ConfigChecks checks)
     {
         var spec = c.Distill.Teacher!;
         ValidateSpec("distill.teacher", spec, checks);

@@ -13,9 +13,9 @@ namespace FaceDistill.Runs;
 public sealed class TrainedRun : IDisposable
 {
     public required string Directory { get; init; }
-    public required ExperimentConfig Config { get; init; }
-    public required Lazy<ExperimentData> LazyData { get; init; }
-    public ExperimentData Data => LazyData.Value;
+    public required RunSettings Config { get; init; }
+    public required Lazy<RunDatasets> LazyData { get; init; }
+    public RunDatasets Data => LazyData.Value;
 
     /// <summary>The classes of the model's head (from <see cref="ModelShape"/>; the data only for older
     /// runs).</summary>
@@ -46,7 +46,7 @@ public sealed class TrainedRun : IDisposable
             configPath,
             shape is null ? null : _ => true
         );
-        var data = new Lazy<ExperimentData>(() => RunData.From(cfg));
+        var data = new Lazy<RunDatasets>(() => RunData.From(cfg));
         shape ??= new ModelShape(data.Value.Classes, data.Value.AgeMean);
         var model = ModelFactory.Create(cfg, shape.Classes, shape.AgeMean);
         var ckpt =

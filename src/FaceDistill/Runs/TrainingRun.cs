@@ -10,7 +10,7 @@ using static TorchSharp.torch;
 
 namespace FaceDistill.Runs;
 
-public sealed record RunOutcome(RunDirectory Run, TrainResult Result, ModelStats Stats, ExperimentData Data);
+public sealed record RunOutcome(RunDirectory Run, TrainResult Result, ModelStats Stats, RunDatasets Data);
 
 /// <summary>
 /// One run, end to end (docs/architecture.md): resolved config → run directory → data → teacher → objective → trainer →
@@ -24,7 +24,7 @@ public static class TrainingRun
 
     /// <param name="objective">An objective to train with instead of the config's (tests, plug-ins).</param>
     public static RunOutcome Execute(
-        ExperimentConfig cfg,
+        RunSettings cfg,
         string runsRoot,
         ExistingRun mode,
         Objective? objective = null,
@@ -38,7 +38,7 @@ public static class TrainingRun
         bool fresh = !Directory.Exists(Path.Combine(runsRoot, cfg.Name));
         var run = OpenRunDirectory(cfg, runsRoot, mode);
         var task = FaceTaskExtensions.Parse(cfg.Task);
-        ExperimentData data;
+        RunDatasets data;
         try
         {
             data = RunData.From(cfg);
@@ -105,9 +105,9 @@ public static class TrainingRun
     /// <summary>The convolution path of the run (<see cref="ConvolutionPath"/>): the one its checkpoint records when it
     /// resumes, else the probed (or cached) faster one for its model, input size and batch.</summary>
     private static ConvolutionPath.Choice ChooseConvolutionPath(
-        ExperimentConfig cfg,
+        RunSettings cfg,
         RunDirectory run,
-        ExperimentData data,
+        RunDatasets data,
         ExistingRun mode
     )
     {
@@ -132,7 +132,7 @@ public static class TrainingRun
 
     /// <summary>The time of one forward + backward pass of the run's backbone on a batch of its shape (the head, the
     /// loss and the optimizer step are under 2 % of a step: docs/benchmarks.md).</summary>
-    private static double ProbeStep(ExperimentConfig cfg, ExperimentData data, bool oneDnn, bool channelsLast)
+    private static double ProbeStep(RunSettings cfg, RunDatasets data, bool oneDnn, bool channelsLast)
     {
         TorchRuntime.SetMkldnn(oneDnn);
         using var model = ComputeDevice.OnDevice(ModelFactory.Create(cfg, data.Classes, data.AgeMean));
@@ -179,7 +179,7 @@ public static class TrainingRun
     }
 
     /// <summary>The run directory, refusing to resume a run that was started with another config.</summary>
-    private static RunDirectory OpenRunDirectory(ExperimentConfig cfg, string runsRoot, ExistingRun mode)
+    private static RunDirectory OpenRunDirectory(RunSettings cfg, string runsRoot, ExistingRun mode)
     {
         var run = RunDirectory.Open(Path.Combine(runsRoot, cfg.Name), mode);
         if (
@@ -202,9 +202,9 @@ public static class TrainingRun
     /// goes back to its last checkpoint (training is deterministic, so the result is that of an uninterrupted
     /// run).</summary>
     private static (TrainResult, ModelStats) Fit(
-        ExperimentConfig cfg,
+        RunSettings cfg,
         RunDirectory run,
-        ExperimentData data,
+        RunDatasets data,
         Trainer trainer,
         DataLoader loader,
         RunEvaluation evaluation,

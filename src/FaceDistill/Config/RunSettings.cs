@@ -1,9 +1,12 @@
 namespace FaceDistill.Config;
 
-// Experiments are plain data (arcface_torch style): these records are the whole schema. JSON/YAML keys are the
-// camelCase property names; unknown keys and wrong types are rejected by ConfigLoader before any work starts.
+// A run's config is plain data (arcface_torch style): these records are the whole schema. JSON/YAML keys are the
+// camelCase property names; unknown keys and wrong types are rejected by ConfigLoader before any work starts. An
+// experiment (a plan: Experiments/ExperimentPlan) builds one RunSettings per run and seed.
 
-public sealed record ExperimentConfig
+/// <summary>One run's settings: what a run config file holds, and what a run directory's config.json records once
+/// resolved (<c>Runs.RunConfig</c>).</summary>
+public sealed record RunSettings
 {
     public string Name { get; init; } = "run";
 

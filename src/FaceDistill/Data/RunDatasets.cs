@@ -4,7 +4,7 @@ namespace FaceDistill.Data;
 /// The data of a run: the training set, and what it is evaluated on — verification pairs of held-out identities for
 /// recognition, a held-out split for the attribute tasks. Built from a config by <c>Runs.RunData</c>.
 /// </summary>
-public sealed class ExperimentData
+public sealed class RunDatasets
 {
     public required IFaceDataset Train { get; init; }
     public IFaceDataset? Validation { get; init; }
