@@ -15,7 +15,7 @@ public class ConfigHardeningTests
     private static string Error(string name, string text, params string[] overrides)
     {
         var p = Write(name, text);
-        var e = Assert.Throws<FaceDistillException>(() => RunConfig.Load(p, overrides));
+        var e = Assert.Throws<FaceDistillException>(() => RunConfig.Load(p, overrides).Settings);
         Assert.DoesNotContain('\n', e.Message);
         Assert.Contains(p, e.Message);
         return e.Message;
@@ -54,7 +54,7 @@ public class ConfigHardeningTests
     [InlineData("model.embeddingSize=200000000", "model.embeddingSize")]
     public void ValuesOutOfTheirRangeAreRejectedBeforeAnyWork(string assignment, string key)
     {
-        var e = Assert.Throws<FaceDistillException>(() => RunConfig.Load(null, [assignment]));
+        var e = Assert.Throws<FaceDistillException>(() => RunConfig.Load(null, [assignment]).Settings);
         Assert.Contains($"key '{key}'", e.Message);
     }
 
@@ -138,7 +138,7 @@ public class ConfigKeysTests
                             : null,
                 },
             };
-            var resolved = RunConfig.Resolve(c, "(test)", _ => true);
+            var resolved = RunConfig.Resolve(c, "(test)", _ => true).Settings;
             Leaves(System.Text.Json.Nodes.JsonNode.Parse(FaceDistill.Config.ConfigLoader.ToJson(resolved)), "");
         }
         Assert.True(missing.Count == 0, "numeric keys without a rule: " + string.Join(", ", missing));

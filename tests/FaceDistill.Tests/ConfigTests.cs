@@ -16,7 +16,7 @@ public class ConfigTests
     public void LoadsJsonAndAppliesOverrides()
     {
         var p = Write("""{ "name": "x", "train": { "epochs": 7, "optimizer": { "lr": 0.05 } } }""");
-        var c = RunConfig.Load(p, ["train.epochs=3", "model.head.type=cosface", "data.augment.flip=false"]);
+        var c = RunConfig.Load(p, ["train.epochs=3", "model.head.type=cosface", "data.augment.flip=false"]).Settings;
         Assert.Equal(3, c.Train.Epochs);
         Assert.Equal(0.05, c.Train.Optimizer.Lr);
         Assert.Equal("cosface", c.Model.Head.Type);
@@ -27,7 +27,7 @@ public class ConfigTests
     public void LoadsYaml()
     {
         var p = Write("name: y\ntrain:\n  epochs: 4\n  schedule:\n    milestones: [1, 2.5]\n", ".yaml");
-        var c = RunConfig.Load(p);
+        var c = RunConfig.Load(p).Settings;
         Assert.Equal(4, c.Train.Epochs);
         Assert.Equal([1, 2.5], c.Train.Schedule.Milestones);
     }
@@ -52,7 +52,7 @@ public class ConfigTests
     public void RejectsBadConfigsNamingTheKey(string json, string expected)
     {
         var p = Write(json);
-        var e = Assert.Throws<FaceDistillException>(() => RunConfig.Load(p));
+        var e = Assert.Throws<FaceDistillException>(() => RunConfig.Load(p).Settings);
         Assert.Contains(expected, e.Message);
         Assert.DoesNotContain('\n', e.Message);
         if (!expected.StartsWith('/'))
@@ -62,18 +62,18 @@ public class ConfigTests
     [Fact]
     public void RejectsBadOverride()
     {
-        var e = Assert.Throws<FaceDistillException>(() => RunConfig.Load(null, ["train.nope=1"]));
+        var e = Assert.Throws<FaceDistillException>(() => RunConfig.Load(null, ["train.nope=1"]).Settings);
         Assert.Contains("unknown key 'train.nope'", e.Message);
-        e = Assert.Throws<FaceDistillException>(() => RunConfig.Load(null, ["train.epochs"]));
+        e = Assert.Throws<FaceDistillException>(() => RunConfig.Load(null, ["train.epochs"]).Settings);
         Assert.Contains("expected key=value", e.Message);
-        e = Assert.Throws<FaceDistillException>(() => RunConfig.Load(null, ["train.epochs=many"]));
+        e = Assert.Throws<FaceDistillException>(() => RunConfig.Load(null, ["train.epochs=many"]).Settings);
         Assert.Contains("must be an integer", e.Message);
     }
 
     [Fact]
     public void MissingFileIsNamed()
     {
-        var e = Assert.Throws<FaceDistillException>(() => RunConfig.Load("/no/such/config.json"));
+        var e = Assert.Throws<FaceDistillException>(() => RunConfig.Load("/no/such/config.json").Settings);
         Assert.Equal("/no/such/config.json: config file not found", e.Message);
     }
 
@@ -118,9 +118,9 @@ public class ConfigTests
     [Fact]
     public void ResolvedConfigRoundTrips()
     {
-        var c = RunConfig.Load(null, ["name=rt", "train.epochs=2"]);
+        var c = RunConfig.Load(null, ["name=rt", "train.epochs=2"]).Settings;
         var p = Write(ConfigLoader.ToJson(c));
-        Assert.Equal(ConfigLoader.ToJson(c), ConfigLoader.ToJson(RunConfig.Load(p)));
+        Assert.Equal(ConfigLoader.ToJson(c), ConfigLoader.ToJson(RunConfig.Load(p).Settings));
     }
 }
 
@@ -133,7 +133,7 @@ public class DemoConfigTests
         var dir = new DirectoryInfo(AppContext.BaseDirectory);
         while (dir is not null && !Directory.Exists(Path.Combine(dir.FullName, "configs")))
             dir = dir.Parent;
-        var fromFile = RunConfig.Load(Path.Combine(dir!.FullName, "configs", "demo.json"));
+        var fromFile = RunConfig.Load(Path.Combine(dir!.FullName, "configs", "demo.json")).Settings;
         var builtIn = FaceDistill.Runs.Demo.Config(quick: false) with { Description = fromFile.Description };
         Assert.Equal(FaceDistill.Config.ConfigLoader.ToJson(builtIn), FaceDistill.Config.ConfigLoader.ToJson(fromFile));
     }

@@ -113,7 +113,7 @@ public class DistillationRunTests
         Assert.Equal(basis, Weights(Path.Combine(root, "ddl-zero"), zero, o.Data.Classes));
         Assert.NotEqual(basis, Weights(Path.Combine(root, "ddl-on"), on, o.Data.Classes));
         var e = Assert.Throws<FaceDistillException>(() =>
-            RunConfig.Load(null, ["distill.method=ddl", "distill.hardView=blurry"])
+            RunConfig.Load(null, ["distill.method=ddl", "distill.hardView=blurry"]).Settings
         );
         Assert.Contains("key 'distill.hardView' unknown view 'blurry'", e.Message);
     }
@@ -139,17 +139,17 @@ public class DistillationRunTests
     [Fact]
     public void DistillConfigErrorsNameTheKeyOrPath()
     {
-        var e = Assert.Throws<FaceDistillException>(() => RunConfig.Load(null, ["distill.method=gkd"]));
+        var e = Assert.Throws<FaceDistillException>(() => RunConfig.Load(null, ["distill.method=gkd"]).Settings);
         Assert.Contains("key 'distill.teacher' is required", e.Message);
         e = Assert.Throws<FaceDistillException>(() =>
-            RunConfig.Load(null, ["distill.method=gkd", "distill.teacher=/no/teacher"])
+            RunConfig.Load(null, ["distill.method=gkd", "distill.teacher=/no/teacher"]).Settings
         );
         Assert.StartsWith("/no/teacher: teacher run directory not found", e.Message);
-        e = Assert.Throws<FaceDistillException>(() => RunConfig.Load(null, ["distill.method=magic"]));
+        e = Assert.Throws<FaceDistillException>(() => RunConfig.Load(null, ["distill.method=magic"]).Settings);
         Assert.Contains("key 'distill.method' is 'magic'", e.Message);
         var dir = TestUtil.TempDir();
         e = Assert.Throws<FaceDistillException>(() =>
-            RunConfig.Load(null, ["task=age", "distill.method=gkd", $"distill.teacher={dir}"])
+            RunConfig.Load(null, ["task=age", "distill.method=gkd", $"distill.teacher={dir}"]).Settings
         );
         Assert.Contains("task 'age' has none", e.Message);
     }

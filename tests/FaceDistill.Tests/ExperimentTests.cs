@@ -35,8 +35,8 @@ public class ExperimentTests
                     + "{ \"name\": \"b\", \"from\": \"a\", \"set\": { \"data.view\": \"clean\" } } ] }"
             )
         );
-        var a = plan.Config(plan.Run("a"), 1, "/r", checkFiles: false);
-        var b = plan.Config(plan.Run("b"), 1, "/r", checkFiles: false);
+        var a = plan.Config(plan.Run("a"), 1, "/r", checkFiles: false).Settings;
+        var b = plan.Config(plan.Run("b"), 1, "/r", checkFiles: false).Settings;
         Assert.Equal((1, 8, "occluded:vr"), (a.Train.Epochs, a.Train.BatchSize, a.Data.View));
         Assert.Equal((1, 8, "clean"), (b.Train.Epochs, b.Train.BatchSize, b.Data.View));
         Assert.Equal(["train.batchSize", "train.epochs", "data.view"], plan.Run("b").Set.Select(kv => kv.Key));
@@ -86,7 +86,7 @@ public class ExperimentTests
         );
         Assert.Equal([1, 2], ok.Seeds);
         Assert.True(ok.Runs[0].Reference);
-        var cfg = ok.Config(ok.Runs[1], 2, "/r", checkFiles: false);
+        var cfg = ok.Config(ok.Runs[1], 2, "/r", checkFiles: false).Settings;
         Assert.Equal("ft-s2", cfg.Name);
         Assert.Equal(2, cfg.Train.Seed);
         Assert.Equal("occluded:vr", cfg.Data.View);

@@ -169,14 +169,14 @@ public class LabelFreeTests
         // the evaluation's view is checked before training: the pool's mixed view needs landmarks the pair images lack
         var probe = Assert.Throws<FaceDistillException>(() =>
             TrainingRun.Execute(
-                RunConfig.Load(null, [.. overrides.Where(o => o != "eval.view=clean"), "name=probe"]),
+                RunConfig.Load(null, [.. overrides.Where(o => o != "eval.view=clean"), "name=probe"]).Settings,
                 root,
                 ExistingRun.Refuse
             )
         );
         Assert.Contains("cannot run", probe.Message);
         Assert.False(Directory.Exists(Path.Combine(root, "probe", "checkpoints")));
-        var cfg = RunConfig.Load(null, overrides);
+        var cfg = RunConfig.Load(null, overrides).Settings;
         Assert.Equal(1.0, cfg.Distill.Get(LabelFreeDistillation.Relational));
         var run = TrainingRun.Execute(cfg, root, ExistingRun.Refuse);
         Assert.Equal(60, run.Data.Train.Count);
@@ -196,7 +196,7 @@ public class LabelFreeTests
             "model.head.type",
             Assert
                 .Throws<FaceDistillException>(() =>
-                    RunConfig.Load(null, overrides.Where(o => !o.StartsWith("model.head")).ToArray())
+                    RunConfig.Load(null, overrides.Where(o => !o.StartsWith("model.head")).ToArray()).Settings
                 )
                 .Message
         );
@@ -204,10 +204,9 @@ public class LabelFreeTests
             "data.pool",
             Assert
                 .Throws<FaceDistillException>(() =>
-                    RunConfig.Load(
-                        null,
-                        ["data.source=folder", $"data.path={root}/pool", $"data.pool=[\"{root}/pool\"]"]
-                    )
+                    RunConfig
+                        .Load(null, ["data.source=folder", $"data.path={root}/pool", $"data.pool=[\"{root}/pool\"]"])
+                        .Settings
                 )
                 .Message
         );
@@ -227,14 +226,14 @@ public class LabelFreeTests
             "model.head.s=16",
             "train.epochs=12",
         ];
-        var run = TrainingRun.Execute(RunConfig.Load(null, overrides), root, ExistingRun.Refuse);
+        var run = TrainingRun.Execute(RunConfig.Load(null, overrides).Settings, root, ExistingRun.Refuse);
         // the synthetic pool's ten people are the head's classes; both terms are trained and logged
         Assert.Equal(10, run.Data.Classes);
         Assert.Equal(0, run.Data.Train.Labels(0).Identity);
         Assert.True(double.IsFinite(run.Result.FinalLoss));
         Assert.NotNull(run.Result.FinalEval);
         // the margin head was trained: its class centres name the pool's people far above chance (1 in 10)
-        var cfg = RunConfig.Load(null, overrides);
+        var cfg = RunConfig.Load(null, overrides).Settings;
         using (var model = ModelFactory.Create(cfg, 10))
         {
             Checkpoint.LoadWeights(Checkpoint.Latest(Path.Combine(run.Run.Path, "checkpoints"))!, model);
@@ -260,14 +259,16 @@ public class LabelFreeTests
         // checked before any work: a listed folder must be one of the pool's, the head must classify, and the key
         // is read only with a pool
         string Refused(params string[] extra) =>
-            Assert.Throws<FaceDistillException>(() => RunConfig.Load(null, [.. overrides, .. extra])).Message;
+            Assert.Throws<FaceDistillException>(() => RunConfig.Load(null, [.. overrides, .. extra]).Settings).Message;
         Assert.Contains("data.identities", Refused($"data.identities=[\"{root}/lfw\"]"));
         Assert.Contains("model.head.type", Refused("model.head.type=none"));
         Assert.Contains(
             "data.identities",
             Assert
                 .Throws<FaceDistillException>(() =>
-                    RunConfig.Load(null, ["data.source=folder", $"data.path={pool}", $"data.identities=[\"{pool}\"]"])
+                    RunConfig
+                        .Load(null, ["data.source=folder", $"data.path={pool}", $"data.identities=[\"{pool}\"]"])
+                        .Settings
                 )
                 .Message
         );
@@ -322,7 +323,7 @@ public class LabelFreeTests
             "distill.anchorWeight=0.5",
             "train.epochs=3",
         ];
-        var cfg = RunConfig.Load(null, [.. anchored, "name=anchored", "model.embeddingSize=32"]);
+        var cfg = RunConfig.Load(null, [.. anchored, "name=anchored", "model.embeddingSize=32"]).Settings;
         Assert.Equal(0.5, cfg.Distill.Get(LabelFreeDistillation.Ridge));
         var run = TrainingRun.Execute(cfg, root, ExistingRun.Refuse);
         Assert.True(double.IsFinite(run.Result.FinalLoss));
@@ -335,7 +336,7 @@ public class LabelFreeTests
         // the anchor's space must be the student's
         var wrong = Assert.Throws<FaceDistillException>(() =>
             TrainingRun.Execute(
-                RunConfig.Load(null, [.. anchored, "name=wrong", "model.embeddingSize=16"]),
+                RunConfig.Load(null, [.. anchored, "name=wrong", "model.embeddingSize=16"]).Settings,
                 root,
                 ExistingRun.Refuse
             )
@@ -345,7 +346,7 @@ public class LabelFreeTests
         // checked before any work: the map needs the teacher's cache, an anchor is a spec, only labelfree reads it
         string Refused(params string[] extra) =>
             Assert
-                .Throws<FaceDistillException>(() => RunConfig.Load(null, [.. anchored, "name=bad", .. extra]))
+                .Throws<FaceDistillException>(() => RunConfig.Load(null, [.. anchored, "name=bad", .. extra]).Settings)
                 .Message;
         Assert.Contains("distill.anchor", Refused("distill.cache=false"));
         Assert.Contains("distill.anchor", Refused("distill.anchor=3"));
@@ -355,23 +356,31 @@ public class LabelFreeTests
         string[] plain = [.. overrides.Where(o => !o.StartsWith("name="))];
         foreach (var key in new[] { "distill.anchorWeight=0.5", "distill.ridge=2" })
         {
-            var message = Assert.Throws<FaceDistillException>(() => RunConfig.Load(null, [.. plain, key])).Message;
+            var message = Assert
+                .Throws<FaceDistillException>(() => RunConfig.Load(null, [.. plain, key]).Settings)
+                .Message;
             Assert.Contains(key.Split('=')[0], message);
             Assert.Contains("read only with distill.anchor", message);
         }
         Assert.Equal(
             0.5,
-            RunConfig.Load(null, [.. plain, "distill.ridge=0.5"]).Distill.Get(LabelFreeDistillation.Ridge)
+            RunConfig.Load(null, [.. plain, "distill.ridge=0.5"]).Settings.Distill.Get(LabelFreeDistillation.Ridge)
         );
         Assert.Contains("distill.anchor", Refused($"distill.anchor={Path.Combine(root, "missing")}"));
         Assert.Contains(
             "distill.anchor",
             Assert
                 .Throws<FaceDistillException>(() =>
-                    RunConfig.Load(
-                        null,
-                        ["distill.method=feature", "distill.teacher=zoo:recognition", "distill.anchor=zoo:mobileface"]
-                    )
+                    RunConfig
+                        .Load(
+                            null,
+                            [
+                                "distill.method=feature",
+                                "distill.teacher=zoo:recognition",
+                                "distill.anchor=zoo:mobileface",
+                            ]
+                        )
+                        .Settings
                 )
                 .Message
         );

@@ -44,14 +44,15 @@ public class MethodRegistryTests
     public void ANewMethodIsOneEntryItsKeysAreReadAndItTrains()
     {
         using var _ = DistillationMethods.Use(DistillationMethods.Builtin.With(Shrink));
-        var cfg = RunConfig.Load(null, ["distill.method=shrink", "distill.strength=0.25"]);
+        var cfg = RunConfig.Load(null, ["distill.method=shrink", "distill.strength=0.25"]).Settings;
         Assert.Equal(0.25, cfg.Distill.Get(Strength));
-        Assert.Equal(0.5, RunConfig.Load(null, ["distill.method=shrink"]).Distill.Get(Strength)); // its default
+        // its default
+        Assert.Equal(0.5, RunConfig.Load(null, ["distill.method=shrink"]).Settings.Distill.Get(Strength));
         Assert.Contains(
             "key 'distill.strength' must be positive",
             Assert
                 .Throws<FaceDistillException>(() =>
-                    RunConfig.Load(null, ["distill.method=shrink", "distill.strength=-1"])
+                    RunConfig.Load(null, ["distill.method=shrink", "distill.strength=-1"]).Settings
                 )
                 .Message
         );
@@ -59,7 +60,7 @@ public class MethodRegistryTests
             "key 'distill.strength' must be a number",
             Assert
                 .Throws<FaceDistillException>(() =>
-                    RunConfig.Load(null, ["distill.method=shrink", "distill.strength=\"x\""])
+                    RunConfig.Load(null, ["distill.method=shrink", "distill.strength=\"x\""]).Settings
                 )
                 .Message
         );
@@ -67,7 +68,9 @@ public class MethodRegistryTests
         Assert.Contains(
             "key 'distill.strength' is not read by distill.method 'ddl'",
             Assert
-                .Throws<FaceDistillException>(() => RunConfig.Load(null, ["distill.method=ddl", "distill.strength=1"]))
+                .Throws<FaceDistillException>(() =>
+                    RunConfig.Load(null, ["distill.method=ddl", "distill.strength=1"]).Settings
+                )
                 .Message
         );
         int before = ShrinkTerm.Calls;
@@ -80,7 +83,7 @@ public class MethodRegistryTests
     [Fact]
     public void WithoutTheEntryTheMethodIsUnknown()
     {
-        var e = Assert.Throws<FaceDistillException>(() => RunConfig.Load(null, ["distill.method=shrink"]));
+        var e = Assert.Throws<FaceDistillException>(() => RunConfig.Load(null, ["distill.method=shrink"]).Settings);
         Assert.Contains(
             "key 'distill.method' is 'shrink', expected one of none, kd, dkd, gkd, feature, triplet, ddl, labelfree",
             e.Message
@@ -95,26 +98,34 @@ public class MethodRegistryTests
         // DKD's β is its paper's 8, GKD's 4: no shared default leaks from one method to another
         Assert.Equal(
             8,
-            RunConfig.Load(null, ["distill.method=dkd", $"distill.teacher={teacher}"]).Distill.Get(DecoupledKd.Beta)
+            RunConfig
+                .Load(null, ["distill.method=dkd", $"distill.teacher={teacher}"])
+                .Settings.Distill.Get(DecoupledKd.Beta)
         );
         Assert.Equal(
             4,
-            RunConfig.Load(null, ["distill.method=gkd", $"distill.teacher={teacher}"]).Distill.Get(GroupedKd.Beta)
+            RunConfig
+                .Load(null, ["distill.method=gkd", $"distill.teacher={teacher}"])
+                .Settings.Distill.Get(GroupedKd.Beta)
         );
         Assert.Equal(
             0.93,
-            RunConfig.Load(null, ["distill.method=gkd", $"distill.teacher={teacher}"]).Distill.Get(GroupedKd.Threshold)
+            RunConfig
+                .Load(null, ["distill.method=gkd", $"distill.teacher={teacher}"])
+                .Settings.Distill.Get(GroupedKd.Threshold)
         );
         // a key of another method is an error naming it
         var e = Assert.Throws<FaceDistillException>(() =>
-            RunConfig.Load(null, ["distill.method=dkd", $"distill.teacher={teacher}", "distill.threshold=0.9"])
+            RunConfig.Load(null, ["distill.method=dkd", $"distill.teacher={teacher}", "distill.threshold=0.9"]).Settings
         );
         Assert.Contains("key 'distill.threshold' is not read by distill.method 'dkd'", e.Message);
-        e = Assert.Throws<FaceDistillException>(() => RunConfig.Load(null, ["distill.temperature=2"]));
+        e = Assert.Throws<FaceDistillException>(() => RunConfig.Load(null, ["distill.temperature=2"]).Settings);
         Assert.Contains("key 'distill.temperature' is not read by distill.method 'none'", e.Message);
         // the cached teacher's crop size: only with the cache (an online teacher sees the student's batch)
         e = Assert.Throws<FaceDistillException>(() =>
-            RunConfig.Load(null, ["distill.method=kd", $"distill.teacher={teacher}", "distill.teacherSize=112"])
+            RunConfig
+                .Load(null, ["distill.method=kd", $"distill.teacher={teacher}", "distill.teacherSize=112"])
+                .Settings
         );
         Assert.Contains("distill.teacherSize", e.Message);
         Assert.Contains("needs distill.cache: true", e.Message);
@@ -125,10 +136,10 @@ public class MethodRegistryTests
                     null,
                     ["distill.method=kd", $"distill.teacher={teacher}", "distill.teacherSize=112", "distill.cache=true"]
                 )
-                .Distill.TeacherSize
+                .Settings.Distill.TeacherSize
         );
         // the resolved config records only what the method reads
-        var json = ConfigLoader.ToJson(RunConfig.Load(null, ["distill.method=ddl"]));
+        var json = ConfigLoader.ToJson(RunConfig.Load(null, ["distill.method=ddl"]).Settings);
         Assert.Contains("\"hardView\": \"lowres:16\"", json);
         Assert.DoesNotContain("temperature", json);
     }

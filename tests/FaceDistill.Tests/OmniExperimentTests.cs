@@ -40,7 +40,7 @@ public class OmniExperimentTests
         );
         Assert.Equal(["mined", "dm"], plan.DerivedFor(plan.Run("m")).Select(d => d.Name));
         Assert.Equal(3, plan.DeriveStep("dm").Condense!.ImagesPerClass);
-        var cfg = plan.Config(plan.Run("m"), 1, "/r", checkFiles: false);
+        var cfg = plan.Config(plan.Run("m"), 1, "/r", checkFiles: false).Settings;
         Assert.Equal([Path.Combine("/r", "o", "derived", "dm-s1")], cfg.Data.Extra);
         Assert.Contains(
             "'#nope' is not a derive entry",

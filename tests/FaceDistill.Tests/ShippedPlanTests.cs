@@ -37,7 +37,9 @@ public class ShippedPlanTests
                 .Runs.Select(r =>
                     r.Name
                     + "\t"
-                    + JsonNode.Parse(ConfigLoader.ToJson(p.Config(r, p.Seeds[0], "runs", false)))!.ToJsonString()
+                    + JsonNode
+                        .Parse(ConfigLoader.ToJson(p.Config(r, p.Seeds[0], "runs", false).Settings))!
+                        .ToJsonString()
                 )
                 .ToList();
         }

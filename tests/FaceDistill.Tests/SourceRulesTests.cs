@@ -46,6 +46,38 @@ public class SourceRulesTests
         Assert.True(missing.Count == 0, "named but missing:\n" + string.Join("\n", missing.Distinct()));
     }
 
+    /// <summary>A doc may name a source file by its name alone (<c>GroupedKd.cs</c>) or by a path inside the library
+    /// (<c>Distillation/GroupedKd.cs</c>); either must be a file of the repository. Markdown links to other pages
+    /// must resolve from the page that holds them.</summary>
+    [Fact]
+    public void EverySourceFileAndPageTheDocsNameExists()
+    {
+        var root = RepoPaths.Root();
+        var sources = new[] { "src", "tests", "bench", "scripts" }
+            .SelectMany(d => Directory.EnumerateFiles(Path.Combine(root, d), "*", SearchOption.AllDirectories))
+            .Select(f => Path.GetRelativePath(root, f).Replace('\\', '/'))
+            .Where(f => !f.Contains("/obj/") && !f.Contains("/bin/"))
+            .ToList();
+        var docs = Directory
+            .EnumerateFiles(Path.Combine(root, "docs"), "*.md", SearchOption.AllDirectories)
+            .Append(Path.Combine(root, "README.md"));
+        var named = new Regex(@"(?<![\w.-])((?:[\w-]+/)*[A-Z][\w-]*\.(?:cs|csproj))\b");
+        var link = new Regex(@"\]\(([^)#:\s]+\.(?:md|png|jpg|txt))(?:#[^)]*)?\)");
+        var missing = new List<string>();
+        foreach (var doc in docs)
+        {
+            var text = File.ReadAllText(doc);
+            var where = Path.GetRelativePath(root, doc);
+            foreach (Match m in named.Matches(text))
+                if (!sources.Any(f => f == m.Groups[1].Value || f.EndsWith("/" + m.Groups[1].Value)))
+                    missing.Add($"{where}: {m.Groups[1].Value}");
+            foreach (Match m in link.Matches(text))
+                if (!File.Exists(Path.Combine(Path.GetDirectoryName(doc)!, m.Groups[1].Value)))
+                    missing.Add($"{where}: link {m.Groups[1].Value}");
+        }
+        Assert.True(missing.Count == 0, "named but missing:\n" + string.Join("\n", missing.Distinct()));
+    }
+
     [Fact]
     public void NoSourceCitesADocumentThatIsNotInTheRepository()
     {

@@ -122,7 +122,7 @@ public class TeacherCacheTests
         };
         Assert.Contains(
             "distill.method",
-            Assert.Throws<FaceDistillException>(() => RunConfig.Resolve(bad, "test")).Message
+            Assert.Throws<FaceDistillException>(() => RunConfig.Resolve(bad, "test").Settings).Message
         );
     }
 

@@ -62,7 +62,7 @@ public class UnlabelledDataTests
         var faces = TestUtil.Faces(3, 4, 48, 11);
         for (int i = 0; i < faces.Count; i++)
             ImageCodec.Save(faces.Image(i), Path.Combine(pool, $"{i:D2}.png"));
-        var cfg = RunConfig.Resolve(Config(root, pool), "test");
+        var cfg = RunConfig.Resolve(Config(root, pool), "test").Settings;
         var data = RunData.From(cfg);
         var labelled = RunData.From(cfg with { Data = cfg.Data with { Unlabelled = null } }).Train;
         Assert.Equal(labelled.Count + faces.Count, data.Train.Count);
@@ -81,7 +81,7 @@ public class UnlabelledDataTests
         Assert.Equal(data.Classes, trained.Classes);
 
         string Err(RunSettings c) =>
-            Assert.Throws<FaceDistillException>(() => RunConfig.Resolve(c, "test")).Message;
+            Assert.Throws<FaceDistillException>(() => RunConfig.Resolve(c, "test").Settings).Message;
         var bad = Config(root, pool);
         Assert.Contains("data.unlabelled", Err(bad with { Distill = new DistillConfig() }));
         Assert.Contains("needs distill.method 'kd'", Err(bad with { Distill = new DistillConfig() }));

@@ -56,4 +56,25 @@ public static class AtomicFile
                 Directory.Delete(tmp, recursive: true);
         }
     }
+
+    /// <summary>Checks, before any work, that an output file can be written: its folder exists or can be made, and a
+    /// file can be created there (a probe, removed at once). A path that is a folder is refused too; the error names
+    /// <paramref name="what"/> (e.g. the option that gave the path).</summary>
+    public static void CheckWritable(string path, string what)
+    {
+        if (Directory.Exists(path))
+            throw new FaceDistillException($"{what} {path}: is a folder, not a file");
+        try
+        {
+            var dir = Path.GetDirectoryName(Path.GetFullPath(path))!;
+            Directory.CreateDirectory(dir);
+            var probe = Path.Combine(dir, $".facedistill-probe-{Guid.NewGuid():N}");
+            File.WriteAllBytes(probe, []);
+            File.Delete(probe);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new FaceDistillException($"{what} {path}: cannot be written ({e.Message})");
+        }
+    }
 }

@@ -155,12 +155,16 @@ public static class DistillationMethods
         method.Validate(c, checks);
     }
 
-    /// <summary>The objective of a resolved <c>distill</c> section: the task loss plus the method's term. With
-    /// Georgescu et al.'s <c>distill.lambda</c> = λ the task loss weighs 1 − λ and the term λ (<see
-    /// cref="TeacherStudentKd"/>).</summary>
-    public static Objective CreateObjective(DistillConfig d, TermContext context, string studentView)
+    /// <summary>The objective of a resolved <c>distill</c> section and its <paramref name="method"/> (null: none):
+    /// the task loss plus the method's term. With Georgescu et al.'s <c>distill.lambda</c> = λ the task loss weighs
+    /// 1 − λ and the term λ (<see cref="TeacherStudentKd"/>).</summary>
+    public static Objective CreateObjective(
+        DistillMethod? method,
+        DistillConfig d,
+        TermContext context,
+        string studentView
+    )
     {
-        var method = Find(d.Method);
         if (method is null)
             return new Objective([]) { StudentView = studentView };
         var term = method.Create(d.Lambda is { } l ? d with { Weight = l } : d, context);

@@ -146,7 +146,7 @@ public sealed class ExperimentPlan
             )
             .ToList();
         if (
-            tasks.Any(t => t != "recognition")
+            tasks.Any(t => t != Data.FaceTask.Recognition)
             && plan.Views.FirstOrDefault(v => ViewColumn.Parse(v).OneSide is not null) is { } sided
         )
             reader.Fail($"views: '{sided}': the sides of a pair (@one, @both) apply to verification only");
@@ -292,7 +292,7 @@ public sealed class ExperimentPlan
     /// <summary>The config of run <paramref name="r"/> for <paramref name="seed"/>: the base, then train.seed and the
     /// run's keys, <c>@run</c> references resolved to run directories.</summary> <param name="checkFiles">false:
     /// directories of other runs (<c>@run</c>) are accepted though they do not exist yet.</param>
-    public RunSettings Config(PlanRun r, int seed, string runsRoot, bool checkFiles = true)
+    public ResolvedRun Config(PlanRun r, int seed, string runsRoot, bool checkFiles = true)
     {
         var node = (JsonObject)Base.DeepClone();
         node["name"] = RunName(r, seed);

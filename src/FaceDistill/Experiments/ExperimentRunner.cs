@@ -53,8 +53,9 @@ public static class ExperimentRunner
         Directory.CreateDirectory(dir);
         foreach (var step in plan.Prepare)
             DataPreparation.PrepareData(step, log, cancel);
-        var baseCfg = plan.Config(plan.Run(plan.Baseline), plan.Seeds[0], runsRoot, checkFiles: false);
-        var task = FaceTaskExtensions.Parse(baseCfg.Task);
+        var baseRun = plan.Config(plan.Run(plan.Baseline), plan.Seeds[0], runsRoot, checkFiles: false);
+        var baseCfg = baseRun.Settings;
+        var task = baseRun.Task;
         var views = plan.Views.Count > 0 ? plan.Views : [baseCfg.Eval.View ?? baseCfg.Data.View];
         var columns = views.Concat(plan.CrossTests.Select(t => t.Name)).ToList();
         var results = new List<MethodResult>();
@@ -81,8 +82,8 @@ public static class ExperimentRunner
                         seed,
                         runsRoot,
                         checkFiles: false
-                    );
-                    var data = RunData.From(plan.Config(plan.Run(plan.Baseline), seed, runsRoot));
+                    ).Settings;
+                    var data = RunData.From(plan.Config(plan.Run(plan.Baseline), seed, runsRoot).Settings);
                     var clock = System.Diagnostics.Stopwatch.StartNew();
                     var teacherReports = EvaluateTeacher(r.Teacher, teacherCfg, data, views, EmbeddingsDir(runsRoot));
                     if (data.Pairs is { } evaluated)
@@ -140,14 +141,18 @@ public static class ExperimentRunner
 
     /// <summary>Trains the run unless it already finished with this very config; returns its training time in
     /// seconds.</summary>
-    private static double TrainOrReuse(RunSettings cfg, string root, string runDir, CancellationToken cancel)
+    private static double TrainOrReuse(ResolvedRun run, string root, string runDir, CancellationToken cancel)
     {
         var report = Path.Combine(runDir, "report.json");
         var configPath = Path.Combine(runDir, "config.json");
-        if (File.Exists(report) && File.Exists(configPath) && RunConfig.SameAs(File.ReadAllText(configPath), cfg))
+        if (
+            File.Exists(report)
+            && File.Exists(configPath)
+            && RunConfig.SameAs(File.ReadAllText(configPath), run.Settings)
+        )
             return JsonNode.Parse(File.ReadAllText(report))?["seconds"]?.GetValue<double>() ?? double.NaN;
         var outcome = TrainingRun.Execute(
-            cfg,
+            run,
             root,
             RunDirectory.HasRun(runDir) ? ExistingRun.Resume : ExistingRun.Refuse,
             cancel: cancel

@@ -36,7 +36,7 @@ public static class ConfigKeys
             RunSettings resolved;
             try
             {
-                resolved = RunConfig.Resolve(c, checks);
+                resolved = RunConfig.Resolve(c, checks).Settings;
             }
             catch (FaceDistillException)
             {

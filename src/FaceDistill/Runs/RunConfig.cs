@@ -13,23 +13,23 @@ public static class RunConfig
 {
     /// <summary>Loads <paramref name="path"/> (or the defaults when null), applies <paramref name="overrides"/>,
     /// resolves and checks it.</summary>
-    public static RunSettings Load(string? path, IEnumerable<string>? overrides = null) =>
+    public static ResolvedRun Load(string? path, IEnumerable<string>? overrides = null) =>
         Resolve(ConfigLoader.Load(path, overrides), path ?? "(defaults)");
 
-    public static RunSettings FromNode(JsonObject root, string source, Func<string, bool>? planned = null) =>
+    public static ResolvedRun FromNode(JsonObject root, string source, Func<string, bool>? planned = null) =>
         Resolve(ConfigLoader.FromNode(root, source), source, planned);
 
     /// <summary>The config with its method's defaults filled in, checked. Idempotent.</summary>
-    public static RunSettings Resolve(RunSettings c, string source, Func<string, bool>? planned = null) =>
+    public static ResolvedRun Resolve(RunSettings c, string source, Func<string, bool>? planned = null) =>
         Resolve(c, new ConfigChecks(source, planned));
 
     /// <summary>The config resolved and checked by <paramref name="checks"/> (which may record the rules it
     /// applies).</summary>
-    public static RunSettings Resolve(RunSettings c, ConfigChecks checks)
+    public static ResolvedRun Resolve(RunSettings c, ConfigChecks checks)
     {
         var resolved = c with { Distill = DistillationMethods.Resolve(c.Distill, checks) };
         RunConfigValidator.Validate(resolved, checks);
-        return resolved;
+        return new ResolvedRun(resolved);
     }
 
     /// <summary>

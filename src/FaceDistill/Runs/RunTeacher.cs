@@ -13,14 +13,14 @@ public static class RunTeacher
     /// embedding-only teacher under a logit method gets <see cref="CentroidLogits"/> (which need the cache's embeddings
     /// of the training set, so the cache is built even when distill.cache is off).</summary>
     public static OnlineTeacher Create(
+        DistillMethod method,
         RunSettings cfg,
         RunDatasets data,
-        FaceTask task,
         DataLoaderOptions options
     )
     {
         var d = cfg.Distill;
-        var method = DistillationMethods.Find(d.Method)!;
+        var task = FaceTaskExtensions.Parse(cfg.Task);
         var teacher = TeacherFactory.Create(d.Teacher!);
         bool centroidLogits =
             method.Teacher == TeacherOutput.Logits
@@ -56,6 +56,7 @@ public static class RunTeacher
     /// with its outputs on the training set cached as <c>distill.teacher</c>'s are (same crop size, same cache
     /// folder). The caller disposes them.</summary>
     public static Dictionary<string, OnlineTeacher> CreateExtra(
+        DistillMethod method,
         RunSettings cfg,
         RunDatasets data,
         DataLoaderOptions options
@@ -63,8 +64,6 @@ public static class RunTeacher
     {
         var d = cfg.Distill;
         var extra = new Dictionary<string, OnlineTeacher>();
-        if (DistillationMethods.Find(d.Method) is not { } method)
-            return extra;
         foreach (var key in method.TeacherKeys)
         {
             if (d.Find(key) is not { } spec)

@@ -35,17 +35,19 @@ public sealed class TrainedRun : IDisposable
         var stored = ConfigLoader.Load(configPath, overrides);
         var shape = ModelShape.Read(runDir);
         // with the model's shape known the data's folders need not exist here (they are checked when read)
-        var cfg = RunConfig.Resolve(
-            stored.Data.Source == DataSources.Pool
-                ? stored
-                : stored with
-                {
-                    Distill = new DistillConfig(),
-                    Data = stored.Data with { Unlabelled = null, UnlabelledGrayscale = false },
-                },
-            configPath,
-            shape is null ? null : _ => true
-        );
+        var cfg = RunConfig
+            .Resolve(
+                stored.Data.Source == DataSources.Pool
+                    ? stored
+                    : stored with
+                    {
+                        Distill = new DistillConfig(),
+                        Data = stored.Data with { Unlabelled = null, UnlabelledGrayscale = false },
+                    },
+                configPath,
+                shape is null ? null : _ => true
+            )
+            .Settings;
         var data = new Lazy<RunDatasets>(() => RunData.From(cfg));
         shape ??= new ModelShape(data.Value.Classes, data.Value.AgeMean);
         var model = ModelFactory.Create(cfg, shape.Classes, shape.AgeMean);

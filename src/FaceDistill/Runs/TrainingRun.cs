@@ -22,9 +22,27 @@ public static class TrainingRun
     /// up.</summary>
     public const int MaxNativeRetries = 2;
 
+    /// <summary>A run from settings built in code (tests, plug-ins): resolved and checked once, then run.</summary>
+    public static RunOutcome Execute(
+        RunSettings settings,
+        string runsRoot,
+        ExistingRun mode,
+        Objective? objective = null,
+        long stopAfterStep = long.MaxValue,
+        CancellationToken cancel = default
+    ) =>
+        Execute(
+            RunConfig.Resolve(settings, $"run '{settings.Name}'"),
+            runsRoot,
+            mode,
+            objective,
+            stopAfterStep,
+            cancel
+        );
+
     /// <param name="objective">An objective to train with instead of the config's (tests, plug-ins).</param>
     public static RunOutcome Execute(
-        RunSettings cfg,
+        ResolvedRun resolved,
         string runsRoot,
         ExistingRun mode,
         Objective? objective = null,
@@ -32,12 +50,12 @@ public static class TrainingRun
         CancellationToken cancel = default
     )
     {
-        cfg = RunConfig.Resolve(cfg, $"run '{cfg.Name}'");
+        var cfg = resolved.Settings;
         if (cfg.Train.Threads > 0)
             set_num_threads(cfg.Train.Threads);
         bool fresh = !Directory.Exists(Path.Combine(runsRoot, cfg.Name));
         var run = OpenRunDirectory(cfg, runsRoot, mode);
-        var task = FaceTaskExtensions.Parse(cfg.Task);
+        var task = resolved.Task;
         RunDatasets data;
         try
         {
@@ -57,13 +75,18 @@ public static class TrainingRun
         // the terms' own parameters (e.g. a feature-KD projection) start from the seed too, not from leftover RNG state
         manual_seed(Seeds.Derive(cfg.Train.Seed, 0x7E4));
         var loaderOptions = DataLoaderOptions.ForTraining(cfg);
-        bool needsTeacher = objective is null && DistillationMethods.Find(cfg.Distill.Method) is { NeedsTeacher: true };
-        using var teacher = needsTeacher ? RunTeacher.Create(cfg, data, task, loaderOptions) : null;
-        var extraTeachers = needsTeacher ? RunTeacher.CreateExtra(cfg, data, loaderOptions) : [];
+        var method = objective is null ? resolved.Method : null;
+        using var teacher = method is { NeedsTeacher: true }
+            ? RunTeacher.Create(method, cfg, data, loaderOptions)
+            : null;
+        var extraTeachers = method is { NeedsTeacher: true }
+            ? RunTeacher.CreateExtra(method, cfg, data, loaderOptions)
+            : [];
         using var disposeExtra = new Disposables(extraTeachers.Values);
         objective =
             objective is null
                 ? DistillationMethods.CreateObjective(
+                    method,
                     cfg.Distill,
                     new TermContext(teacher, data.Classes, cfg.Model.EmbeddingSize, task, extraTeachers),
                     cfg.Data.View
