@@ -73,46 +73,8 @@ internal static class TestUtil
         return Path.Combine(root, name);
     }
 
-    /// <summary>A tiny recognition config that trains in seconds.</summary>
-    public static RunSettings Tiny(string name, int epochs = 2) =>
-        new()
-        {
-            Name = name,
-            Data = new DataConfig
-            {
-                ImageSize = 32,
-                Workers = 2,
-                Synthetic = new SyntheticConfig
-                {
-                    Identities = 8,
-                    ImagesPerIdentity = 8,
-                    ValIdentities = 6,
-                    ValImagesPerIdentity = 4,
-                    RenderSize = 48,
-                },
-            },
-            Model = new ModelConfig
-            {
-                Backbone = "iresnet18",
-                Width = 0.125,
-                EmbeddingSize = 32,
-                Head = new HeadConfig
-                {
-                    Type = "arcface",
-                    S = 16,
-                    M2 = 0.2,
-                },
-            },
-            Train = new TrainConfig
-            {
-                Epochs = epochs,
-                BatchSize = 16,
-                CheckpointEvery = 3,
-                Threads = 2,
-                Schedule = new ScheduleConfig { WarmupEpochs = 0.5 },
-            },
-            Eval = new EvalConfig { PairsPerFold = 5, BatchSize = 32 },
-        };
+    /// <summary>A tiny recognition config that trains in seconds (the demo's job at its smallest).</summary>
+    public static RunSettings Tiny(string name, int epochs = 2) => Runs.Demo.Tiny(name, epochs);
 }
 
 /// <summary>A tiny LFW in LFW's own layout, from synthetic faces.</summary>

@@ -6,20 +6,17 @@ namespace FaceDistill.Core;
 
 /// <summary>Process-wide libtorch settings, applied before the first model is built.
 /// <list type="bullet">
-/// <item>oneDNN is capped at AVX2 (<c>ONEDNN_MAX_CPU_ISA=AVX2</c>, unless the user set it). Measured here (libtorch
-/// 2.10 via TorchSharp 0.107, AMD EPYC with AVX-512, 2 threads): oneDNN's AVX-512 convolution backward was
-/// non-deterministic and now and then wrote NaN gradients — an IResNet-18 forward/backward on fixed inputs differed
-/// between 30 repetitions and went non-finite; capped at AVX2 all repetitions were bit-identical and finite, at the
-/// same speed (oneDNN off altogether was also exact, but ~1.5× slower). The variable must be in the native environment
+/// <item>oneDNN is capped at AVX2 (<c>ONEDNN_MAX_CPU_ISA=AVX2</c>, unless the user set it): its AVX-512 convolution
+/// backward can be non-deterministic and write non-finite gradients (measured: docs/platform-notes.md). The variable
+/// must be in the native environment
 /// before oneDNN's first primitive, so it is set with libc's <c>setenv</c> from a module initializer.</item>
 /// <item>NNPACK is switched off: it cannot initialise on such CPUs ("Unsupported hardware"), and libtorch would retry
 /// and warn on every convolution.</item>
 /// <item>glibc's allocator keeps freed memory for reuse instead of handing every large block back to the kernel
 /// (<c>mallopt(M_MMAP_MAX, 0)</c>, <c>mallopt(M_TRIM_THRESHOLD, 2 GB)</c>). libtorch allocates each activation and
 /// gradient anew every step; above 32 MB glibc serves such blocks with <c>mmap</c> and returns them with
-/// <c>munmap</c>, so every step faulted its working set in again, page by page: 29 % of a MobileFaceNet step at 112 px
-/// was kernel time in page faults and page clearing (perf, docs/benchmarks.md). Kept in the heap, the same step runs
-/// about 1.25× faster; the price is that the process keeps its peak memory. <c>FACEDISTILL_MALLOC=system</c> leaves
+/// <c>munmap</c>, so every step would fault its working set in again, page by page (the cost is measured in
+/// docs/benchmarks.md); kept in the heap, the price is that the process keeps its peak memory. <c>FACEDISTILL_MALLOC=system</c> leaves
 /// glibc's defaults.</item>
 /// </list>
 /// <c>FACEDISTILL_MKLDNN=0</c> switches oneDNN off entirely.</summary>

@@ -15,10 +15,8 @@ namespace FaceDistill.Distillation;
 ///   τ(t) = (t/‖t‖ − μ_t) · W                                   the target of a face the teacher embeds as t
 ///   R²   = 1 − ‖X·W − Y‖²_F / ‖Y‖²_F
 /// </code>
-/// τ keeps the teacher's knowledge that is linear in its embedding, expressed in the anchor's coordinates: on the pool
-/// (faceres → mobileface, 28,631 faces, ρ = 0.5) R² is 0.38, yet τ of LFW's crops verifies at 95.2 %, where
-/// mobileface's own embedding verifies at 91.5 % (scripts/analysis/mapped-teacher.cs) — the regression keeps what the
-/// two nets share and drops the anchor's own errors.
+/// τ keeps the teacher's knowledge that is linear in its embedding, expressed in the anchor's coordinates
+/// (how well τ verifies against both nets: scripts/analysis/mapped-teacher.cs, docs/results/pool-distillation.md).
 /// The ridge λ is relative to the mean eigenvalue of XᵀX, so ρ means the same whatever N and D_t.
 /// </summary>
 public sealed class EmbeddingAlignment : IDisposable

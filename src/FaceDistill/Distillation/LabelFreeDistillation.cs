@@ -21,11 +21,10 @@ namespace FaceDistill.Distillation;
 ///   L     = L_cos + γ · L_SP
 /// </code>
 /// L_SP is similarity-preserving KD (Tung &amp; Mori, "Similarity-Preserving Knowledge Distillation", ICCV 2019), here
-/// on the embeddings: the student keeps which faces of the batch the teacher finds alike. Centring matters: a face
-/// net's embeddings share a large common direction (faceres: mean cosine 0.37 between different people, ‖mean of the
-/// unit embeddings‖ 0.60 over the pool), so 1 − cos to the raw targets is minimised to 0.40 by predicting that one
-/// direction for every face, where the student stalls — it then verifies LFW at chance (54.6 %); on the centred
-/// targets only what tells faces apart is left to learn. No labels are read; train it
+/// on the embeddings: the student keeps which faces of the batch the teacher finds alike. The targets are centred
+/// because a face net's embeddings share a large common direction: 1 − cos to raw targets is lowered by predicting
+/// that one direction for every face, while on centred targets only what tells faces apart is left to learn
+/// (docs/results/pool-distillation.md). No labels are read; train it
 /// with <c>model.head.type: none</c> (the term is the whole loss) on <c>data.source: pool</c>, or beside a margin loss
 /// where identities exist (<c>data.identities</c>: the pool folders with one subfolder per person, <see
 /// cref="Data.PoolIdentities"/>; a margin head such as <c>arcface</c>): then
@@ -43,9 +42,8 @@ namespace FaceDistill.Distillation;
 /// teachers, the strong one mapped into the anchor's space and the anchor itself (α = 1: occlusion self-distillation
 /// in the anchor's centred space; α = 0: the mapped teacher alone).</para>
 /// <para>A pretrained student then starts near its target (cosine ≈ √R²) instead of behind a random projection, and
-/// is pulled towards what the stronger teacher knows rather than only towards mask invariance in its own space.
-/// Measured (docs/results/pool-distillation.md): for faceres → mobileface over a 28,631-face pool the target verifies
-/// LFW at 95.2 %, the student trained on it at 88.6 % — below self-distillation (90.8 %).</para>
+/// is pulled towards what the stronger teacher knows rather than only towards mask invariance in its own
+/// space.</para>
 /// </summary>
 public sealed class LabelFreeDistillation : IObjectiveTerm
 {

@@ -27,19 +27,7 @@ public static class Embedder
             batchSize,
             view,
             backbone,
-            x =>
-            {
-                var e = backbone.call(x);
-                if (flip)
-                {
-                    using var xf = x.flip(3);
-                    using var ef = backbone.call(xf);
-                    e.add_(ef);
-                }
-                var n = nn.functional.normalize(e, dim: 1);
-                e.Dispose();
-                return n;
-            },
+            x => FlipNormalized(backbone.call, x, flip),
             progress
         );
 
@@ -64,27 +52,35 @@ public static class Embedder
             view,
             null,
             x =>
-            {
-                Tensor Emb(Tensor input)
-                {
-                    var o = teacher.Run(input);
-                    o.Logits?.Dispose();
-                    return o.Embedding
-                        ?? throw new Core.FaceDistillException($"teacher {teacher.Name} produces no embedding");
-                }
-                var e = Emb(x);
-                if (flip)
-                {
-                    using var xf = x.flip(3);
-                    using var ef = Emb(xf);
-                    e.add_(ef);
-                }
-                var n = nn.functional.normalize(e, dim: 1);
-                e.Dispose();
-                return n;
-            },
+                FlipNormalized(
+                    input =>
+                    {
+                        var o = teacher.Run(input);
+                        o.Logits?.Dispose();
+                        return o.Embedding
+                            ?? throw new Core.FaceDistillException($"teacher {teacher.Name} produces no embedding");
+                    },
+                    x,
+                    flip
+                ),
             progress
         );
+
+    /// <summary>Flip test-time augmentation: e = normalize(f(x) + f(mirror(x))) with <paramref name="flip"/>, else
+    /// normalize(f(x)).</summary>
+    private static Tensor FlipNormalized(Func<Tensor, Tensor> embed, Tensor x, bool flip)
+    {
+        var e = embed(x);
+        if (flip)
+        {
+            using var xf = x.flip(3);
+            using var ef = embed(xf);
+            e.add_(ef);
+        }
+        var n = nn.functional.normalize(e, dim: 1);
+        e.Dispose();
+        return n;
+    }
 
     /// <summary>A teacher's logits per image (<see cref="Distillation.Teachers.ITeacher.Classes"/> of them), the
     /// images at <paramref name="size"/> (what the students' teacher sees).</summary>

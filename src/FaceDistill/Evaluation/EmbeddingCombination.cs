@@ -109,21 +109,7 @@ public static class EmbeddingCombination
     {
         var joined = Join(blocks);
         var scores = pairs.Pairs.Select(p => Embedder.Cosine(joined[p.A], joined[p.B])).ToArray();
-        var r = Verification.Evaluate(
-            scores,
-            pairs.Pairs.Select(p => p.Same).ToArray(),
-            pairs.Pairs.Select(p => p.Fold).ToArray()
-        );
-        var m = new Dictionary<string, double>
-        {
-            ["acc"] = r.Accuracy,
-            ["acc_std"] = r.AccuracyStd,
-            ["auc"] = r.Auc,
-            ["eer"] = r.Eer,
-        };
-        foreach (var (far, tar) in r.TarAtFar)
-            m[$"tar@far={far:0.###}"] = tar;
-        return new EvalReport("verification", m, r);
+        return Verification.Report(scores, pairs);
     }
 
     public static EvalReport Classification(int[] truth, int[] predicted, int classes)

@@ -43,21 +43,7 @@ public static class Evaluator
         var emb = embed(view, progress);
         var first = oneSide && view.Name != FaceView.Clean.Name ? embed(FaceView.Clean, null) : emb;
         var scores = pairs.Pairs.Select(p => Embedder.Cosine(first[p.A], emb[p.B])).ToArray();
-        var r = Verification.Evaluate(
-            scores,
-            pairs.Pairs.Select(p => p.Same).ToArray(),
-            pairs.Pairs.Select(p => p.Fold).ToArray()
-        );
-        var m = new Dictionary<string, double>
-        {
-            ["acc"] = r.Accuracy,
-            ["acc_std"] = r.AccuracyStd,
-            ["auc"] = r.Auc,
-            ["eer"] = r.Eer,
-        };
-        foreach (var (far, tar) in r.TarAtFar)
-            m[$"tar@far={far:0.###}"] = tar;
-        return new EvalReport("verification", m, r);
+        return Verification.Report(scores, pairs);
     }
 
     public static EvalReport Classify(

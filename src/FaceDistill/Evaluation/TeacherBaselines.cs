@@ -70,22 +70,7 @@ public static class TeacherBaselines
             progress?.Report(i + 1);
         }
         var scores = pairs.Pairs.Select(p => -Euclidean(desc[p.A], desc[p.B])).ToArray();
-        var r = Verification.Evaluate(
-            scores,
-            pairs.Pairs.Select(p => p.Same).ToArray(),
-            pairs.Pairs.Select(p => p.Fold).ToArray()
-        );
-        var m = new Dictionary<string, double>
-        {
-            ["acc"] = r.Accuracy,
-            ["acc_std"] = r.AccuracyStd,
-            ["auc"] = r.Auc,
-            ["eer"] = r.Eer,
-            ["no_face"] = noFace,
-        };
-        foreach (var (far, tar) in r.TarAtFar)
-            m[$"tar@far={far:0.###}"] = tar;
-        return (new EvalReport("verification", m, r), noFace);
+        return (Verification.Report(scores, pairs, [new("no_face", noFace)]), noFace);
     }
 
     /// <summary>Expression accuracy on a dataset whose class names (<paramref name="classNames"/>, indexed by the

@@ -1,3 +1,5 @@
+using FaceDistill.Data;
+
 namespace FaceDistill.Evaluation;
 
 public sealed record RocPoint(double Threshold, double Far, double Tar);
@@ -34,6 +36,30 @@ public sealed record VerificationResult
 public static class Verification
 {
     public static readonly double[] StandardFars = [1e-1, 1e-2, 1e-3];
+
+    /// <summary>The verification report of pair scores (higher = more alike): <see cref="Evaluate"/> over the pairs'
+    /// labels and folds, as the metrics every table reads — acc, acc_std, auc, eer, then <paramref name="extra"/>,
+    /// then TAR at each FAR.</summary>
+    public static EvalReport Report(
+        IReadOnlyList<double> scores,
+        PairList pairs,
+        IEnumerable<KeyValuePair<string, double>>? extra = null
+    )
+    {
+        var r = Evaluate(scores, pairs.Pairs.Select(p => p.Same).ToArray(), pairs.Pairs.Select(p => p.Fold).ToArray());
+        var m = new Dictionary<string, double>
+        {
+            ["acc"] = r.Accuracy,
+            ["acc_std"] = r.AccuracyStd,
+            ["auc"] = r.Auc,
+            ["eer"] = r.Eer,
+        };
+        foreach (var (k, v) in extra ?? [])
+            m[k] = v;
+        foreach (var (far, tar) in r.TarAtFar)
+            m[$"tar@far={far:0.###}"] = tar;
+        return new EvalReport("verification", m, r);
+    }
 
     public static VerificationResult Evaluate(
         IReadOnlyList<double> scores,

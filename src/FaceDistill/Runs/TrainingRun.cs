@@ -154,7 +154,7 @@ public static class TrainingRun
     }
 
     /// <summary>The time of one forward + backward pass of the run's backbone on a batch of its shape (the head, the
-    /// loss and the optimizer step are under 2 % of a step: docs/benchmarks.md).</summary>
+    /// loss and the optimizer step are a small share of a step: docs/benchmarks.md).</summary>
     private static double ProbeStep(RunSettings cfg, RunDatasets data, bool oneDnn, bool channelsLast)
     {
         TorchRuntime.SetMkldnn(oneDnn);

@@ -7,10 +7,9 @@ namespace FaceDistill.Training;
 /// <summary>
 /// Which of libtorch's two CPU convolution paths a run trains with: oneDNN, or libtorch's own kernels (im2col + GEMM,
 /// its depthwise kernel) — and on each in which memory layout, NCHW or channels-last (<see
-/// cref="Models.MemoryFormat"/>): four candidates. None wins everywhere — measured here
-/// (docs/benchmarks.md, <c>bench -- --throughput</c>, <c>--channels-last</c>), oneDNN trained MobileFaceNet at 112 px
-/// 2× slower than libtorch's kernels on one host and faster on another; channels-last on libtorch's own kernels was
-/// 0.45–0.63× for MobileFaceNet but 1.10× for IResNet-18 at 64 px — and libtorch's switch is process-wide and is
+/// cref="Models.MemoryFormat"/>): four candidates. None wins everywhere — the winner depends on the host, the backbone
+/// and the input size (docs/benchmarks.md, <c>bench -- --throughput</c>, <c>--channels-last</c>) — and libtorch's
+/// switch is process-wide and is
 /// read again by each convolution's backward, so the choice is made per run, not per layer: a short probe at start-up
 /// times the run's own train step (model, input size, batch) on each candidate and keeps the fastest. The result is
 /// cached on disk per model shape, thread count and CPU, so every later run of the same shape on the machine takes the
@@ -40,9 +39,7 @@ public static class ConvolutionPath
     /// channels-last; the faster of each pair counts).
     /// <para>A probe during which other processes kept more than <see cref="BusyShare"/> of the CPU busy (<see
     /// cref="CpuLoad"/>; <paramref name="otherLoad"/> replaces that measurement in tests) is used for this run but not
-    /// cached: its times measured the contention (one such probe, beside a test run, chose libtorch's own kernels at
-    /// 1.04 s a step over oneDNN channels-last's 2.68 s; alone, oneDNN channels-last took 0.68 s against
-    /// 1.29 s).</para></summary>
+    /// cached: its times measure the contention, not the path.</para></summary>
     public static Choice Choose(
         string key,
         Func<bool, bool, double> stepSeconds,

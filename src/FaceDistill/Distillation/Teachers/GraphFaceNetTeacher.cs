@@ -11,8 +11,8 @@ namespace FaceDistill.Distillation.Teachers;
 /// descriptor; no logits (logit methods get centroid logits).
 /// <para>Through ONNX Runtime by default: the same computation (<see cref="Models.ImportedBackbone"/>'s export, input
 /// side S) is exported once per side into the cache (<c>~/.cache/facedistill/onnx/</c>), checked against TorchSharp on
-/// the way (within 1e-4), and run by ONNX Runtime — 1.68× TorchSharp's speed for faceres at batch 32
-/// (docs/benchmarks.md), which is what building a teacher-output cache over a face pool costs. An export that fails or
+/// the way (within 1e-4), and run by ONNX Runtime, which is faster here (docs/benchmarks.md) and sets what building a
+/// teacher-output cache over a face pool costs. An export that fails or
 /// does not match falls back to TorchSharp with a notice; <c>FACEDISTILL_TEACHER_ORT=0</c> keeps TorchSharp.</para>
 /// </summary>
 public sealed class GraphFaceNetTeacher(GraphFaceNet net, string? home = null) : ITeacher
