@@ -16,8 +16,8 @@ namespace FaceDistill.Core;
 /// (<c>mallopt(M_MMAP_MAX, 0)</c>, <c>mallopt(M_TRIM_THRESHOLD, 2 GB)</c>). libtorch allocates each activation and
 /// gradient anew every step; above 32 MB glibc serves such blocks with <c>mmap</c> and returns them with
 /// <c>munmap</c>, so every step would fault its working set in again, page by page (the cost is measured in
-/// docs/benchmarks.md); kept in the heap, the price is that the process keeps its peak memory. <c>FACEDISTILL_MALLOC=system</c> leaves
-/// glibc's defaults.</item>
+/// docs/benchmarks.md); kept in the heap, the price is that the process keeps its peak memory.
+/// <c>FACEDISTILL_MALLOC=system</c> leaves glibc's defaults.</item>
 /// </list>
 /// <c>FACEDISTILL_MKLDNN=0</c> switches oneDNN off entirely.</summary>
 public static class TorchRuntime

@@ -28,25 +28,20 @@ public static class Demo
                     RenderSize = 48,
                 },
             },
-            Model = new ModelConfig
+            Model = FullConfig.Model with
             {
                 Backbone = "iresnet18",
                 Width = 0.125,
                 EmbeddingSize = 32,
-                Head = new HeadConfig
-                {
-                    Type = "arcface",
-                    S = 16,
-                    M2 = 0.2,
-                },
+                Head = FullConfig.Model.Head with { S = 16, M2 = 0.2 },
             },
-            Train = new TrainConfig
+            Train = FullConfig.Train with
             {
                 Epochs = epochs,
                 BatchSize = 16,
                 CheckpointEvery = 3,
+                EvalEvery = 1,
                 Threads = 2,
-                Schedule = new ScheduleConfig { WarmupEpochs = 0.5 },
             },
             Eval = new EvalConfig { PairsPerFold = 5, BatchSize = 32 },
         };
