@@ -8,8 +8,8 @@ namespace FaceDistill.Core;
 /// <list type="bullet">
 /// <item>oneDNN is capped at AVX2 (<c>ONEDNN_MAX_CPU_ISA=AVX2</c>, unless the user set it): its AVX-512 convolution
 /// backward can be non-deterministic and write non-finite gradients (measured: docs/platform-notes.md). The variable
-/// must be in the native environment
-/// before oneDNN's first primitive, so it is set with libc's <c>setenv</c> from a module initializer.</item>
+/// must be in the native environment before oneDNN's first primitive, so it is set with libc's <c>setenv</c> from a
+/// module initializer.</item>
 /// <item>NNPACK is switched off: it cannot initialise on such CPUs ("Unsupported hardware"), and libtorch would retry
 /// and warn on every convolution.</item>
 /// <item>glibc's allocator keeps freed memory for reuse instead of handing every large block back to the kernel
