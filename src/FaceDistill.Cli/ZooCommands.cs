@@ -79,6 +79,13 @@ internal static class ZooCommands
                     using var net = EmotionNet.Load(p.GetValue(home));
                     diffs.AddRange(GraphReferenceCheck.Emotion(net, emotionRefs, Path.Combine(human, "crops")));
                 }
+                var blazeRefs = Path.Combine(human, "refs_cpu", $"{BlazeFace.ModelName}.json");
+                if (HumanZoo.VerifyModel(BlazeFace.ModelName, p.GetValue(home)).Count == 0 && File.Exists(blazeRefs))
+                {
+                    Console.Error.WriteLine($"checking {BlazeFace.ModelName} (imported tfjs graph)");
+                    using var net = BlazeFace.Load(p.GetValue(home));
+                    diffs.AddRange(GraphReferenceCheck.Blaze(net, blazeRefs, Path.Combine(human, "crops")));
+                }
                 var notes = diffs.Select(d => d.Note).Where(n => n is not null).Distinct().ToList();
                 Console.WriteLine($"{"net", -20} {"case", -58} {"max |diff|", 16} {"tolerance", 10}");
                 foreach (var d in diffs)

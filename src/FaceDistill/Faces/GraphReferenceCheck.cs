@@ -50,7 +50,7 @@ public static class GraphReferenceCheck
                 [Zoo.FaceRes.AgeOutput] = o.Age,
                 [Zoo.FaceRes.MaleOutput] = o.Male,
             };
-            diffs.AddRange(Compare("faceres", c, got, refsJson));
+            diffs.AddRange(Compare("faceres", c, got, refsJson, stride: 1));
         }
         return diffs;
     }
@@ -82,6 +82,20 @@ public static class GraphReferenceCheck
                     : EmotionNet.Input(Crop01(ImageCodec.Load(Path.Combine(cropsDir, name))))
         );
 
+    /// <summary>human's face detector (<see cref="BlazeFace"/>) against <paramref name="refsJson"/> (made with
+    /// <c>SCALE=2 OFFSET=-1 STRIDE=11</c>: the crops through the detector's own preprocessing, every 11th value kept;
+    /// the pattern as it is, one image as the graph's batch is fixed): its four raw outputs.</summary>
+    public static List<ReferenceDiff> Blaze(BlazeFace net, string refsJson, string cropsDir) =>
+        Graph(
+            BlazeFace.ModelName,
+            net.Module,
+            refsJson,
+            name =>
+                name == "pattern"
+                    ? Pattern(1, BlazeFace.InputSize)
+                    : BlazeFace.Input(ImageCodec.Load(Path.Combine(cropsDir, name)))
+        );
+
     /// <summary>An imported graph against <paramref name="refsJson"/>: every output each reference case holds, on the
     /// graph input <paramref name="input"/> makes for the case's name.</summary>
     private static List<ReferenceDiff> Graph(
@@ -94,6 +108,7 @@ public static class GraphReferenceCheck
         if (!File.Exists(refsJson))
             throw FaceDistillException.ForFile(refsJson, "reference outputs not found");
         using var doc = JsonDocument.Parse(File.ReadAllText(refsJson));
+        int stride = doc.RootElement.TryGetProperty("stride", out var st) ? st.GetInt32() : 1;
         var diffs = new List<ReferenceDiff>();
         foreach (var c in doc.RootElement.GetProperty("cases").EnumerateArray())
         {
@@ -104,25 +119,26 @@ public static class GraphReferenceCheck
             Dictionary<string, Tensor> got;
             using (no_grad())
                 got = module.Run(x, outputs);
-            diffs.AddRange(Compare(net, c, got, refsJson));
+            diffs.AddRange(Compare(net, c, got, refsJson, stride));
         }
         return diffs;
     }
 
-    /// <summary>Each output a reference case holds against the net's: the largest difference relative to the
-    /// reference's largest magnitude.</summary>
+    /// <summary>Each output a reference case holds against the net's (every <paramref name="stride"/>-th value, as the
+    /// reference kept them): the largest difference relative to the reference's largest magnitude.</summary>
     private static IEnumerable<ReferenceDiff> Compare(
         string net,
         JsonElement refCase,
         Dictionary<string, Tensor> got,
-        string refsJson
+        string refsJson,
+        int stride
     )
     {
         var name = refCase.GetProperty("name").GetString()!;
         foreach (var output in refCase.GetProperty("outputs").EnumerateObject())
         {
             var expected = output.Value.GetProperty("values").EnumerateArray().Select(e => e.GetSingle()).ToArray();
-            var actual = got[output.Name].contiguous().data<float>().ToArray();
+            var actual = got[output.Name].contiguous().data<float>().Where((_, j) => j % stride == 0).ToArray();
             if (actual.Length != expected.Length)
                 throw FaceDistillException.ForFile(
                     refsJson,

