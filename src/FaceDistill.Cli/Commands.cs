@@ -142,6 +142,7 @@ internal static class Commands
         root.Subcommands.Add(ZooCommands.Analyze());
         root.Subcommands.Add(ZooCommands.Align());
         root.Subcommands.Add(ServeCommands.Serve());
+        root.Subcommands.Add(FrontEndCommands.FrontEnd());
         root.Subcommands.Add(ReportCommands.ReportCommand());
         root.Subcommands.Add(ReportCommands.ConfigCommand());
         return root;

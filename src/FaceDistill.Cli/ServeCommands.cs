@@ -27,10 +27,10 @@ internal static class ServeCommands
         };
         var detector = new Option<string>("--detector")
         {
-            Description = "Face detector: ssd (SSD MobileNet v1) or tiny",
+            Description = "Face detector: ssd (SSD MobileNet v1), tiny or blazeface (human's BlazeFace)",
             DefaultValueFactory = _ => "ssd",
         };
-        detector.AcceptOnlyFromAmong("ssd", "tiny");
+        detector.AcceptOnlyFromAmong(FaceDetectors.Names);
         var keyFile = new Option<string?>("--api-key-file") { Description = "File whose first line is the API key" };
         var maxBatch = new Option<int>("--max-batch")
         {
@@ -76,7 +76,7 @@ internal static class ServeCommands
                     Model = p.GetValue(model)!,
                     Port = p.GetValue(port),
                     Bind = p.GetValue(bind)!,
-                    Detector = p.GetValue(detector) == "tiny" ? FaceDetectorKind.Tiny : FaceDetectorKind.Ssd,
+                    Detector = FaceDetectors.Parse(p.GetValue(detector)!),
                     ApiKeyFile = p.GetValue(keyFile),
                     MaxBatch = p.GetValue(maxBatch),
                     MaxWaitMs = p.GetValue(maxWait),

@@ -157,7 +157,7 @@ internal static class ZooCommands
                 var dir = p.GetValue(path)!;
                 using var zoo = new FaceAnalyzer(p.GetValue(home))
                 {
-                    Detector = p.GetValue(DetectorOption) == "tiny" ? FaceDetectorKind.Tiny : FaceDetectorKind.Ssd,
+                    Detector = FaceDetectors.Parse(p.GetValue(DetectorOption)!),
                 };
                 var started = DateTime.UtcNow;
                 var faceView = p.GetValue(view) is { } v ? FaceViews.Parse(v) : null;
@@ -263,7 +263,7 @@ internal static class ZooCommands
     };
     private static readonly Option<string> DetectorOption = new("--detector")
     {
-        Description = "ssd (SSD MobileNetV1) or tiny (TinyFaceDetector)",
+        Description = "ssd (SSD MobileNetV1), tiny (TinyFaceDetector) or blazeface (human's BlazeFace)",
         DefaultValueFactory = _ => "ssd",
     };
     private static readonly Option<double> MinScoreOption = new("--min-score")
@@ -277,12 +277,7 @@ internal static class ZooCommands
             ? throw new FaceDistillException($"--min-score must be in [0, 1], found {score}")
             : new(p.GetValue(HomeOption))
             {
-                Detector = p.GetValue(DetectorOption) switch
-                {
-                    "ssd" => FaceDetectorKind.Ssd,
-                    "tiny" => FaceDetectorKind.Tiny,
-                    var d => throw new FaceDistillException($"--detector: '{d}' is not one of ssd, tiny"),
-                },
+                Detector = FaceDetectors.Parse(p.GetValue(DetectorOption)!),
                 MinConfidence = p.GetValue(MinScoreOption),
             };
 

@@ -68,7 +68,7 @@ public sealed class FaceServer : IAsyncDisposable
         try
         {
             // load the nets now: a missing zoo is a start-up error, not the first request's
-            _ = o.Detector == FaceDetectorKind.Ssd ? (object)zoo.Ssd : zoo.Tiny;
+            zoo.LoadDetector();
             _ = zoo.Landmarks;
             var pipeline = new FacePipeline(zoo, model.InputSize, model.CenterCrop, o.Grayscale);
             var worker = new ServeWorker(model, pipeline);

@@ -26,7 +26,7 @@ public static class DataPreparation
         var known = step.Landmarks is null ? null : LandmarkCsv.Read(step.Landmarks);
         using var zoo = new FaceAnalyzer
         {
-            Detector = step.Detector == "tiny" ? FaceDetectorKind.Tiny : FaceDetectorKind.Ssd,
+            Detector = FaceDetectors.Parse(step.Detector, "prepare.detector"),
             MinConfidence = step.MinScore,
         };
         var aligner = new DatasetAligner(zoo, step.Size, step.FallbackBox, step.Pad);

@@ -339,8 +339,8 @@ internal sealed class PlanReader
                 throw FaceDistillException.ForFile(step.Input, "folder to align not found (prepare)");
             if (step.Landmarks is not null && !File.Exists(step.Landmarks))
                 throw FaceDistillException.ForFile(step.Landmarks, "landmarks file not found (prepare)");
-            if (step.Detector is not ("ssd" or "tiny"))
-                Fail($"prepare: detector '{step.Detector}' is not one of ssd, tiny");
+            if (!FaceDetectors.Names.Contains(step.Detector))
+                Fail($"prepare: detector '{step.Detector}' is not one of {string.Join(", ", FaceDetectors.Names)}");
             if (step.Size < 16 || step.FallbackBox is < 0 or > 1 || step.MinScore is < 0 or > 1)
                 Fail("prepare: size must be ≥ 16, fallbackBox and minScore in [0, 1]");
             if (step.Pad is < 0 or > 2)

@@ -23,10 +23,30 @@ public sealed record FaceAnalysis(
     public string Expression => FaceExpressionNet.Labels[Array.IndexOf(Expressions, Expressions.Max())];
 }
 
+/// <summary>The face detectors of the zoo: face-api's SSD MobileNet v1 and tiny detector, and human's BlazeFace
+/// (<see cref="Zoo.BlazeFace"/>).</summary>
 public enum FaceDetectorKind
 {
     Ssd,
     Tiny,
+    BlazeFace,
+}
+
+/// <summary>The detectors by the names options and plans use.</summary>
+public static class FaceDetectors
+{
+    public static readonly string[] Names = ["ssd", "tiny", "blazeface"];
+
+    /// <summary>The detector called <paramref name="name"/>; an unknown name is an error naming
+    /// <paramref name="what"/> (the option or key).</summary>
+    public static FaceDetectorKind Parse(string name, string what = "--detector") =>
+        name switch
+        {
+            "ssd" => FaceDetectorKind.Ssd,
+            "tiny" => FaceDetectorKind.Tiny,
+            "blazeface" => FaceDetectorKind.BlazeFace,
+            _ => throw new FaceDistillException($"{what}: '{name}' is not one of {string.Join(", ", Names)}"),
+        };
 }
 
 /// <summary>face-api's full pipeline (<c>detectAllFaces().withFaceLandmarks().withFaceExpressions().withAgeAndGender()
@@ -39,6 +59,7 @@ public sealed class FaceAnalyzer : IDisposable
     private readonly string? _home;
     private SsdMobilenetV1? _ssd;
     private TinyFaceDetector? _tiny;
+    private BlazeFace? _blaze;
     private FaceLandmark68Net? _landmarks;
     private FaceExpressionNet? _expression;
     private AgeGenderNet? _ageGender;
@@ -56,15 +77,28 @@ public sealed class FaceAnalyzer : IDisposable
 
     public SsdMobilenetV1 Ssd => _ssd ??= SsdMobilenetV1.Load(_home);
     public TinyFaceDetector Tiny => _tiny ??= TinyFaceDetector.Load(_home);
+    public BlazeFace Blaze => _blaze ??= BlazeFace.Load(_home);
     public FaceLandmark68Net Landmarks => _landmarks ??= FaceLandmark68Net.Load(TinyLandmarks, _home);
     public FaceExpressionNet Expression => _expression ??= FaceExpressionNet.Load(_home);
     public AgeGenderNet AgeGender => _ageGender ??= AgeGenderNet.Load(_home);
     public FaceRecognitionNet Recognition => _recognition ??= FaceRecognitionNet.Load(_home);
 
     public List<FaceDetection> Detect(RgbImage image) =>
-        Detector == FaceDetectorKind.Ssd
-            ? Ssd.Detect(image, MinConfidence)
-            : Tiny.Detect(image, TinyInputSize, MinConfidence);
+        Detector switch
+        {
+            FaceDetectorKind.Ssd => Ssd.Detect(image, MinConfidence),
+            FaceDetectorKind.Tiny => Tiny.Detect(image, TinyInputSize, MinConfidence),
+            _ => Blaze.Detect(image, MinConfidence).Select(d => new FaceDetection(d.Score, d.Box)).ToList(),
+        };
+
+    /// <summary>Loads the chosen detector now (a missing zoo is an error here, not at the first image).</summary>
+    public void LoadDetector() =>
+        _ = Detector switch
+        {
+            FaceDetectorKind.Ssd => (object)Ssd,
+            FaceDetectorKind.Tiny => Tiny,
+            _ => Blaze,
+        };
 
     /// <summary>Landmarks for each detection (empty crops are skipped, as face-api does).</summary>
     public List<(FaceDetection Detection, CropRect Crop, FaceLandmarks Landmarks)> Locate(
@@ -214,6 +248,7 @@ public sealed class FaceAnalyzer : IDisposable
     {
         _ssd?.Dispose();
         _tiny?.Dispose();
+        _blaze?.Dispose();
         _landmarks?.Dispose();
         _expression?.Dispose();
         _ageGender?.Dispose();

@@ -1,0 +1,90 @@
+using System.Diagnostics;
+using System.Security.Cryptography;
+using FaceDistill.Core;
+using FaceDistill.Data;
+
+namespace FaceDistill.Faces;
+
+/// <summary>One detector over a folder of photos: how many distinct photos (by content) have at least one face with a
+/// score above the minimum, the photos where it found none, and its time per photo.</summary>
+public sealed record DetectionRate(
+    string Detector,
+    int Photos,
+    int WithFace,
+    double MillisecondsPerPhoto,
+    IReadOnlyList<string> Missed
+)
+{
+    public double Rate => Photos == 0 ? 0 : WithFace / (double)Photos;
+}
+
+/// <summary>
+/// The front end's first question on a folder of photos (e.g. rmfd-sample's real masked photos, where every photo
+/// shows at least one face): does each detector find a face? Byte-identical photos count once. Optionally a contact
+/// sheet of what each detector found — the most confident face of the first photos, one row per detector — for the
+/// eye.
+/// </summary>
+public static class DetectionSurvey
+{
+    public static IReadOnlyList<DetectionRate> Run(
+        string folder,
+        IReadOnlyList<FaceDetectorKind> detectors,
+        double minScore,
+        string? gridPath = null,
+        string? home = null
+    )
+    {
+        if (minScore is < 0 or > 1)
+            throw new FaceDistillException($"--min-score must be in [0, 1], found {minScore}");
+        if (gridPath is not null)
+            AtomicFile.CheckWritable(gridPath, "--grid");
+        var photos = Distinct(ImageFolder.List(folder, allowFile: false));
+        var rates = new List<DetectionRate>();
+        var cells = new List<(Func<RgbImage> Image, int Class)>();
+        for (int d = 0; d < detectors.Count; d++)
+        {
+            using var zoo = new FaceAnalyzer(home) { Detector = detectors[d], MinConfidence = minScore };
+            zoo.LoadDetector();
+            var missed = new List<string>();
+            var clock = new Stopwatch();
+            using var bar = Progress.Start($"detect ({Name(detectors[d])})", photos.Count);
+            for (int i = 0; i < photos.Count; i++)
+            {
+                var image = ImageCodec.Load(photos[i]);
+                clock.Start();
+                var faces = zoo.Detect(image);
+                clock.Stop();
+                if (faces.Count == 0)
+                    missed.Add(photos[i]);
+                else if (gridPath is not null && cells.Count(c => c.Class == d) < 12)
+                {
+                    var crop = faces.MaxBy(f => f.Score)!.Box.ClipAndFloor(image.Width, image.Height);
+                    if (!crop.IsEmpty)
+                        cells.Add((() => image.Crop(crop.X, crop.Y, crop.Width, crop.Height), d));
+                }
+                bar.Update(i + 1);
+            }
+            rates.Add(
+                new DetectionRate(
+                    Name(detectors[d]),
+                    photos.Count,
+                    photos.Count - missed.Count,
+                    clock.Elapsed.TotalMilliseconds / Math.Max(1, photos.Count),
+                    missed
+                )
+            );
+        }
+        if (gridPath is not null)
+            ImageGrid.Write(gridPath, detectors.Select(Name).ToList(), cells, perRow: 12, cell: 64);
+        return rates;
+    }
+
+    private static string Name(FaceDetectorKind k) => FaceDetectors.Names[(int)k];
+
+    /// <summary>The photos with distinct content (the first path of each), in order.</summary>
+    private static List<string> Distinct(List<string> paths)
+    {
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        return paths.Where(p => seen.Add(Convert.ToHexString(SHA256.HashData(File.ReadAllBytes(p))))).ToList();
+    }
+}
