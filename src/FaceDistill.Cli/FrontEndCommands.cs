@@ -41,8 +41,9 @@ internal static class FrontEndCommands
                 Common(p);
                 var name = p.GetValue(detector)!;
                 var kinds =
-                    name == "all" ? FaceDetectors.Names.Select(n => FaceDetectors.Parse(n)).ToList()
-                    : [FaceDetectors.Parse(name)];
+                    name == "all"
+                        ? FaceDetectors.Names.Select(n => FaceDetectors.Parse(n)).ToList()
+                        : [FaceDetectors.Parse(name)];
                 var rates = DetectionSurvey.Run(p.GetValue(folder)!, kinds, p.GetValue(minScore), p.GetValue(grid));
                 var table = new Table()
                     .AddColumn("detector")

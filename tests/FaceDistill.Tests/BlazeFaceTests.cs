@@ -68,3 +68,52 @@ public class BlazeFaceTests
         }
     }
 }
+
+/// <summary><c>frontend detect</c>'s survey: every detector over a folder, photos counted once by content.</summary>
+public class DetectionSurveyTests
+{
+    [Fact]
+    public void DetectorsAreNamedAsOptionsNameThemAndAnUnknownOneIsAnError()
+    {
+        Assert.Equal(FaceDetectorKind.BlazeFace, FaceDetectors.Parse("blazeface"));
+        Assert.Equal(FaceDetectorKind.Tiny, FaceDetectors.Parse("tiny"));
+        var e = Assert.Throws<FaceDistill.Core.FaceDistillException>(() => FaceDetectors.Parse("yolo", "--detector"));
+        Assert.Equal("--detector: 'yolo' is not one of ssd, tiny, blazeface", e.Message);
+    }
+
+    [FrontEndFact]
+    public void EveryDetectorFindsTheFacesOfTheDemoPhotosAndACopyCountsOnce()
+    {
+        var dir = TestUtil.TempDir();
+        var demo = ModelZoo.DemoDir();
+        foreach (var f in new[] { "sample1.jpg", "sample2.jpg" })
+            File.Copy(Path.Combine(demo, f), Path.Combine(dir, f));
+        File.Copy(Path.Combine(demo, "sample1.jpg"), Path.Combine(dir, "copy-of-sample1.jpg"));
+        var grid = Path.Combine(TestUtil.TempDir(), "out", "grid.png");
+        var rates = DetectionSurvey.Run(
+            dir,
+            [FaceDetectorKind.Ssd, FaceDetectorKind.Tiny, FaceDetectorKind.BlazeFace],
+            0.5,
+            grid
+        );
+        Assert.Equal(["ssd", "tiny", "blazeface", "any (fallback)"], rates.Select(r => r.Detector));
+        Assert.All(rates, r => Assert.Equal((2, 2), (r.Photos, r.WithFace)));
+        Assert.True(new FileInfo(grid).Length > 0);
+        // a photo without a face is a miss
+        var empty = new RgbImage(200, 160);
+        ImageCodec.Save(empty, Path.Combine(dir, "blank.png"));
+        var blaze = Assert.Single(DetectionSurvey.Run(dir, [FaceDetectorKind.BlazeFace], 0.5));
+        Assert.Equal((3, 2), (blaze.Photos, blaze.WithFace));
+        Assert.EndsWith("blank.png", Assert.Single(blaze.Missed));
+    }
+}
+
+/// <summary>A fact that needs every detector: face-api's and human's nets (one `facedistill models install`).</summary>
+public sealed class FrontEndFactAttribute : FactAttribute
+{
+    public FrontEndFactAttribute()
+    {
+        if (ModelZoo.Verify().Count > 0 || HumanZoo.Verify().Count > 0)
+            Skip = "the zoo's detectors are not installed (run `facedistill models install`)";
+    }
+}

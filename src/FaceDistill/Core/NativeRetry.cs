@@ -26,4 +26,10 @@ public static class NativeRetry
             }
         }
     }
+
+    /// <summary>True for libtorch's intermittent internal check (an <see cref="ExternalException"/> whose message
+    /// reads "Expected false to be true"): code that turns native errors into one-line user errors lets this one
+    /// through, so <see cref="Run{T}"/> repeats the call.</summary>
+    public static bool IsTransient(Exception e) =>
+        e is ExternalException && e.Message.Contains("Expected false to be true", StringComparison.Ordinal);
 }

@@ -109,7 +109,7 @@ public sealed class BlazeFace : IDisposable
     public List<BlazeDetection> Detect(RgbImage photo, double minScore = 0.5, int maxFaces = 10)
     {
         using var input = Input(photo);
-        return Decode(Rows(input), photo.Width, photo.Height, minScore, maxFaces);
+        return Decode(NativeRetry.Run(() => Rows(input)), photo.Width, photo.Height, minScore, maxFaces);
     }
 
     /// <summary>The decoding and suppression above, from the raw rows of <see cref="Rows"/>.</summary>

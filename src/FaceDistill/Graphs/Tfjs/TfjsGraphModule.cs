@@ -249,7 +249,7 @@ public sealed class TfjsGraphModule : nn.Module
                 _ => throw new FaceDistillException($"op '{n.Op}' is not supported"),
             };
         }
-        catch (Exception e) when (e is not FaceDistillException)
+        catch (Exception e) when (e is not FaceDistillException && !NativeRetry.IsTransient(e))
         {
             throw FaceDistillException.ForFile(_graph.Path, $"node '{n.Name}' ({n.Op}): {e.Message.Split('\n')[0]}");
         }
@@ -322,7 +322,7 @@ public sealed class TfjsGraphModule : nn.Module
                 y = is_grad_enabled() ? y.clamp(lo, hi) : y.clamp_(lo, hi);
             return new Value(y, true);
         }
-        catch (Exception e) when (e is not FaceDistillException)
+        catch (Exception e) when (e is not FaceDistillException && !NativeRetry.IsTransient(e))
         {
             throw FaceDistillException.ForFile(_graph.Path, $"node '{n.Name}' ({n.Op}): {e.Message.Split('\n')[0]}");
         }
