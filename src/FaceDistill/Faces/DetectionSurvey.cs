@@ -23,8 +23,9 @@ public sealed record DetectionRate(
 /// The front end's first question on a folder of photos (e.g. rmfd-sample's real masked photos, where every photo
 /// shows at least one face): does each detector find a face? Byte-identical photos count once. Optionally a contact
 /// sheet of what each detector found where it was least sure — the best face of the 12 photos whose best score was
-/// lowest, one row per detector — for the eye (false detections show there first). With several detectors a last row counts the photos any of them finds a face in (what a fallback chain over
-/// them would find; its time is the sum, an upper bound).
+/// lowest, one row per detector — for the eye (false detections show there first). With several detectors a last row
+/// counts the photos any of them finds a face in (what a fallback chain over them would find; its time is the sum, an
+/// upper bound).
 /// </summary>
 public static class DetectionSurvey
 {
