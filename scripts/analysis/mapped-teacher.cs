@@ -28,9 +28,11 @@ if (row is null)
     Console.Error.WriteLine($"{args[0]}: no row '{args[1]}'");
     return 2;
 }
-var cfg = plan.Config(row, 1, "runs");
+var cfg = plan.Config(row, 1, "runs").Settings;
 string teacherSpec = cfg.Distill.Teacher!,
-    anchorSpec = cfg.Distill.Text("anchor") ?? throw new InvalidOperationException("the row sets no distill.anchor");
+    anchorSpec =
+        cfg.Distill.Find(LabelFreeDistillation.Anchor)
+        ?? throw new InvalidOperationException("the row sets no distill.anchor");
 var data = RunData.From(cfg);
 var options = DataLoaderOptions.ForTraining(cfg) with { ImageSize = cfg.Distill.TeacherSize ?? cfg.Data.ImageSize };
 
