@@ -50,42 +50,13 @@ internal static class ZooCommands
                     !p.GetValue(noImages),
                     m => Console.Error.WriteLine($"checking {m}")
                 );
-                var human = p.GetValue(humanRefs)!;
-                if (HumanZoo.VerifyModel("faceres", p.GetValue(home)).Count == 0 && Directory.Exists(human))
-                {
-                    Console.Error.WriteLine("checking faceres (imported tfjs graph)");
-                    using var faceres = FaceRes.Load(p.GetValue(home));
-                    diffs.AddRange(
-                        GraphReferenceCheck.FaceRes(
-                            faceres,
-                            Path.Combine(human, "refs_cpu", "faceres.json"),
-                            Path.Combine(human, "crops")
-                        )
-                    );
-                }
-                foreach (var name in GraphFaceNets.All.Keys.Where(n => n != "faceres"))
-                {
-                    var refsJson = Path.Combine(human, "refs_cpu", $"{name}.json");
-                    if (HumanZoo.VerifyModel(name, p.GetValue(home)).Count > 0 || !File.Exists(refsJson))
-                        continue;
-                    Console.Error.WriteLine($"checking {name} (imported tfjs graph)");
-                    using var net = GraphFaceNet.Load(name, p.GetValue(home));
-                    diffs.AddRange(GraphReferenceCheck.FaceNet(net, refsJson, Path.Combine(human, "crops")));
-                }
-                var emotionRefs = Path.Combine(human, "refs_cpu", $"{EmotionNet.Name}.json");
-                if (HumanZoo.VerifyModel(EmotionNet.Name, p.GetValue(home)).Count == 0 && File.Exists(emotionRefs))
-                {
-                    Console.Error.WriteLine($"checking {EmotionNet.Name} (imported tfjs graph)");
-                    using var net = EmotionNet.Load(p.GetValue(home));
-                    diffs.AddRange(GraphReferenceCheck.Emotion(net, emotionRefs, Path.Combine(human, "crops")));
-                }
-                var blazeRefs = Path.Combine(human, "refs_cpu", $"{BlazeFace.ModelName}.json");
-                if (HumanZoo.VerifyModel(BlazeFace.ModelName, p.GetValue(home)).Count == 0 && File.Exists(blazeRefs))
-                {
-                    Console.Error.WriteLine($"checking {BlazeFace.ModelName} (imported tfjs graph)");
-                    using var net = BlazeFace.Load(p.GetValue(home));
-                    diffs.AddRange(GraphReferenceCheck.Blaze(net, blazeRefs, Path.Combine(human, "crops")));
-                }
+                diffs.AddRange(
+                    GraphReferenceCheck.All(
+                        p.GetValue(humanRefs)!,
+                        p.GetValue(home),
+                        m => Console.Error.WriteLine($"checking {m}")
+                    )
+                );
                 var notes = diffs.Select(d => d.Note).Where(n => n is not null).Distinct().ToList();
                 Console.WriteLine($"{"net", -20} {"case", -58} {"max |diff|", 16} {"tolerance", 10}");
                 foreach (var d in diffs)

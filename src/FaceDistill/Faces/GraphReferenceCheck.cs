@@ -29,6 +29,62 @@ public static class GraphReferenceCheck
         return tensor(v, [n, channels, size, size]);
     }
 
+    /// <summary>Every installed graph net of human's packages against its reference file in <paramref name="human"/>
+    /// (<c>refs_cpu/&lt;net&gt;.json</c>, <c>crops/</c>); a net that is not installed, or has no reference file, is
+    /// skipped. <paramref name="log"/> hears each net as it is checked.</summary>
+    public static List<ReferenceDiff> All(string human, string? home, Action<string>? log = null)
+    {
+        var diffs = new List<ReferenceDiff>();
+        string crops = Path.Combine(human, "crops");
+        string? Refs(string net) =>
+            HumanZoo.VerifyModel(net, home).Count == 0
+            && Path.Combine(human, "refs_cpu", $"{net}.json") is var f
+            && File.Exists(f)
+                ? f
+                : null;
+        void Check(string net, Func<string, List<ReferenceDiff>> check)
+        {
+            if (Refs(net) is not { } refs)
+                return;
+            log?.Invoke($"{net} (imported tfjs graph)");
+            diffs.AddRange(check(refs));
+        }
+        Check(
+            "faceres",
+            refs =>
+            {
+                using var net = Zoo.FaceRes.Load(home);
+                return FaceRes(net, refs, crops);
+            }
+        );
+        foreach (var name in GraphFaceNets.All.Keys.Where(n => n != "faceres"))
+            Check(
+                name,
+                refs =>
+                {
+                    using var net = GraphFaceNet.Load(name, home);
+                    return FaceNet(net, refs, crops);
+                }
+            );
+        Check(
+            EmotionNet.Name,
+            refs =>
+            {
+                using var net = EmotionNet.Load(home);
+                return Emotion(net, refs, crops);
+            }
+        );
+        Check(
+            BlazeFace.ModelName,
+            refs =>
+            {
+                using var net = BlazeFace.Load(home);
+                return Blaze(net, refs, crops);
+            }
+        );
+        return diffs;
+    }
+
     /// <summary>faceres against <paramref name="refsJson"/> (crops read from <paramref name="cropsDir"/>).</summary>
     public static List<ReferenceDiff> FaceRes(FaceRes net, string refsJson, string cropsDir)
     {
