@@ -65,9 +65,62 @@ internal static class FrontEndCommands
                 return 0;
             })
         );
+        var clean = new Argument<string>("clean") { Description = "A folder of clean photos" };
+        var occluded = new Option<string?>("--occluded")
+        {
+            Description = "The same photos with an occluder drawn on them (same relative paths), e.g. occlude's --out",
+        };
+        var scale = new Option<double>("--scale")
+        {
+            Description = "Without --occluded: compare each clean photo with itself resized by this factor",
+            DefaultValueFactory = _ => 0.75,
+        };
+        var landmarks = new Command(
+            "landmarks",
+            "How far each front end's eye, nose and mouth points move when an occluder is drawn (or the scale changes)"
+        )
+        {
+            clean,
+            occluded,
+            scale,
+            minScore,
+            QuietOption,
+            ThreadsOption,
+        };
+        landmarks.SetAction(p =>
+            Guard(() =>
+            {
+                Common(p);
+                var errors = LandmarkSurvey.Run(
+                    p.GetValue(clean)!,
+                    p.GetValue(occluded),
+                    p.GetValue(scale),
+                    p.GetValue(minScore)
+                );
+                var table = new Table()
+                    .AddColumn("landmarks")
+                    .AddColumn(new TableColumn("faces").RightAligned())
+                    .AddColumn(new TableColumn("lost").RightAligned())
+                    .AddColumn(new TableColumn("NME mean").RightAligned())
+                    .AddColumn(new TableColumn("median").RightAligned())
+                    .AddColumn(new TableColumn("90th pct.").RightAligned());
+                foreach (var e in errors)
+                    table.AddRow(
+                        e.Source,
+                        $"{e.Faces}",
+                        $"{e.Lost}",
+                        $"{e.MeanNme:F3}",
+                        $"{e.MedianNme:F3}",
+                        $"{e.P90Nme:F3}"
+                    );
+                Out().Write(table);
+                return 0;
+            })
+        );
         return new Command("frontend", "The front end (detection, landmarks, alignment) measured on its own")
         {
             detect,
+            landmarks,
         };
     }
 }

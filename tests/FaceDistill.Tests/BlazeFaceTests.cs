@@ -117,3 +117,37 @@ public sealed class FrontEndFactAttribute : FactAttribute
             Skip = "the zoo's detectors are not installed (run `facedistill models install`)";
     }
 }
+
+/// <summary><c>frontend landmarks</c>: how far the front end's points move when a photo changes.</summary>
+public class LandmarkSurveyTests
+{
+    [Fact]
+    public void TheErrorIsTheMeanPointDistanceOverTheCleanInterocularDistance()
+    {
+        Point2[] clean = [new(40, 50), new(80, 50), new(60, 70), new(60, 90)];
+        Assert.Equal(0, LandmarkSurvey.Nme(clean, clean));
+        Point2[] moved = [new(44, 50), new(80, 53), new(60, 70), new(60, 90)]; // 4 px and 3 px, eyes 40 px apart
+        Assert.Equal((4 + 3) / 4.0 / 40, LandmarkSurvey.Nme(clean, moved), 12);
+    }
+
+    [FrontEndFact]
+    public void EveryFrontEndKeepsItsPointsWhenOnlyTheScaleChangesAndADrawnMaskMovesThem()
+    {
+        var dir = TestUtil.TempDir();
+        var clean = Path.Combine(dir, "clean");
+        Directory.CreateDirectory(clean);
+        File.Copy(Path.Combine(ModelZoo.DemoDir(), "sample2.jpg"), Path.Combine(clean, "sample2.jpg"));
+        var scaled = LandmarkSurvey.Run(clean, null, 0.75, 0.5);
+        Assert.Equal(["ssd + 68", "tiny + 68", "blazeface + 68", "blazeface keypoints"], scaled.Select(e => e.Source));
+        Assert.All(scaled.Where(e => e.Faces > 0), e => Assert.InRange(e.MeanNme, 0, 0.1));
+        Assert.Contains(scaled, e => e.Faces == 1 && e.Lost == 0);
+        Assert.Contains(
+            "no such folder",
+            Assert
+                .Throws<FaceDistill.Core.FaceDistillException>(() =>
+                    LandmarkSurvey.Run(clean, Path.Combine(dir, "nope"), 0.75, 0.5)
+                )
+                .Message
+        );
+    }
+}
