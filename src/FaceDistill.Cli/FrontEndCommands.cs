@@ -42,8 +42,8 @@ internal static class FrontEndCommands
                 var name = p.GetValue(detector)!;
                 var kinds =
                     name == "all"
-                        ? FaceDetectors.Names.Select(n => FaceDetectors.Parse(n)).ToList()
-                        : [FaceDetectors.Parse(name)];
+                        ? [FaceDetectorKind.Ssd, FaceDetectorKind.Tiny, FaceDetectorKind.BlazeFace]
+                        : new List<FaceDetectorKind> { FaceDetectors.Parse(name) };
                 var rates = DetectionSurvey.Run(p.GetValue(folder)!, kinds, p.GetValue(minScore), p.GetValue(grid));
                 var table = new Table()
                     .AddColumn("detector")

@@ -78,7 +78,8 @@ public class DetectionSurveyTests
         Assert.Equal(FaceDetectorKind.BlazeFace, FaceDetectors.Parse("blazeface"));
         Assert.Equal(FaceDetectorKind.Tiny, FaceDetectors.Parse("tiny"));
         var e = Assert.Throws<FaceDistill.Core.FaceDistillException>(() => FaceDetectors.Parse("yolo", "--detector"));
-        Assert.Equal("--detector: 'yolo' is not one of ssd, tiny, blazeface", e.Message);
+        Assert.Equal("--detector: 'yolo' is not one of ssd, tiny, blazeface, auto", e.Message);
+        Assert.Equal(FaceDetectorKind.Auto, FaceDetectors.Parse("auto"));
     }
 
     [FrontEndFact]

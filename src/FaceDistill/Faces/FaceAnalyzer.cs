@@ -30,12 +30,16 @@ public enum FaceDetectorKind
     Ssd,
     Tiny,
     BlazeFace,
+
+    /// <summary>A fallback chain: BlazeFace, then SSD where it finds nothing, then the tiny detector
+    /// (docs/results/frontend.md: the order of the detectors on masked photos).</summary>
+    Auto,
 }
 
 /// <summary>The detectors by the names options and plans use.</summary>
 public static class FaceDetectors
 {
-    public static readonly string[] Names = ["ssd", "tiny", "blazeface"];
+    public static readonly string[] Names = ["ssd", "tiny", "blazeface", "auto"];
 
     /// <summary>The detector called <paramref name="name"/>; an unknown name is an error naming
     /// <paramref name="what"/> (the option or key).</summary>
@@ -45,6 +49,7 @@ public static class FaceDetectors
             "ssd" => FaceDetectorKind.Ssd,
             "tiny" => FaceDetectorKind.Tiny,
             "blazeface" => FaceDetectorKind.BlazeFace,
+            "auto" => FaceDetectorKind.Auto,
             _ => throw new FaceDistillException($"{what}: '{name}' is not one of {string.Join(", ", Names)}"),
         };
 }
@@ -83,12 +88,20 @@ public sealed class FaceAnalyzer : IDisposable
     public AgeGenderNet AgeGender => _ageGender ??= AgeGenderNet.Load(_home);
     public FaceRecognitionNet Recognition => _recognition ??= FaceRecognitionNet.Load(_home);
 
-    public List<FaceDetection> Detect(RgbImage image) =>
-        Detector switch
+    public List<FaceDetection> Detect(RgbImage image) => Detect(image, Detector);
+
+    private List<FaceDetection> Detect(RgbImage image, FaceDetectorKind kind) =>
+        kind switch
         {
             FaceDetectorKind.Ssd => Ssd.Detect(image, MinConfidence),
             FaceDetectorKind.Tiny => Tiny.Detect(image, TinyInputSize, MinConfidence),
-            _ => Blaze.Detect(image, MinConfidence).Select(d => new FaceDetection(d.Score, d.Box)).ToList(),
+            FaceDetectorKind.BlazeFace => Blaze
+                .Detect(image, MinConfidence)
+                .Select(d => new FaceDetection(d.Score, d.Box))
+                .ToList(),
+            _ => Detect(image, FaceDetectorKind.BlazeFace) is { Count: > 0 } blaze ? blaze
+            : Detect(image, FaceDetectorKind.Ssd) is { Count: > 0 } ssd ? ssd
+            : Detect(image, FaceDetectorKind.Tiny),
         };
 
     /// <summary>Loads the chosen detector now (a missing zoo is an error here, not at the first image).</summary>
@@ -97,7 +110,8 @@ public sealed class FaceAnalyzer : IDisposable
         {
             FaceDetectorKind.Ssd => (object)Ssd,
             FaceDetectorKind.Tiny => Tiny,
-            _ => Blaze,
+            FaceDetectorKind.BlazeFace => Blaze,
+            _ => (Blaze, Ssd, Tiny),
         };
 
     /// <summary>Landmarks for each detection (empty crops are skipped, as face-api does).</summary>
