@@ -41,6 +41,13 @@ internal static class OcclusionCommands
             DefaultValueFactory = _ => 6,
         };
         var seed = new Option<int>("--seed") { DefaultValueFactory = _ => 1 };
+        var detector = new Option<string>("--detector")
+        {
+            Description =
+                "With --landmarks detect: the detector that finds the faces on the clean photo "
+                + $"({string.Join(", ", FaceDetectors.Names)})",
+            DefaultValueFactory = _ => "tiny",
+        };
         var cmd = new Command(
             "occlude",
             "Draw synthetic occluders (face masks, VR headset, sunglasses) from the 68 landmarks"
@@ -53,6 +60,7 @@ internal static class OcclusionCommands
             grid,
             faces,
             seed,
+            detector,
             Commands.QuietOption,
         };
         cmd.SetAction(p =>
@@ -80,7 +88,15 @@ internal static class OcclusionCommands
                 var rows = new List<(RgbImage, float[])>();
                 if (src != "synthetic" && p.GetValue(landmarks) == FolderOcclusion.Detect)
                 {
-                    var found = FolderOcclusion.Detected(src, occ, dir, seedValue, p.GetValue(faces), rows);
+                    var found = FolderOcclusion.Detected(
+                        src,
+                        occ,
+                        dir,
+                        seedValue,
+                        p.GetValue(faces),
+                        rows,
+                        FaceDetectors.Parse(p.GetValue(detector)!)
+                    );
                     Unreadable(found);
                     if (dir is not null)
                         Console.WriteLine(

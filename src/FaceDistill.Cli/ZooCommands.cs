@@ -234,7 +234,9 @@ internal static class ZooCommands
     };
     private static readonly Option<string> DetectorOption = new("--detector")
     {
-        Description = "ssd (SSD MobileNetV1), tiny (TinyFaceDetector) or blazeface (human's BlazeFace)",
+        Description =
+            "ssd (SSD MobileNetV1), tiny (TinyFaceDetector), blazeface (human's BlazeFace) or auto "
+            + "(blazeface, then ssd, then tiny where the one before finds nothing)",
         DefaultValueFactory = _ => "ssd",
     };
     private static readonly Option<double> MinScoreOption = new("--min-score")

@@ -113,20 +113,22 @@ public static class FolderOcclusion
         return rows;
     }
 
-    /// <summary>Photos with any number of faces: the tiny detector, 68 landmarks per face, the occluder on every face;
-    /// written under <paramref name="outDir"/> when given. <paramref name="sheetRows"/> receives up to
-    /// <paramref name="maxRows"/> faces for a contact sheet.</summary>
+    /// <summary>Photos with any number of faces: <paramref name="detector"/> (the tiny one unless told), 68 landmarks
+    /// per face, the occluder on every face; written under <paramref name="outDir"/> when given (a photo without a face
+    /// is not). <paramref name="sheetRows"/> receives up to <paramref name="maxRows"/> faces for a contact
+    /// sheet.</summary>
     public static OcclusionReport Detected(
         string folder,
         Occluder occluder,
         string? outDir,
         int seed,
         int maxRows,
-        List<(RgbImage, float[])> sheetRows
+        List<(RgbImage, float[])> sheetRows,
+        FaceDetectorKind detector = FaceDetectorKind.Tiny
     )
     {
         var files = ImageFolder.List(folder, allowFile: false);
-        using var zoo = new FaceAnalyzer { Detector = FaceDetectorKind.Tiny };
+        using var zoo = new FaceAnalyzer { Detector = detector };
         int written = 0,
             found = 0;
         using var bar = Progress.Start("occlude", files.Count);
