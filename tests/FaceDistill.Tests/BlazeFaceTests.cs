@@ -152,3 +152,33 @@ public class LandmarkSurveyTests
         );
     }
 }
+
+/// <summary>Occluders drawn on whole photos, placed from the faces a chosen detector finds on the clean photo.</summary>
+public class PhotoOcclusionTests
+{
+    [FrontEndFact]
+    public void TheChosenDetectorPlacesTheMaskOnEveryFaceItFinds()
+    {
+        var dir = TestUtil.TempDir();
+        var photos = Path.Combine(dir, "photos");
+        Directory.CreateDirectory(photos);
+        File.Copy(Path.Combine(ModelZoo.DemoDir(), "sample2.jpg"), Path.Combine(photos, "sample2.jpg"));
+        ImageCodec.Save(new RgbImage(160, 120), Path.Combine(photos, "blank.png"));
+        var outDir = Path.Combine(dir, "masked");
+        var report = FolderOcclusion.Detected(
+            photos,
+            FaceDistill.Faces.Occlusion.Occluder.Parse("mask"),
+            outDir,
+            seed: 1,
+            maxRows: 0,
+            sheetRows: [],
+            FaceDetectorKind.Auto
+        );
+        Assert.Equal(1, report.Written); // the blank photo has no face and is not written
+        var clean = ImageCodec.Load(Path.Combine(photos, "sample2.jpg"));
+        var masked = ImageCodec.Load(Path.Combine(outDir, "sample2.jpg"));
+        Assert.Equal((clean.Width, clean.Height), (masked.Width, masked.Height));
+        Assert.NotEqual(clean.Pixels, masked.Pixels);
+        Assert.False(File.Exists(Path.Combine(outDir, "blank.png")));
+    }
+}
