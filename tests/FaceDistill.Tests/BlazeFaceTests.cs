@@ -153,7 +153,8 @@ public class LandmarkSurveyTests
     }
 }
 
-/// <summary>Occluders drawn on whole photos, placed from the faces a chosen detector finds on the clean photo.</summary>
+/// <summary>Occluders drawn on whole photos, placed from the faces the chosen detector finds on the clean
+/// photo.</summary>
 public class PhotoOcclusionTests
 {
     [FrontEndFact]
