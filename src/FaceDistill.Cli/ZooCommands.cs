@@ -406,6 +406,12 @@ internal static class ZooCommands
                 "When no face is detected, detect again with a border of this fraction of the shorter side (edge "
                 + "pixels repeated; for tight crops that fill the frame, e.g. 0.6), before --fallback-box",
         };
+        var keypoints = new Option<bool>("--keypoints")
+        {
+            Description =
+                "Align from BlazeFace's own keypoints (eyes, nose tip, mouth centre) where it finds the face, instead "
+                + "of the 68 landmarks",
+        };
         var cmd = new Command(
             "align",
             "Write 5-point ArcFace-aligned crops of every image (the most confident face), with landmarks.csv; lists "
@@ -418,6 +424,7 @@ internal static class ZooCommands
             landmarksCsv,
             fallbackBox,
             pad,
+            keypoints,
             HomeOption,
             DetectorOption,
             MinScoreOption,
@@ -443,7 +450,7 @@ internal static class ZooCommands
                     throw new FaceDistillException($"--size must be in [16, 1024], found {p.GetValue(size)}");
                 if (p.GetValue(pad) is < 0 or > 2)
                     throw new FaceDistillException($"--pad must be in [0, 2], got {p.GetValue(pad)}");
-                var aligner = new DatasetAligner(zoo, p.GetValue(size), fb, p.GetValue(pad));
+                var aligner = new DatasetAligner(zoo, p.GetValue(size), fb, p.GetValue(pad), p.GetValue(keypoints));
                 var report = aligner.Run(root, files, outDir, known, Commands.CtrlC());
                 Console.WriteLine(
                     $"aligned {report.Aligned} of {files.Count} images into {outDir}"

@@ -183,3 +183,28 @@ public class PhotoOcclusionTests
         Assert.False(File.Exists(Path.Combine(outDir, "blank.png")));
     }
 }
+
+/// <summary><c>align --keypoints</c>: BlazeFace's four keypoints onto the ArcFace template.</summary>
+public class KeypointAlignmentTests
+{
+    [FrontEndFact]
+    public void AFaceAlignedFromBlazeFacesKeypointsHasItsEyesWhereTheTemplatePutsThem()
+    {
+        var dir = TestUtil.TempDir();
+        var photos = Path.Combine(dir, "photos");
+        Directory.CreateDirectory(photos);
+        File.Copy(Path.Combine(ModelZoo.DemoDir(), "sample2.jpg"), Path.Combine(photos, "face.jpg"));
+        using var zoo = new FaceAnalyzer { Detector = FaceDetectorKind.BlazeFace };
+        var outDir = Path.Combine(dir, "aligned");
+        var report = new DatasetAligner(zoo, keypoints: true).Run(photos, ImageFolder.List(photos), outDir);
+        Assert.Equal(1, report.Aligned);
+        Assert.Empty(report.Fallback);
+        var crop = ImageCodec.Load(Path.Combine(outDir, "face.png"));
+        Assert.Equal((112, 112), (crop.Width, crop.Height));
+        // face-api's 68 landmarks, mapped by the keypoints' transform, put the eyes near the template's
+        var lm = Assert.Single(LandmarkCsv.Read(Path.Combine(outDir, "landmarks.csv"))).Value;
+        Assert.InRange(Math.Abs(lm.LeftEyeCenter.X - FaceAligner.ArcFaceTemplate[0].X), 0, 8);
+        Assert.InRange(Math.Abs(lm.RightEyeCenter.X - FaceAligner.ArcFaceTemplate[1].X), 0, 8);
+        Assert.InRange(Math.Abs(lm.LeftEyeCenter.Y - FaceAligner.ArcFaceTemplate[0].Y), 0, 8);
+    }
+}

@@ -28,8 +28,18 @@ public sealed record AlignReport(
 /// same template, the tiny detector finds 502; with a border of 0.6 another 1,875, whose crops lie 11.5 from the
 /// originals (mean |Δ| per pixel, 0-255) where the centre box's lay 24.8 (scripts/analysis/alignment-drift.cs). The
 /// fallback box comes after it.</para>
+/// <para>With <paramref name="keypoints"/>, an image where BlazeFace finds a face is aligned from BlazeFace's own four
+/// keypoints (eye centres, nose tip, mouth centre) onto the template's (its mouth point the midpoint of the template's
+/// mouth corners); the 68 landmarks written to <c>landmarks.csv</c> are still face-api's on BlazeFace's box, mapped by
+/// that transform. Elsewhere the 68 landmarks align as above.</para>
 /// </summary>
-public sealed class DatasetAligner(FaceAnalyzer zoo, int size = 112, double fallbackBox = 0, double pad = 0)
+public sealed class DatasetAligner(
+    FaceAnalyzer zoo,
+    int size = 112,
+    double fallbackBox = 0,
+    double pad = 0,
+    bool keypoints = false
+)
 {
     public AlignReport Run(
         string root,
@@ -62,8 +72,18 @@ public sealed class DatasetAligner(FaceAnalyzer zoo, int size = 112, double fall
                     continue;
                 }
                 FaceLandmarks? lm = null;
+                Point2[]? fromKeypoints = null;
                 if (known is not null)
                     known.TryGetValue(rel, out lm);
+                else if (
+                    keypoints
+                    && NativeRetry.Run(() => zoo.Blaze.Detect(img, zoo.MinConfidence)).FirstOrDefault() is { } face
+                    && First(img, [new FaceDetection(face.Score, face.Box)]) is { } onBox
+                )
+                {
+                    lm = onBox;
+                    fromKeypoints = face.Keypoints.Take(4).Select(p => new Point2(p.X, p.Y)).ToArray();
+                }
                 else
                 {
                     lm = Locate(img, out var how);
@@ -80,7 +100,17 @@ public sealed class DatasetAligner(FaceAnalyzer zoo, int size = 112, double fall
                 var template = FaceAligner
                     .ArcFaceTemplate.Select(p => new Point2(p.X * size / 112.0, p.Y * size / 112.0))
                     .ToArray();
-                var (a, b, tx, ty) = FaceAligner.Similarity(lm.FivePoints(), template);
+                var (a, b, tx, ty) = fromKeypoints is null
+                    ? FaceAligner.Similarity(lm.FivePoints(), template)
+                    : FaceAligner.Similarity(
+                        fromKeypoints,
+                        [
+                            template[0],
+                            template[1],
+                            template[2],
+                            new Point2((template[3].X + template[4].X) / 2, (template[3].Y + template[4].Y) / 2),
+                        ]
+                    );
                 var crop = FaceAligner.Warp(img, a, b, tx, ty, size, size);
                 var outRel = Path.ChangeExtension(rel, ".png");
                 ImageCodec.Save(crop, Path.Combine(outDir, outRel));
