@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Security.Cryptography;
 using FaceDistill.Core;
 using FaceDistill.Data;
 using FaceDistill.Faces.Zoo;
@@ -107,6 +106,6 @@ public static class DetectionSurvey
     private static List<string> Distinct(List<string> paths)
     {
         var seen = new HashSet<string>(StringComparer.Ordinal);
-        return paths.Where(p => seen.Add(Convert.ToHexString(SHA256.HashData(File.ReadAllBytes(p))))).ToList();
+        return paths.Where(p => seen.Add(ModelZoo.Sha256(p))).ToList();
     }
 }

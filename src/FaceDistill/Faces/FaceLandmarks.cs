@@ -3,7 +3,11 @@ using FaceDistill.Faces.Zoo;
 namespace FaceDistill.Faces;
 
 /// <summary>A 2-D point in image pixels.</summary>
-public readonly record struct Point2(double X, double Y);
+public readonly record struct Point2(double X, double Y)
+{
+    /// <summary>The Euclidean distance to <paramref name="other"/>.</summary>
+    public double DistanceTo(Point2 other) => Math.Sqrt((X - other.X) * (X - other.X) + (Y - other.Y) * (Y - other.Y));
+}
 
 /// <summary>The 68 iBUG landmarks of one face, in image pixels, with face-api's derived crops (face-api spec,
 /// ../shared/reference/faceapi/SPEC.md §2, §6) and the five points of the standard ArcFace alignment.</summary>
@@ -98,8 +102,7 @@ public sealed class FaceLandmarks
         Point2 l = LeftEyeCenter,
             r = RightEyeCenter,
             m = MouthCenter;
-        static double Dist(Point2 a, Point2 b) => Math.Sqrt((a.X - b.X) * (a.X - b.X) + (a.Y - b.Y) * (a.Y - b.Y));
-        double size = Math.Floor((Dist(m, l) + Dist(m, r)) / 2 / 0.45);
+        double size = Math.Floor((m.DistanceTo(l) + m.DistanceTo(r)) / 2 / 0.45);
         double refX = (l.X + r.X + m.X) / 3,
             refY = (l.Y + r.Y + m.Y) / 3;
         double x = Math.Floor(Math.Max(0, refX - 0.5 * size)),

@@ -78,7 +78,7 @@ public static class LandmarkSurvey
                     lost++;
                     continue;
                 }
-                var pointsB = pb.MinBy(f => Distance(Centre(f.Box, back), Centre(boxA, 1))).Points;
+                var pointsB = pb.MinBy(f => Centre(f.Box, back).DistanceTo(Centre(boxA, 1))).Points;
                 nme.Add(Nme(pointsA, pointsB));
             }
             nme.Sort();
@@ -100,8 +100,8 @@ public static class LandmarkSurvey
     /// inter-ocular distance.</summary>
     public static double Nme(IReadOnlyList<Point2> reference, IReadOnlyList<Point2> other)
     {
-        double iod = Distance(reference[0], reference[1]);
-        return Enumerable.Range(0, 4).Average(i => Distance(reference[i], other[i])) / Math.Max(iod, 1e-9);
+        double iod = reference[0].DistanceTo(reference[1]);
+        return Enumerable.Range(0, 4).Average(i => reference[i].DistanceTo(other[i])) / Math.Max(iod, 1e-9);
     }
 
     /// <summary>Each face's box, score and four points: BlazeFace's own keypoints (image-left eye first), or face-api's
@@ -147,7 +147,4 @@ public static class LandmarkSurvey
 
     private static Point2 Centre(FaceBox b, double back) =>
         new((b.X + b.Width / 2) * back, (b.Y + b.Height / 2) * back);
-
-    private static double Distance(Point2 a, Point2 b) =>
-        Math.Sqrt((a.X - b.X) * (a.X - b.X) + (a.Y - b.Y) * (a.Y - b.Y));
 }
