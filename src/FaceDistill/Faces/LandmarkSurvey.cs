@@ -31,6 +31,8 @@ public static class LandmarkSurvey
         string? home = null
     )
     {
+        if (minScore is < 0 or > 1)
+            throw new FaceDistillException($"--min-score must be in [0, 1], found {minScore}");
         if (otherFolder is null && scale is <= 0 or >= 4 or 1)
             throw new FaceDistillException($"--scale must be in (0, 4) and not 1, found {scale}");
         if (otherFolder is not null && !Directory.Exists(otherFolder))
