@@ -150,6 +150,12 @@ public class LandmarkSurveyTests
                 )
                 .Message
         );
+        Assert.Contains(
+            "--min-score",
+            Assert
+                .Throws<FaceDistill.Core.FaceDistillException>(() => LandmarkSurvey.Run(clean, null, 0.75, 1.5))
+                .Message
+        );
     }
 }
 
