@@ -10,13 +10,14 @@ using static TorchSharp.torch;
 
 // FaceDistill benchmarks. Speeds are reported as ratios against references measured in the same process, because the
 // machine is noisy: train-step FLOP/s against libtorch's plain matmul FLOP/s, the data loader against the train step's
-// consumption rate, the synthetic generator against JPEG decoding. dotnet run --project bench/FaceDistill.Bench -c
-// Release -- [--out docs/benchmarks.md] [--quick] dotnet run --project bench/FaceDistill.Bench -c Release -- --onnx
-// (exported models: ONNX Runtime vs TorchSharp only); -- --mining (omni-supervised mining of a 5.8 M-face store);
-// -- --teachers (the imported faceres teacher); -- --serve (the HTTP server under load, from the repository root);
-// -- --scalar-race (the reproduction of libtorch's intermittent error, docs/platform-notes.md); -- --throughput
-// (train steps against matmul, oneDNN on and off, the phases of a step); -- --distill-step (a distillation step
-// with the teacher cached or online against the plain student step, both layouts)
+// consumption rate, the synthetic generator against JPEG decoding.
+//   dotnet run --project bench/FaceDistill.Bench -c Release -- [--out docs/benchmarks.md] [--quick]
+// One section alone (append its output to docs/benchmarks.md by hand): --onnx (exported models: ONNX Runtime vs
+// TorchSharp only); --mining (omni-supervised mining of a 5.8 M-face store); --teachers (the imported faceres
+// teacher); --frontend (the front end's stages per photo); --serve (the HTTP server under load, from the repository
+// root); --scalar-race (the reproduction of libtorch's intermittent error, docs/platform-notes.md); --throughput (train
+// steps against matmul, oneDNN on and off, the phases of a step); --distill-step (a distillation step with the teacher
+// cached or online against the plain student step, both layouts)
 var argsList = args.ToList();
 string? outPath = argsList.IndexOf("--out") is var oi && oi >= 0 && oi + 1 < argsList.Count ? argsList[oi + 1] : null;
 bool quick = argsList.Contains("--quick");
@@ -54,6 +55,7 @@ double raceSeconds = quick ? 10 : 40;
 if (
     Section("--mining", () => FaceDistill.Bench.MiningBench.Run(quick))
     || Section("--teachers", () => FaceDistill.Bench.TeacherBench.Run(threads, quick))
+    || Section("--frontend", () => FaceDistill.Bench.FrontEndBench.Run(threads, quick))
     || Section("--serve", () => FaceDistill.Bench.ServeBench.Run(threads, quick, Directory.GetCurrentDirectory()))
     || Section("--throughput", () => FaceDistill.Bench.ThroughputBench.Run(quick), $", libtorch threads {threads}")
     || Section(

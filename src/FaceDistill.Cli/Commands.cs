@@ -54,6 +54,13 @@ internal static class Commands
     /// file can be created there (a probe, removed at once). A path that is a folder is refused too.</summary>
     internal static void CheckWritable(string path, string option) => AtomicFile.CheckWritable(path, option);
 
+    /// <summary>An image output (a contact sheet): a .png or .jpg path that can be written.</summary>
+    internal static void CheckImageOutput(string path, string option)
+    {
+        AtomicFile.CheckWritable(path, option);
+        Plots.BitmapFile.CheckPath(path, option);
+    }
+
     internal static int Guard(Func<int> action)
     {
         try
@@ -103,10 +110,23 @@ internal static class Commands
         Description = "Where models run: cpu (default), cuda or cuda:<index> (needs CUDA packages: docs/scaling.md)",
         Recursive = true,
     };
-    internal static readonly Option<int> ThreadsOption = new("--threads")
+    internal static readonly Option<int> ThreadsOption = InRange(
+        new Option<int>("--threads") { Description = "libtorch threads (0 = all cores)" },
+        0,
+        1024,
+        " (0 = all cores)"
+    );
+
+    /// <summary>An integer option whose value outside [min, max] is a parse error: one line, exit 2.</summary>
+    internal static Option<int> InRange(Option<int> option, int min, int max, string note = "")
     {
-        Description = "libtorch threads (0 = all cores)",
-    };
+        option.Validators.Add(r =>
+        {
+            if (r.Tokens.Count > 0 && r.GetValueOrDefault<int>() is var v && (v < min || v > max))
+                r.AddError($"{option.Name} must be in [{min}, {max}]{note}, found {v}");
+        });
+        return option;
+    }
 
     /// <summary>The command line's entry. A parse error (an unknown option, a value of the wrong type, a missing
     /// argument) is one line and exit 2, like every other bad input; with no arguments at all the root command

@@ -35,6 +35,12 @@ internal static class EvalCommands
         };
         var pairs = new Option<string?>("--pairs") { Description = "Verification pair list (LFW pairs.txt format)" };
         var images = new Option<string?>("--images") { Description = "Image root of the pair list" };
+        var occludedImages = new Option<string?>("--images-occluded")
+        {
+            Description =
+                "With --model: the pair images aligned from photos occluded before the front end ran (same relative "
+                + "paths as --images); --sides one reads the second image of every pair from here, both (default) both",
+        };
         var crop = new Option<double>("--center-crop")
         {
             Description = "Fraction of the image kept around the centre",
@@ -70,6 +76,7 @@ internal static class EvalCommands
             checkpoint,
             pairs,
             images,
+            occludedImages,
             landmarks,
             crop,
             noFlip,
@@ -92,6 +99,7 @@ internal static class EvalCommands
                         Checkpoint = p.GetValue(checkpoint),
                         Pairs = p.GetValue(pairs),
                         Images = p.GetValue(images),
+                        OccludedImages = p.GetValue(occludedImages),
                         Landmarks = p.GetValue(landmarks),
                         CenterCrop = p.GetValue(crop),
                         Flip = !p.GetValue(noFlip),

@@ -75,6 +75,10 @@ internal static class FrontEndCommands
             Description = "Without --occluded: compare each clean photo with itself resized by this factor",
             DefaultValueFactory = _ => 0.75,
         };
+        var studentDir = new Option<string?>("--student")
+        {
+            Description = "Also measure this landmark student (a folder distill-landmarks wrote) on BlazeFace's box",
+        };
         var landmarks = new Command(
             "landmarks",
             "How far each front end's eye, nose and mouth points move when an occluder is drawn (or the scale changes)"
@@ -84,6 +88,7 @@ internal static class FrontEndCommands
             occluded,
             scale,
             minScore,
+            studentDir,
             QuietOption,
             ThreadsOption,
         };
@@ -95,7 +100,8 @@ internal static class FrontEndCommands
                     p.GetValue(clean)!,
                     p.GetValue(occluded),
                     p.GetValue(scale),
-                    p.GetValue(minScore)
+                    p.GetValue(minScore),
+                    student: p.GetValue(studentDir)
                 );
                 var table = new Table()
                     .AddColumn("landmarks")
@@ -121,6 +127,64 @@ internal static class FrontEndCommands
         {
             detect,
             landmarks,
+            DistillLandmarks(),
         };
+    }
+
+    private static Command DistillLandmarks()
+    {
+        var folder = new Argument<string>("folder")
+        {
+            Description = "Face photos with the teacher's 68 points in landmarks.csv (celeba299, or align's output)",
+        };
+        var output = new Option<string>("--out") { Description = "The student's folder", Required = true };
+        var epochs = new Option<int>("--epochs") { DefaultValueFactory = _ => 30 };
+        var batch = new Option<int>("--batch") { DefaultValueFactory = _ => 64 };
+        var lr = new Option<double>("--lr")
+        {
+            Description = "Peak learning rate (AdamW)",
+            DefaultValueFactory = _ => 2e-3,
+        };
+        var seed = new Option<int>("--seed") { DefaultValueFactory = _ => 1 };
+        var command = new Command(
+            "distill-landmarks",
+            "Train a small landmark student on occluded views to put the teacher's clean-face points"
+        )
+        {
+            folder,
+            output,
+            epochs,
+            batch,
+            lr,
+            seed,
+            ResumeOption,
+            QuietOption,
+            ThreadsOption,
+        };
+        command.SetAction(p =>
+            Guard(() =>
+            {
+                Common(p);
+                var report = Runs.LandmarkDistillation.Run(
+                    new Runs.LandmarkDistillOptions(
+                        p.GetValue(folder)!,
+                        p.GetValue(output)!,
+                        p.GetValue(epochs),
+                        p.GetValue(batch),
+                        p.GetValue(lr),
+                        Seed: p.GetValue(seed),
+                        Resume: p.GetValue(ResumeOption)
+                    )
+                );
+                var last = report.Epochs[^1];
+                Console.WriteLine(
+                    $"trained on {report.Train} photos, {report.HeldOut} held out; median NME on the held-out photos: "
+                        + string.Join(", ", last.MedianNme.Select(kv => $"{kv.Key} {kv.Value?.ToString("F3") ?? "—"}"))
+                );
+                Console.WriteLine($"wrote {report.Out}");
+                return 0;
+            })
+        );
+        return command;
     }
 }

@@ -74,7 +74,7 @@ internal static class OcclusionCommands
                 if (dir is null && gridPath is null)
                     throw new FaceDistillException("nothing to do: give --out and/or --grid");
                 if (gridPath is not null)
-                    Commands.CheckWritable(gridPath, "--grid");
+                    Commands.CheckImageOutput(gridPath, "--grid");
                 if (p.GetValue(faces) is < 1 or > 1000)
                     throw new FaceDistillException($"--faces must be in [1, 1000], found {p.GetValue(faces)}");
                 var occ = Occluder.Parse(p.GetValue(occluder)!);

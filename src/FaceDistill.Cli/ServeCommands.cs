@@ -27,9 +27,12 @@ internal static class ServeCommands
         };
         var detector = new Option<string>("--detector")
         {
-            Description = "Face detector: ssd (SSD MobileNet v1), tiny or blazeface (human's BlazeFace)",
-            DefaultValueFactory = _ => "ssd",
+            Description =
+                "Face detector: auto (blazeface, then ssd, then tiny), ssd (SSD MobileNet v1; the default before the "
+                + "masked front end), tiny or blazeface (human's BlazeFace)",
+            DefaultValueFactory = _ => FaceDetectors.Default,
         };
+        var alignFrom = ZooCommands.AlignFromOption();
         detector.AcceptOnlyFromAmong(FaceDetectors.Names);
         var keyFile = new Option<string?>("--api-key-file") { Description = "File whose first line is the API key" };
         var maxBatch = new Option<int>("--max-batch")
@@ -59,6 +62,7 @@ internal static class ServeCommands
             port,
             bind,
             detector,
+            alignFrom,
             keyFile,
             maxBatch,
             maxWait,
@@ -77,6 +81,7 @@ internal static class ServeCommands
                     Port = p.GetValue(port),
                     Bind = p.GetValue(bind)!,
                     Detector = FaceDetectors.Parse(p.GetValue(detector)!),
+                    AlignFromKeypoints = ZooCommands.AlignFromKeypoints(p.GetValue(alignFrom)!),
                     ApiKeyFile = p.GetValue(keyFile),
                     MaxBatch = p.GetValue(maxBatch),
                     MaxWaitMs = p.GetValue(maxWait),

@@ -45,7 +45,7 @@ internal static class SynthCommands
                 if (RunDirectory.HasRun(dir))
                     throw FaceDistillException.ForFile(dir, "output folder exists and is not empty");
                 if (p.GetValue(grid) is { } gridOut)
-                    CheckWritable(gridOut, "--grid");
+                    CheckImageOutput(gridOut, "--grid");
                 var ds = new SyntheticFaces(
                     new SyntheticOptions
                     {

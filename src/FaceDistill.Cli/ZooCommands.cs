@@ -92,10 +92,15 @@ internal static class ZooCommands
             Description = "lfw (pairs.txt + lfw/), fer2013 (its test/ split) or utkface",
         };
         var path = new Argument<string>("path") { Description = "The dataset folder, e.g. ../shared/datasets/lfw" };
-        var limit = new Option<int>("--limit")
-        {
-            Description = "fer2013/utkface: evaluate a fixed random subset of this many images (0 = all)",
-        };
+        var limit = Commands.InRange(
+            new Option<int>("--limit")
+            {
+                Description = "fer2013/utkface: evaluate a fixed random subset of this many images (0 = all)",
+            },
+            0,
+            int.MaxValue,
+            " (0 = all)"
+        );
         var seed = new Option<int>("--seed") { Description = "Seed of the subset", DefaultValueFactory = _ => 0 };
         var roc = new Option<string?>("--roc") { Description = "lfw: write the ROC curve to this PNG" };
         var view = new Option<string?>("--view")
@@ -235,9 +240,9 @@ internal static class ZooCommands
     private static readonly Option<string> DetectorOption = new("--detector")
     {
         Description =
-            "ssd (SSD MobileNetV1), tiny (TinyFaceDetector), blazeface (human's BlazeFace) or auto "
-            + "(blazeface, then ssd, then tiny where the one before finds nothing)",
-        DefaultValueFactory = _ => "ssd",
+            "auto (blazeface, then ssd, then tiny where the one before finds nothing), ssd (SSD MobileNetV1; the "
+            + "default before the masked front end), tiny (TinyFaceDetector) or blazeface (human's BlazeFace)",
+        DefaultValueFactory = _ => FaceDetectors.Default,
     };
     private static readonly Option<double> MinScoreOption = new("--min-score")
     {
@@ -245,14 +250,32 @@ internal static class ZooCommands
         DefaultValueFactory = _ => 0.5,
     };
 
-    private static FaceAnalyzer Analyzer(ParseResult p) =>
+    private static FaceAnalyzer Analyzer(ParseResult p, LandmarkStudent? student = null, bool keypoints = false) =>
         p.GetValue(MinScoreOption) is var score && !(score >= 0 && score <= 1)
             ? throw new FaceDistillException($"--min-score must be in [0, 1], found {score}")
             : new(p.GetValue(HomeOption))
             {
                 Detector = FaceDetectors.Parse(p.GetValue(DetectorOption)!),
                 MinConfidence = p.GetValue(MinScoreOption),
+                Student = student,
+                AlignFromKeypoints = keypoints,
             };
+
+    /// <summary><c>--align-from</c>: keypoints (the default) or landmarks.</summary>
+    internal static Option<string> AlignFromOption()
+    {
+        var option = new Option<string>("--align-from")
+        {
+            Description =
+                "keypoints: align a face BlazeFace found from its eyes, nose tip and mouth centre; landmarks: from the "
+                + "five points of the 68 landmarks (the default before the masked front end)",
+            DefaultValueFactory = _ => "keypoints",
+        };
+        option.AcceptOnlyFromAmong("keypoints", "landmarks");
+        return option;
+    }
+
+    internal static bool AlignFromKeypoints(string value) => value == "keypoints";
 
     public static Command Probe()
     {
@@ -406,11 +429,12 @@ internal static class ZooCommands
                 "When no face is detected, detect again with a border of this fraction of the shorter side (edge "
                 + "pixels repeated; for tight crops that fill the frame, e.g. 0.6), before --fallback-box",
         };
-        var keypoints = new Option<bool>("--keypoints")
+        var alignFrom = AlignFromOption();
+        var student = new Option<string?>("--landmark-student")
         {
             Description =
-                "Align from BlazeFace's own keypoints (eyes, nose tip, mouth centre) where it finds the face, instead "
-                + "of the 68 landmarks",
+                "Locate the 68 landmarks with this landmark student (a folder frontend distill-landmarks "
+                + "wrote) instead of face-api's net",
         };
         var cmd = new Command(
             "align",
@@ -424,7 +448,8 @@ internal static class ZooCommands
             landmarksCsv,
             fallbackBox,
             pad,
-            keypoints,
+            alignFrom,
+            student,
             HomeOption,
             DetectorOption,
             MinScoreOption,
@@ -442,7 +467,8 @@ internal static class ZooCommands
                     throw FaceDistillException.ForFile(outDir, "output folder exists and is not empty");
                 var known = p.GetValue(landmarksCsv) is { } csv ? LandmarkCsv.Read(csv) : null;
                 var files = ImageFolder.List(root);
-                using var zoo = Analyzer(p);
+                using var learned = p.GetValue(student) is { } dir ? LandmarkStudent.Load(dir) : null;
+                using var zoo = Analyzer(p, learned, AlignFromKeypoints(p.GetValue(alignFrom)!));
                 var fb = p.GetValue(fallbackBox);
                 if (fb < 0 || fb > 1)
                     throw new FaceDistillException($"--fallback-box must be in [0, 1], got {fb}");
@@ -450,7 +476,7 @@ internal static class ZooCommands
                     throw new FaceDistillException($"--size must be in [16, 1024], found {p.GetValue(size)}");
                 if (p.GetValue(pad) is < 0 or > 2)
                     throw new FaceDistillException($"--pad must be in [0, 2], got {p.GetValue(pad)}");
-                var aligner = new DatasetAligner(zoo, p.GetValue(size), fb, p.GetValue(pad), p.GetValue(keypoints));
+                var aligner = new DatasetAligner(zoo, p.GetValue(size), fb, p.GetValue(pad));
                 var report = aligner.Run(root, files, outDir, known, Commands.CtrlC());
                 Console.WriteLine(
                     $"aligned {report.Aligned} of {files.Count} images into {outDir}"
@@ -476,6 +502,12 @@ internal static class ZooCommands
                             report.Padded.Count > 0
                                 ? $"; {report.Padded.Count} found with a border, listed in "
                                     + $"{Path.Combine(outDir, "padded.txt")}"
+                                : ""
+                        )
+                        + (
+                            report.BoxAligned.Count > 0
+                                ? $"; {report.BoxAligned.Count} aligned from the box (implausible points), listed in "
+                                    + $"{Path.Combine(outDir, "box_aligned.txt")}"
                                 : ""
                         )
                 );

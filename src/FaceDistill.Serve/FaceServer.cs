@@ -58,13 +58,32 @@ public sealed class FaceServer : IAsyncDisposable
         _metrics = metrics;
     }
 
+    /// <summary>The raw-body image types the one-image endpoints accept (decoded by content, whatever the type says).
+    /// </summary>
+    private static readonly string[] ImageTypes =
+    [
+        "image/jpeg",
+        "image/png",
+        "image/gif",
+        "image/webp",
+        "image/bmp",
+        "image/x-portable-graymap",
+        "image/*",
+        "application/octet-stream",
+    ];
+
     /// <summary>Checks the options, loads the model and the zoo detector, and starts listening.</summary>
     public static async Task<FaceServer> StartAsync(ServeOptions o, CancellationToken cancel = default)
     {
         o.Check();
         var key = o.ApiKeyFile is null ? null : ApiKey.Read(o.ApiKeyFile);
         var model = ServedModel.Load(o.Model);
-        var zoo = new FaceAnalyzer(o.ZooHome) { Detector = o.Detector, MinConfidence = o.MinScore };
+        var zoo = new FaceAnalyzer(o.ZooHome)
+        {
+            Detector = o.Detector,
+            MinConfidence = o.MinScore,
+            AlignFromKeypoints = o.AlignFromKeypoints,
+        };
         try
         {
             // load the nets now: a missing zoo is a start-up error, not the first request's
@@ -169,6 +188,17 @@ public sealed class FaceServer : IAsyncDisposable
                         await Error(ctx, StatusCodes.Status401Unauthorized, "missing or wrong API key");
                         return;
                     }
+                    if (
+                        ctx.Request.Path.Equals("/metrics", StringComparison.OrdinalIgnoreCase)
+                        && !HttpMethods.IsGet(ctx.Request.Method)
+                        && !HttpMethods.IsHead(ctx.Request.Method)
+                    )
+                    {
+                        // the Prometheus exporter's endpoint answers every method; a scrape is a GET
+                        ctx.Response.Headers.Allow = "GET, HEAD";
+                        await Error(ctx, StatusCodes.Status405MethodNotAllowed, "/metrics: use GET");
+                        return;
+                    }
                     await next(ctx);
                     if (!ctx.Response.HasStarted && ctx.Response.StatusCode >= 400)
                         await Error(ctx, ctx.Response.StatusCode, Reason(ctx.Response.StatusCode, ctx.Request.Path));
@@ -198,7 +228,7 @@ public sealed class FaceServer : IAsyncDisposable
         app.MapGet("/healthz", handlers.Health).WithSummary("Liveness and the served model").Produces<HealthResponse>();
         app.MapPost("/v1/embed", handlers.Embed)
             .WithSummary("Every face of an image: box, 5 landmarks, embedding")
-            .Accepts<IFormFile>("multipart/form-data", "image/jpeg", "image/png", "application/octet-stream")
+            .Accepts<IFormFile>("multipart/form-data", ImageTypes)
             .Produces<EmbedResponse>()
             .Produces<ErrorResponse>(400)
             .Produces<ErrorResponse>(413)
@@ -215,7 +245,7 @@ public sealed class FaceServer : IAsyncDisposable
             .DisableAntiforgery();
         app.MapPost("/v1/analyze", handlers.Analyze)
             .WithSummary("The zoo's analysis: box, 68 landmarks, expression, age, gender")
-            .Accepts<IFormFile>("multipart/form-data", "image/jpeg", "image/png", "application/octet-stream")
+            .Accepts<IFormFile>("multipart/form-data", ImageTypes)
             .Produces(200)
             .Produces<ErrorResponse>(400)
             .Produces<ErrorResponse>(415)

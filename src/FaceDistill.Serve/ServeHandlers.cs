@@ -108,7 +108,16 @@ internal sealed class ServeHandlers(DynamicBatcher<ServeJob, ServeJobResult> bat
     {
         if (request.HasFormContentType)
         {
-            var form = await request.ReadFormAsync(request.HttpContext.RequestAborted);
+            IFormCollection form;
+            try
+            {
+                form = await request.ReadFormAsync(request.HttpContext.RequestAborted);
+            }
+            catch (Exception e) when (e is InvalidDataException or IOException or BadHttpRequestException)
+            {
+                // no or a wrong boundary, a truncated form, too many fields, a bad header in a part
+                return ([], Status(400, $"malformed multipart/form-data: {e.Message.Split('\n')[0].TrimEnd('.')}"));
+            }
             var files =
                 count == 2 && form.Files["a"] is { } fa && form.Files["b"] is { } fb
                     ? new[] { fa, fb }

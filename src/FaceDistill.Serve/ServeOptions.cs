@@ -11,7 +11,11 @@ public sealed record ServeOptions
     public required string Model { get; init; }
     public int Port { get; init; } = 8080;
     public string Bind { get; init; } = "127.0.0.1";
-    public FaceDetectorKind Detector { get; init; } = FaceDetectorKind.Ssd;
+    public FaceDetectorKind Detector { get; init; } = FaceDetectorKind.Auto;
+
+    /// <summary>Align a face BlazeFace found from its keypoints (<see cref="FaceAnalyzer.AlignFromKeypoints"/>).
+    /// </summary>
+    public bool AlignFromKeypoints { get; init; } = true;
 
     /// <summary>Most images the batcher hands the networks at once.</summary>
     public int MaxBatch { get; init; } = 8;

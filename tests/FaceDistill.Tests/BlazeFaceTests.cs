@@ -190,7 +190,7 @@ public class PhotoOcclusionTests
     }
 }
 
-/// <summary><c>align --keypoints</c>: BlazeFace's four keypoints onto the ArcFace template.</summary>
+/// <summary><c>align --align-from keypoints</c>: BlazeFace's four keypoints onto the ArcFace template.</summary>
 public class KeypointAlignmentTests
 {
     [FrontEndFact]
@@ -200,11 +200,12 @@ public class KeypointAlignmentTests
         var photos = Path.Combine(dir, "photos");
         Directory.CreateDirectory(photos);
         File.Copy(Path.Combine(ModelZoo.DemoDir(), "sample2.jpg"), Path.Combine(photos, "face.jpg"));
-        using var zoo = new FaceAnalyzer { Detector = FaceDetectorKind.BlazeFace };
+        using var zoo = new FaceAnalyzer { Detector = FaceDetectorKind.Auto, AlignFromKeypoints = true };
         var outDir = Path.Combine(dir, "aligned");
-        var report = new DatasetAligner(zoo, keypoints: true).Run(photos, ImageFolder.List(photos), outDir);
+        var report = new DatasetAligner(zoo).Run(photos, ImageFolder.List(photos), outDir);
         Assert.Equal(1, report.Aligned);
         Assert.Empty(report.Fallback);
+        Assert.Empty(report.BoxAligned);
         var crop = ImageCodec.Load(Path.Combine(outDir, "face.png"));
         Assert.Equal((112, 112), (crop.Width, crop.Height));
         // face-api's 68 landmarks, mapped by the keypoints' transform, put the eyes near the template's

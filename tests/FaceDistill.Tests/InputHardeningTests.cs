@@ -155,16 +155,43 @@ public class InputHardeningTests
     [InlineData("--grid {dir}: is a folder", "synth", "{out}", "--grid", "{dir}")]
     [InlineData("--roc /proc/nope.png: cannot be written", "eval", "--run", "{dir}", "--roc", "/proc/nope.png")]
     [InlineData("--center-crop must be in (0, 1]", "eval", "--run", "{dir}", "--center-crop", "0")]
+    [InlineData("--threads must be in [0, 1024]", "train", "configs/demo.json", "--threads", "-3")]
+    [InlineData("--threads must be in [0, 1024]", "serve", "--model", "{dir}", "--threads", "-3")]
+    [InlineData("--limit must be in [0, ", "models", "baseline", "fer2013", "{dir}", "--limit", "-5")]
+    [InlineData("--grid {out}.txt: --grid writes an image", "occlude", "synthetic", "--grid", "{out}.txt")]
+    [InlineData("--roc {out}.jpg: --roc writes a PNG", "eval", "--run", "{dir}", "--roc", "{out}.jpg")]
+    [InlineData(
+        "size=100000 is not an integer in [1, 4096]",
+        "eval",
+        "--model",
+        "onnx:{img}?size=100000",
+        "--pairs",
+        "{img}",
+        "--images",
+        "{dir}"
+    )]
+    [InlineData(
+        "mean=NaN is not a list of finite numbers",
+        "eval",
+        "--model",
+        "onnx:{img}?mean=NaN",
+        "--pairs",
+        "{img}",
+        "--images",
+        "{dir}"
+    )]
     public void OutOfRangeOptionsAreOneLineErrorsNamingTheOption(string message, params string[] args)
     {
         var dir = TestUtil.TempDir();
         var img = Path.Combine(dir, "face.png");
         ImageCodec.Save(new RgbImage(64, 64), img);
         var outDir = Path.Combine(TestUtil.TempDir(), "o");
-        var real = args.Select(a => a.Replace("{img}", img).Replace("{dir}", dir).Replace("{out}", outDir)).ToArray();
+        var real = args.Select(a => a.Replace("{img}", img).Replace("{dir}", dir).Replace("{out}", outDir))
+            .Select(a => a == "configs/demo.json" ? Path.Combine(RepoPaths.Root(), a) : a)
+            .ToArray();
         var (code, _, err) = CliHarness.Run(real);
         Assert.Equal(2, code);
-        Assert.Contains(message.Replace("{dir}", dir), err);
+        Assert.Contains(message.Replace("{dir}", dir).Replace("{out}", outDir), err);
         Assert.Single(err.Trim().Split('\n'));
     }
 
@@ -189,7 +216,7 @@ public class InputHardeningTests
             Assert.Contains($"--runs {runs}: {message}", e1);
             Assert.Single(e1.Trim().Split('\n'));
         }
-        foreach (var name in new[] { "two\nlines", new string('x', 101) })
+        foreach (var name in new[] { "two\nlines", new string('x', 101), "--force" })
         {
             var (c2, _, e2) = CliHarness.Run(
                 "train",

@@ -75,6 +75,20 @@ public class ResumeTests
     }
 
     [Fact]
+    public void ARunHasOneWriterAtATimeAndTheLockGoesWithIt()
+    {
+        var dir = Path.Combine(TestUtil.TempDir(), "r");
+        using (var first = RunDirectory.Open(dir, ExistingRun.Refuse))
+        {
+            File.WriteAllText(first.ConfigPath, "{}");
+            var e = Assert.Throws<FaceDistillException>(() => RunDirectory.Open(dir, ExistingRun.Resume));
+            Assert.Contains("another process is writing this run", e.Message);
+        }
+        using var again = RunDirectory.Open(dir, ExistingRun.Resume);
+        Assert.True(File.Exists(again.ConfigPath));
+    }
+
+    [Fact]
     public void ForceTwiceInOneSecondKeepsBothOldRuns()
     {
         var root = TestUtil.TempDir();
@@ -83,7 +97,7 @@ public class ResumeTests
         {
             Directory.CreateDirectory(dir);
             File.WriteAllText(Path.Combine(dir, "config.json"), $"{i}");
-            RunDirectory.Open(dir, ExistingRun.Force);
+            using var _ = RunDirectory.Open(dir, ExistingRun.Force);
         }
         var aside = Directory.GetDirectories(root, "r.old-*");
         Assert.True(aside.Length >= 2, string.Join(", ", aside));

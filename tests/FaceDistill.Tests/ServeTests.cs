@@ -194,9 +194,22 @@ public class ServeTests(ServeFixture fx) : IClassFixture<ServeFixture>
             "no such endpoint",
             await Expect(HttpStatusCode.NotFound, "/v2/embed", Raw(fx.Face, "image/png"))
         );
-        // the server still answers
+        // a multipart type with no boundary, and a form whose boundary never comes
+        Assert.Contains(
+            "malformed multipart",
+            await Expect(HttpStatusCode.BadRequest, "/v1/embed", Raw(fx.Face, "multipart/form-data"))
+        );
+        var wrong = new ByteArrayContent(
+            "--other\r\nContent-Disposition: form-data; name=\"image\"\r\n\r\nx"u8.ToArray()
+        );
+        wrong.Headers.TryAddWithoutValidation("Content-Type", "multipart/form-data; boundary=expected");
+        Assert.Contains("malformed multipart", await Expect(HttpStatusCode.BadRequest, "/v1/embed", wrong));
+        Assert.Contains("use GET", await Expect(HttpStatusCode.MethodNotAllowed, "/metrics", Raw([1], "image/png")));
+        // the server still answers, and decodes by content whatever image type the body claims
         var (ok, _, _) = await Post(server.Address, "/v1/embed", Raw(fx.Face, "image/png"));
         Assert.Equal(HttpStatusCode.OK, ok);
+        var (gif, _, _) = await Post(server.Address, "/v1/embed", Raw(fx.Face, "image/gif"));
+        Assert.Equal(HttpStatusCode.OK, gif);
     }
 
     [ZooFact]

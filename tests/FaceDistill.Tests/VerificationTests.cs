@@ -86,7 +86,14 @@ public class VerificationTests
 
     [Fact]
     public void NanScoresAreRejected() =>
-        Assert.Throws<ArgumentException>(() => Verification.Evaluate([double.NaN, 0.1], [true, false], [0, 0]));
+        Assert.Contains(
+            "1 of 2 pair scores",
+            Assert
+                .Throws<FaceDistill.Core.FaceDistillException>(() =>
+                    Verification.Evaluate([double.NaN, 0.1], [true, false], [0, 0])
+                )
+                .Message
+        );
 
     [Fact]
     public void ClassificationConfusionAndRegressionMae()

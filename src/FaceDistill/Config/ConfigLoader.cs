@@ -127,6 +127,12 @@ public static class ConfigLoader
         }
         if (stream.Documents.Count == 0)
             throw FaceDistillException.ForFile(path, "the config is empty (write {} for all defaults)");
+        if (stream.Documents.Count > 1)
+            throw FaceDistillException.ForFile(
+                path,
+                $"holds {stream.Documents.Count} YAML documents (a second starts at line "
+                    + $"{stream.Documents[1].RootNode.Start.Line}); a config is one document"
+            );
         return YamlToJson(stream.Documents[0].RootNode, "", path);
     }
 

@@ -43,9 +43,7 @@ public static class ImageCodec
         {
             throw FaceDistillException.ForFile(path, $"cannot read image ({e.Message})");
         }
-        return Path.GetExtension(path).Equals(".pgm", StringComparison.OrdinalIgnoreCase)
-            ? DecodePgm(bytes, path)
-            : Decode(bytes, path);
+        return Decode(bytes, path);
     }
 
     /// <summary>Binary (P5) and plain (P2) 8-bit PGM, which Skia does not read (the ORL faces are PGM).</summary>
@@ -113,10 +111,14 @@ public static class ImageCodec
         return img;
     }
 
+    /// <summary>Decodes by content, whatever the name says: PGM (magic <c>P5</c> or <c>P2</c>) here, every other format
+    /// by Skia (JPEG, PNG, GIF, WebP, BMP, …).</summary>
     public static RgbImage Decode(byte[] bytes, string nameForErrors)
     {
         if (bytes.Length == 0)
             throw FaceDistillException.ForFile(nameForErrors, "image file is empty");
+        if (bytes.Length >= 3 && bytes[0] == 'P' && bytes[1] is (byte)'5' or (byte)'2' && IsSpace(bytes[2]))
+            return DecodePgm(bytes, nameForErrors);
         using var data = SKData.CreateCopy(bytes);
         using var codec = SKCodec.Create(data);
         if (codec is null)
@@ -134,6 +136,8 @@ public static class ImageCodec
             );
         return FromBitmap(bmp);
     }
+
+    private static bool IsSpace(byte b) => b is (byte)' ' or (byte)'\n' or (byte)'\r' or (byte)'\t';
 
     /// <summary>Copies an SKBitmap (any colour type) into RGB, compositing alpha over black.</summary>
     public static RgbImage FromBitmap(SKBitmap source)

@@ -97,10 +97,21 @@ public sealed class PairList
                         pairsPath,
                         $"line {i + 1}: a same-identity pair where fold {fold + 1} expects different-identity pairs"
                     );
-                pairs.Add(new FacePair(Image(f[0], f[1], i + 1), Image(f[0], f[2], i + 1), true, fold));
+                var (a, b) = (Image(f[0], f[1], i + 1), Image(f[0], f[2], i + 1));
+                if (a == b)
+                    throw FaceDistillException.ForFile(
+                        pairsPath,
+                        $"line {i + 1}: compares image {f[1]} of {f[0]} with itself"
+                    );
+                pairs.Add(new FacePair(a, b, true, fold));
             }
             else if (f.Length == 4)
             {
+                if (f[0] == f[2])
+                    throw FaceDistillException.ForFile(
+                        pairsPath,
+                        $"line {i + 1}: a different-identity pair names {f[0]} on both sides"
+                    );
                 if (shouldBeSame)
                     throw FaceDistillException.ForFile(
                         pairsPath,

@@ -44,6 +44,11 @@ public static class PreprocessingProbe
             .ToArray();
         if (picked.Select(i => data.Labels(i).Identity).Distinct().Count() < 2)
             throw FaceDistillException.ForFile(folder, "the probe needs at least two identity folders");
+        if (picked.GroupBy(i => data.Labels(i).Identity).All(g => g.Count() < 2))
+            throw FaceDistillException.ForFile(
+                folder,
+                "the probe needs an identity folder with at least two images (same-identity pairs)"
+            );
         int size = net.Spec.InputSize,
             per = 3 * size * size;
         var px = new float[picked.Length * per];

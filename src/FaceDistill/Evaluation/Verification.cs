@@ -71,7 +71,10 @@ public static class Verification
         if (n == 0 || same.Count != n || folds.Count != n)
             throw new ArgumentException("scores, labels and folds must have the same, positive length");
         if (scores.Any(s => !double.IsFinite(s)))
-            throw new ArgumentException("scores contain NaN or infinity");
+            throw new Core.FaceDistillException(
+                $"{scores.Count(s => !double.IsFinite(s))} of {n} pair scores are NaN or infinite: the model's "
+                    + "embeddings are not finite (check its weights and preprocessing options)"
+            );
         var foldIds = folds.Distinct().OrderBy(f => f).ToArray();
         var accs = new double[foldIds.Length];
         var ths = new double[foldIds.Length];

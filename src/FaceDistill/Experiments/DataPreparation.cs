@@ -28,6 +28,7 @@ public static class DataPreparation
         {
             Detector = FaceDetectors.Parse(step.Detector, "prepare.detector"),
             MinConfidence = step.MinScore,
+            AlignFromKeypoints = step.AlignFrom == "keypoints",
         };
         var aligner = new DatasetAligner(zoo, step.Size, step.FallbackBox, step.Pad);
         var report = aligner.Run(step.Input, files, tmp, known, cancel);
@@ -38,7 +39,7 @@ public static class DataPreparation
         log(
             $"prepare: {report.Aligned} of {files.Count} aligned into {step.Out}; {report.NoFace.Count} without a "
                 + $"face, {report.Padded.Count} found with a border, {report.Fallback.Count} from the centre box, "
-                + $"{report.Unreadable.Count} unreadable"
+                + $"{report.BoxAligned.Count} aligned from the box, {report.Unreadable.Count} unreadable"
         );
     }
 }

@@ -24,7 +24,8 @@ public sealed record PlanCombination(string Name, IReadOnlyList<string> Of, stri
 /// <summary>A data-preparation step of an experiment: <c>facedistill align</c> of <see cref="Input"/> into <see
 /// cref="Out"/> (ArcFace-aligned crops + landmarks.csv), run once before the first training run and skipped when
 /// <c>Out</c> already holds its landmarks.csv. <see cref="Pad"/> and <see cref="FallbackBox"/>: what <see
-/// cref="Faces.DatasetAligner"/> does where the detector finds no face.</summary>
+/// cref="Faces.DatasetAligner"/> does where the detector finds no face. <see cref="AlignFrom"/>: keypoints (a face
+/// BlazeFace found aligned from its keypoints) or landmarks (from the 68).</summary>
 public sealed record AlignStep(
     string Input,
     string Out,
@@ -33,7 +34,8 @@ public sealed record AlignStep(
     string Detector,
     double MinScore,
     double FallbackBox,
-    double Pad = 0
+    double Pad = 0,
+    string AlignFrom = "keypoints"
 )
 {
     public bool Done => File.Exists(System.IO.Path.Combine(Out, "landmarks.csv"));

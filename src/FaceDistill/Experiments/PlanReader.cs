@@ -330,11 +330,14 @@ internal sealed class PlanReader
                 Str(a, "out"),
                 a["landmarks"] is null ? null : Str(a, "landmarks"),
                 (int)Num(a, "size", 112, "prepare"),
-                Str(a, "detector", "ssd"),
+                Str(a, "detector", FaceDetectors.Default),
                 Num(a, "minScore", 0.5, "prepare"),
                 Num(a, "fallbackBox", 0, "prepare"),
-                Num(a, "pad", 0, "prepare")
+                Num(a, "pad", 0, "prepare"),
+                Str(a, "alignFrom", "keypoints")
             );
+            if (step.AlignFrom is not ("keypoints" or "landmarks"))
+                Fail($"prepare: alignFrom must be keypoints or landmarks, got '{step.AlignFrom}'");
             if (!Directory.Exists(step.Input))
                 throw FaceDistillException.ForFile(step.Input, "folder to align not found (prepare)");
             if (step.Landmarks is not null && !File.Exists(step.Landmarks))

@@ -11,7 +11,12 @@ public sealed record AlignReport(
     List<string> Unreadable,
     List<string> Fallback,
     List<string> Padded
-);
+)
+{
+    /// <summary>Images whose points failed <see cref="FacePlausibility"/> and were aligned from the detector's box
+    /// (listed in <c>box_aligned.txt</c>).</summary>
+    public List<string> BoxAligned { get; init; } = [];
+}
 
 /// <summary>
 /// Aligns a whole image folder to the ArcFace template (<see cref="FaceAligner"/>): for each image the most confident
@@ -28,18 +33,13 @@ public sealed record AlignReport(
 /// same template, the tiny detector finds 502; with a border of 0.6 another 1,875, whose crops lie 11.5 from the
 /// originals (mean |Δ| per pixel, 0-255) where the centre box's lay 24.8 (scripts/analysis/alignment-drift.cs). The
 /// fallback box comes after it.</para>
-/// <para>With <paramref name="keypoints"/>, an image where BlazeFace finds a face is aligned from BlazeFace's own four
-/// keypoints (eye centres, nose tip, mouth centre) onto the template's (its mouth point the midpoint of the template's
-/// mouth corners); the 68 landmarks written to <c>landmarks.csv</c> are still face-api's on BlazeFace's box, mapped by
-/// that transform. Elsewhere the 68 landmarks align as above.</para>
+/// <para>The points each face is aligned from are the analyzer's <see cref="FaceAnalyzer.AlignmentPoints"/>: with
+/// <see cref="FaceAnalyzer.AlignFromKeypoints"/>, a face BlazeFace found is aligned from its own four keypoints (eye
+/// centres, nose tip, mouth centre; the 68 landmarks written to <c>landmarks.csv</c> are still the landmark net's on
+/// its box, mapped by that transform); points implausible for the box are replaced by the box's (listed in
+/// <c>box_aligned.txt</c>). Landmarks given in a CSV are used as they are.</para>
 /// </summary>
-public sealed class DatasetAligner(
-    FaceAnalyzer zoo,
-    int size = 112,
-    double fallbackBox = 0,
-    double pad = 0,
-    bool keypoints = false
-)
+public sealed class DatasetAligner(FaceAnalyzer zoo, int size = 112, double fallbackBox = 0, double pad = 0)
 {
     public AlignReport Run(
         string root,
@@ -54,6 +54,7 @@ public sealed class DatasetAligner(
         var unreadable = new List<string>();
         var fallback = new List<string>();
         var padded = new List<string>();
+        var boxAligned = new List<string>();
         using (var bar = Progress.Start("align", files.Count))
         {
             for (int i = 0; i < files.Count; i++)
@@ -72,45 +73,29 @@ public sealed class DatasetAligner(
                     continue;
                 }
                 FaceLandmarks? lm = null;
-                Point2[]? fromKeypoints = null;
+                Point2[]? points = null;
                 if (known is not null)
-                    known.TryGetValue(rel, out lm);
-                else if (
-                    keypoints
-                    && NativeRetry.Run(() => zoo.Blaze.Detect(img, zoo.MinConfidence)).FirstOrDefault() is { } face
-                    && First(img, [new FaceDetection(face.Score, face.Box)]) is { } onBox
-                )
                 {
-                    lm = onBox;
-                    fromKeypoints = face.Keypoints.Take(4).Select(p => new Point2(p.X, p.Y)).ToArray();
+                    if (known.TryGetValue(rel, out lm))
+                        points = lm.FivePoints();
                 }
-                else
+                else if (Locate(img, out var how) is var (detection, found))
                 {
-                    lm = Locate(img, out var how);
+                    lm = found;
+                    points = zoo.AlignmentPoints(detection, found, out bool fromBox);
                     if (how == Found.WithBorder)
                         padded.Add(rel);
                     else if (how == Found.InCentreBox)
                         fallback.Add(rel);
+                    if (fromBox)
+                        boxAligned.Add(rel);
                 }
-                if (lm is null)
+                if (lm is null || points is null)
                 {
                     noFace.Add(rel);
                     continue;
                 }
-                var template = FaceAligner
-                    .ArcFaceTemplate.Select(p => new Point2(p.X * size / 112.0, p.Y * size / 112.0))
-                    .ToArray();
-                var (a, b, tx, ty) = fromKeypoints is null
-                    ? FaceAligner.Similarity(lm.FivePoints(), template)
-                    : FaceAligner.Similarity(
-                        fromKeypoints,
-                        [
-                            template[0],
-                            template[1],
-                            template[2],
-                            new Point2((template[3].X + template[4].X) / 2, (template[3].Y + template[4].Y) / 2),
-                        ]
-                    );
+                var (a, b, tx, ty) = FaceAligner.ToTemplate(points, size);
                 var crop = FaceAligner.Warp(img, a, b, tx, ty, size, size);
                 var outRel = Path.ChangeExtension(rel, ".png");
                 ImageCodec.Save(crop, Path.Combine(outDir, outRel));
@@ -130,7 +115,9 @@ public sealed class DatasetAligner(
             AtomicFile.WriteAllText(Path.Combine(outDir, "fallback.txt"), string.Join('\n', fallback) + "\n");
         if (padded.Count > 0)
             AtomicFile.WriteAllText(Path.Combine(outDir, "padded.txt"), string.Join('\n', padded) + "\n");
-        return new AlignReport(rows.Count - 1, noFace, unreadable, fallback, padded);
+        if (boxAligned.Count > 0)
+            AtomicFile.WriteAllText(Path.Combine(outDir, "box_aligned.txt"), string.Join('\n', boxAligned) + "\n");
+        return new AlignReport(rows.Count - 1, noFace, unreadable, fallback, padded) { BoxAligned = boxAligned };
     }
 
     private enum Found
@@ -140,23 +127,26 @@ public sealed class DatasetAligner(
         InCentreBox,
     }
 
-    /// <summary>The most confident face's landmarks: detected, else detected with a border, else in the centre box,
-    /// else none; <paramref name="how"/> says which.</summary>
-    private FaceLandmarks? Locate(RgbImage img, out Found how)
+    /// <summary>The most confident face and its landmarks: detected, else detected with a border, else in the centre
+    /// box, else none; <paramref name="how"/> says which.</summary>
+    private (FaceDetection, FaceLandmarks)? Locate(RgbImage img, out Found how)
     {
         how = Found.Detected;
         var best = Best(img);
-        if (best.Count > 0)
-            return First(img, best);
+        if (best.Count > 0 && First(img, best) is { } direct)
+            return direct;
         if (pad > 0)
         {
             int border = (int)Math.Round(pad * Math.Min(img.Width, img.Height));
             var big = img.PadEdge(border);
             var found = Best(big);
-            if (found.Count > 0 && First(big, found) is { } lm)
+            if (found.Count > 0 && First(big, found) is var (d, lm))
             {
                 how = Found.WithBorder;
-                return new FaceLandmarks(lm.Points.Select(p => new Point2(p.X - border, p.Y - border)).ToArray());
+                return (
+                    d.Shifted(-border, -border),
+                    new FaceLandmarks(lm.Points.Select(p => new Point2(p.X - border, p.Y - border)).ToArray())
+                );
             }
         }
         if (fallbackBox <= 0)
@@ -170,6 +160,6 @@ public sealed class DatasetAligner(
     private List<FaceDetection> Best(RgbImage img) =>
         NativeRetry.Run(() => zoo.Detect(img)).OrderByDescending(d => d.Score).Take(1).ToList();
 
-    private FaceLandmarks? First(RgbImage img, List<FaceDetection> detections) =>
-        NativeRetry.Run(() => zoo.Locate(img, detections)).Select(l => l.Landmarks).FirstOrDefault();
+    private (FaceDetection, FaceLandmarks)? First(RgbImage img, List<FaceDetection> detections) =>
+        NativeRetry.Run(() => zoo.Locate(img, detections)) is [var f, ..] ? (f.Detection, f.Landmarks) : null;
 }

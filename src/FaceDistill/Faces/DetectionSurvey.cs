@@ -39,7 +39,10 @@ public static class DetectionSurvey
         if (minScore is < 0 or > 1)
             throw new FaceDistillException($"--min-score must be in [0, 1], found {minScore}");
         if (gridPath is not null)
+        {
             AtomicFile.CheckWritable(gridPath, "--grid");
+            Plots.BitmapFile.CheckPath(gridPath, "--grid");
+        }
         var photos = Distinct(ImageFolder.List(folder, allowFile: false));
         var rates = new List<DetectionRate>();
         var cells = new List<(Func<RgbImage> Image, int Class)>();

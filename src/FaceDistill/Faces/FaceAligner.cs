@@ -53,12 +53,25 @@ public static class FaceAligner
         return (a, b, dx - (a * sx - b * sy), dy - (b * sx + a * sy));
     }
 
-    /// <summary>The aligned <paramref name="size"/>×<paramref name="size"/> crop (template scaled by
-    /// size/112).</summary>
-    public static RgbImage Align(RgbImage image, IReadOnlyList<Point2> fivePoints, int size = 112)
+    /// <summary>The similarity onto the template scaled to <paramref name="size"/>: from five points (eye centres, nose
+    /// tip, mouth corners), or from four (eye centres, nose tip, mouth centre — BlazeFace's keypoints), whose mouth
+    /// point goes to the midpoint of the template's mouth corners.</summary>
+    public static (double A, double B, double Tx, double Ty) ToTemplate(IReadOnlyList<Point2> points, int size = 112)
     {
-        var template = ArcFaceTemplate.Select(p => new Point2(p.X * size / 112.0, p.Y * size / 112.0)).ToArray();
-        var (a, b, tx, ty) = Similarity(fivePoints, template);
+        var t = ArcFaceTemplate.Select(p => new Point2(p.X * size / 112.0, p.Y * size / 112.0)).ToArray();
+        return points.Count switch
+        {
+            5 => Similarity(points, t),
+            4 => Similarity(points, [t[0], t[1], t[2], new((t[3].X + t[4].X) / 2, (t[3].Y + t[4].Y) / 2)]),
+            _ => throw new ArgumentException($"alignment needs 4 or 5 points, got {points.Count}"),
+        };
+    }
+
+    /// <summary>The aligned <paramref name="size"/>×<paramref name="size"/> crop from four or five points (<see
+    /// cref="ToTemplate"/>).</summary>
+    public static RgbImage Align(RgbImage image, IReadOnlyList<Point2> points, int size = 112)
+    {
+        var (a, b, tx, ty) = ToTemplate(points, size);
         return Warp(image, a, b, tx, ty, size, size);
     }
 

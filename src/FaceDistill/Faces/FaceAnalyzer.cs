@@ -41,6 +41,10 @@ public static class FaceDetectors
 {
     public static readonly string[] Names = ["ssd", "tiny", "blazeface", "auto"];
 
+    /// <summary>What the commands and plan steps use unless told: the chain that finds the most faces under a mask
+    /// (docs/results/frontend.md).</summary>
+    public const string Default = "auto";
+
     /// <summary>The detector called <paramref name="name"/>; an unknown name is an error naming
     /// <paramref name="what"/> (the option or key).</summary>
     public static FaceDetectorKind Parse(string name, string what = "--detector") =>
@@ -72,6 +76,14 @@ public sealed class FaceAnalyzer : IDisposable
 
     public FaceDetectorKind Detector { get; init; } = FaceDetectorKind.Ssd;
     public bool TinyLandmarks { get; init; }
+
+    /// <summary>Align a face from its detector's own keypoints (BlazeFace's eyes, nose tip, mouth centre) where the
+    /// detection has them, instead of the five points of its 68 landmarks (<see cref="AlignmentPoints"/>).</summary>
+    public bool AlignFromKeypoints { get; init; }
+
+    /// <summary>A landmark student (<see cref="LandmarkStudent"/>) that replaces face-api's 68-point net in
+    /// <see cref="Locate"/>; null: face-api's net.</summary>
+    public LandmarkStudent? Student { get; init; }
     public double MinConfidence { get; init; } = 0.5;
     public int TinyInputSize { get; init; } = 416;
 
@@ -97,7 +109,7 @@ public sealed class FaceAnalyzer : IDisposable
             FaceDetectorKind.Tiny => Tiny.Detect(image, TinyInputSize, MinConfidence),
             FaceDetectorKind.BlazeFace => Blaze
                 .Detect(image, MinConfidence)
-                .Select(d => new FaceDetection(d.Score, d.Box))
+                .Select(d => new FaceDetection(d.Score, d.Box, d.Keypoints.Take(4).ToArray()))
                 .ToList(),
             _ => Detect(image, FaceDetectorKind.BlazeFace) is { Count: > 0 } blaze ? blaze
             : Detect(image, FaceDetectorKind.Ssd) is { Count: > 0 } ssd ? ssd
@@ -126,6 +138,11 @@ public sealed class FaceAnalyzer : IDisposable
             .ToList();
         if (kept.Count == 0)
             return [];
+        if (Student is not null)
+            return Student
+                .Locate(image, kept.Select(t => t.d.Box).ToList())
+                .Select((l, i) => (kept[i].d, kept[i].crop, l))
+                .ToList();
         var crops = kept.Select(t => image.Crop(t.crop.X, t.crop.Y, t.crop.Width, t.crop.Height)).ToList();
         using var batch = NetInput.ToBatch(
             crops,
@@ -139,6 +156,20 @@ public sealed class FaceAnalyzer : IDisposable
                 (t, i) => (t.d, t.crop, FaceLandmarks.FromNetOutput(raw.AsSpan(i * 136, 136), t.crop, t.d.Box))
             )
             .ToList();
+    }
+
+    /// <summary>The points a face is aligned from (<see cref="FaceAligner.ToTemplate"/>): the detection's four
+    /// keypoints when <see cref="AlignFromKeypoints"/> and it has them, else the five of its 68 landmarks; and when
+    /// their geometry is implausible for the box (<see cref="FacePlausibility"/>), the box's own points instead
+    /// (<paramref name="fromBox"/> true).</summary>
+    public Point2[] AlignmentPoints(FaceDetection detection, FaceLandmarks landmarks, out bool fromBox)
+    {
+        var points =
+            AlignFromKeypoints && detection.Keypoints is { Count: 4 } k
+                ? k.Select(p => new Point2(p.X, p.Y)).ToArray()
+                : landmarks.FivePoints();
+        fromBox = !FacePlausibility.Plausible(points, detection.Box);
+        return fromBox ? FacePlausibility.BoxPoints(detection.Box) : points;
     }
 
     public List<FaceAnalysis> Analyze(RgbImage image) => Analyze(image, Detect(image));

@@ -114,6 +114,16 @@ public sealed class FaceLandmarks
     /// template's order (image-left eye first).</summary>
     public Point2[] FivePoints() => [LeftEyeCenter, RightEyeCenter, Points[30], Points[48], Points[54]];
 
+    /// <summary>The four points every landmark source has (BlazeFace's keypoints too): the eye centres (image-left
+    /// first), the nose tip, the midpoint of the mouth corners.</summary>
+    public Point2[] FourPoints() =>
+        [
+            LeftEyeCenter,
+            RightEyeCenter,
+            Points[30],
+            new((Points[48].X + Points[54].X) / 2, (Points[48].Y + Points[54].Y) / 2),
+        ];
+
     /// <summary>x0, y0 … x67, y67 in pixels: the form of <see cref="Data.FaceLabels.Landmarks"/>, which occluders
     /// take.</summary> <summary>The landmarks of a flat <c>x0, y0 … x67, y67</c> array (the form datasets carry them
     /// in).</summary>

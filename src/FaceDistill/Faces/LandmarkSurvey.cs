@@ -13,7 +13,8 @@ public sealed record LandmarkError(string Source, int Faces, int Lost, double Me
 /// How far a front end's landmarks move when the same photo changes — an occluder drawn on it (the other folder holds
 /// the occluded copy under the same relative path), or only its scale (<c>scale</c>: the clean photo resized, the
 /// reference for what "stable" means). Per source — face-api's 68 landmarks on each detector's box, and BlazeFace's own
-/// keypoints — the four points every source has (the two eye centres, the nose tip, the mouth centre; from the 68:
+/// keypoints, and a landmark student (<see cref="LandmarkStudent"/>) on BlazeFace's box when one is given — the four
+/// points every source has (the two eye centres, the nose tip, the mouth centre; from the 68:
 /// means of 36–41 and 42–47, point 30, the midpoint of 48 and 54) on the most confident face of the clean photo and on
 /// the face of the other photo whose box centre is nearest:
 /// <code>
@@ -28,7 +29,8 @@ public static class LandmarkSurvey
         string? otherFolder,
         double scale,
         double minScore,
-        string? home = null
+        string? home = null,
+        string? student = null
     )
     {
         if (minScore is < 0 or > 1)
@@ -46,17 +48,25 @@ public static class LandmarkSurvey
             .ToList();
         if (pairs.Count == 0)
             throw FaceDistillException.ForFile(otherFolder ?? cleanFolder, "holds none of the clean folder's photos");
-        var sources = new (string Name, FaceDetectorKind Detector, bool Keypoints)[]
+        using var learned = student is null ? null : LandmarkStudent.Load(student);
+        var sources = new List<(string Name, FaceDetectorKind Detector, bool Keypoints, LandmarkStudent? Student)>
         {
-            ("ssd + 68", FaceDetectorKind.Ssd, false),
-            ("tiny + 68", FaceDetectorKind.Tiny, false),
-            ("blazeface + 68", FaceDetectorKind.BlazeFace, false),
-            ("blazeface keypoints", FaceDetectorKind.BlazeFace, true),
+            ("ssd + 68", FaceDetectorKind.Ssd, false, null),
+            ("tiny + 68", FaceDetectorKind.Tiny, false, null),
+            ("blazeface + 68", FaceDetectorKind.BlazeFace, false, null),
+            ("blazeface keypoints", FaceDetectorKind.BlazeFace, true, null),
         };
+        if (learned is not null)
+            sources.Add(("blazeface + student", FaceDetectorKind.BlazeFace, false, learned));
         var errors = new List<LandmarkError>();
-        foreach (var (name, detector, keypoints) in sources)
+        foreach (var (name, detector, keypoints, s) in sources)
         {
-            using var zoo = new FaceAnalyzer(home) { Detector = detector, MinConfidence = minScore };
+            using var zoo = new FaceAnalyzer(home)
+            {
+                Detector = detector,
+                MinConfidence = minScore,
+                Student = s,
+            };
             var nme = new List<double>();
             int faces = 0,
                 lost = 0;
@@ -127,16 +137,7 @@ public static class LandmarkSurvey
         var found = NativeRetry.Run(() => zoo.Detect(image));
         return NativeRetry
             .Run(() => zoo.Locate(image, found))
-            .Select(f =>
-            {
-                var l = f.Landmarks;
-                var mouth = new Point2((l.Points[48].X + l.Points[54].X) / 2, (l.Points[48].Y + l.Points[54].Y) / 2);
-                return (
-                    f.Detection.Score,
-                    f.Detection.Box,
-                    new[] { l.LeftEyeCenter, l.RightEyeCenter, l.Points[30], mouth }
-                );
-            })
+            .Select(f => (f.Detection.Score, f.Detection.Box, f.Landmarks.FourPoints()))
             .ToList();
     }
 

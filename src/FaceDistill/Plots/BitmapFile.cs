@@ -16,6 +16,19 @@ public static class BitmapFile
         AtomicFile.WriteAllBytes(path, data.ToArray());
     }
 
+    /// <summary>Refuses, before any work, an output path whose extension is not what will be written into it: .png
+    /// or .jpg/.jpeg for pictures, .png only for charts (<paramref name="pngOnly"/>). The error names the option.
+    /// </summary>
+    public static void CheckPath(string path, string what, bool pngOnly = false)
+    {
+        var ext = Path.GetExtension(path).ToLowerInvariant();
+        if (ext != ".png" && (pngOnly || ext is not (".jpg" or ".jpeg")))
+            throw new FaceDistillException(
+                $"{what} {path}: {what} writes "
+                    + (pngOnly ? "a PNG: give a .png path" : "an image: give a .png or .jpg path")
+            );
+    }
+
     /// <summary>Writes PNG bytes (a chart), atomically; a path ending in .jpg is refused (charts are PNG).</summary>
     public static void SavePng(byte[] png, string path)
     {

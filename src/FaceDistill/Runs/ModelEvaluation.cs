@@ -14,6 +14,11 @@ public sealed record EvalRequest
     public string? Checkpoint { get; init; }
     public string? Pairs { get; init; }
     public string? Images { get; init; }
+
+    /// <summary>The raw-photo protocol: the pair images as the front end aligned them from photos occluded before it
+    /// ran (same relative paths as <see cref="Images"/>); the sides <see cref="Sides"/> names are read from here.
+    /// Only with <see cref="Model"/>.</summary>
+    public string? OccludedImages { get; init; }
     public string? Landmarks { get; init; }
     public double CenterCrop { get; init; } = 1.0;
     public bool Flip { get; init; } = true;
@@ -55,7 +60,10 @@ public static class ModelEvaluation
         if (r.Sides is not (null or "one" or "both"))
             throw new FaceDistillException($"--sides must be one or both, found '{r.Sides}'");
         if (r.Roc is { } roc)
+        {
             AtomicFile.CheckWritable(roc, "--roc");
+            Plots.BitmapFile.CheckPath(roc, "--roc", pngOnly: true);
+        }
         return r.Model is { } model ? OfModel(model, r)
             : r.Run is { } run ? OfRun(run, r)
             : throw new FaceDistillException("eval needs --run <dir> or --model <file.onnx>");
@@ -63,6 +71,10 @@ public static class ModelEvaluation
 
     private static EvalOutcome OfRun(string runDir, EvalRequest r)
     {
+        if (r.OccludedImages is not null)
+            throw new FaceDistillException(
+                "--images-occluded applies to --model (export the run to ONNX and verify the file)"
+            );
         var overrides = new List<string> { $"eval.view={r.View}" };
         if (r.Pairs is { } pairs)
         {
@@ -125,7 +137,10 @@ public static class ModelEvaluation
             r.Sides == "one",
             r.CenterCrop,
             r.Flip
-        );
+        )
+        {
+            OccludedImages = r.OccludedImages,
+        };
         var report = ModelVerification.Verify(model, options); // checks the model and the files first
         var vr = (VerificationResult)report.Detail!;
         var calibration = Calibration.From(

@@ -7,7 +7,8 @@ namespace FaceDistill.Runs;
 
 /// <summary>What <see cref="ModelVerification.Verify"/> verifies on: a pair list in LFW's format over an image folder,
 /// the images' 68 landmarks (a CSV or "zoo"; occluded views need them), the view and whether it degrades one side of
-/// every pair or both, the centre crop and flip test-time augmentation.</summary>
+/// every pair or both, the centre crop and flip test-time augmentation; or, for the raw-photo protocol, a second
+/// folder of the same images aligned from occluded photos (<see cref="OccludedImages"/>).</summary>
 public sealed record ModelVerificationOptions(
     string Pairs,
     string Images,
@@ -17,7 +18,12 @@ public sealed record ModelVerificationOptions(
     double CenterCrop = 1.0,
     bool Flip = true,
     int BatchSize = 64
-);
+)
+{
+    /// <summary>The raw-photo protocol: the pair images aligned from occluded photos (same relative paths as
+    /// <see cref="Images"/>); one side (the second image of every pair) or both sides are read from here.</summary>
+    public string? OccludedImages { get; init; }
+}
 
 /// <summary>
 /// A model that is not a run — an exported ONNX file (one student, or a combination exported as one graph), a zoo
@@ -55,6 +61,10 @@ public static class ModelVerification
             throw FaceDistillException.ForFile(o.Pairs, "pair list not found");
         if (!Directory.Exists(o.Images))
             throw FaceDistillException.ForFile(o.Images, "image folder not found");
+        if (o.OccludedImages is { } occluded && !Directory.Exists(occluded))
+            throw FaceDistillException.ForFile(occluded, "image folder not found (--images-occluded)");
+        if (o.OccludedImages is not null && o.View != "clean")
+            throw new FaceDistillException("--images-occluded holds the occluded images: it takes no --view");
         if (o.Landmarks is { } lm && lm != "zoo" && !File.Exists(lm))
             throw FaceDistillException.ForFile(lm, "landmarks CSV not found");
         if (!(o.CenterCrop > 0 && o.CenterCrop <= 1))
@@ -73,6 +83,24 @@ public static class ModelVerification
         Check(model, o);
         var pairs = RunData.LfwPairs(o.Pairs, o.Images, o.Landmarks);
         using var teacher = TeacherFactory.Create(Spec(model));
+        if (o.OccludedImages is { } folder)
+        {
+            var occluded = RunData.LfwPairs(o.Pairs, folder, null);
+            float[][] Embed(PairList p, IProgress<int>? pr) =>
+                Embedder.Embed(
+                    teacher,
+                    p.Images,
+                    teacher.InputSize,
+                    o.CenterCrop,
+                    o.Flip,
+                    o.BatchSize,
+                    pr,
+                    FaceView.Clean
+                );
+            var b = Embed(occluded, progress);
+            var a = o.OneSide ? Embed(pairs, null) : b;
+            return Verification.Report(pairs.Pairs.Select(p => Embedder.Cosine(a[p.A], b[p.B])).ToArray(), pairs);
+        }
         return Evaluator.Verify(
             (v, pr) =>
                 Embedder.Embed(teacher, pairs.Images, teacher.InputSize, o.CenterCrop, o.Flip, o.BatchSize, pr, v),

@@ -28,11 +28,12 @@ public static class RunConfigValidator
             || c.Name is "." or ".."
             || c.Name.Any(char.IsControl)
             || c.Name.Length > 100
+            || c.Name.StartsWith('-')
         )
             checks.Fail(
                 "name",
                 $"'{c.Name.ReplaceLineEndings(" ")}' is not usable as a run directory name (at most 100 characters, "
-                    + "no '/', no control characters)"
+                    + "no '/', no control characters, not starting with '-')"
             );
         checks.OneOf("task", c.Task, Tasks);
         Data(c.Data, checks);
@@ -264,6 +265,16 @@ public static class RunConfigValidator
                 "train.schedule.warmupEpochs",
                 $"must be in [0, {t.Epochs}] (train.epochs), found {t.Schedule.WarmupEpochs}"
             );
+        checks.Describe("train.schedule.milestones", "increasing epochs in (0, train.epochs)");
+        for (int i = 0; i < t.Schedule.Milestones.Length; i++)
+        {
+            double m = t.Schedule.Milestones[i];
+            if (!(m > 0 && m < t.Epochs) || (i > 0 && !(m > t.Schedule.Milestones[i - 1])))
+                checks.Fail(
+                    $"train.schedule.milestones[{i}]",
+                    $"milestones must be increasing epochs in (0, {t.Epochs}) (train.epochs), found {m}"
+                );
+        }
         checks.Fraction("train.schedule.gamma", t.Schedule.Gamma);
         checks.InRange("train.schedule.minLrFraction", t.Schedule.MinLrFraction, 0, 1);
         checks.NonNegative("train.clipGradNorm", t.ClipGradNorm);

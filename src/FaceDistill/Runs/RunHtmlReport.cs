@@ -67,6 +67,15 @@ public static class RunHtmlReport
         var configPath = Path.Combine(runDir, "config.json");
         if (!File.Exists(configPath))
             throw FaceDistillException.ForFile(runDir, "not a FaceDistill run directory (no config.json)");
+        try
+        {
+            if (JsonNode.Parse(File.ReadAllText(configPath)) is not JsonObject)
+                throw FaceDistillException.ForFile(configPath, "is not a JSON object: not a run's config");
+        }
+        catch (JsonException e)
+        {
+            throw FaceDistillException.ForFile(configPath, $"malformed JSON ({e.Message.Split(". ")[0]})");
+        }
         var name = Path.GetFileName(Path.GetFullPath(runDir).TrimEnd('/'));
         var report = ReadJson(Path.Combine(runDir, "report.json"));
         var page = new HtmlPage($"FaceDistill run {name}");
@@ -153,15 +162,27 @@ public static class RunHtmlReport
         if (!File.Exists(csv))
             return;
         var lines = File.ReadAllLines(csv).Where(l => l.Length > 0).ToList();
-        if (lines.Count < 2)
+        var header = lines.Count > 0 ? lines[0].Split(',') : [];
+        if (lines.Count < 2 || header[0] != "step")
+        {
+            var problem =
+                lines.Count == 0 ? "is empty"
+                : header[0] != "step" ? "is not a metrics log (its header does not start with 'step')"
+                : "holds no steps yet";
+            Log.Warn($"{csv}: {problem}; the report has no training curves");
+            page.Heading("Training curves (metrics.csv)").Paragraph($"None: metrics.csv {problem}.");
             return;
-        var header = lines[0].Split(',');
+        }
         var cols = header.Select(_ => new List<(double Step, double Value)>()).ToArray();
+        int unreadable = 0;
         foreach (var line in lines.Skip(1))
         {
             var f = line.Split(',');
             if (f.Length != header.Length || !double.TryParse(f[0], NumberStyles.Float, Inv, out var step))
+            {
+                unreadable++;
                 continue;
+            }
             for (int c = 1; c < f.Length; c++)
                 if (double.TryParse(f[c], NumberStyles.Float, Inv, out var v) && double.IsFinite(v))
                     cols[c].Add((step, v));
@@ -183,6 +204,8 @@ public static class RunHtmlReport
         Add("throughput", "images/s", Col("images_per_s"));
         var evals = header.Where(h => h.StartsWith("val_") && !h.EndsWith("_std")).Select(Col).ToArray();
         Add("evaluation during training", "value", evals);
+        if (unreadable > 0)
+            Log.Warn($"{csv}: {unreadable} of {lines.Count - 1} lines unreadable, left out of the curves");
         if (figures.Count > 0)
             page.Heading("Training curves (metrics.csv)").Figures(figures);
     }

@@ -54,7 +54,7 @@ public static class TrainingRun
         if (cfg.Train.Threads > 0)
             set_num_threads(cfg.Train.Threads);
         bool fresh = !Directory.Exists(Path.Combine(runsRoot, cfg.Name));
-        var run = OpenRunDirectory(cfg, runsRoot, mode);
+        using var run = OpenRunDirectory(cfg, runsRoot, mode);
         var task = resolved.Task;
         RunDatasets data;
         try
@@ -210,10 +210,13 @@ public static class TrainingRun
             && File.Exists(run.ConfigPath)
             && !RunConfig.SameAs(File.ReadAllText(run.ConfigPath), cfg)
         )
+        {
+            run.Dispose();
             throw FaceDistillException.ForFile(
                 run.ConfigPath,
                 "the run was started with a different config; resume without changing it, or start a new run"
             );
+        }
         AtomicFile.WriteAllText(run.ConfigPath, ConfigLoader.ToJson(cfg));
         return run;
     }

@@ -135,6 +135,22 @@ public static class Checkpoint
         return dir;
     }
 
+    /// <summary>Removes the half-written checkpoint folders (<c>.step-NNNNNNN.&lt;guid&gt;.tmp</c>) a process killed
+    /// while writing one leaves behind; called when a run resumes (its one writer). Returns how many it removed.
+    /// </summary>
+    public static int RemoveUnfinished(string checkpointDir)
+    {
+        if (!Directory.Exists(checkpointDir))
+            return 0;
+        int removed = 0;
+        foreach (var dir in Directory.GetDirectories(checkpointDir, ".step-*.tmp"))
+        {
+            Directory.Delete(dir, recursive: true);
+            removed++;
+        }
+        return removed;
+    }
+
     /// <summary>The newest checkpoint: the one <c>latest</c> names, or — when that pointer is gone — the highest
     /// complete <c>step-*</c> folder (weights and state present); null when there is none.</summary>
     public static string? Latest(string checkpointDir)

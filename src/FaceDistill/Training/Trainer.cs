@@ -76,6 +76,8 @@ public sealed class Trainer(TrainConfig config, FaceTask task, Objective objecti
         TimeSpan Elapsed() => clock.Elapsed + TimeSpan.FromSeconds(priorSeconds);
         string? lastCheckpoint = null;
         long savedStep = -1;
+        if (resume && Checkpoint.RemoveUnfinished(checkpointDir) is > 0 and var removed)
+            Log.Info($"removed {removed} half-written checkpoint folder(s) of an interrupted run");
         if (resume && Checkpoint.Latest(checkpointDir) is { } latest)
         {
             Checkpoint.LoadWeights(latest, model, optimizer);

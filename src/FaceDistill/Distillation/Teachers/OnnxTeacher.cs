@@ -41,8 +41,13 @@ public sealed record OnnxTeacherOptions(
                 v.Split(',')
                     .Select(x =>
                         float.TryParse(x, NumberStyles.Float, CultureInfo.InvariantCulture, out var f)
+                        && float.IsFinite(f)
+                        && (k != "std" || f > 0)
                             ? f
-                            : throw new FaceDistillException($"teacher 'onnx:{spec}': {k}={v} is not a number list")
+                            : throw new FaceDistillException(
+                                $"teacher 'onnx:{spec}': {k}={v} is not a list of finite numbers"
+                                    + (k == "std" ? " above 0" : "")
+                            )
                     )
                     .ToArray();
             o = k switch
@@ -50,10 +55,10 @@ public sealed record OnnxTeacherOptions(
                 "size" => o with
                 {
                     Size =
-                        int.TryParse(v, out var s) && s > 0
+                        int.TryParse(v, out var s) && s is > 0 and <= 4096
                             ? s
                             : throw new FaceDistillException(
-                                $"teacher 'onnx:{spec}': size={v} is not a positive integer"
+                                $"teacher 'onnx:{spec}': size={v} is not an integer in [1, 4096]"
                             ),
                 },
                 "order" => o with

@@ -38,5 +38,11 @@ public readonly record struct CropRect(int X, int Y, int Width, int Height)
     public bool IsEmpty => Width <= 0 || Height <= 0;
 }
 
-/// <summary>A detected face: score and box in image pixels.</summary>
-public sealed record FaceDetection(double Score, FaceBox Box);
+/// <summary>A detected face: score and box in image pixels, and — from a detector that has them (BlazeFace) — four
+/// keypoints: the eye centres (image-left first), the nose tip, the mouth centre.</summary>
+public sealed record FaceDetection(double Score, FaceBox Box, IReadOnlyList<(double X, double Y)>? Keypoints = null)
+{
+    /// <summary>The same face moved by (dx, dy) pixels.</summary>
+    public FaceDetection Shifted(double dx, double dy) =>
+        new(Score, Box with { X = Box.X + dx, Y = Box.Y + dy }, Keypoints?.Select(p => (p.X + dx, p.Y + dy)).ToArray());
+}
