@@ -79,6 +79,10 @@ internal static class FrontEndCommands
         {
             Description = "Also measure this landmark student (a folder distill-landmarks wrote) on BlazeFace's box",
         };
+        var sourcesOption = new Option<string?>("--sources")
+        {
+            Description = "Only these sources, comma-separated (e.g. \"blazeface keypoints,blazeface + student\")",
+        };
         var landmarks = new Command(
             "landmarks",
             "How far each front end's eye, nose and mouth points move when an occluder is drawn (or the scale changes)"
@@ -89,6 +93,7 @@ internal static class FrontEndCommands
             scale,
             minScore,
             studentDir,
+            sourcesOption,
             QuietOption,
             ThreadsOption,
         };
@@ -101,7 +106,8 @@ internal static class FrontEndCommands
                     p.GetValue(occluded),
                     p.GetValue(scale),
                     p.GetValue(minScore),
-                    student: p.GetValue(studentDir)
+                    student: p.GetValue(studentDir),
+                    only: p.GetValue(sourcesOption)?.Split(',', StringSplitOptions.TrimEntries)
                 );
                 var table = new Table()
                     .AddColumn("landmarks")
@@ -128,7 +134,78 @@ internal static class FrontEndCommands
             detect,
             landmarks,
             DistillLandmarks(),
+            MaskGap(),
         };
+    }
+
+    private static Command MaskGap()
+    {
+        var real = new Argument<string>("real")
+        {
+            Description = "Aligned crops of real masked faces (e.g. rmfd-sample)",
+        };
+        var clean = new Option<string>("--clean")
+        {
+            Description = "Aligned clean crops with landmarks.csv (align's output) to draw the occluders on",
+            Required = true,
+        };
+        var model = new Option<string>("--model")
+        {
+            Description = "The embedding model: zoo:<net>, a file.onnx or onnx:<file>?options",
+            DefaultValueFactory = _ => "zoo:faceres",
+        };
+        var occluders = new Option<string>("--occluders")
+        {
+            Description = "Comma-separated occluders to compare (mask:surgical, mask:varied, scarf, …)",
+            DefaultValueFactory = _ => "mask:surgical,mask:n95,mask:cloth,mask:varied,scarf,hand",
+        };
+        var limit = new Option<int>("--limit")
+        {
+            Description = "Crops of each set (a fixed random subset)",
+            DefaultValueFactory = _ => 1000,
+        };
+        var command = new Command(
+            "mask-gap",
+            "How far drawn occluders are from real masks, without labels: the Fréchet distance of the embeddings"
+        )
+        {
+            real,
+            clean,
+            model,
+            occluders,
+            limit,
+            QuietOption,
+            ThreadsOption,
+        };
+        command.SetAction(p =>
+            Guard(() =>
+            {
+                Common(p);
+                var report = Runs.MaskDomainGap.Measure(
+                    new Runs.MaskGapOptions(
+                        p.GetValue(real)!,
+                        p.GetValue(clean)!,
+                        p.GetValue(model)!,
+                        p.GetValue(occluders)!
+                            .Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries),
+                        p.GetValue(limit)
+                    )
+                );
+                var table = new Table()
+                    .AddColumn("drawn on the clean crops")
+                    .AddColumn(new TableColumn("crops").RightAligned())
+                    .AddColumn(new TableColumn("Fréchet distance to the real masks").RightAligned())
+                    .AddColumn(new TableColumn("÷ none").RightAligned());
+                foreach (var r in report.Rows)
+                    table.AddRow(r.Occluder, $"{r.Crops}", $"{r.Frechet:F4}", $"{r.OfClean:F3}");
+                Out().Write(table);
+                Console.WriteLine(
+                    $"{report.RealCrops} real masked crops; between two random halves of them: {report.RealHalves:F4}"
+                );
+                return 0;
+            })
+        );
+        return command;
     }
 
     private static Command DistillLandmarks()
@@ -181,6 +258,11 @@ internal static class FrontEndCommands
                     $"trained on {report.Train} photos, {report.HeldOut} held out; median NME on the held-out photos: "
                         + string.Join(", ", last.MedianNme.Select(kv => $"{kv.Key} {kv.Value?.ToString("F3") ?? "—"}"))
                 );
+                if (report.RefinedNme is { } refined)
+                    Console.WriteLine(
+                        "looking twice (the second crop from its own points): "
+                            + string.Join(", ", refined.Select(kv => $"{kv.Key} {kv.Value?.ToString("F3") ?? "—"}"))
+                    );
                 Console.WriteLine($"wrote {report.Out}");
                 return 0;
             })

@@ -1,3 +1,4 @@
+using FaceDistill.Core;
 using FaceDistill.Data;
 using FaceDistill.Distillation;
 using FaceDistill.Faces;
@@ -203,5 +204,65 @@ public class LandmarkStudentTests
         Assert.Equal(full.Epochs.Take(9).Select(e => e.Loss), resumed.Epochs.Take(9).Select(e => e.Loss));
         Assert.Equal(1, resumed.Epochs[^1].Loss / full.Epochs[^1].Loss, 4);
         Assert.True(File.Exists(Path.Combine(b.Out, LandmarkStudent.WeightsFile)));
+    }
+}
+
+/// <summary>The student's second look: the box placed from its own points.</summary>
+public class BoxFromPointsTests
+{
+    [Fact]
+    public void AFittedBoxComesBackFromThePointsItWasFittedOn()
+    {
+        var template = FaceAligner.ArcFaceTemplate;
+        // 68 points: the template's five spread over the index range, the rest at the face's centre
+        FaceLandmarks Face(double scale, double dx, double dy)
+        {
+            var pts = Enumerable.Range(0, 68).Select(_ => new Point2(56 * scale + dx, 72 * scale + dy)).ToArray();
+            foreach (var i in new[] { 36, 37, 38, 39, 40, 41 })
+                pts[i] = new Point2(template[0].X * scale + dx, template[0].Y * scale + dy);
+            foreach (var i in new[] { 42, 43, 44, 45, 46, 47 })
+                pts[i] = new Point2(template[1].X * scale + dx, template[1].Y * scale + dy);
+            return new FaceLandmarks(pts);
+        }
+        var faces = new[] { (1.0, 0.0, 0.0), (2.0, 30.0, -5.0), (0.5, 7.0, 9.0) }
+            .Select(f =>
+                (
+                    new FaceBox(f.Item2 + 10 * f.Item1, f.Item3 + 20 * f.Item1, 90 * f.Item1, 90 * f.Item1),
+                    Face(f.Item1, f.Item2, f.Item3)
+                )
+            )
+            .ToList();
+        var fit = BoxFromPoints.Fit(faces);
+        foreach (var (box, points) in faces)
+        {
+            var back = fit.For(points);
+            Assert.Equal(box.X, back.X, 6);
+            Assert.Equal(box.Y, back.Y, 6);
+            Assert.Equal(box.Width, back.Width, 6);
+        }
+    }
+}
+
+/// <summary>The Fréchet distance of the label-free mask gap.</summary>
+public class MaskDomainGapTests
+{
+    private static float[][] Gaussian(int n, int d, double mean, double sd, int seed)
+    {
+        var rng = new Random(seed);
+        return Enumerable
+            .Range(0, n)
+            .Select(_ => Enumerable.Range(0, d).Select(_ => (float)(mean + sd * rng.NextGaussian())).ToArray())
+            .ToArray();
+    }
+
+    [Fact]
+    public void TheDistanceIsZeroForOneSetAndGrowsWithTheMeanAndTheSpread()
+    {
+        var a = Gaussian(4000, 4, 0, 1, 1);
+        Assert.Equal(0, MaskDomainGap.Frechet(a, a), 6);
+        // N(0, I) against N(1, I) in 4 dimensions: ‖Δμ‖² = 4; against N(0, 4I): Tr(I + 4I − 2·2I) = 4
+        Assert.Equal(4, MaskDomainGap.Frechet(a, Gaussian(4000, 4, 1, 1, 2)), 0);
+        Assert.Equal(4, MaskDomainGap.Frechet(a, Gaussian(4000, 4, 0, 2, 3)), 0);
+        Assert.Throws<FaceDistill.Core.FaceDistillException>(() => MaskDomainGap.Frechet([a[0]], a));
     }
 }

@@ -72,35 +72,24 @@ public class MaskedPhotoPathTests
         var shown = string.Join(", ", errors.Select(e => $"{e:F1}"));
         Assert.True(errors[errors.Count / 2] < 8, shown);
         Assert.True(errors.Count(e => e < 10) >= 2 * errors.Count / 3, shown);
-        var (code, output, err) = CliHarness.Run(
-            "eval",
-            "--model",
-            "zoo:faceres",
-            "--pairs",
-            pairs,
-            "--images",
-            clean,
-            "--images-occluded",
-            maskedAligned,
-            "--sides",
-            "one",
-            "--no-flip",
-            "-q"
-        );
+        (int Code, string Out, string Err) Eval(string occluded, params string[] more) =>
+            CliHarness.Run([
+                "eval",
+                "--model",
+                "zoo:faceres",
+                "--pairs",
+                pairs,
+                "--images",
+                clean,
+                "--images-occluded",
+                occluded,
+                "-q",
+                .. more,
+            ]);
+        var (code, output, err) = Eval(maskedAligned, "--sides", "one", "--no-flip");
         Assert.True(code == 0, err);
         Assert.Contains("acc", output);
-        var (bad, _, badErr) = CliHarness.Run(
-            "eval",
-            "--model",
-            "zoo:faceres",
-            "--pairs",
-            pairs,
-            "--images",
-            clean,
-            "--images-occluded",
-            Path.Combine(root, "nope"),
-            "-q"
-        );
+        var (bad, _, badErr) = Eval(Path.Combine(root, "nope"));
         Assert.Equal(2, bad);
         Assert.Contains("nope", badErr);
     }

@@ -85,6 +85,42 @@ public class OcclusionTests
     }
 
     [Fact]
+    public void VariedMasksScarvesAndHandsCoverTheLowerFaceDeterministicallyAndVary()
+    {
+        var (img, lm) = Face();
+        foreach (var name in new[] { "mask:varied", "scarf" })
+        {
+            var covered = Enumerable
+                .Range(0, 12)
+                .Select(s => Occluder.Parse(name).Apply(img, lm, new Random(s)))
+                .ToList();
+            // a mask worn under the nose still covers the mouth; none of them the eyes
+            var seen = string.Join(
+                "; ",
+                covered.Select(m => $"{Changed(img, m, lm, 48, 67):F0}/{ChangedAt(img, m, lm, 36, 41):F1}")
+            );
+            Assert.True(covered.All(m => Changed(img, m, lm, 48, 67) > 20), $"{name} mouth/eye: {seen}");
+            Assert.True(covered.All(m => ChangedAt(img, m, lm, 36, 41) < 1), $"{name} mouth/eye: {seen}");
+            Assert.Equal(covered[3].Pixels, Occluder.Parse(name).Apply(img, lm, new Random(3)).Pixels);
+            Assert.True(
+                covered
+                    .Select(m => Convert.ToHexString(System.Security.Cryptography.SHA1.HashData(m.Pixels)))
+                    .Distinct()
+                    .Count() == 12,
+                $"{name}: every seed a different look"
+            );
+        }
+        // a hand lands on the mouth or a cheek: the lower face changes (its fingers may reach an eye)
+        var hands = Enumerable.Range(0, 12).Select(s => Occluder.Parse("hand").Apply(img, lm, new Random(s))).ToList();
+        var lower = string.Join(
+            "; ",
+            hands.Select(h => $"{Changed(img, h, lm, 0, 16):F1}/{Changed(img, h, lm, 48, 67):F1}")
+        );
+        Assert.True(hands.All(h => Changed(img, h, lm, 0, 16) > 5), $"jaw/mouth change per seed: {lower}");
+        Assert.Equal(hands[5].Pixels, Occluder.Parse("hand").Apply(img, lm, new Random(5)).Pixels);
+    }
+
+    [Fact]
     public void OccludersAreDeterministicForASeed()
     {
         var (img, lm) = Face();

@@ -9,8 +9,58 @@ namespace FaceDistill.Faces;
 
 /// <summary>What a landmark student was trained for: its input size, the crop it reads around a detector's box (a
 /// square of <see cref="CropScale"/> × the box's longer side, centred on the box), the detector whose boxes it was
-/// trained on, and the teacher whose points it learned.</summary>
-public sealed record LandmarkStudentInfo(int InputSize, double CropScale, string Detector, string Teacher);
+/// trained on, the teacher whose points it learned, and where the detector's box lies relative to the teacher's points
+/// on clean faces (<see cref="Refine"/>; null: one pass).</summary>
+public sealed record LandmarkStudentInfo(
+    int InputSize,
+    double CropScale,
+    string Detector,
+    string Teacher,
+    BoxFromPoints? Refine = null
+);
+
+/// <summary>The detector's box on a clean face from its 68 points, in units of the eye distance d: centre = the
+/// points' mean + (Dx, Dy)·d, side = Side·d (medians over the training photos).</summary>
+public sealed record BoxFromPoints(double Dx, double Dy, double Side)
+{
+    public FaceBox For(FaceLandmarks points)
+    {
+        var four = points.FourPoints();
+        double d = four[0].DistanceTo(four[1]);
+        double cx = points.Points.Average(p => p.X) + Dx * d,
+            cy = points.Points.Average(p => p.Y) + Dy * d;
+        return new FaceBox(cx - Side * d / 2, cy - Side * d / 2, Side * d, Side * d);
+    }
+
+    /// <summary>The medians of each face's offset and side (faces: the clean box and the teacher's points).</summary>
+    public static BoxFromPoints Fit(IReadOnlyList<(FaceBox Box, FaceLandmarks Points)> faces)
+    {
+        if (faces.Count == 0)
+            throw new ArgumentException("no faces to fit the box on");
+        double Median(IEnumerable<double> v)
+        {
+            var s = v.Order().ToList();
+            return s[s.Count / 2];
+        }
+        var rows = faces
+            .Select(f =>
+            {
+                var four = f.Points.FourPoints();
+                double d = Math.Max(1e-6, four[0].DistanceTo(four[1]));
+                return (
+                    Dx: (f.Box.X + f.Box.Width / 2 - f.Points.Points.Average(p => p.X)) / d,
+                    Dy: (f.Box.Y + f.Box.Height / 2 - f.Points.Points.Average(p => p.Y)) / d,
+                    Side: Math.Max(f.Box.Width, f.Box.Height) / d
+                );
+            })
+            .ToList();
+        return new BoxFromPoints(
+            Median(rows.Select(r => r.Dx)),
+            Median(rows.Select(r => r.Dy)),
+            Median(rows.Select(r => r.Side))
+        );
+    }
+}
 
 /// <summary>
 /// A small landmark net trained by distillation (<c>Runs/LandmarkDistillation.cs</c>) to put face-api's 68 points
@@ -19,14 +69,16 @@ public sealed record LandmarkStudentInfo(int InputSize, double CropScale, string
 /// It reads a square crop around a detector's box, resized to <see cref="LandmarkStudentInfo.InputSize"/> (pixels
 /// scaled to [−1, 1]), and returns the 68 points as fractions of that crop. A plain VGG-style stack: four stages of two
 /// 3×3 convolutions (batch norm, ReLU; the first of each stage with stride 2), channels 32 → 64 → 128 → 256, then one
-/// linear layer from the flattened 4×4 map (at 64 px) to 136 outputs.
+/// linear layer from the flattened 4×4 map (at 64 px) to 136 outputs. With <see cref="LandmarkStudentInfo.Refine"/>
+/// it looks twice: the second crop is placed from its own first points (<see cref="BoxFromPoints"/>), not from the
+/// detector's box, which an occluder moves.
 /// </summary>
 public sealed class LandmarkStudent : IDisposable
 {
     public const string WeightsFile = "landmarks.bin";
     public const string InfoFile = "landmarks.json";
 
-    public LandmarkStudentInfo Info { get; }
+    public LandmarkStudentInfo Info { get; private set; }
     public LandmarkStudentNet Net { get; }
 
     public LandmarkStudent(LandmarkStudentInfo info)
@@ -42,6 +94,10 @@ public sealed class LandmarkStudent : IDisposable
         Info = info;
         Net = new LandmarkStudentNet(info.InputSize);
     }
+
+    /// <summary>Records where the detector's box lies relative to the points (<see cref="BoxFromPoints.Fit"/>):
+    /// from now on <see cref="Locate"/> looks twice.</summary>
+    public void Calibrate(BoxFromPoints refine) => Info = Info with { Refine = refine };
 
     /// <summary>A trained student from its folder (<see cref="WeightsFile"/> and <see cref="InfoFile"/>).</summary>
     public static LandmarkStudent Load(string dir)
@@ -112,8 +168,15 @@ public sealed class LandmarkStudent : IDisposable
             chw[c * n + i] = px[i * 3 + c] / 127.5f - 1f;
     }
 
-    /// <summary>The 68 points of the face in each box, in image pixels (one batch).</summary>
+    /// <summary>The 68 points of the face in each box, in image pixels (one batch; a second, from the first points'
+    /// own box, with <see cref="LandmarkStudentInfo.Refine"/>).</summary>
     public List<FaceLandmarks> Locate(RgbImage image, IReadOnlyList<FaceBox> boxes)
+    {
+        var first = LocateOnce(image, boxes);
+        return Info.Refine is { } refine ? LocateOnce(image, first.Select(refine.For).ToList()) : first;
+    }
+
+    private List<FaceLandmarks> LocateOnce(RgbImage image, IReadOnlyList<FaceBox> boxes)
     {
         if (boxes.Count == 0)
             return [];

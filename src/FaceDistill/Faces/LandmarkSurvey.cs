@@ -30,7 +30,8 @@ public static class LandmarkSurvey
         double scale,
         double minScore,
         string? home = null,
-        string? student = null
+        string? student = null,
+        IReadOnlyCollection<string>? only = null
     )
     {
         if (minScore is < 0 or > 1)
@@ -58,6 +59,14 @@ public static class LandmarkSurvey
         };
         if (learned is not null)
             sources.Add(("blazeface + student", FaceDetectorKind.BlazeFace, false, learned));
+        if (only is { Count: > 0 })
+        {
+            if (only.FirstOrDefault(n => sources.All(s => s.Name != n)) is { } unknown)
+                throw new FaceDistillException(
+                    $"--sources: no source '{unknown}' (expected {string.Join(", ", sources.Select(s => s.Name))})"
+                );
+            sources = sources.Where(s => only.Contains(s.Name)).ToList();
+        }
         var errors = new List<LandmarkError>();
         foreach (var (name, detector, keypoints, s) in sources)
         {

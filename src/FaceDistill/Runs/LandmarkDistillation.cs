@@ -41,7 +41,12 @@ public sealed record LandmarkDistillReport(
     int HeldOut,
     int Undetected,
     IReadOnlyList<LandmarkEpoch> Epochs
-);
+)
+{
+    /// <summary>The held-out error per view of the finished student looking twice (<see cref="BoxFromPoints"/>).
+    /// </summary>
+    public IReadOnlyDictionary<string, double?>? RefinedNme { get; init; }
+}
 
 /// <summary>
 /// Occlusion-robust landmarks by distillation — the project's method turned on its own front end. The teacher is
@@ -140,6 +145,14 @@ public static class LandmarkDistillation
                 AtomicFile.WriteAllText(epochsPath, JsonSerializer.Serialize(epochs));
             }
         }
+        // where BlazeFace's box lies relative to the teacher's points on the clean training photos: the student's
+        // second look is placed from its own first points
+        student.Calibrate(
+            BoxFromPoints.Fit(
+                train.Where(p => p.Boxes[0] is not null).Select(p => (p.Boxes[0]!.Value, p.Points)).ToList()
+            )
+        );
+        var refined = Validate(student, heldOut);
         student.Save(o.Out);
         var report = new LandmarkDistillReport(
             o.Out,
@@ -147,7 +160,10 @@ public static class LandmarkDistillation
             heldOut.Count,
             photos.Sum(p => p.Boxes.Count(b => b is null)),
             epochs
-        );
+        )
+        {
+            RefinedNme = refined,
+        };
         AtomicFile.WriteAllText(
             Path.Combine(o.Out, "report.json"),
             JsonSerializer.Serialize(report, new JsonSerializerOptions { WriteIndented = true })

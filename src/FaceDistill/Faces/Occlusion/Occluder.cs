@@ -41,24 +41,49 @@ public abstract class Occluder
     }
 
     /// <summary>Parses the part of a view name after <c>occluded:</c>: <c>mask</c> (a random style),
-    /// <c>mask:surgical</c>, <c>mask:n95</c>, <c>mask:cloth</c>, <c>vr</c>, <c>sunglasses</c>.</summary>
+    /// <c>mask:surgical</c>, <c>mask:n95</c>, <c>mask:cloth</c>, <c>mask:varied</c> (<see cref="VariedMask"/>),
+    /// <c>vr</c>, <c>sunglasses</c>, <c>scarf</c> (<see cref="Scarf"/>), <c>hand</c> (<see cref="Hand"/>).</summary>
     public static Occluder Parse(string spec)
     {
         var parts = spec.Split(':');
         return parts[0] switch
         {
             "mask" when parts.Length == 1 => new SurgicalMask(null),
+            "mask" when parts.Length == 2 && parts[1] == "varied" => new VariedMask(),
             "mask" when parts.Length == 2 && Enum.TryParse<MaskStyle>(parts[1], ignoreCase: true, out var s) =>
                 new SurgicalMask(s),
             "vr" when parts.Length == 1 => new VrHeadset(),
             "sunglasses" when parts.Length == 1 => new Sunglasses(),
+            "scarf" when parts.Length == 1 => new Scarf(),
+            "hand" when parts.Length == 1 => new Hand(),
             _ => throw new FaceDistillException(
-                $"unknown occluder '{spec}' (expected mask, mask:surgical, mask:n95, mask:cloth, vr or sunglasses)"
+                $"unknown occluder '{spec}' (expected mask, mask:surgical, mask:n95, mask:cloth, mask:varied, vr, "
+                    + "sunglasses, scarf or hand)"
             ),
         };
     }
 
-    public static readonly string[] All = ["mask:surgical", "mask:n95", "mask:cloth", "vr", "sunglasses"];
+    public static readonly string[] All =
+    [
+        "mask:surgical",
+        "mask:n95",
+        "mask:cloth",
+        "mask:varied",
+        "scarf",
+        "hand",
+        "vr",
+        "sunglasses",
+    ];
+
+    /// <summary>An antialiased stroke at least one pixel wide.</summary>
+    protected static SKPaint Stroke(float width, SKColor colour) =>
+        new()
+        {
+            IsAntialias = true,
+            Style = SKPaintStyle.Stroke,
+            StrokeWidth = Math.Max(1, width),
+            Color = colour,
+        };
 
     protected static SKColor Jitter(SKColor c, Random rng, int amount = 18)
     {

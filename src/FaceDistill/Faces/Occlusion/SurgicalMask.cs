@@ -27,20 +27,7 @@ public sealed class SurgicalMask(MaskStyle? style) : Occluder
         float top = Math.Max(f[28].Y, lids + 0.2f * u) + (float)(rng.NextDouble() * 0.1 - 0.05) * u;
         float chin = f[8].Y + (kind == MaskStyle.N95 ? 0.18f : 0.1f) * u;
         float grow = kind == MaskStyle.N95 ? 0.1f * u : 0.04f * u;
-        // outline: across the nose bridge, down the jaw line (slightly outside it), under the chin, back up
-        var pts = new List<SKPoint>
-        {
-            new(f[1].X - grow, top + 0.15f * u),
-            new(f[28].X, top - 0.05f * u),
-            new(f[15].X + grow, top + 0.15f * u),
-        };
-        for (int j = 14; j >= 9; j--)
-            if (f[j].Y > top + 0.25f * u)
-                pts.Add(new SKPoint(f[j].X + grow, f[j].Y + (j < 11 ? 0.05f * u : 0)));
-        pts.Add(new SKPoint(f[8].X, chin));
-        for (int j = 7; j >= 2; j--)
-            if (f[j].Y > top + 0.25f * u)
-                pts.Add(new SKPoint(f[j].X - grow, f[j].Y + (j > 5 ? 0.05f * u : 0)));
+        var pts = Outline(f, top, chin, grow);
         using var path = Smooth(pts);
         var colour = kind switch
         {
@@ -92,6 +79,28 @@ public sealed class SurgicalMask(MaskStyle? style) : Occluder
             canvas.DrawLine(side, ear, loop);
             canvas.DrawLine(new SKPoint(side.X, side.Y + 0.6f * (chin - top)), ear, loop);
         }
+    }
+
+    /// <summary>A mask's outline: across the nose bridge at <paramref name="top"/>, down the jaw line (1–15, grown
+    /// outwards by <paramref name="grow"/>) below it, under the chin at <paramref name="chin"/>, back up; the first
+    /// three points are the upper left corner, the bridge and the upper right corner.</summary>
+    public static List<SKPoint> Outline(FaceGeometry f, float top, float chin, float grow)
+    {
+        float u = f.EyeDistance;
+        var pts = new List<SKPoint>
+        {
+            new(f[1].X - grow, top + 0.15f * u),
+            new(f[28].X, top - 0.05f * u),
+            new(f[15].X + grow, top + 0.15f * u),
+        };
+        for (int j = 14; j >= 9; j--)
+            if (f[j].Y > top + 0.25f * u)
+                pts.Add(new SKPoint(f[j].X + grow, f[j].Y + (j < 11 ? 0.05f * u : 0)));
+        pts.Add(new SKPoint(f[8].X, chin));
+        for (int j = 7; j >= 2; j--)
+            if (f[j].Y > top + 0.25f * u)
+                pts.Add(new SKPoint(f[j].X - grow, f[j].Y + (j > 5 ? 0.05f * u : 0)));
+        return pts;
     }
 
     private static SKColor Shade(SKColor c, float k) => new((byte)(c.Red * k), (byte)(c.Green * k), (byte)(c.Blue * k));
