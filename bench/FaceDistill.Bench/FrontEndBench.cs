@@ -74,7 +74,7 @@ public static class FrontEndBench
             ("landmarks: face-api 68 on the box", p => zoo.Locate(p, [box[p]])),
             ("landmarks: landmark student (64 px)", p => student.Locate(p, [box[p].Box])),
             (
-                "align: ArcFace warp to 112 px",
+                "align: 68 points + ArcFace warp to 112 px",
                 p => FaceAligner.Align(p, zoo.AlignmentPoints(box[p], zoo.Locate(p, [box[p]])[0].Landmarks, out _))
             ),
         };

@@ -164,6 +164,11 @@ internal static class FrontEndCommands
             Description = "Crops of each set (a fixed random subset)",
             DefaultValueFactory = _ => 1000,
         };
+        var seed = new Option<int>("--seed")
+        {
+            Description = "Seed of the random subsets (and so of the faces the occluders are drawn on)",
+            DefaultValueFactory = _ => 1,
+        };
         var command = new Command(
             "mask-gap",
             "How far drawn occluders are from real masks, without labels: the Fréchet distance of the embeddings"
@@ -174,6 +179,7 @@ internal static class FrontEndCommands
             model,
             occluders,
             limit,
+            seed,
             QuietOption,
             ThreadsOption,
         };
@@ -188,7 +194,8 @@ internal static class FrontEndCommands
                         p.GetValue(model)!,
                         p.GetValue(occluders)!
                             .Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries),
-                        p.GetValue(limit)
+                        p.GetValue(limit),
+                        p.GetValue(seed)
                     )
                 );
                 var table = new Table()

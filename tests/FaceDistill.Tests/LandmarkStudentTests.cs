@@ -142,7 +142,7 @@ public class LandmarkStudentTests
     /// (the loss falls), refuses to overwrite, and a run resumed from its last checkpoint continues where it
     /// stopped.</summary>
     [FrontEndFact]
-    public void DistillationLearnsAndResumesToTheSameWeights()
+    public void DistillationLearnsRefusesToOverwriteAndResumes()
     {
         var folder = TestUtil.TempDir();
         var rows = new List<string> { LandmarkCsv.Header };
