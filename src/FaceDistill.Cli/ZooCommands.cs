@@ -468,7 +468,13 @@ internal static class ZooCommands
                 var known = p.GetValue(landmarksCsv) is { } csv ? LandmarkCsv.Read(csv) : null;
                 var files = ImageFolder.List(root);
                 using var learned = p.GetValue(student) is { } dir ? LandmarkStudent.Load(dir) : null;
-                using var zoo = Analyzer(p, learned, AlignFromKeypoints(p.GetValue(alignFrom)!));
+                // a landmark student is there to be aligned from: its points, unless told otherwise (which is an error)
+                bool keypoints = AlignFromKeypoints(p.GetValue(alignFrom)!);
+                if (learned is not null && keypoints && p.GetResult(alignFrom) is { Implicit: false })
+                    throw new FaceDistillException(
+                        "--landmark-student aligns from the student's points: drop --align-from keypoints"
+                    );
+                using var zoo = Analyzer(p, learned, keypoints && learned is null);
                 var fb = p.GetValue(fallbackBox);
                 if (fb < 0 || fb > 1)
                     throw new FaceDistillException($"--fallback-box must be in [0, 1], got {fb}");

@@ -138,6 +138,41 @@ public class LandmarkStudentTests
         Assert.Equal(8, f[8]);
     }
 
+    /// <summary><c>align --landmark-student</c> aligns from the student's points; asking for BlazeFace's keypoints
+    /// beside it is a one-line error.</summary>
+    [FrontEndFact]
+    public void AlignWithALandmarkStudentUsesItsPoints()
+    {
+        var root = TestUtil.TempDir();
+        var photos = Directory.CreateDirectory(Path.Combine(root, "photos")).FullName;
+        File.Copy(ModelZoo.DemoImages()[1], Path.Combine(photos, "face.jpg"));
+        var dir = Path.Combine(root, "student");
+        using (var student = new LandmarkStudent(new LandmarkStudentInfo(32, 1.4, "blazeface", "test")))
+            student.Save(dir);
+        var (code, output, err) = CliHarness.Run(
+            "align",
+            photos,
+            Path.Combine(root, "a"),
+            "--landmark-student",
+            dir,
+            "-q"
+        );
+        Assert.True(code == 0, err);
+        Assert.Contains("aligned 1 of 1", output);
+        var (bad, _, badErr) = CliHarness.Run(
+            "align",
+            photos,
+            Path.Combine(root, "b"),
+            "--landmark-student",
+            dir,
+            "--align-from",
+            "keypoints",
+            "-q"
+        );
+        Assert.Equal(2, bad);
+        Assert.Contains("drop --align-from keypoints", badErr);
+    }
+
     /// <summary>Three identity folders of the zoo's demo photos with face-api's 68 points: distillation runs, learns
     /// (the loss falls), refuses to overwrite, and a run resumed from its last checkpoint continues where it
     /// stopped.</summary>
