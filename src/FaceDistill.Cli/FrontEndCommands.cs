@@ -151,8 +151,8 @@ internal static class FrontEndCommands
         };
         var model = new Option<string>("--model")
         {
-            Description = "The embedding model: zoo:<net>, a file.onnx or onnx:<file>?options",
-            DefaultValueFactory = _ => "zoo:faceres",
+            Description = "The embedding models, comma-separated: zoo:<net>, a file.onnx or onnx:<file>?options",
+            DefaultValueFactory = _ => "zoo:mobileface,zoo:faceres",
         };
         var occluders = new Option<string>("--occluders")
         {
@@ -169,6 +169,7 @@ internal static class FrontEndCommands
             Description = "Seed of the random subsets (and so of the faces the occluders are drawn on)",
             DefaultValueFactory = _ => 1,
         };
+        var plot = new Option<string?>("--plot") { Description = "Also draw the ratios to none as bars in this PNG" };
         var command = new Command(
             "mask-gap",
             "How far drawn occluders are from real masks, without labels: the Fréchet distance of the embeddings"
@@ -180,6 +181,7 @@ internal static class FrontEndCommands
             occluders,
             limit,
             seed,
+            plot,
             QuietOption,
             ThreadsOption,
         };
@@ -191,24 +193,32 @@ internal static class FrontEndCommands
                     new Runs.MaskGapOptions(
                         p.GetValue(real)!,
                         p.GetValue(clean)!,
-                        p.GetValue(model)!,
+                        p.GetValue(model)!
+                            .Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries),
                         p.GetValue(occluders)!
                             .Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries),
                         p.GetValue(limit),
                         p.GetValue(seed)
                     )
+                    {
+                        Plot = p.GetValue(plot),
+                    }
                 );
                 var table = new Table()
+                    .AddColumn("model")
                     .AddColumn("drawn on the clean crops")
                     .AddColumn(new TableColumn("crops").RightAligned())
                     .AddColumn(new TableColumn("Fréchet distance to the real masks").RightAligned())
                     .AddColumn(new TableColumn("÷ none").RightAligned());
                 foreach (var r in report.Rows)
-                    table.AddRow(r.Occluder, $"{r.Crops}", $"{r.Frechet:F4}", $"{r.OfClean:F3}");
+                    table.AddRow(r.Model, r.Occluder, $"{r.Crops}", $"{r.Frechet:F4}", $"{r.OfClean:F3}");
                 Out().Write(table);
-                Console.WriteLine(
-                    $"{report.RealCrops} real masked crops; between two random halves of them: {report.RealHalves:F4}"
-                );
+                foreach (var (m, floor) in report.RealHalves)
+                    Console.WriteLine(
+                        $"{m}: {report.RealCrops} real masked crops; between two random halves of them: {floor:F4}"
+                    );
+                if (p.GetValue(plot) is { } png)
+                    Console.WriteLine($"wrote {png}");
                 return 0;
             })
         );

@@ -20,11 +20,11 @@ internal static class OcclusionCommands
         {
             Description =
                 "Landmarks CSV (default: <input>/landmarks.csv); 'zoo': face-api's landmark net on each whole image "
-                + "(face crops); 'detect': every face the tiny detector finds (photos)",
+                + "(face crops); 'detect': every face --detector finds (photos)",
         };
         var occluder = new Option<string>("--occluder")
         {
-            Description = "mask, mask:surgical, mask:n95, mask:cloth, vr, sunglasses",
+            Description = "mask, mask:surgical, mask:n95, mask:cloth, mask:varied, scarf, hand, vr, sunglasses",
             DefaultValueFactory = _ => "mask",
         };
         var outDir = new Option<string?>("--out")
@@ -50,7 +50,7 @@ internal static class OcclusionCommands
         };
         var cmd = new Command(
             "occlude",
-            "Draw synthetic occluders (face masks, VR headset, sunglasses) from the 68 landmarks"
+            "Draw synthetic occluders (face masks, scarves, hands, VR headset, sunglasses) from the 68 landmarks"
         )
         {
             input,

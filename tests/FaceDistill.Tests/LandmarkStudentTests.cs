@@ -301,3 +301,54 @@ public class MaskDomainGapTests
         Assert.Throws<FaceDistill.Core.FaceDistillException>(() => MaskDomainGap.Frechet([a[0]], a));
     }
 }
+
+/// <summary>The mask gap end to end: "real" masked crops that are in fact drawn with one occluder are closest to that
+/// occluder.</summary>
+public class MaskGapEndToEndTests
+{
+    [FrontEndFact]
+    public void TheOccluderThatMadeTheRealSetIsTheClosestToIt()
+    {
+        var root = TestUtil.TempDir();
+        var clean = Path.Combine(root, "clean");
+        var (c1, _, e1) = CliHarness.Run("synth", clean, "--identities", "6", "--images", "8", "--size", "112", "-q");
+        Assert.True(c1 == 0, e1);
+        var real = Path.Combine(root, "real");
+        var (c2, _, e2) = CliHarness.Run(
+            "occlude",
+            clean,
+            "--occluder",
+            "mask:varied",
+            "--out",
+            real,
+            "--seed",
+            "9",
+            "-q"
+        );
+        Assert.True(c2 == 0, e2);
+        var plot = Path.Combine(root, "gap.png");
+        var report = MaskDomainGap.Measure(
+            new MaskGapOptions(real, clean, ["zoo:mobileface"], ["mask:varied", "vr"], Limit: 48) { Plot = plot }
+        );
+        double Of(string o) => report.Rows.Single(r => r.Occluder == o).OfClean;
+        Assert.True(
+            Of("mask:varied") < Of("none") && Of("mask:varied") < Of("vr"),
+            string.Join(", ", report.Rows.Select(r => $"{r.Occluder} {r.Frechet:F3}"))
+        );
+        Assert.Equal(1, Of("none"), 9);
+        Assert.True(File.Exists(plot));
+        Assert.Contains(
+            "--plot",
+            Assert
+                .Throws<FaceDistillException>(() =>
+                    MaskDomainGap.Measure(
+                        new MaskGapOptions(real, clean, ["zoo:mobileface"], ["vr"], Limit: 48)
+                        {
+                            Plot = Path.Combine(root, "x.jpg"),
+                        }
+                    )
+                )
+                .Message
+        );
+    }
+}

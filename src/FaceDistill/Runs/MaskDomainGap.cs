@@ -12,19 +12,28 @@ namespace FaceDistill.Runs;
 public sealed record MaskGapOptions(
     string Real,
     string Clean,
-    string Model,
+    IReadOnlyList<string> Models,
     IReadOnlyList<string> Occluders,
     int Limit = 1000,
     int Seed = 1
+)
+{
+    /// <summary>Also draw the "÷ none" of every occluder and model as grouped bars into this PNG.</summary>
+    public string? Plot { get; init; }
+}
+
+/// <summary>One drawn set's distance to the real masked faces under one model: the Fréchet distance between the two
+/// sets' embeddings, and that distance over the clean set's (below 1: the occluder brings the crops closer to real
+/// masked faces than no occluder does).</summary>
+public sealed record MaskGap(string Model, string Occluder, int Crops, double Frechet, double OfClean);
+
+/// <summary>The gap per model and occluder, and per model the noise floor: the Fréchet distance between two random
+/// halves of the real set.</summary>
+public sealed record MaskGapReport(
+    int RealCrops,
+    IReadOnlyDictionary<string, double> RealHalves,
+    IReadOnlyList<MaskGap> Rows
 );
-
-/// <summary>One drawn set's distance to the real masked faces: the Fréchet distance between the two sets'
-/// embeddings, and that distance over the clean set's (below 1: the occluder brings the crops closer to real masked
-/// faces than no occluder does).</summary>
-public sealed record MaskGap(string Occluder, int Crops, double Frechet, double OfClean);
-
-/// <summary>The gap, and the noise floor: the Fréchet distance between two random halves of the real set.</summary>
-public sealed record MaskGapReport(int RealCrops, double RealHalves, IReadOnlyList<MaskGap> Rows);
 
 /// <summary>
 /// The drawn-mask domain gap measured without identity labels: how far the embeddings of clean crops with an occluder
@@ -57,26 +66,58 @@ public static class MaskDomainGap
             o.Limit,
             o.Seed + 1
         );
-        using var model = TeacherFactory.Create(ModelVerification.Spec(o.Model));
-        float[][] Embed(IFaceDataset data, FaceView view) =>
-            NativeRetry.Run(() => Embedder.Embed(model, data, model.InputSize, 1.0, false, 64, progress, view));
-        var r = Embed(real, FaceView.Clean);
-        var half = Seeds.Permutation(r.Length, o.Seed);
-        double floor = Frechet(
-            half.Take(r.Length / 2).Select(i => r[i]).ToArray(),
-            half.Skip(r.Length / 2).Select(i => r[i]).ToArray()
-        );
-        var rows = new List<MaskGap>();
-        double none = double.NaN;
-        foreach (var occluder in o.Occluders.Prepend("none").Distinct())
+        if (o.Models.Count == 0)
+            throw new FaceDistillException("--model: give at least one model");
+        if (o.Plot is { } plot)
         {
-            var view = occluder == "none" ? FaceView.Clean : FaceViews.Parse($"occluded:{occluder}");
-            double d = Frechet(r, Embed(clean, view));
-            if (occluder == "none")
-                none = d;
-            rows.Add(new MaskGap(occluder, clean.Count, d, d / none));
+            AtomicFile.CheckWritable(plot, "--plot");
+            Plots.BitmapFile.CheckPath(plot, "--plot", pngOnly: true);
         }
-        return new MaskGapReport(r.Length, floor, rows);
+        var occluders = o.Occluders.Prepend("none").Distinct().ToList();
+        var rows = new List<MaskGap>();
+        var floors = new Dictionary<string, double>();
+        int realCount = 0;
+        foreach (var name in o.Models)
+        {
+            using var model = TeacherFactory.Create(ModelVerification.Spec(name));
+            float[][] Embed(IFaceDataset data, FaceView view) =>
+                NativeRetry.Run(() => Embedder.Embed(model, data, model.InputSize, 1.0, false, 64, progress, view));
+            var r = Embed(real, FaceView.Clean);
+            realCount = r.Length;
+            var half = Seeds.Permutation(r.Length, o.Seed);
+            floors[name] = Frechet(
+                half.Take(r.Length / 2).Select(i => r[i]).ToArray(),
+                half.Skip(r.Length / 2).Select(i => r[i]).ToArray()
+            );
+            double none = double.NaN;
+            foreach (var occluder in occluders)
+            {
+                var view = occluder == "none" ? FaceView.Clean : FaceViews.Parse($"occluded:{occluder}");
+                double d = Frechet(r, Embed(clean, view));
+                if (occluder == "none")
+                    none = d;
+                rows.Add(new MaskGap(name, occluder, clean.Count, d, d / none));
+            }
+        }
+        if (o.Plot is { } path)
+        {
+            var values = new double[occluders.Count, o.Models.Count];
+            for (int i = 0; i < occluders.Count; i++)
+            for (int m = 0; m < o.Models.Count; m++)
+                values[i, m] = rows.First(x => x.Model == o.Models[m] && x.Occluder == occluders[i]).OfClean;
+            Plots.BitmapFile.SavePng(
+                Plots.Charts.Bars(
+                    "Distance to real masked faces, ÷ the clean crops' (lower: more like real masks)",
+                    "Fréchet distance ÷ none",
+                    occluders,
+                    o.Models.ToList(),
+                    values,
+                    new double[occluders.Count, o.Models.Count]
+                ),
+                path
+            );
+        }
+        return new MaskGapReport(realCount, floors, rows);
     }
 
     private static IFaceDataset Subset(IFaceDataset data, int limit, int seed) =>
