@@ -107,7 +107,7 @@ public static class MaskDomainGap
                 values[i, m] = rows.First(x => x.Model == o.Models[m] && x.Occluder == occluders[i]).OfClean;
             Plots.BitmapFile.SavePng(
                 Plots.Charts.Bars(
-                    "Distance to real masked faces, ÷ the clean crops' (lower: more like real masks)",
+                    "Drawn occluders against real masks (lower: closer)",
                     "Fréchet distance ÷ none",
                     occluders,
                     o.Models.ToList(),
