@@ -134,9 +134,7 @@ public sealed class LandmarkStudent : IDisposable
     public void Save(string dir)
     {
         Directory.CreateDirectory(dir);
-        var tmp = Path.Combine(dir, $".{WeightsFile}.{Guid.NewGuid():N}.tmp");
-        Net.save(tmp);
-        File.Move(tmp, Path.Combine(dir, WeightsFile), overwrite: true);
+        AtomicFile.Write(Path.Combine(dir, WeightsFile), tmp => Net.save(tmp));
         AtomicFile.WriteAllText(
             Path.Combine(dir, InfoFile),
             JsonSerializer.Serialize(Info, new JsonSerializerOptions { WriteIndented = true })
