@@ -133,17 +133,12 @@ public static class LandmarkSurvey
         bool keypoints
     )
     {
-        if (keypoints)
-            return NativeRetry
-                .Run(() => zoo.Blaze.Detect(image, zoo.MinConfidence))
-                .Select(d =>
-                {
-                    var k = d.Keypoints.Select(p => new Point2(p.X, p.Y)).ToArray();
-                    // the subject's right eye is on the image's left
-                    return (d.Score, d.Box, new[] { k[0], k[1], k[2], k[3] });
-                })
-                .ToList();
         var found = NativeRetry.Run(() => zoo.Detect(image));
+        // the detector is BlazeFace: its four keypoints, the subject's right eye on the image's left
+        if (keypoints)
+            return found
+                .Select(d => (d.Score, d.Box, d.Keypoints!.Select(p => new Point2(p.X, p.Y)).ToArray()))
+                .ToList();
         return NativeRetry
             .Run(() => zoo.Locate(image, found))
             .Select(f => (f.Detection.Score, f.Detection.Box, f.Landmarks.FourPoints()))
